@@ -1,0 +1,52 @@
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+import globals from 'globals';
+import reactHooks from 'eslint-plugin-react-hooks';
+
+export default tseslint.config(
+  { ignores: ['dist', 'node_modules', 'test-results', 'playwright-report', 'bench/results'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    languageOptions: { globals: { ...globals.browser, ...globals.node } },
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+    },
+  },
+  {
+    // The engine is pure: tfjs and itself only. No React, DOM, worker or UI.
+    files: ['src/core/**/*.ts'],
+    languageOptions: { globals: { ...globals.es2022 } },
+    rules: {
+      'no-restricted-imports': ['error', {
+        patterns: [
+          { group: ['react', 'react-dom', 'react/*', 'zustand', 'zustand/*', 'recharts'], message: 'src/core is the pure engine: no UI libraries.' },
+          { group: ['**/worker/**', '**/ui/**', '**/cli/**', 'node:*', 'fs', 'path'], message: 'src/core imports tfjs and itself only.' },
+        ],
+      }],
+      'no-restricted-globals': ['error', 'window', 'document', 'navigator', 'self'],
+      'no-restricted-syntax': ['error', {
+        selector: "CallExpression[callee.property.name=/^(dataSync|arraySync)$/]",
+        message: 'dataSync/arraySync returned zeros on WebGPU in a worker: use await tensor.data().',
+      }],
+    },
+  },
+  {
+    files: ['src/core/**/*.test.ts'],
+    rules: { 'no-restricted-imports': 'off', 'no-restricted-syntax': 'off' },
+  },
+  {
+    // Components never import tfjs or the worker directly.
+    files: ['src/ui/**/*.{ts,tsx}'],
+    plugins: { 'react-hooks': reactHooks },
+    rules: {
+      ...reactHooks.configs.recommended.rules,
+      'no-restricted-imports': ['error', {
+        patterns: [
+          { group: ['@tensorflow/*'], message: 'UI components never import tfjs.' },
+          { group: ['**/core/**', '!**/core/config', '!**/core/config.ts', '!**/core/api', '!**/core/api.ts'], message: 'UI talks to the engine through the worker client only (types from core/config and core/api are fine).' },
+        ],
+      }],
+    },
+  },
+);

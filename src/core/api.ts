@@ -1,0 +1,73 @@
+/**
+ * What the engine reports: plain data only (numbers, typed arrays), so it can
+ * cross the worker boundary and be written to JSON. Types only, no tfjs.
+ */
+import type { SelectionMode } from './config';
+
+/** One training step, as the charts and the runner's history need it. */
+export interface StepMetrics {
+  step: number;
+  /** Total loss: mean over resolution pairs of λ·L_anchor + (1−λ)·L_positive. */
+  loss: number;
+  /** Mean over the batch of the anchor InfoNCE term (unweighted). */
+  lossAnchor: number;
+  /** Mean over the batch of the positive InfoNCE term (unweighted). */
+  lossPositive: number;
+  lr: number;
+  /** Wall time of the step in ms. */
+  ms: number;
+  imagesPerSecond: number;
+  /** Share of anchors whose kept set was non-empty (§6). */
+  coverage: number;
+  /** Share of chosen positives p ≠ i with the anchor's label; null without labels or when none chosen. */
+  precision: number | null;
+  /** Mean mixing coefficient λ over the batch (1 = no mixing). */
+  lambdaMean: number;
+}
+
+/** Why a neighbour was not kept as a positive candidate (§3). */
+export type RejectReason = 'kept' | 'different-cluster' | 'farther-from-centre' | 'not-selected-by-mode';
+
+export interface NeighbourInfo {
+  index: number;
+  similarity: number;
+  cluster: number;
+  /** cos(z_j, μ_c(i)). */
+  centreSimilarity: number;
+  kept: boolean;
+  reason: RejectReason;
+  label: number | null;
+}
+
+export interface AnchorSelection {
+  anchor: number;
+  label: number | null;
+  cluster: number;
+  /** cos(z_i, μ_c(i)). */
+  centreSimilarity: number;
+  neighbours: NeighbourInfo[];
+  /** Chosen positive (equals anchor when nothing was kept). */
+  positive: number;
+  lambda: number;
+}
+
+export interface SelectionSnapshot {
+  step: number;
+  mode: SelectionMode;
+  anchors: AnchorSelection[];
+}
+
+export interface ClusterSnapshot {
+  step: number;
+  /** Cluster id per training image. */
+  assignments: Int32Array;
+  sizes: Int32Array;
+  /** Training-image index nearest each centre (−1 for an empty cluster). */
+  nearest: Int32Array;
+}
+
+export interface EvalResult {
+  step: number;
+  /** Weighted cosine kNN top-1 on the held-out split (§6), or null without labels. */
+  knnTop1: number | null;
+}

@@ -1,0 +1,240 @@
+/**
+ * The one typed configuration of a CLIM run. Every default carries a one-line
+ * reason; `validateConfig` explains each bad value in words a user can act on.
+ * Section numbers refer to ../shared/CLIM-SPEC.md and the paper (Li et al. 2021).
+ */
+
+export const SELECTION_MODES = ['none', 'knn', 'cluster', 'center-wise'] as const;
+export type SelectionMode = (typeof SELECTION_MODES)[number];
+export const CENTER_THRESHOLDS = ['anchor', 'cluster-mean'] as const;
+export type CenterThreshold = (typeof CENTER_THRESHOLDS)[number];
+export const MIX_MODES = ['none', 'cutmix', 'mixup'] as const;
+export type MixMode = (typeof MIX_MODES)[number];
+export const OPTIMIZERS = ['sgd', 'adam'] as const;
+export type OptimizerKind = (typeof OPTIMIZERS)[number];
+export const NORMS = ['group', 'none'] as const;
+export type NormKind = (typeof NORMS)[number];
+
+export interface ClimConfig {
+  /** Seed of every random draw (augmentation, sampling, initialisation). */
+  seed: number;
+
+  // --- Data & augmentation (§1, §5) ---
+  /** Crop resolutions; each gets its own crops and queue (§5). */
+  resolutions: number[];
+  cropScaleMin: number;
+  cropScaleMax: number;
+  flipProb: number;
+  /** Probability of colour jitter per view. */
+  jitterProb: number;
+  brightness: number;
+  contrast: number;
+  saturation: number;
+  hue: number;
+  grayscaleProb: number;
+
+  // --- Encoder ---
+  /** Channels of the first stage; doubled at each later stage. */
+  width: number;
+  /** Number of stages (each after the first halves the resolution). */
+  stages: number;
+  /** Residual blocks per stage. */
+  blocksPerStage: number;
+  /** Normalisation inside the backbone. */
+  norm: NormKind;
+  /** GroupNorm groups (clipped to the channel count). */
+  groups: number;
+  /** Hidden width of the 2-layer projection MLP. */
+  projHidden: number;
+  /** Output dimension d of the projection head. */
+  projDim: number;
+
+  // --- MoCo (§1) ---
+  batchSize: number;
+  /** Negative queue length K, per resolution. */
+  queueSize: number;
+  /** InfoNCE temperature T. */
+  temperature: number;
+  /** Key-encoder momentum m. */
+  keyMomentum: number;
+
+  // --- CLIM selection (§2, §3) ---
+  selection: SelectionMode;
+  centerThreshold: CenterThreshold;
+  /** k of the local neighbourhood N_k(i). */
+  knnK: number;
+  /** Number of clusters C. */
+  clusters: number;
+  /** Re-run spherical k-means every R steps. */
+  kmeansEvery: number;
+  /** Lloyd iterations per k-means run. */
+  kmeansIters: number;
+
+  // --- Mixture (§4) ---
+  mix: MixMode;
+  mixProb: number;
+  mixAlpha: number;
+
+  // --- Optimiser ---
+  optimizer: OptimizerKind;
+  lr: number;
+  momentum: number;
+  weightDecay: number;
+  warmupSteps: number;
+  /** Length of the cosine schedule; training may stop earlier. */
+  totalSteps: number;
+
+  // --- Evaluation (§6) ---
+  /** k of the weighted kNN monitor. */
+  evalK: number;
+  /** Temperature of the kNN monitor's weights exp(s/τ). */
+  evalTemperature: number;
+}
+
+export const DEFAULT_CONFIG: Readonly<ClimConfig> = Object.freeze({
+  seed: 1, // any fixed value: runs are replayable by default
+  resolutions: [32, 24], // §5: natural pair for 32-px data (≈ 224:160)
+  cropScaleMin: 0.3, // §8: 0.3–1 learned visibly on small data; 0.2 is harsh at 32 px
+  cropScaleMax: 1,
+  flipProb: 0.5, // MoCo v2
+  jitterProb: 0.8, // MoCo v2
+  brightness: 0.4, // MoCo v2 (0.4, 0.4, 0.4, 0.1)
+  contrast: 0.4,
+  saturation: 0.4,
+  hue: 0.1,
+  grayscaleProb: 0.2, // MoCo v2
+  width: 16, // small enough for ~0.5 s steps on a 2-core CPU, wide enough to learn
+  stages: 3, // 32 → 16 → 8 px: enough receptive field for 32-px images
+  blocksPerStage: 1, // depth is the main cost on CPU; one residual block per stage
+  norm: 'group', // batch-independent: no BatchNorm leak between query and key (§1)
+  groups: 8,
+  projHidden: 128, // MoCo v2's 2-layer MLP head
+  projDim: 128, // d = 128 as in MoCo v2
+  batchSize: 64, // CPU-friendly; large enough for cluster-wide negatives from the queue
+  queueSize: 2048, // small data sets: a queue longer than ~1/2 the set holds stale keys
+  temperature: 0.2, // MoCo v2
+  keyMomentum: 0.99, // §1: 0.99 suits small data sets
+  selection: 'center-wise', // the paper's rule (§3)
+  centerThreshold: 'anchor', // the abstract's wording (§3)
+  knnK: 10, // §8 measured purity at k = 10
+  clusters: 10, // a few clusters per class on small sets
+  kmeansEvery: 50, // bank drifts slowly; k-means every ~50 steps is cheap
+  kmeansIters: 10, // spherical k-means converges in a few Lloyd steps
+  mix: 'cutmix', // author code default (§4)
+  mixProb: 0.8, // author code
+  mixAlpha: 1, // authors' runs: λ ~ Beta(1, 1) = U(0, 1)
+  optimizer: 'sgd', // author code
+  lr: 0.06, // 0.03 × batch/256 is tuned for 200 epochs; short runs need more
+  momentum: 0.9, // author code
+  weightDecay: 5e-4, // small nets on small data regularise better than 1e-4
+  warmupSteps: 10, // avoids early blow-ups of the freshly initialised queue
+  totalSteps: 1000, // a few minutes on CPU
+  evalK: 20, // §6: smaller k than 200 for small data
+  evalTemperature: 0.1, // §6: Wu et al. 2018
+});
+
+export function defaultConfig(): ClimConfig {
+  return { ...DEFAULT_CONFIG, resolutions: [...DEFAULT_CONFIG.resolutions] };
+}
+
+/** Tiny config for tests and the SwiftShader WebGPU check. */
+export function tinyConfig(overrides: Partial<ClimConfig> = {}): ClimConfig {
+  return {
+    ...defaultConfig(),
+    resolutions: [16],
+    width: 8,
+    stages: 2,
+    blocksPerStage: 1,
+    groups: 4,
+    projHidden: 32,
+    projDim: 16,
+    batchSize: 8,
+    queueSize: 32,
+    knnK: 4,
+    clusters: 3,
+    kmeansEvery: 5,
+    kmeansIters: 5,
+    warmupSteps: 2,
+    totalSteps: 50,
+    evalK: 5,
+    ...overrides,
+  };
+}
+
+export interface ConfigIssue {
+  field: keyof ClimConfig;
+  message: string;
+}
+
+/** Every problem with `c`, each naming its field; empty when valid. */
+export function validateConfig(c: ClimConfig): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  const bad = (field: keyof ClimConfig, message: string) => issues.push({ field, message });
+  const int = (f: keyof ClimConfig, lo: number, hi: number) => {
+    const v = c[f] as unknown;
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < lo || v > hi) {
+      bad(f, `${f} must be a whole number from ${lo} to ${hi} (got ${String(v)}).`);
+    }
+  };
+  const num = (f: keyof ClimConfig, lo: number, hi: number, loOpen = false) => {
+    const v = c[f] as unknown;
+    if (typeof v !== 'number' || !Number.isFinite(v) || v > hi || (loOpen ? v <= lo : v < lo)) {
+      bad(f, `${f} must be a number ${loOpen ? 'above' : 'from'} ${lo}${loOpen ? ' and at most' : ' to'} ${hi} (got ${String(v)}).`);
+    }
+  };
+  const oneOf = (f: keyof ClimConfig, options: readonly string[]) => {
+    if (!options.includes(c[f] as string)) bad(f, `${f} must be one of ${options.join(', ')} (got ${String(c[f])}).`);
+  };
+
+  int('seed', 0, 2 ** 32 - 1);
+  if (!Array.isArray(c.resolutions) || c.resolutions.length === 0 || c.resolutions.length > 4) {
+    bad('resolutions', 'resolutions must list 1 to 4 crop sizes.');
+  } else {
+    const step = 2 ** Math.max(0, (c.stages ?? 1) - 1);
+    for (const r of c.resolutions) {
+      if (!Number.isInteger(r) || r < 8 || r > 128) bad('resolutions', `each resolution must be a whole number from 8 to 128 (got ${r}).`);
+      else if (r % step !== 0) bad('resolutions', `each resolution must be divisible by ${step} (2^(stages−1)) so every stage halves it evenly (got ${r}).`);
+    }
+    if (new Set(c.resolutions).size !== c.resolutions.length) bad('resolutions', 'resolutions must not repeat.');
+  }
+  num('cropScaleMin', 0.05, 1);
+  num('cropScaleMax', 0.05, 1);
+  if (c.cropScaleMin > c.cropScaleMax) bad('cropScaleMin', `cropScaleMin (${c.cropScaleMin}) must not exceed cropScaleMax (${c.cropScaleMax}).`);
+  for (const f of ['flipProb', 'jitterProb', 'grayscaleProb', 'mixProb'] as const) num(f, 0, 1);
+  for (const f of ['brightness', 'contrast', 'saturation'] as const) num(f, 0, 1);
+  num('hue', 0, 0.5);
+  int('width', 2, 256);
+  int('stages', 1, 5);
+  int('blocksPerStage', 0, 8);
+  oneOf('norm', NORMS);
+  int('groups', 1, 64);
+  int('projHidden', 2, 4096);
+  int('projDim', 2, 1024);
+  int('batchSize', 1, 1024);
+  int('queueSize', 0, 65536);
+  num('temperature', 0, 10, true);
+  num('keyMomentum', 0, 1);
+  oneOf('selection', SELECTION_MODES);
+  oneOf('centerThreshold', CENTER_THRESHOLDS);
+  int('knnK', 1, 1000);
+  int('clusters', 1, 10000);
+  int('kmeansEvery', 1, 1_000_000);
+  int('kmeansIters', 1, 1000);
+  oneOf('mix', MIX_MODES);
+  num('mixAlpha', 0, 100, true);
+  oneOf('optimizer', OPTIMIZERS);
+  num('lr', 0, 10, true);
+  num('momentum', 0, 1);
+  num('weightDecay', 0, 1);
+  int('warmupSteps', 0, 1_000_000);
+  int('totalSteps', 1, 10_000_000);
+  int('evalK', 1, 10000);
+  num('evalTemperature', 0, 10, true);
+  return issues;
+}
+
+/** Throws one Error listing every issue; for the CLI and the worker boundary. */
+export function assertValidConfig(c: ClimConfig): void {
+  const issues = validateConfig(c);
+  if (issues.length) throw new Error(`Invalid config: ${issues.map((i) => i.message).join(' ')}`);
+}

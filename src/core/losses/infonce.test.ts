@@ -1,0 +1,69 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import * as tf from '@tensorflow/tfjs';
+import { infoNCE, mixedInfoNCE } from './infonce';
+import { Rng } from '../rng';
+
+function unitRows(n: number, d: number, rng: Rng): number[][] {
+  return Array.from({ length: n }, () => {
+    const v = Array.from({ length: d }, () => rng.normal());
+    const norm = Math.hypot(...v);
+    return v.map((x) => x / norm);
+  });
+}
+const dot = (a: number[], b: number[]) => a.reduce((s, x, i) => s + x * b[i], 0);
+
+/** Naive per-sample InfoNCE, written straight from the formula. */
+function naiveInfoNCE(q: number[][], k: number[][], queue: number[][], t: number): number[] {
+  return q.map((qb, b) => {
+    const logits = [dot(qb, k[b]) / t, ...queue.map((n) => dot(qb, n) / t)];
+    const m = Math.max(...logits);
+    const lse = m + Math.log(logits.reduce((s, l) => s + Math.exp(l - m), 0));
+    return lse - logits[0];
+  });
+}
+
+describe('infoNCE', () => {
+  beforeAll(async () => {
+    await tf.setBackend('cpu');
+  });
+
+  for (const K of [0, 1, 7]) {
+    it(`matches a naive loop with a queue of ${K}`, async () => {
+      const rng = new Rng(K + 3);
+      const [B, d, T] = [5, 6, 0.2];
+      const q = unitRows(B, d, rng);
+      const k = unitRows(B, d, rng);
+      const queue = unitRows(K, d, rng);
+      const got = await infoNCE(tf.tensor2d(q), tf.tensor2d(k), tf.tensor2d(queue.flat(), [K, d]), T).data();
+      const want = naiveInfoNCE(q, k, queue, T);
+      want.forEach((w, i) => expect(got[i]).toBeCloseTo(w, 4));
+      if (K === 0) want.forEach((w) => expect(w).toBe(0));
+    });
+  }
+
+  it('is log(1+K) when all similarities are equal', async () => {
+    const d = 4;
+    const q = tf.tensor2d([[1, 0, 0, 0]]);
+    const k = tf.tensor2d([[0, 1, 0, 0]]);
+    const queue = tf.tensor2d([[0, 0, 1, 0], [0, 0, 0, 1], [0, -1, 0, 0]], [3, d]);
+    const got = await infoNCE(q, k, queue, 0.5).data();
+    expect(got[0]).toBeCloseTo(Math.log(4), 5);
+  });
+
+  it('mixed loss weights the anchor and positive terms by λ per sample', async () => {
+    const rng = new Rng(9);
+    const [B, d, K, T] = [4, 5, 6, 0.1];
+    const q = unitRows(B, d, rng);
+    const ka = unitRows(B, d, rng);
+    const kp = unitRows(B, d, rng);
+    const queue = unitRows(K, d, rng);
+    const lambda = [1, 0, 0.25, 0.6];
+    const out = mixedInfoNCE(tf.tensor2d(q), tf.tensor2d(ka), tf.tensor2d(kp), tf.tensor2d(queue), tf.tensor1d(lambda), T);
+    const la = naiveInfoNCE(q, ka, queue, T);
+    const lp = naiveInfoNCE(q, kp, queue, T);
+    const want = lambda.reduce((s, l, b) => s + l * la[b] + (1 - l) * lp[b], 0) / B;
+    expect((await out.total.data())[0]).toBeCloseTo(want, 4);
+    expect((await out.anchor.data())[0]).toBeCloseTo(la.reduce((a, b) => a + b) / B, 4);
+    expect((await out.positive.data())[0]).toBeCloseTo(lp.reduce((a, b) => a + b) / B, 4);
+  });
+});

@@ -1,0 +1,86 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import * as tf from '@tensorflow/tfjs';
+import { Encoder, featureDim, groupNorm } from './encoder';
+import { tinyConfig } from '../config';
+import { Rng } from '../rng';
+
+describe('Encoder', () => {
+  beforeAll(async () => {
+    await tf.setBackend('cpu');
+  });
+
+  it('momentum update is θk ← m·θk + (1−m)·θq for every parameter', async () => {
+    const cfg = tinyConfig();
+    const q = Encoder.create(cfg, new Rng(1));
+    const k = Encoder.create(cfg, new Rng(2), false);
+    const before = await Promise.all(k.params.map((p) => p.variable.data()));
+    const qv = await Promise.all(q.params.map((p) => p.variable.data()));
+    k.momentumUpdate(q, 0.9);
+    for (let i = 0; i < k.params.length; i++) {
+      const after = await k.params[i].variable.data();
+      for (let j = 0; j < after.length; j++) expect(after[j]).toBeCloseTo(0.9 * before[i][j] + 0.1 * qv[i][j], 5);
+    }
+    q.dispose();
+    k.dispose();
+  });
+
+  it('embeds to unit vectors of size d, features of size width·2^(stages−1), same seed ⇒ same output', async () => {
+    const cfg = tinyConfig({ width: 4, stages: 3, projDim: 6 });
+    const x = tf.randomUniform([3, 16, 16, 3], 0, 1, 'float32', 7) as tf.Tensor4D;
+    const a = Encoder.create(cfg, new Rng(3));
+    const b = Encoder.create(cfg, new Rng(3));
+    const f = a.features(x);
+    expect(f.shape).toEqual([3, featureDim(cfg)]);
+    expect(featureDim(cfg)).toBe(16);
+    const za = await a.embed(x).data();
+    const zb = await b.embed(x).data();
+    expect(Array.from(za)).toEqual(Array.from(zb));
+    for (let i = 0; i < 3; i++) {
+      let n = 0;
+      for (let j = 0; j < 6; j++) n += za[i * 6 + j] ** 2;
+      expect(n).toBeCloseTo(1, 5);
+    }
+    a.dispose();
+    b.dispose();
+  });
+
+  it('copy() makes an independent, equal, non-trainable key encoder', async () => {
+    const q = Encoder.create(tinyConfig(), new Rng(1));
+    const k = q.copy();
+    expect(k.params.every((p) => !p.variable.trainable)).toBe(true);
+    expect(Array.from(await k.params[0].variable.data())).toEqual(Array.from(await q.params[0].variable.data()));
+    q.params[0].variable.assign(tf.zerosLike(q.params[0].variable));
+    expect((await k.params[0].variable.data()).some((v) => v !== 0)).toBe(true);
+    q.dispose();
+    k.dispose();
+  });
+});
+
+describe('groupNorm', () => {
+  beforeAll(async () => {
+    await tf.setBackend('cpu');
+  });
+
+  it('normalises each (sample, group) over H, W and the group channels, like a naive loop', async () => {
+    const [B, H, W, C, G] = [2, 3, 2, 6, 3];
+    const rng = new Rng(11);
+    const vals = Array.from({ length: B * H * W * C }, () => rng.normal() * 3 + 1);
+    const gamma = Array.from({ length: C }, () => rng.normal());
+    const beta = Array.from({ length: C }, () => rng.normal());
+    const got = await groupNorm(tf.tensor4d(vals, [B, H, W, C]), tf.tensor1d(gamma), tf.tensor1d(beta), G).data();
+    const at = (b: number, h: number, w: number, c: number) => ((b * H + h) * W + w) * C + c;
+    const cg = C / G;
+    for (let b = 0; b < B; b++) {
+      for (let g = 0; g < G; g++) {
+        const xs: number[] = [];
+        for (let h = 0; h < H; h++) for (let w = 0; w < W; w++) for (let c = g * cg; c < (g + 1) * cg; c++) xs.push(vals[at(b, h, w, c)]);
+        const mean = xs.reduce((a, v) => a + v, 0) / xs.length;
+        const variance = xs.reduce((a, v) => a + (v - mean) ** 2, 0) / xs.length;
+        for (let h = 0; h < H; h++) for (let w = 0; w < W; w++) for (let c = g * cg; c < (g + 1) * cg; c++) {
+          const want = ((vals[at(b, h, w, c)] - mean) / Math.sqrt(variance + 1e-5)) * gamma[c] + beta[c];
+          expect(got[at(b, h, w, c)]).toBeCloseTo(want, 4);
+        }
+      }
+    }
+  });
+});

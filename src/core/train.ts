@@ -1,0 +1,442 @@
+/**
+ * The CLIM training loop (Li et al. 2021; spec §1–§5), one step at a time.
+ *
+ * A step, top to bottom:
+ *   1. take the next B anchors of a seeded epoch permutation;
+ *   2. pick a positive per anchor with the selection policy (§3) over the bank;
+ *   3. per resolution r (§5): augment anchor and positive views on the device,
+ *      mix the two query views (§4), embed the mixed view with f_q and the
+ *      anchor/positive key views with f_k;
+ *   4. loss = mean over (r, s) of λ·InfoNCE(q_r, k_i,s) + (1−λ)·InfoNCE(q_r, k_p,s)
+ *      against queue s; one optimiser step on f_q;
+ *   5. momentum-update f_k, enqueue the anchor keys per resolution, write the
+ *      anchors' keys into the bank; every R steps re-run spherical k-means (§2).
+ * Only a few scalars and B indices are read back per step, with `await data()`.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { ClimConfig } from './config';
+import { assertValidConfig } from './config';
+import type { ClusterSnapshot, EvalResult, NeighbourInfo, RejectReason, SelectionSnapshot, StepMetrics } from './api';
+import type { Dataset } from './data/dataset';
+import { Rng } from './rng';
+import { Encoder, l2Normalize } from './models/encoder';
+import { MemoryBank } from './clim/bank';
+import { KeyQueue } from './clim/queue';
+import { sphericalKMeans, type KMeansState } from './clim/kmeans';
+import { knn } from './clim/knn';
+import { getSelectionPolicy } from './clim/selection';
+import { getMixer } from './clim/mix';
+import { applyAugment, centreView, drawAugment, type AugmentParams } from './augment/augment';
+import { mixedInfoNCE } from './losses/infonce';
+import { createOptimizer, type Optimizer } from './optim';
+import { warmupCosine } from './schedule';
+import { knnClassify } from './eval/knn-monitor';
+
+const REASONS: RejectReason[] = ['kept', 'different-cluster', 'farther-from-centre', 'not-selected-by-mode'];
+
+/** Seeded sampling of anchors without replacement, one permutation per epoch. */
+export class EpochSampler {
+  private order: Int32Array;
+  private pos = 0;
+  epoch = 0;
+
+  constructor(private readonly n: number, private readonly rng: Rng) {
+    this.order = this.shuffled();
+  }
+
+  private shuffled(): Int32Array {
+    const o = new Int32Array(this.n);
+    for (let i = 0; i < this.n; i++) o[i] = i;
+    return this.rng.shuffle(o) as Int32Array;
+  }
+
+  /** b distinct indices (b ≤ n); an epoch boundary inside a batch reshuffles without repeating an index in that batch. */
+  next(b: number): Int32Array {
+    const out = new Int32Array(b);
+    const seen = new Set<number>();
+    let i = 0;
+    while (i < b) {
+      if (this.pos >= this.n) {
+        this.order = this.shuffled();
+        this.pos = 0;
+        this.epoch++;
+      }
+      const v = this.order[this.pos++];
+      if (seen.has(v)) continue;
+      seen.add(v);
+      out[i++] = v;
+    }
+    return out;
+  }
+}
+
+/** Float32 [0,1] pixels of a split, N×S×S×3, kept on the device for the whole run. */
+function splitTensor(images: Uint8Array, n: number, size: number): tf.Tensor4D {
+  const f = new Float32Array(images.length);
+  for (let i = 0; i < images.length; i++) f[i] = images[i] / 255;
+  return tf.tensor4d(f, [n, size, size, 3]);
+}
+
+function augmentParams(c: ClimConfig): AugmentParams {
+  return {
+    cropScaleMin: c.cropScaleMin,
+    cropScaleMax: c.cropScaleMax,
+    flipProb: c.flipProb,
+    jitterProb: c.jitterProb,
+    brightness: c.brightness,
+    contrast: c.contrast,
+    saturation: c.saturation,
+    hue: c.hue,
+    grayscaleProb: c.grayscaleProb,
+  };
+}
+
+/** Rows of `x` (N×…) mapped through fn in chunks, concatenated: bounds peak memory for big sets. */
+function mapChunks(x: tf.Tensor4D, chunk: number, fn: (part: tf.Tensor4D) => tf.Tensor2D): tf.Tensor2D {
+  const n = x.shape[0];
+  const parts: tf.Tensor2D[] = [];
+  for (let s = 0; s < n; s += chunk) {
+    parts.push(tf.tidy(() => fn(tf.slice(x, [s, 0, 0, 0], [Math.min(chunk, n - s), -1, -1, -1]))));
+  }
+  const out = parts.length === 1 ? parts[0] : (tf.concat(parts, 0) as tf.Tensor2D);
+  if (parts.length > 1) tf.dispose(parts);
+  return out;
+}
+
+interface LastBatch {
+  anchors: Int32Array;
+  positives: Int32Array;
+  lambda: Float32Array;
+}
+
+export class Trainer {
+  private readonly rng: Rng;
+  /** Draws for visualisation only, so looking never changes the loss sequence. */
+  private readonly vizRng: Rng;
+  private readonly sampler: EpochSampler;
+  private readonly trainImages: tf.Tensor4D;
+  private readonly testImages: tf.Tensor4D | null;
+  readonly query: Encoder;
+  readonly key: Encoder;
+  readonly bank: MemoryBank;
+  readonly queues: KeyQueue[];
+  private readonly optimizer: Optimizer;
+  private clusters: KMeansState | null = null;
+  private stepCount = 0;
+  private lr: number;
+  private last: LastBatch | null = null;
+  private disposed = false;
+
+  private constructor(readonly config: ClimConfig, readonly data: Dataset) {
+    assertValidConfig(config);
+    if (data.train.n < 1) throw new Error('The data set has no training images.');
+    this.rng = new Rng(config.seed);
+    this.vizRng = new Rng(config.seed ^ 0x5eed);
+    this.sampler = new EpochSampler(data.train.n, this.rng.fork());
+    this.trainImages = splitTensor(data.train.images, data.train.n, data.size);
+    this.testImages = data.test.n > 0 ? splitTensor(data.test.images, data.test.n, data.size) : null;
+    this.query = Encoder.create(config, this.rng.fork());
+    this.key = this.query.copy(false);
+    this.bank = new MemoryBank(data.train.n, config.projDim);
+    const qrng = this.rng.fork();
+    this.queues = config.resolutions.map(() => new KeyQueue(config.queueSize, config.projDim, qrng));
+    this.optimizer = createOptimizer(config.optimizer, this.query.params, config.momentum, config.weightDecay);
+    this.lr = config.lr;
+  }
+
+  /** Builds the model, fills the bank with one pass of the (random) key encoder (§2) and runs the first k-means. */
+  static async create(config: ClimConfig, data: Dataset): Promise<Trainer> {
+    const t = new Trainer(config, data);
+    t.bank.setAll(t.embedAll(t.key, t.trainImages));
+    await t.recluster();
+    return t;
+  }
+
+  get step(): number {
+    return this.stepCount;
+  }
+
+  get batchSize(): number {
+    return Math.min(this.config.batchSize, this.data.train.n);
+  }
+
+  /** Overrides the scheduled peak learning rate (a field safe to change while paused). */
+  setLearningRate(lr: number): void {
+    if (!(lr > 0) || !Number.isFinite(lr)) throw new Error(`learning rate must be a positive number (got ${lr})`);
+    this.lr = lr;
+  }
+
+  currentLearningRate(): number {
+    return warmupCosine(this.stepCount, this.lr, this.config.warmupSteps, this.config.totalSteps);
+  }
+
+  private embedAll(enc: Encoder, images: tf.Tensor4D): tf.Tensor2D {
+    const r = this.config.resolutions[0];
+    return mapChunks(images, 256, (x) => enc.embed(centreView(x, r)));
+  }
+
+  private async recluster(): Promise<void> {
+    const prev = this.clusters;
+    this.clusters = await sphericalKMeans(this.bank.tensor, this.config.clusters, this.config.kmeansIters, this.rng, prev ? prev.centroids : null);
+    prev?.dispose();
+  }
+
+  async trainStep(): Promise<StepMetrics> {
+    if (this.disposed) throw new Error('trainer is disposed');
+    const t0 = performanceNow();
+    const c = this.config;
+    const B = this.batchSize;
+    const R = c.resolutions.length;
+    const lr = this.currentLearningRate();
+
+    // All random draws happen here, in a fixed order, from the one seeded stream.
+    const anchors = this.sampler.next(B);
+    const u = this.rng.floats(B);
+    const mixer = getMixer(c.mix);
+    const plan = mixer.plan(B, c.mixProb, c.mixAlpha, this.rng);
+    const ap = augmentParams(c);
+    const draws = c.resolutions.map(() => ({
+      qa: drawAugment(B, ap, this.rng),
+      qp: drawAugment(B, ap, this.rng),
+      ka: drawAugment(B, ap, this.rng),
+      kp: drawAugment(B, ap, this.rng),
+    }));
+    const policy = getSelectionPolicy(c.selection);
+    let lambdaFirst = new Float32Array(B).fill(1);
+
+    const out = tf.tidy(() => {
+      const anchorIdx = tf.tensor1d(anchors, 'int32');
+      const sel = policy.select({
+        anchorIdx,
+        bank: this.bank.tensor,
+        clusters: this.clusters,
+        k: c.knnK,
+        threshold: c.centerThreshold,
+        u: tf.tensor1d(u),
+      });
+      const xa = tf.gather(this.trainImages, anchorIdx);
+      const xp = tf.gather(this.trainImages, sel.positives);
+
+      // Keys: one key-encoder pass per resolution over [anchor views; positive views].
+      const keys = c.resolutions.map((r, i) => {
+        const views = tf.concat([applyAugment(xa, r, draws[i].ka), applyAugment(xp, r, draws[i].kp)], 0) as tf.Tensor4D;
+        const k = this.key.embed(views);
+        return { anchor: tf.slice(k, [0, 0], [B, -1]) as tf.Tensor2D, positive: tf.slice(k, [B, 0], [B, -1]) as tf.Tensor2D };
+      });
+
+      // Query views are mixed outside the gradient tape: they depend on no parameter.
+      const mixedViews = c.resolutions.map((r, i) => {
+        const m = mixer.apply(plan, applyAugment(xa, r, draws[i].qa), applyAugment(xp, r, draws[i].qp));
+        if (i === 0) lambdaFirst = m.lambda;
+        return { x: m.mixed, lambda: tf.tensor1d(m.lambda) };
+      });
+
+      let parts: tf.Tensor1D | null = null;
+      const { value, grads } = tf.variableGrads(() => {
+        const totals: tf.Scalar[] = [];
+        const anchorsL: tf.Scalar[] = [];
+        const positivesL: tf.Scalar[] = [];
+        for (let r = 0; r < R; r++) {
+          const q = this.query.embed(mixedViews[r].x);
+          for (let s = 0; s < R; s++) {
+            const l = mixedInfoNCE(q, keys[s].anchor, keys[s].positive, this.queues[s].keys as unknown as tf.Tensor2D, mixedViews[r].lambda, c.temperature);
+            totals.push(l.total);
+            anchorsL.push(l.anchor);
+            positivesL.push(l.positive);
+          }
+        }
+        const pairs = R * R;
+        parts = tf.keep(tf.stack([tf.div(tf.addN(anchorsL), pairs), tf.div(tf.addN(positivesL), pairs)]) as tf.Tensor1D);
+        return tf.div(tf.addN(totals), pairs) as tf.Scalar;
+      }, this.query.trainableVariables());
+
+      this.optimizer.apply(grads, lr);
+      this.key.momentumUpdate(this.query, c.keyMomentum);
+      keys.forEach((k, s) => this.queues[s].enqueue(k.anchor));
+      this.bank.update(anchorIdx, keys[0].anchor);
+
+      return { loss: value, parts: parts as unknown as tf.Tensor1D, positives: sel.positives, keptCount: sel.keptCount };
+    });
+
+    const [lossV, partsV, posV, keptV] = await Promise.all([out.loss.data(), out.parts.data(), out.positives.data(), out.keptCount.data()]);
+    tf.dispose([out.loss, out.parts, out.positives, out.keptCount]);
+    const positives = Int32Array.from(posV);
+    this.last = { anchors, positives, lambda: lambdaFirst };
+
+    this.stepCount++;
+    if (this.stepCount % c.kmeansEvery === 0) await this.recluster();
+
+    let covered = 0;
+    for (let b = 0; b < B; b++) if (keptV[b] > 0) covered++;
+    const labels = this.data.train.labels;
+    let chosen = 0;
+    let agree = 0;
+    if (labels) {
+      for (let b = 0; b < B; b++) {
+        if (positives[b] === anchors[b]) continue;
+        chosen++;
+        if (labels[positives[b]] === labels[anchors[b]]) agree++;
+      }
+    }
+    const ms = performanceNow() - t0;
+    let lambdaSum = 0;
+    for (let b = 0; b < B; b++) lambdaSum += lambdaFirst[b];
+    return {
+      step: this.stepCount,
+      loss: lossV[0],
+      lossAnchor: partsV[0],
+      lossPositive: partsV[1],
+      lr,
+      ms,
+      imagesPerSecond: (B * 1000) / Math.max(ms, 1e-6),
+      coverage: covered / B,
+      precision: labels && chosen > 0 ? agree / chosen : null,
+      lambdaMean: lambdaSum / B,
+    };
+  }
+
+  /**
+   * What the selection did for up to `nAnchors` anchors of the last batch: their
+   * k nearest bank neighbours, each kept or rejected with the reason (§3), and
+   * the positive that step actually used.
+   */
+  async selectionSnapshot(nAnchors: number): Promise<SelectionSnapshot> {
+    const c = this.config;
+    const labels = this.data.train.labels;
+    const last = this.last;
+    const B = last ? last.anchors.length : 0;
+    const picks: number[] = [];
+    if (last) {
+      const order = Array.from({ length: B }, (_, i) => i);
+      this.vizRng.shuffle(order);
+      picks.push(...order.slice(0, Math.min(nAnchors, B)));
+    } else {
+      for (let i = 0; i < Math.min(nAnchors, this.data.train.n); i++) picks.push(this.vizRng.int(this.data.train.n));
+    }
+    const anchorIds = picks.map((p) => (last ? last.anchors[p] : p));
+    if (anchorIds.length === 0) return { step: this.stepCount, mode: c.selection, anchors: [] };
+
+    const policy = getSelectionPolicy(c.selection);
+    const t = tf.tidy(() => {
+      const idx = tf.tensor1d(anchorIds, 'int32');
+      const z = tf.gather(this.bank.tensor, idx);
+      let nb: tf.Tensor2D;
+      let sims: tf.Tensor2D;
+      let reason: tf.Tensor2D | null = null;
+      if (policy.usesKnn) {
+        const sel = policy.select({ anchorIdx: idx, bank: this.bank.tensor, clusters: this.clusters, k: c.knnK, threshold: c.centerThreshold, u: tf.zeros([anchorIds.length]) });
+        nb = sel.neighbours as tf.Tensor2D;
+        sims = sel.similarities as tf.Tensor2D;
+        reason = sel.reason;
+      } else {
+        const r = knn(z, this.bank.tensor, c.knnK, idx);
+        nb = r.indices;
+        sims = r.similarities;
+      }
+      const assign = this.clusters ? this.clusters.assignments : tf.zeros([this.data.train.n], 'int32');
+      const centroids = this.clusters ? this.clusters.centroids : l2Normalize(tf.mean(this.bank.tensor, 0, true) as tf.Tensor2D);
+      const ac = tf.gather(assign, idx) as tf.Tensor1D;
+      const mu = tf.gather(centroids, ac) as tf.Tensor2D; // A×d
+      const anchorCentre = tf.sum(tf.mul(z, mu), 1);
+      const flat = tf.reshape(nb, [-1]);
+      const nz = tf.reshape(tf.gather(this.bank.tensor, flat), [nb.shape[0], nb.shape[1], -1]); // A×k×d
+      const nbCentre = tf.sum(tf.mul(nz, tf.expandDims(mu, 1)), 2); // cos(z_j, μ_c(i))
+      const nbCluster = tf.reshape(tf.gather(assign, flat), nb.shape);
+      return { nb, sims, reason, ac, anchorCentre, nbCentre, nbCluster };
+    });
+    const [nb, sims, reason, ac, anchorCentre, nbCentre, nbCluster] = await Promise.all([
+      t.nb.data(), t.sims.data(), t.reason ? t.reason.data() : Promise.resolve(null), t.ac.data(), t.anchorCentre.data(), t.nbCentre.data(), t.nbCluster.data(),
+    ]);
+    const k = t.nb.shape[1];
+    tf.dispose(Object.values(t).filter((x): x is tf.Tensor => x instanceof tf.Tensor));
+
+    return {
+      step: this.stepCount,
+      mode: c.selection,
+      anchors: anchorIds.map((anchor, a) => {
+        const neighbours: NeighbourInfo[] = [];
+        for (let j = 0; j < k; j++) {
+          const o = a * k + j;
+          let why: RejectReason;
+          if (reason) why = REASONS[reason[o]] ?? 'not-selected-by-mode';
+          else if (c.selection === 'cluster') why = nbCluster[o] === ac[a] ? 'kept' : 'different-cluster';
+          else why = 'not-selected-by-mode';
+          neighbours.push({
+            index: nb[o],
+            similarity: sims[o],
+            cluster: nbCluster[o],
+            centreSimilarity: nbCentre[o],
+            kept: why === 'kept',
+            reason: why,
+            label: labels ? labels[nb[o]] : null,
+          });
+        }
+        return {
+          anchor,
+          label: labels ? labels[anchor] : null,
+          cluster: ac[a],
+          centreSimilarity: anchorCentre[a],
+          neighbours,
+          positive: last ? last.positives[picks[a]] : anchor,
+          lambda: last ? last.lambda[picks[a]] : 1,
+        };
+      }),
+    };
+  }
+
+  async clusterSnapshot(): Promise<ClusterSnapshot> {
+    const n = this.data.train.n;
+    if (!this.clusters) return { step: this.stepCount, assignments: new Int32Array(n), sizes: Int32Array.from([n]), nearest: Int32Array.from([0]) };
+    const cl = this.clusters;
+    const nearestT = tf.tidy(() => tf.argMax(tf.matMul(this.bank.tensor, cl.centroids, false, true), 0));
+    const [assign, nearest] = await Promise.all([cl.assignments.data(), nearestT.data()]);
+    nearestT.dispose();
+    const sizes = Int32Array.from(cl.sizes);
+    return {
+      step: this.stepCount,
+      assignments: Int32Array.from(assign),
+      sizes,
+      nearest: Int32Array.from(nearest, (v, i) => (sizes[i] > 0 ? v : -1)),
+    };
+  }
+
+  /** Weighted cosine kNN top-1 (§6) of frozen backbone features, train split as the memory. */
+  async evaluate(): Promise<EvalResult> {
+    const trainLabels = this.data.train.labels;
+    const testLabels = this.data.test.labels;
+    if (!trainLabels || !testLabels || !this.testImages) return { step: this.stepCount, knnTop1: null };
+    const r = this.config.resolutions[0];
+    const feats = (x: tf.Tensor4D) => mapChunks(x, 256, (p) => l2Normalize(this.query.features(centreView(p, r))));
+    const train = feats(this.trainImages);
+    const test = feats(this.testImages);
+    const classes = Math.max(this.data.classNames.length, Math.max(...trainLabels) + 1);
+    const pred = await knnClassify(train, trainLabels, test, this.config.evalK, this.config.evalTemperature, classes);
+    tf.dispose([train, test]);
+    let right = 0;
+    for (let i = 0; i < pred.length; i++) if (pred[i] === testLabels[i]) right++;
+    return { step: this.stepCount, knnTop1: right / pred.length };
+  }
+
+  /** Long-lived tensors owned by this trainer (for leak checks). */
+  ownedTensorCount(): number {
+    return tf.memory().numTensors;
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.query.dispose();
+    this.key.dispose();
+    this.bank.dispose();
+    this.queues.forEach((q) => q.dispose());
+    this.optimizer.dispose();
+    this.clusters?.dispose();
+    this.trainImages.dispose();
+    this.testImages?.dispose();
+  }
+}
+
+/** Monotonic clock available in browsers, workers and Node alike. */
+function performanceNow(): number {
+  return (globalThis as unknown as { performance: { now(): number } }).performance.now();
+}
