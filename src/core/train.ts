@@ -148,8 +148,25 @@ export class Trainer {
   static async create(config: ClimConfig, data: Dataset): Promise<Trainer> {
     const t = new Trainer(config, data);
     t.bank.setAll(t.embedAll(t.key, t.trainImages));
+    t.seedQueues();
     await t.recluster();
     return t;
+  }
+
+  /**
+   * Starts every queue with real key embeddings (random bank rows) instead of
+   * MoCo's random unit vectors: those are far easier negatives than real keys of
+   * a fresh encoder, so the loss would first climb while the queue fills and
+   * hide the learning from the curve.
+   */
+  private seedQueues(): void {
+    const n = this.data.train.n;
+    for (const q of this.queues) {
+      if (q.size === 0) continue;
+      const idx = new Int32Array(q.size);
+      for (let i = 0; i < q.size; i++) idx[i] = this.rng.int(n);
+      tf.tidy(() => q.fill(tf.gather(this.bank.tensor, tf.tensor1d(idx, 'int32'))));
+    }
   }
 
   get step(): number {
@@ -202,7 +219,7 @@ export class Trainer {
       kp: drawAugment(B, ap, this.rng),
     }));
     const policy = getSelectionPolicy(c.selection);
-    let lambdaFirst = new Float32Array(B).fill(1);
+    let lambdaFirst: Float32Array = new Float32Array(B).fill(1);
 
     const out = tf.tidy(() => {
       const anchorIdx = tf.tensor1d(anchors, 'int32');
@@ -214,6 +231,8 @@ export class Trainer {
         threshold: c.centerThreshold,
         u: tf.tensor1d(u),
       });
+      // Policies keep their outputs alive for the caller (tf.keep): release the unused ones here.
+      tf.dispose([sel.neighbours, sel.similarities, sel.reason].filter((x): x is tf.Tensor2D => x !== null));
       const xa = tf.gather(this.trainImages, anchorIdx);
       const xp = tf.gather(this.trainImages, sel.positives);
 
@@ -322,12 +341,13 @@ export class Trainer {
       const z = tf.gather(this.bank.tensor, idx);
       let nb: tf.Tensor2D;
       let sims: tf.Tensor2D;
-      let reason: tf.Tensor2D | null = null;
+      let reason: tf.Tensor2D = tf.fill([anchorIds.length, c.knnK], -1, 'int32') as tf.Tensor2D;
       if (policy.usesKnn) {
         const sel = policy.select({ anchorIdx: idx, bank: this.bank.tensor, clusters: this.clusters, k: c.knnK, threshold: c.centerThreshold, u: tf.zeros([anchorIds.length]) });
         nb = sel.neighbours as tf.Tensor2D;
         sims = sel.similarities as tf.Tensor2D;
-        reason = sel.reason;
+        if (sel.reason) reason = sel.reason;
+        tf.dispose([sel.positives, sel.keptCount]);
       } else {
         const r = knn(z, this.bank.tensor, c.knnK, idx);
         nb = r.indices;
@@ -342,13 +362,13 @@ export class Trainer {
       const nz = tf.reshape(tf.gather(this.bank.tensor, flat), [nb.shape[0], nb.shape[1], -1]); // A×k×d
       const nbCentre = tf.sum(tf.mul(nz, tf.expandDims(mu, 1)), 2); // cos(z_j, μ_c(i))
       const nbCluster = tf.reshape(tf.gather(assign, flat), nb.shape);
-      return { nb, sims, reason, ac, anchorCentre, nbCentre, nbCluster };
+      return { nb, sims, reason, ac, anchorCentre, nbCentre, nbCluster } as Record<string, tf.Tensor>;
     });
     const [nb, sims, reason, ac, anchorCentre, nbCentre, nbCluster] = await Promise.all([
-      t.nb.data(), t.sims.data(), t.reason ? t.reason.data() : Promise.resolve(null), t.ac.data(), t.anchorCentre.data(), t.nbCentre.data(), t.nbCluster.data(),
+      t.nb.data(), t.sims.data(), t.reason.data(), t.ac.data(), t.anchorCentre.data(), t.nbCentre.data(), t.nbCluster.data(),
     ]);
-    const k = t.nb.shape[1];
-    tf.dispose(Object.values(t).filter((x): x is tf.Tensor => x instanceof tf.Tensor));
+    const k = t.nb.shape[1] ?? 0;
+    tf.dispose(Object.values(t));
 
     return {
       step: this.stepCount,
@@ -358,7 +378,7 @@ export class Trainer {
         for (let j = 0; j < k; j++) {
           const o = a * k + j;
           let why: RejectReason;
-          if (reason) why = REASONS[reason[o]] ?? 'not-selected-by-mode';
+          if (reason[o] >= 0) why = REASONS[reason[o]] ?? 'not-selected-by-mode';
           else if (c.selection === 'cluster') why = nbCluster[o] === ac[a] ? 'kept' : 'different-cluster';
           else why = 'not-selected-by-mode';
           neighbours.push({
@@ -415,11 +435,6 @@ export class Trainer {
     let right = 0;
     for (let i = 0; i < pred.length; i++) if (pred[i] === testLabels[i]) right++;
     return { step: this.stepCount, knnTop1: right / pred.length };
-  }
-
-  /** Long-lived tensors owned by this trainer (for leak checks). */
-  ownedTensorCount(): number {
-    return tf.memory().numTensors;
   }
 
   dispose(): void {

@@ -43,6 +43,13 @@ export class KeyQueue {
     return out;
   }
 
+  /** Replaces every row (K×d), e.g. with real key embeddings at the start of a run. */
+  fill(rows: tf.Tensor2D): void {
+    if (rows.shape[0] !== this.size || rows.shape[1] !== this.dim) throw new Error(`queue expects ${this.size}×${this.dim}, got ${rows.shape}`);
+    this.keys.assign(rows);
+    this.ptr = 0;
+  }
+
   /** Enqueue B×d keys, dropping the oldest. When B > K only the last K survive, as in a FIFO. */
   enqueue(k: tf.Tensor2D): void {
     if (this.size === 0) return;

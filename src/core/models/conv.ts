@@ -118,7 +118,9 @@ export function conv2dSame(x: tf.Tensor4D, filter: tf.Tensor4D, stride = 1): tf.
   }
   const k = filter.shape[0];
   const inShape = x.shape as [number, number, number, number];
-  const op = tf.customGrad((xi: tf.Tensor, fi: tf.Tensor, save: tf.GradSaveFunc) => {
+  // customGrad's typing passes inputs and `save` through one rest parameter.
+  const op = tf.customGrad(((...args: [tf.Tensor, tf.Tensor, tf.GradSaveFunc]) => {
+    const [xi, fi, save] = args;
     save([xi, fi]);
     return {
       value: tf.conv2d(xi as tf.Tensor4D, fi as tf.Tensor4D, stride, 'same'),
@@ -127,6 +129,6 @@ export function conv2dSame(x: tf.Tensor4D, filter: tf.Tensor4D, stride = 1): tf.
         return [convInputGrad(dy as tf.Tensor4D, fs, inShape, stride), convFilterGrad(xs, dy as tf.Tensor4D, k, stride)];
       },
     };
-  });
+  }) as unknown as Parameters<typeof tf.customGrad>[0]);
   return op(x, filter) as tf.Tensor4D;
 }

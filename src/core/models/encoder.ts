@@ -5,7 +5,7 @@
  * the optimiser can treat weights and norm/bias terms differently.
  *
  * Backbone: a small ResNet (He et al. 2016) for 28–32 px images:
- *   stem 3×3 conv (width) → `stages` stages of `blocksPerStage` basic blocks,
+ *   stem 3×3 conv (width, stride `stemStride`) → `stages` stages of `blocksPerStage` basic blocks,
  *   channels width·2^s, the first block of every stage after the first
  *   downsampling with stride 2 (1×1 stride-2 projection shortcut) →
  *   global average pool → F = width·2^(stages−1) features.
@@ -25,7 +25,7 @@ export interface Param {
   variable: tf.Variable;
 }
 
-export type EncoderShape = Pick<ClimConfig, 'width' | 'stages' | 'blocksPerStage' | 'norm' | 'groups' | 'projHidden' | 'projDim'>;
+export type EncoderShape = Pick<ClimConfig, 'width' | 'stemStride' | 'stages' | 'blocksPerStage' | 'norm' | 'groups' | 'projHidden' | 'projDim'>;
 
 export function featureDim(s: EncoderShape): number {
   return s.width * 2 ** (s.stages - 1);
@@ -124,7 +124,7 @@ export class Encoder {
     const s = this.shape;
     // Centre the pixels: keeps early activations O(1) with He init.
     let h = tf.mul(tf.sub(x, 0.5), 4) as tf.Tensor4D;
-    h = this.normAct(conv2dSame(h, this.v('stem.conv') as tf.Tensor4D), 'stem.norm', true);
+    h = this.normAct(conv2dSame(h, this.v('stem.conv') as tf.Tensor4D, s.stemStride), 'stem.norm', true);
     for (let st = 0; st < s.stages; st++) {
       for (let b = 0; b < s.blocksPerStage; b++) {
         const p = `s${st}.b${b}`;

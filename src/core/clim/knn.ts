@@ -1,0 +1,103 @@
+/**
+ * Cosine k-nearest neighbours over the memory bank: step 1 of center-wise
+ * local selection, N_k(i) (CLIM-SPEC §3; Li et al. 2021).
+ *
+ * Written by hand in tfjs ops (matMul, topk, concat, gather) so that it runs
+ * on whichever backend is active, GPU included, with no readback.
+ */
+import * as tf from '@tensorflow/tfjs';
+
+/** Default number of bank rows per chunk: a B=64 batch against 16k rows is a 4 MB similarity block. */
+export const KNN_DEFAULT_CHUNK = 16384;
+
+/**
+ * Similarity written over the excluded entry. Cosines of L2-normalised rows
+ * lie in [−1, 1], so this always sorts last; finite (not −∞) and small
+ * enough for half-float GPU textures, where −∞ arithmetic is unreliable.
+ */
+const EXCLUDED_SIM = -1000;
+
+/**
+ * out[b, t] = params[b, idx[b, t]] for params B×M and idx B×k int32 → B×k.
+ * Done as a 1-D gather at b·M + idx because tf.gather with batchDims = 1
+ * returns wrong rows on the wasm backend (tfjs 4.22, seen for M = 36, k = 9).
+ */
+export function takeAlongRows(params: tf.Tensor2D, idx: tf.Tensor2D): tf.Tensor2D {
+  return tf.tidy(() => {
+    const [b, m] = params.shape;
+    const rowBase = tf.mul(tf.range(0, b, 1, 'int32'), tf.scalar(m, 'int32')).expandDims(1); // B×1
+    const flat = tf.add(idx.toInt(), rowBase).reshape([-1]);
+    return tf.gather(params.reshape([-1]), flat).reshape(idx.shape) as tf.Tensor2D;
+  });
+}
+
+/** Number of neighbours `knn` returns: k' = min(k, N − (exclude ? 1 : 0)), never below 0. */
+export function knnCount(k: number, bankSize: number, excluding: boolean): number {
+  return Math.max(0, Math.min(Math.floor(k), bankSize - (excluding ? 1 : 0)));
+}
+
+/**
+ * Cosine kNN over a bank of L2-normalised rows (§3 step 1).
+ *
+ * @param query   B×D, rows L2-normalised.
+ * @param bank    N×D, rows L2-normalised.
+ * @param k       neighbours wanted per query.
+ * @param exclude B int32 bank indices to leave out (each anchor's own row,
+ *                so it is not its own neighbour), or null.
+ * @param chunk   bank rows per block (default 16384): a 60k bank never
+ *                materialises a B×N similarity matrix, only B×chunk blocks.
+ * @returns indices B×k' int32 and similarities B×k' float32, sorted by
+ *          descending similarity, k' = min(k, N − (exclude ? 1 : 0)). With
+ *          k' = 0 (a bank of one row, excluded) both are B×0.
+ *
+ * Ties: the lower bank index comes first. tfjs's TopK breaks ties by the
+ * lower position on cpu, webgl and wasm (checked in the tests); blocks are
+ * concatenated in bank order, so position order is bank-index order in the
+ * merge as well.
+ *
+ * The caller owns and disposes both returned tensors.
+ */
+export function knn(
+  query: tf.Tensor2D,
+  bank: tf.Tensor2D,
+  k: number,
+  exclude: tf.Tensor1D | null,
+  chunk: number = KNN_DEFAULT_CHUNK,
+): { indices: tf.Tensor2D; similarities: tf.Tensor2D } {
+  const [b, d] = query.shape;
+  const [n, bankD] = bank.shape;
+  if (d !== bankD) throw new Error(`knn: query has ${d} columns but the bank has ${bankD}.`);
+  if (exclude && exclude.shape[0] !== b) throw new Error(`knn: exclude has ${exclude.shape[0]} entries for ${b} queries.`);
+  const kk = knnCount(k, n, exclude !== null);
+  const step = Math.max(1, Math.floor(chunk));
+
+  return tf.tidy(() => {
+    if (kk === 0) {
+      return { indices: tf.zeros([b, 0], 'int32') as tf.Tensor2D, similarities: tf.zeros([b, 0]) as tf.Tensor2D };
+    }
+    // Each block keeps only its own top-min(k', rows) candidates, so the merge
+    // below sorts B × (blocks·k') numbers instead of B×N.
+    const candSims: tf.Tensor2D[] = [];
+    const candIdx: tf.Tensor2D[] = [];
+    const excl = exclude ? exclude.toInt().expandDims(1) : null; // B×1
+    for (let start = 0; start < n; start += step) {
+      const rows = Math.min(step, n - start);
+      const block = start === 0 && rows === n ? bank : bank.slice([start, 0], [rows, d]);
+      let sims = tf.matMul(query, block, false, true); // B×rows
+      if (excl) {
+        const ids = tf.range(start, start + rows, 1, 'int32').expandDims(0); // 1×rows
+        sims = tf.where(tf.equal(ids, excl), tf.fill(sims.shape, EXCLUDED_SIM), sims);
+      }
+      const top = tf.topk(sims, Math.min(kk, rows), true);
+      candSims.push(top.values as tf.Tensor2D);
+      candIdx.push(start === 0 ? (top.indices as tf.Tensor2D) : (tf.add(top.indices, tf.scalar(start, 'int32')) as tf.Tensor2D));
+    }
+    if (candSims.length === 1) return { indices: candIdx[0], similarities: candSims[0] };
+    const allSims = tf.concat(candSims, 1);
+    const allIdx = tf.concat(candIdx, 1);
+    const merged = tf.topk(allSims, kk, true);
+    // Map positions in the candidate list back to bank indices, row by row.
+    const indices = takeAlongRows(allIdx, merged.indices as tf.Tensor2D);
+    return { indices, similarities: merged.values as tf.Tensor2D };
+  });
+}
