@@ -13,6 +13,19 @@ export default defineConfig({
   server: { headers: isolation, port: 5173 },
   preview: { headers: isolation, port: 4173 },
   worker: { format: 'es' },
-  optimizeDeps: { exclude: ['@tensorflow/tfjs-backend-wasm'] },
+  // Pre-bundle every tfjs package together in dev so they share one tfjs-core
+  // (excluding the WASM backend left it on a second, raw copy of tfjs-core and
+  // its CommonJS Emscripten glue unconverted). The .wasm binaries are located
+  // with ?url imports and setWasmPaths (src/worker/backend.ts).
+  optimizeDeps: {
+    include: [
+      '@tensorflow/tfjs',
+      '@tensorflow/tfjs-core',
+      '@tensorflow/tfjs-backend-cpu',
+      '@tensorflow/tfjs-backend-webgl',
+      '@tensorflow/tfjs-backend-webgpu',
+      '@tensorflow/tfjs-backend-wasm',
+    ],
+  },
   build: { target: 'es2022', chunkSizeWarningLimit: 4096 },
 });

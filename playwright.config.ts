@@ -1,0 +1,54 @@
+import { defineConfig, devices } from '@playwright/test';
+
+/**
+ * End-to-end tests against the production build served by `vite preview`
+ * (which sends the COOP/COEP headers from vite.config.ts). The browser is
+ * the system Chromium found by scripts/e2e.sh; Playwright's own browser
+ * downloads are never used.
+ */
+const executablePath = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+const port = 4173;
+
+export default defineConfig({
+  testDir: './e2e',
+  outputDir: './test-results',
+  // One 2-core machine: tests in parallel would only slow each other down.
+  workers: 1,
+  fullyParallel: false,
+  retries: 0,
+  timeout: 180_000,
+  expect: { timeout: 30_000 },
+  reporter: [['list']],
+  use: {
+    // localhost is a secure origin, which WebGPU requires (spec §8).
+    baseURL: `http://localhost:${port}`,
+    screenshot: 'on',
+    trace: 'retain-on-failure',
+    ...devices['Desktop Chrome'],
+    launchOptions: {
+      executablePath,
+      args: [
+        '--no-sandbox',
+        // Without it headless Chromium on Linux offers no WebGPU adapter at all.
+        '--enable-unsafe-webgpu',
+        // Keeps the auto-picked backend the same on machines with and without
+        // a GPU (software WebGL/WebGPU rank below WASM). Checked in Chromium
+        // 156: the SwiftShader WebGPU adapter is still offered with this flag.
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    },
+  },
+  webServer: {
+    command: `npx vite preview --port ${port} --strictPort`,
+    url: `http://localhost:${port}`,
+    reuseExistingServer: false,
+    timeout: 60_000,
+    stdout: 'pipe',
+    stderr: 'pipe',
+  },
+});

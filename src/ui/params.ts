@@ -1,0 +1,28 @@
+/**
+ * Page URL options: `?backend=webgpu|webgl|wasm|cpu` forces a backend,
+ * `?config=tiny` picks the tiny model (for slow software backends),
+ * `?seed=N` and `?n=N` (training images) adjust the run.
+ */
+import { defaultConfig, tinyConfig } from '../core/config';
+import type { ConnectOptions } from './store';
+import { isBackendName } from '../worker/protocol';
+
+function positiveInt(v: string | null): number | undefined {
+  if (v === null || !/^\d+$/.test(v)) return undefined;
+  const n = Number(v);
+  return Number.isSafeInteger(n) && n > 0 ? n : undefined;
+}
+
+export function parseParams(search: string): ConnectOptions {
+  const q = new URLSearchParams(search);
+  const b = q.get('backend');
+  const backend = isBackendName(b) ? b : null;
+  const seed = positiveInt(q.get('seed'));
+  const base = q.get('config') === 'tiny' ? tinyConfig() : defaultConfig();
+  const config = seed === undefined ? base : { ...base, seed };
+  const nTrain = positiveInt(q.get('n'));
+  const nTest = positiveInt(q.get('ntest'));
+  const opts: ConnectOptions = { backend, config };
+  if (nTrain !== undefined || nTest !== undefined) opts.dataset = { seed: config.seed, nTrain, nTest };
+  return opts;
+}

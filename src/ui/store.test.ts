@@ -1,0 +1,226 @@
+import { beforeEach, describe, expect, it } from 'vitest';
+import type { StepMetrics } from '../core/api';
+import { tinyConfig } from '../core/config';
+import { EngineClient, type WorkerLike } from '../worker/client';
+import type { WorkerEvent, WorkerRequest } from '../worker/protocol';
+import { transferablesOf } from '../worker/protocol';
+import { createClimStore, MAX_HISTORY, stepsPerSecond, type ClimState } from './store';
+import { parseParams } from './params';
+import type { StoreApi } from 'zustand/vanilla';
+
+/** Stands in for the worker: records requests, lets the test push events. */
+class FakeWorker implements WorkerLike {
+  sent: WorkerRequest[] = [];
+  terminated = false;
+  onmessage: ((ev: MessageEvent<WorkerEvent>) => void) | null = null;
+  onerror: ((ev: ErrorEvent) => void) | null = null;
+  postMessage(m: WorkerRequest) {
+    this.sent.push(m);
+  }
+  terminate() {
+    this.terminated = true;
+  }
+  emit(e: WorkerEvent) {
+    this.onmessage?.({ data: e } as MessageEvent<WorkerEvent>);
+  }
+  get lastRunId() {
+    return this.sent[this.sent.length - 1].runId;
+  }
+}
+
+const metric = (step: number, loss = 5 - step * 0.01, ms = 100): StepMetrics => ({
+  step,
+  loss,
+  lossAnchor: loss,
+  lossPositive: loss,
+  lr: 0.06,
+  ms,
+  imagesPerSecond: 640,
+  coverage: 1,
+  precision: null,
+  lambdaMean: 1,
+});
+
+let worker: FakeWorker;
+let clock: number;
+let store: StoreApi<ClimState>;
+const st = () => store.getState();
+
+beforeEach(() => {
+  // A fresh worker, clock and store per test: nothing leaks between tests.
+  worker = new FakeWorker();
+  clock = 0;
+  store = createClimStore({ makeClient: () => new EngineClient(worker), now: () => clock });
+});
+
+function ready(runId = worker.lastRunId) {
+  worker.emit({ type: 'ready', runId, backend: 'wasm', adapter: 'WebAssembly SIMD, 2 threads', isFallbackAdapter: false, failed: [] });
+  worker.emit({ type: 'state', runId, state: 'idle', step: 0, datasetId: 'shapes:seed=1' });
+}
+
+describe('store', () => {
+  it('starts disconnected and connects once', () => {
+    expect(st().runState).toBe('connecting');
+    st().connect({ backend: 'webgpu', config: tinyConfig() });
+    st().connect({ backend: 'cpu' });
+    expect(worker.sent.map((m) => m.type)).toEqual(['init', 'configure']);
+    expect(worker.sent[0]).toMatchObject({ type: 'init', backend: 'webgpu' });
+    // Each new-run request gets a larger run id.
+    expect(worker.sent[1].runId).toBeGreaterThan(worker.sent[0].runId);
+    expect(st().config.batchSize).toBe(tinyConfig().batchSize);
+  });
+
+  it('shows the backend and run state the worker reports', () => {
+    st().connect();
+    ready();
+    expect(st()).toMatchObject({ backend: 'wasm', adapter: 'WebAssembly SIMD, 2 threads', runState: 'idle', step: 0 });
+  });
+
+  it('keeps a ready event from before a reconfigure (the backend is worker-wide)', () => {
+    st().connect({ config: tinyConfig() });
+    worker.emit({ type: 'ready', runId: 1, backend: 'webgpu', adapter: 'google swiftshader', isFallbackAdapter: true, failed: [] });
+    expect(st().backend).toBe('webgpu');
+    expect(st().isFallbackAdapter).toBe(true);
+  });
+
+  it('accumulates progress: history, step, first losses, steps per second', () => {
+    st().connect();
+    ready();
+    st().start();
+    expect(worker.sent[worker.sent.length - 1].type).toBe('start');
+    const id = worker.lastRunId;
+    worker.emit({ type: 'state', runId: id, state: 'running', step: 0, datasetId: null });
+    clock = 1000;
+    worker.emit({ type: 'progress', runId: id, metrics: [1, 2, 3].map((s) => metric(s)) });
+    // One batch: the rate comes from the step's own time (100 ms).
+    expect(st().stepsPerSecond).toBeCloseTo(10);
+    clock = 2000;
+    worker.emit({ type: 'progress', runId: id, metrics: [4, 5, 6, 7, 8].map((s) => metric(s)) });
+    expect(st().step).toBe(8);
+    expect(st().metrics.map((m) => m.step)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    // Five steps in one second of wall time.
+    expect(st().stepsPerSecond).toBeCloseTo(5);
+    worker.emit({ type: 'progress', runId: id, metrics: Array.from({ length: 30 }, (_, i) => metric(9 + i)) });
+    expect(st().firstLosses).toHaveLength(20);
+    expect(st().firstLosses[0]).toBeCloseTo(4.99);
+  });
+
+  it('drops events of a run that was reset, and clears at once', () => {
+    st().connect();
+    ready();
+    st().start();
+    const old = worker.lastRunId;
+    worker.emit({ type: 'progress', runId: old, metrics: [metric(1), metric(2)] });
+    expect(st().step).toBe(2);
+    st().reset();
+    expect(st().metrics).toEqual([]);
+    expect(st().step).toBe(0);
+    expect(worker.lastRunId).toBeGreaterThan(old);
+    // The step that was in flight at Reset reports late: ignored.
+    worker.emit({ type: 'progress', runId: old, metrics: [metric(3)] });
+    worker.emit({ type: 'state', runId: old, state: 'paused', step: 3, datasetId: null });
+    worker.emit({ type: 'error', runId: old, message: 'late', recoverable: true });
+    expect(st().metrics).toEqual([]);
+    expect(st().runState).not.toBe('paused');
+    expect(st().error).toBeNull();
+    // The new run's events are accepted.
+    worker.emit({ type: 'state', runId: worker.lastRunId, state: 'idle', step: 0, datasetId: null });
+    worker.emit({ type: 'progress', runId: worker.lastRunId, metrics: [metric(1, 4.2)] });
+    expect(st().metrics.map((m) => m.loss)).toEqual([4.2]);
+  });
+
+  it('shows errors, including fatal ones from an old run id', () => {
+    st().connect();
+    ready();
+    worker.emit({ type: 'error', runId: 0, message: 'no backend', recoverable: false });
+    expect(st().error).toEqual({ message: 'no backend', recoverable: false });
+    st().dismissError();
+    expect(st().error).toBeNull();
+    worker.emit({ type: 'error', runId: worker.lastRunId, message: 'NaN loss', recoverable: true });
+    expect(st().error?.message).toBe('NaN loss');
+  });
+
+  it('reports a worker that fails to load', () => {
+    st().connect();
+    worker.onerror?.({ message: 'SyntaxError', preventDefault() {} } as ErrorEvent);
+    expect(st().error).toEqual({ message: 'Engine worker failed: SyntaxError', recoverable: false });
+  });
+
+  it('keeps snapshots and eval results of the current run', () => {
+    st().connect();
+    ready();
+    const id = worker.lastRunId;
+    const snap = { step: 25, assignments: new Int32Array([0, 1, 1]), sizes: new Int32Array([1, 2]), nearest: new Int32Array([0, 2]) };
+    worker.emit({ type: 'clusters', runId: id, snapshot: snap });
+    worker.emit({ type: 'selection', runId: id, snapshot: { step: 25, mode: 'center-wise', anchors: [] } });
+    worker.emit({ type: 'eval', runId: id, result: { step: 100, knnTop1: 0.5 } });
+    expect(st().clusters?.sizes).toEqual(new Int32Array([1, 2]));
+    expect(st().selection?.mode).toBe('center-wise');
+    expect(st().evals).toEqual([{ step: 100, knnTop1: 0.5 }]);
+  });
+
+  it('thins a long history instead of growing without bound', () => {
+    st().connect();
+    ready();
+    const id = worker.lastRunId;
+    for (let b = 0; b < 30; b++) {
+      worker.emit({ type: 'progress', runId: id, metrics: Array.from({ length: 500 }, (_, i) => metric(b * 500 + i + 1)) });
+    }
+    const m = st().metrics;
+    expect(m.length).toBeLessThanOrEqual(MAX_HISTORY);
+    expect(m[m.length - 1].step).toBe(15000);
+    expect(m[0].step).toBe(1);
+    for (let i = 1; i < m.length; i++) expect(m[i].step).toBeGreaterThan(m[i - 1].step);
+  });
+
+  it('pauses do not count as slow steps', () => {
+    st().connect();
+    ready();
+    const id = worker.lastRunId;
+    clock = 0;
+    worker.emit({ type: 'progress', runId: id, metrics: [metric(1)] });
+    worker.emit({ type: 'state', runId: id, state: 'paused', step: 1, datasetId: null });
+    clock = 60_000;
+    worker.emit({ type: 'progress', runId: id, metrics: [metric(2, 1, 50)] });
+    expect(st().stepsPerSecond).toBeCloseTo(20);
+  });
+
+  it('disconnect disposes the worker and restores the initial state', () => {
+    st().connect();
+    ready();
+    st().disconnect();
+    expect(worker.sent[worker.sent.length - 1].type).toBe('dispose');
+    expect(st().backend).toBeNull();
+    expect(st().runState).toBe('connecting');
+  });
+});
+
+describe('stepsPerSecond', () => {
+  it('is null before any step', () => {
+    expect(stepsPerSecond([], undefined)).toBeNull();
+  });
+});
+
+describe('transferablesOf', () => {
+  it('lists each cluster buffer once and nothing for other events', () => {
+    const a = new Int32Array(4);
+    const e: WorkerEvent = { type: 'clusters', runId: 1, snapshot: { step: 1, assignments: a, sizes: new Int32Array(2), nearest: a } };
+    expect(transferablesOf(e)).toHaveLength(2);
+    expect(transferablesOf({ type: 'state', runId: 1, state: 'idle', step: 0, datasetId: null })).toEqual([]);
+  });
+});
+
+describe('parseParams', () => {
+  it('reads backend, tiny config, seed and data size', () => {
+    const p = parseParams('?backend=webgpu&config=tiny&seed=7&n=64');
+    expect(p.backend).toBe('webgpu');
+    expect(p.config).toEqual({ ...tinyConfig(), seed: 7 });
+    expect(p.dataset).toEqual({ seed: 7, nTrain: 64, nTest: undefined });
+  });
+  it('ignores unknown or malformed values', () => {
+    const p = parseParams('?backend=metal&seed=-3&n=abc');
+    expect(p.backend).toBeNull();
+    expect(p.config?.seed).toBe(1);
+    expect(p.dataset).toBeUndefined();
+  });
+});

@@ -1,0 +1,116 @@
+/**
+ * The page's handle on the engine worker: typed requests, typed
+ * subscriptions, and the run-id bookkeeping that drops stale events.
+ */
+import type { ClimConfig } from '../core/config';
+import {
+  NEW_RUN_REQUESTS,
+  isRunScoped,
+  type BackendName,
+  type DatasetName,
+  type EventOf,
+  type EventType,
+  type WorkerEvent,
+  type WorkerRequest,
+} from './protocol';
+
+/** What the client needs of a Worker; tests pass a fake. */
+export interface WorkerLike {
+  postMessage(message: WorkerRequest): void;
+  terminate(): void;
+  onmessage: ((ev: MessageEvent<WorkerEvent>) => void) | null;
+  onerror: ((ev: ErrorEvent) => void) | null;
+  onmessageerror?: ((ev: MessageEvent) => void) | null;
+}
+
+export function spawnEngineWorker(): WorkerLike {
+  return new Worker(new URL('./engine.worker.ts', import.meta.url), { type: 'module', name: 'clim-engine' }) as unknown as WorkerLike;
+}
+
+type Listener<T extends EventType> = (e: EventOf<T>) => void;
+// Distributes over the union so a request is built without its runId.
+type WithoutRunId<R> = R extends unknown ? Omit<R, 'runId'> : never;
+
+export class EngineClient {
+  private readonly worker: WorkerLike;
+  private run = 0;
+  private readonly listeners = new Map<EventType, Set<(e: WorkerEvent) => void>>();
+  private closed = false;
+
+  constructor(worker: WorkerLike = spawnEngineWorker()) {
+    this.worker = worker;
+    worker.onmessage = (ev) => this.receive(ev.data);
+    // A worker that fails to load or throws at top level never answers; say so.
+    worker.onerror = (ev) => {
+      ev.preventDefault?.();
+      this.emit({ type: 'error', runId: this.run, message: `Engine worker failed: ${ev.message || 'could not load'}`, recoverable: false });
+    };
+    worker.onmessageerror = () => {
+      this.emit({ type: 'error', runId: this.run, message: 'A message from the engine could not be read.', recoverable: true });
+    };
+  }
+
+  /** Id of the run whose events are accepted; events of older runs are dropped. */
+  get runId(): number {
+    return this.run;
+  }
+
+  on<T extends EventType>(type: T, fn: Listener<T>): () => void {
+    let set = this.listeners.get(type);
+    if (!set) this.listeners.set(type, (set = new Set()));
+    const f = fn as (e: WorkerEvent) => void;
+    set.add(f);
+    return () => set.delete(f);
+  }
+
+  init(backend: BackendName | null = null): void {
+    this.send({ type: 'init', backend });
+  }
+  configure(config: ClimConfig): void {
+    this.send({ type: 'configure', config });
+  }
+  setDataset(dataset: DatasetName, opts: { seed?: number; nTrain?: number; nTest?: number } = {}): void {
+    this.send({ type: 'setDataset', dataset, ...opts });
+  }
+  start(): void {
+    this.send({ type: 'start' });
+  }
+  pause(): void {
+    this.send({ type: 'pause' });
+  }
+  step(): void {
+    this.send({ type: 'step' });
+  }
+  reset(): void {
+    this.send({ type: 'reset' });
+  }
+  setLearningRate(lr: number): void {
+    this.send({ type: 'setLearningRate', lr });
+  }
+
+  dispose(): void {
+    if (this.closed) return;
+    this.send({ type: 'dispose' });
+    this.closed = true;
+    this.listeners.clear();
+    // The worker closes itself after freeing its tensors; terminate is the backstop.
+    setTimeout(() => this.worker.terminate(), 1000);
+  }
+
+  private send(req: WithoutRunId<WorkerRequest>): void {
+    if (this.closed) return;
+    if (NEW_RUN_REQUESTS.has(req.type)) this.run += 1;
+    this.worker.postMessage({ ...req, runId: this.run } as WorkerRequest);
+  }
+
+  private receive(e: WorkerEvent): void {
+    if (isRunScoped(e) && e.runId < this.run) return;
+    this.emit(e);
+  }
+
+  private emit(e: WorkerEvent): void {
+    const set = this.listeners.get(e.type);
+    if (!set) return;
+    for (const fn of set) fn(e);
+  }
+}

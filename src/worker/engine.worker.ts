@@ -1,0 +1,268 @@
+/// <reference lib="webworker" />
+/**
+ * The engine worker: owns the tfjs backend and the Trainer, runs the training
+ * loop and reports through the typed protocol. Every async operation runs on
+ * one serial queue, so a Reset can never dispose a model mid-step; the loop
+ * enqueues one step at a time behind a macrotask, so Pause/Step/Reset are
+ * seen within one step.
+ */
+import { Trainer } from '../core/train';
+import { makeShapesDataset } from '../core/data/shapes';
+import { defaultConfig, validateConfig, type ClimConfig } from '../core/config';
+import type { Dataset } from '../core/data/dataset';
+import type { StepMetrics } from '../core/api';
+import { setUpBackend } from './backend';
+import {
+  transferablesOf,
+  type RequestOf,
+  type RunState,
+  type WorkerEvent,
+  type WorkerRequest,
+} from './protocol';
+
+const scope = globalThis as unknown as DedicatedWorkerGlobalScope;
+
+/** Progress is batched: the page needs ~4 updates a second, not one per step. */
+const PROGRESS_EVERY_MS = 250;
+const SNAPSHOT_EVERY = 25;
+const SNAPSHOT_ANCHORS = 6;
+const EVAL_EVERY = 100;
+
+let runId = 0;
+let config: ClimConfig = defaultConfig();
+let datasetOpts: { seed?: number; nTrain?: number; nTest?: number } = {};
+let dataset: Dataset | null = null;
+let trainer: Trainer | null = null;
+let backendReady = false;
+let running = false;
+/** Bumped by every Start, so a step chain left over from before a quick Pause/Start dies out. */
+let loop = 0;
+let state: RunState = 'idle';
+let pending: StepMetrics[] = [];
+let lastFlush = 0;
+let queue: Promise<void> = Promise.resolve();
+
+function post(e: WorkerEvent): void {
+  scope.postMessage(e, transferablesOf(e));
+}
+
+function message(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+function setState(s: RunState, id = runId): void {
+  state = s;
+  post({ type: 'state', runId: id, state: s, step: trainer?.step ?? 0, datasetId: dataset?.id ?? null });
+}
+
+/** Runs `op` after every earlier op; a failure is reported, never swallowed. */
+function enqueue(op: () => Promise<void> | void, recoverable = true): Promise<void> {
+  queue = queue.then(op).catch((e: unknown) => {
+    running = false;
+    console.error(e);
+    post({ type: 'error', runId, message: message(e), recoverable });
+    if (recoverable && state !== 'idle') setState(trainer ? 'paused' : 'idle');
+  });
+  return queue;
+}
+
+function flush(id: number): void {
+  if (pending.length) post({ type: 'progress', runId: id, metrics: pending });
+  pending = [];
+  lastFlush = performance.now();
+}
+
+/** On receipt: stop scheduling steps and forget unsent metrics of the old run. */
+function stopNow(): void {
+  running = false;
+  pending = [];
+}
+
+/** Only ever from inside the queue, so no step is using the model. */
+function disposeTrainer(): void {
+  trainer?.dispose();
+  trainer = null;
+}
+
+function currentDataset(): Dataset {
+  const d = dataset ?? makeShapesDataset({ seed: datasetOpts.seed ?? config.seed, ...pick(datasetOpts) });
+  dataset = d;
+  return d;
+}
+
+function pick(o: { nTrain?: number; nTest?: number }): { nTrain?: number; nTest?: number } {
+  const out: { nTrain?: number; nTest?: number } = {};
+  if (o.nTrain !== undefined) out.nTrain = o.nTrain;
+  if (o.nTest !== undefined) out.nTest = o.nTest;
+  return out;
+}
+
+async function ensureTrainer(id: number): Promise<Trainer | null> {
+  if (!backendReady) throw new Error('The engine has no backend yet: send init first.');
+  if (trainer) return trainer;
+  setState('preparing', id);
+  const t = await Trainer.create(config, currentDataset());
+  if (id !== runId) {
+    // A Reset or new config arrived while building: this model is stale.
+    t.dispose();
+    return null;
+  }
+  trainer = t;
+  return t;
+}
+
+/** One step plus whatever reports fall due after it. */
+async function stepOnce(t: Trainer, id: number): Promise<void> {
+  const m = await t.trainStep();
+  if (id !== runId) return;
+  pending.push(m);
+  if (performance.now() - lastFlush >= PROGRESS_EVERY_MS) flush(id);
+  if (m.step % SNAPSHOT_EVERY === 0) {
+    flush(id);
+    const sel = await t.selectionSnapshot(SNAPSHOT_ANCHORS);
+    if (id !== runId) return;
+    post({ type: 'selection', runId: id, snapshot: sel });
+    const cl = await t.clusterSnapshot();
+    if (id !== runId) return;
+    // Copies, because the arrays are transferred and may be the trainer's own.
+    post({
+      type: 'clusters',
+      runId: id,
+      snapshot: { ...cl, assignments: cl.assignments.slice(), sizes: cl.sizes.slice(), nearest: cl.nearest.slice() },
+    });
+  }
+  const ds = dataset;
+  if (m.step % EVAL_EVERY === 0 && ds && ds.test.n > 0 && ds.test.labels) {
+    flush(id);
+    const r = await t.evaluate();
+    if (id !== runId) return;
+    post({ type: 'eval', runId: id, result: r });
+  }
+}
+
+/** Yields to the message queue (a macrotask) and then enqueues the next step. */
+function scheduleNext(id: number, token: number): void {
+  const live = () => running && id === runId && token === loop;
+  setTimeout(() => {
+    if (!live()) return;
+    void enqueue(async () => {
+      if (!live() || !trainer) return;
+      await stepOnce(trainer, id);
+      if (live()) scheduleNext(id, token);
+    });
+  }, 0);
+}
+
+const handlers: { [K in WorkerRequest['type']]: (r: RequestOf<K>) => void } = {
+  init(r) {
+    void enqueue(async () => {
+      const choice = await setUpBackend(r.backend ?? null);
+      backendReady = true;
+      if (r.backend && choice.backend !== r.backend) {
+        const why = choice.failed.find((f) => f.backend === r.backend)?.error ?? 'unavailable';
+        post({ type: 'error', runId, message: `Backend ${r.backend} failed (${why}); using ${choice.backend}.`, recoverable: true });
+      }
+      post({ type: 'ready', runId, ...choice });
+      setState('idle');
+    }, false);
+  },
+  configure(r) {
+    const issues = validateConfig(r.config);
+    if (issues.length) {
+      post({ type: 'error', runId, message: `Invalid config: ${issues.map((i) => i.message).join(' ')}`, recoverable: true });
+      return;
+    }
+    stopNow();
+    void enqueue(() => {
+      disposeTrainer();
+      const seedChanged = r.config.seed !== config.seed && datasetOpts.seed === undefined;
+      config = structuredClone(r.config);
+      if (seedChanged) dataset = null;
+      setState('idle');
+    });
+  },
+  setDataset(r) {
+    stopNow();
+    void enqueue(() => {
+      disposeTrainer();
+      datasetOpts = { seed: r.seed, nTrain: r.nTrain, nTest: r.nTest };
+      dataset = null;
+      setState('idle');
+    });
+  },
+  start() {
+    if (running) return;
+    running = true;
+    const id = runId;
+    const token = ++loop;
+    void enqueue(async () => {
+      const t = await ensureTrainer(id);
+      if (!t || id !== runId || token !== loop) return;
+      if (!running) {
+        setState('paused', id);
+        return;
+      }
+      lastFlush = performance.now();
+      setState('running', id);
+      scheduleNext(id, token);
+    });
+  },
+  pause() {
+    if (!running) return;
+    running = false;
+    const id = runId;
+    // Behind the in-flight step, so the reported step count is final.
+    void enqueue(() => {
+      if (id !== runId) return;
+      flush(id);
+      setState(trainer ? 'paused' : 'idle', id);
+    });
+  },
+  step() {
+    if (running) return;
+    const id = runId;
+    void enqueue(async () => {
+      const t = await ensureTrainer(id);
+      if (!t || id !== runId) return;
+      await stepOnce(t, id);
+      flush(id);
+      setState('paused', id);
+    });
+  },
+  reset() {
+    stopNow();
+    void enqueue(() => {
+      disposeTrainer();
+      setState('idle');
+    });
+  },
+  setLearningRate(r) {
+    config = { ...config, lr: r.lr };
+    void enqueue(() => trainer?.setLearningRate(r.lr));
+  },
+  dispose() {
+    stopNow();
+    void enqueue(() => {
+      disposeTrainer();
+      scope.close();
+    });
+  },
+};
+
+scope.onmessage = (ev: MessageEvent<WorkerRequest>) => {
+  const r = ev.data;
+  // Adopt the client's run id on receipt, not when the op runs: anything the
+  // in-flight step reports afterwards is then tagged with the old id.
+  if (r.runId > runId) runId = r.runId;
+  const handler = handlers[r.type] as ((r: WorkerRequest) => void) | undefined;
+  if (!handler) {
+    post({ type: 'error', runId, message: `Unknown request ${String((r as { type?: unknown }).type)}`, recoverable: true });
+    return;
+  }
+  handler(r);
+};
+
+// Errors thrown outside the queue (e.g. inside tfjs callbacks) still reach the page.
+scope.addEventListener('unhandledrejection', (ev) => {
+  post({ type: 'error', runId, message: message(ev.reason), recoverable: true });
+});

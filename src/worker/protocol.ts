@@ -1,0 +1,109 @@
+/**
+ * Messages between the page and the engine worker. Plain data only, so both
+ * sides agree on shapes at compile time and nothing tfjs crosses the boundary.
+ *
+ * Run ids: the client owns a counter and bumps it for every request that
+ * starts a new run (init, configure, setDataset, reset); every request carries
+ * the client's current id and every event carries the id of the run that
+ * produced it. The client drops run-scoped events older than its current id,
+ * so a step that was in flight when the user pressed Reset cannot leak into
+ * the fresh run's chart.
+ */
+import type { BackendName } from '../core/backend-order';
+import type { ClimConfig } from '../core/config';
+import type { ClusterSnapshot, EvalResult, SelectionSnapshot, StepMetrics } from '../core/api';
+
+export type { BackendName } from '../core/backend-order';
+export { BACKEND_NAMES, isBackendName } from '../core/backend-order';
+
+export const REQUEST_TYPES = [
+  'init',
+  'configure',
+  'setDataset',
+  'start',
+  'pause',
+  'step',
+  'reset',
+  'setLearningRate',
+  'dispose',
+] as const;
+export type RequestType = (typeof REQUEST_TYPES)[number];
+
+export const DATASETS = ['shapes'] as const;
+export type DatasetName = (typeof DATASETS)[number];
+
+interface Req<T extends RequestType> {
+  type: T;
+  runId: number;
+}
+
+export type WorkerRequest =
+  | (Req<'init'> & { backend?: BackendName | null })
+  | (Req<'configure'> & { config: ClimConfig })
+  | (Req<'setDataset'> & { dataset: DatasetName; seed?: number; nTrain?: number; nTest?: number })
+  | Req<'start'>
+  | Req<'pause'>
+  | Req<'step'>
+  | Req<'reset'>
+  /** The one field that may change mid-run: it does not start a new run. */
+  | (Req<'setLearningRate'> & { lr: number })
+  | Req<'dispose'>;
+
+/** Requests after which earlier events belong to a dead run. */
+export const NEW_RUN_REQUESTS: ReadonlySet<RequestType> = new Set<RequestType>(['init', 'configure', 'setDataset', 'reset']);
+
+export const EVENT_TYPES = ['ready', 'progress', 'selection', 'clusters', 'eval', 'state', 'error'] as const;
+export type EventType = (typeof EVENT_TYPES)[number];
+
+/** 'preparing' covers Trainer.create (model build, first bank pass, k-means). */
+export const RUN_STATES = ['idle', 'preparing', 'running', 'paused'] as const;
+export type RunState = (typeof RUN_STATES)[number];
+
+interface Ev<T extends EventType> {
+  type: T;
+  runId: number;
+}
+
+export interface BackendAttempt {
+  backend: BackendName;
+  error: string;
+}
+
+export type ReadyEvent = Ev<'ready'> & {
+  backend: BackendName;
+  /** Human description of the device, e.g. "google swiftshader" or "WASM SIMD, 2 threads". */
+  adapter: string;
+  isFallbackAdapter: boolean;
+  /** Backends tried before the one in use, and why each failed. */
+  failed: BackendAttempt[];
+};
+
+export type WorkerEvent =
+  | ReadyEvent
+  | (Ev<'progress'> & { metrics: StepMetrics[] })
+  | (Ev<'selection'> & { snapshot: SelectionSnapshot })
+  | (Ev<'clusters'> & { snapshot: ClusterSnapshot })
+  | (Ev<'eval'> & { result: EvalResult })
+  | (Ev<'state'> & { state: RunState; step: number; datasetId: string | null })
+  | (Ev<'error'> & { message: string; recoverable: boolean });
+
+export type EventOf<T extends EventType> = Extract<WorkerEvent, { type: T }>;
+export type RequestOf<T extends RequestType> = Extract<WorkerRequest, { type: T }>;
+
+/**
+ * Events that describe the worker rather than one run. They are never
+ * dropped: the backend is set up once, and a fatal error ends every run.
+ */
+export function isRunScoped(e: WorkerEvent): boolean {
+  if (e.type === 'ready') return false;
+  if (e.type === 'error' && !e.recoverable) return false;
+  return true;
+}
+
+/** Buffers to move rather than copy; the arrays must not be used after posting. */
+export function transferablesOf(e: WorkerEvent): Transferable[] {
+  if (e.type !== 'clusters') return [];
+  const { assignments, sizes, nearest } = e.snapshot;
+  // A buffer may appear at most once in a transfer list.
+  return [...new Set([assignments.buffer, sizes.buffer, nearest.buffer])] as ArrayBuffer[];
+}
