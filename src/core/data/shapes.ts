@@ -137,7 +137,7 @@ const toByte = (v: number) => (v <= 0 ? 0 : v >= 255 ? 255 : (v + 0.5) | 0);
  */
 export function renderShapeImage(cls: number, rng: Rng, size: number, out: Uint8Array, at = 0): number {
   const S = size;
-  const R = S * rng.uniform(0.22, 0.4);
+  const R = S * rng.uniform(0.3, 0.45);
   const m = 0.85 * R; // a shape may touch the border, never leave the frame by much
   const cx = rng.uniform(m, S - m);
   const cy = rng.uniform(m, S - m);
@@ -153,12 +153,12 @@ export function renderShapeImage(cls: number, rng: Rng, size: number, out: Uint8
     if (Math.abs(luma(fg) - luma(bg)) > 0.2 || dist > 0.45) break;
     bg = hsv(rng.next(), rng.uniform(0, 0.8), rng.uniform(0.05, 0.95));
   }
-  const bgKind = rng.int(3); // 0 solid, 1 gradient, 2 noise
+  const bgKind = rng.bool(0.2) ? 2 : rng.int(2); // 0 solid, 1 gradient (40% each), 2 noise (20%)
   const bg2 = hsv(rng.next(), rng.uniform(0, 0.6), clamp01(luma(bg) + rng.uniform(-0.25, 0.25)));
   const gAngle = rng.uniform(0, 2 * Math.PI);
   const gx = Math.cos(gAngle) / S;
   const gy = Math.sin(gAngle) / S;
-  const noiseAmp = rng.uniform(0.04, 0.12);
+  const noiseAmp = rng.uniform(0.03, 0.08);
 
   const texture = rng.int(3); // 0 solid, 1 striped, 2 dotted
   const fgDark = rng.bool(0.5);
