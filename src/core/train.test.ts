@@ -91,6 +91,14 @@ describe('Trainer', () => {
     }
   }
 
+  it('uses plain MoCo positives during the selection warm-up, then the chosen policy', async () => {
+    const t = await Trainer.create(tinyConfig({ selection: 'knn', selectionWarmupSteps: 2 }), data);
+    const coverage = [];
+    for (let s = 0; s < 4; s++) coverage.push((await t.trainStep()).coverage);
+    expect(coverage).toEqual([0, 0, 1, 1]);
+    t.dispose();
+  });
+
   it('trains on a single image (positive falls back to the anchor)', async () => {
     const one: Dataset = { ...data, id: 'one', train: { n: 1, images: data.train.images.slice(0, 16 * 16 * 3), labels: Int32Array.from([0]) }, test: { n: 0, images: new Uint8Array(0), labels: null } };
     const t = await Trainer.create(tinyConfig({ selection: 'center-wise' }), one);

@@ -77,20 +77,6 @@ function splitTensor(images: Uint8Array, n: number, size: number): tf.Tensor4D {
   return tf.tensor4d(f, [n, size, size, 3]);
 }
 
-function augmentParams(c: ClimConfig): AugmentParams {
-  return {
-    cropScaleMin: c.cropScaleMin,
-    cropScaleMax: c.cropScaleMax,
-    flipProb: c.flipProb,
-    jitterProb: c.jitterProb,
-    brightness: c.brightness,
-    contrast: c.contrast,
-    saturation: c.saturation,
-    hue: c.hue,
-    grayscaleProb: c.grayscaleProb,
-  };
-}
-
 /** Rows of `x` (N×…) mapped through fn in chunks, concatenated: bounds peak memory for big sets. */
 function mapChunks(x: tf.Tensor4D, chunk: number, fn: (part: tf.Tensor4D) => tf.Tensor2D): tf.Tensor2D {
   const n = x.shape[0];
@@ -211,14 +197,14 @@ export class Trainer {
     const u = this.rng.floats(B);
     const mixer = getMixer(c.mix);
     const plan = mixer.plan(B, c.mixProb, c.mixAlpha, this.rng);
-    const ap = augmentParams(c);
+    const ap: AugmentParams = c;
     const draws = c.resolutions.map(() => ({
       qa: drawAugment(B, ap, this.rng),
       qp: drawAugment(B, ap, this.rng),
       ka: drawAugment(B, ap, this.rng),
       kp: drawAugment(B, ap, this.rng),
     }));
-    const policy = getSelectionPolicy(c.selection);
+    const policy = getSelectionPolicy(this.stepCount < c.selectionWarmupSteps ? 'none' : c.selection);
     let lambdaFirst: Float32Array = new Float32Array(B).fill(1);
 
     const out = tf.tidy(() => {

@@ -21,23 +21,18 @@
  *    applyAugment).
  */
 import * as tf from '@tensorflow/tfjs';
+import type { ClimConfig } from '../config';
 import type { Rng } from '../rng';
 
-export interface AugmentParams {
-  /** Crop area as a share of the image, drawn uniformly in [cropScaleMin, cropScaleMax]. */
-  cropScaleMin: number;
-  cropScaleMax: number;
-  /** Aspect ratio (width / height) range, log-uniform; default [3/4, 4/3]. */
-  ratioMin?: number;
-  ratioMax?: number;
-  flipProb: number;
-  jitterProb: number;
-  brightness: number;
-  contrast: number;
-  saturation: number;
-  hue: number;
-  grayscaleProb: number;
-}
+/**
+ * The augmentation fields of the run config (crop area share drawn uniformly in
+ * [cropScaleMin, cropScaleMax]), plus the aspect-ratio range (width / height,
+ * log-uniform; default [3/4, 4/3]).
+ */
+export type AugmentParams = Pick<
+  ClimConfig,
+  'cropScaleMin' | 'cropScaleMax' | 'flipProb' | 'jitterProb' | 'brightness' | 'contrast' | 'saturation' | 'hue' | 'grayscaleProb'
+> & { ratioMin?: number; ratioMax?: number };
 
 /**
  * One batch of drawn parameters; plain typed arrays so a draw can be stored,
