@@ -62,8 +62,8 @@ export interface ClimConfig {
 
   // --- CLIM selection (§2, §3) ---
   selection: SelectionMode;
-  /** Steps of plain MoCo positives before `selection` switches on (the bank of a random encoder has no neighbourhoods worth trusting). */
-  selectionWarmupSteps: number;
+  /** Steps of plain MoCo v2 (no selection, no mixing) before CLIM's positives and mixture switch on: a random encoder's bank has no neighbourhoods worth trusting. */
+  climWarmupSteps: number;
   centerThreshold: CenterThreshold;
   /** k of the local neighbourhood N_k(i). */
   knnK: number;
@@ -120,7 +120,7 @@ export const DEFAULT_CONFIG: Readonly<ClimConfig> = Object.freeze({
   temperature: 0.2, // MoCo v2
   keyMomentum: 0.99, // §1: 0.99 suits small data sets
   selection: 'center-wise', // the paper's rule (§3)
-  selectionWarmupSteps: 100, // measured on shapes: positives of a random encoder are at chance purity and only add noise
+  climWarmupSteps: 100, // measured on shapes: early positives are at chance purity (13%) and early mixing slowed kNN gains
   centerThreshold: 'anchor', // the abstract's wording (§3)
   knnK: 10, // §8 measured purity at k = 10
   clusters: 10, // a few clusters per class on small sets
@@ -158,7 +158,7 @@ export function tinyConfig(overrides: Partial<ClimConfig> = {}): ClimConfig {
     batchSize: 8,
     queueSize: 32,
     knnK: 4,
-    selectionWarmupSteps: 0,
+    climWarmupSteps: 0,
     clusters: 3,
     kmeansEvery: 5,
     kmeansIters: 5,
@@ -224,7 +224,7 @@ export function validateConfig(c: ClimConfig): ConfigIssue[] {
   num('temperature', 0, 10, true);
   num('keyMomentum', 0, 1);
   oneOf('selection', SELECTION_MODES);
-  int('selectionWarmupSteps', 0, 10_000_000);
+  int('climWarmupSteps', 0, 10_000_000);
   oneOf('centerThreshold', CENTER_THRESHOLDS);
   int('knnK', 1, 1000);
   int('clusters', 1, 10000);

@@ -91,11 +91,12 @@ describe('Trainer', () => {
     }
   }
 
-  it('uses plain MoCo positives during the selection warm-up, then the chosen policy', async () => {
-    const t = await Trainer.create(tinyConfig({ selection: 'knn', selectionWarmupSteps: 2 }), data);
-    const coverage = [];
-    for (let s = 0; s < 4; s++) coverage.push((await t.trainStep()).coverage);
-    expect(coverage).toEqual([0, 0, 1, 1]);
+  it('runs plain MoCo v2 (no selection, no mixing) during the CLIM warm-up, then the chosen policy and mixer', async () => {
+    const t = await Trainer.create(tinyConfig({ selection: 'knn', mix: 'mixup', mixProb: 1, climWarmupSteps: 2 }), data);
+    const steps = [];
+    for (let s = 0; s < 4; s++) steps.push(await t.trainStep());
+    expect(steps.map((m) => m.coverage)).toEqual([0, 0, 1, 1]);
+    expect(steps.map((m) => m.lambdaMean < 1)).toEqual([false, false, true, true]);
     t.dispose();
   });
 

@@ -195,7 +195,9 @@ export class Trainer {
     // All random draws happen here, in a fixed order, from the one seeded stream.
     const anchors = this.sampler.next(B);
     const u = this.rng.floats(B);
-    const mixer = getMixer(c.mix);
+    // CLIM's warm-up (config.climWarmupSteps): plain MoCo v2 until the bank means something.
+    const warm = this.stepCount < c.climWarmupSteps;
+    const mixer = getMixer(warm ? 'none' : c.mix);
     const plan = mixer.plan(B, c.mixProb, c.mixAlpha, this.rng);
     const ap: AugmentParams = c;
     const draws = c.resolutions.map(() => ({
@@ -204,7 +206,7 @@ export class Trainer {
       ka: drawAugment(B, ap, this.rng),
       kp: drawAugment(B, ap, this.rng),
     }));
-    const policy = getSelectionPolicy(this.stepCount < c.selectionWarmupSteps ? 'none' : c.selection);
+    const policy = getSelectionPolicy(warm ? 'none' : c.selection);
     let lambdaFirst: Float32Array = new Float32Array(B).fill(1);
 
     const out = tf.tidy(() => {
