@@ -57,6 +57,7 @@ export interface SelectionSnapshot {
   anchors: AnchorSelection[];
 }
 
+/** Its arrays are fresh copies owned by the receiver (they may be transferred). */
 export interface ClusterSnapshot {
   step: number;
   /** Cluster id per training image. */

@@ -100,6 +100,18 @@ describe('Trainer', () => {
     t.dispose();
   });
 
+  it('snapshots k ≥ bank size: every other image is a neighbour, with cluster-mode reasons', async () => {
+    const small: Dataset = { ...data, id: 'five', train: { n: 5, images: data.train.images.slice(0, 5 * 16 * 16 * 3), labels: data.train.labels!.slice(0, 5) } };
+    const t = await Trainer.create(tinyConfig({ selection: 'cluster', knnK: 10, clusters: 2 }), small);
+    await t.trainStep();
+    const snap = await t.selectionSnapshot(2);
+    for (const a of snap.anchors) {
+      expect(a.neighbours.map((n) => n.index).sort()).toEqual([0, 1, 2, 3, 4].filter((i) => i !== a.anchor));
+      for (const n of a.neighbours) expect(n.reason).toBe(n.cluster === a.cluster ? 'kept' : 'different-cluster');
+    }
+    t.dispose();
+  });
+
   it('trains on a single image (positive falls back to the anchor)', async () => {
     const one: Dataset = { ...data, id: 'one', train: { n: 1, images: data.train.images.slice(0, 16 * 16 * 3), labels: Int32Array.from([0]) }, test: { n: 0, images: new Uint8Array(0), labels: null } };
     const t = await Trainer.create(tinyConfig({ selection: 'center-wise' }), one);

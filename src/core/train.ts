@@ -24,15 +24,13 @@ import { MemoryBank } from './clim/bank';
 import { KeyQueue } from './clim/queue';
 import { sphericalKMeans, type KMeansState } from './clim/kmeans';
 import { knn } from './clim/knn';
-import { getSelectionPolicy } from './clim/selection';
+import { getSelectionPolicy, REASON_NAMES } from './clim/selection';
 import { getMixer } from './clim/mix';
 import { applyAugment, centreView, drawAugment, type AugmentParams } from './augment/augment';
 import { mixedInfoNCE } from './losses/infonce';
 import { createOptimizer, type Optimizer } from './optim';
 import { warmupCosine } from './schedule';
 import { knnClassify } from './eval/knn-monitor';
-
-const REASONS: RejectReason[] = ['kept', 'different-cluster', 'farther-from-centre', 'not-selected-by-mode'];
 
 /** Seeded sampling of anchors without replacement, one permutation per epoch. */
 export class EpochSampler {
@@ -329,18 +327,20 @@ export class Trainer {
       const z = tf.gather(this.bank.tensor, idx);
       let nb: tf.Tensor2D;
       let sims: tf.Tensor2D;
-      let reason: tf.Tensor2D = tf.fill([anchorIds.length, c.knnK], -1, 'int32') as tf.Tensor2D;
+      // −1 where the policy gives no reason codes (modes without kNN); same shape as nb.
+      let reason: tf.Tensor2D | null = null;
       if (policy.usesKnn) {
         const sel = policy.select({ anchorIdx: idx, bank: this.bank.tensor, clusters: this.clusters, k: c.knnK, threshold: c.centerThreshold, u: tf.zeros([anchorIds.length]) });
         nb = sel.neighbours as tf.Tensor2D;
         sims = sel.similarities as tf.Tensor2D;
-        if (sel.reason) reason = sel.reason;
+        reason = sel.reason;
         tf.dispose([sel.positives, sel.keptCount]);
       } else {
         const r = knn(z, this.bank.tensor, c.knnK, idx);
         nb = r.indices;
         sims = r.similarities;
       }
+      const reasons = reason ?? (tf.fill(nb.shape, -1, 'int32') as tf.Tensor2D);
       const assign = this.clusters ? this.clusters.assignments : tf.zeros([this.data.train.n], 'int32');
       const centroids = this.clusters ? this.clusters.centroids : l2Normalize(tf.mean(this.bank.tensor, 0, true) as tf.Tensor2D);
       const ac = tf.gather(assign, idx) as tf.Tensor1D;
@@ -350,7 +350,7 @@ export class Trainer {
       const nz = tf.reshape(tf.gather(this.bank.tensor, flat), [nb.shape[0], nb.shape[1], -1]); // A×k×d
       const nbCentre = tf.sum(tf.mul(nz, tf.expandDims(mu, 1)), 2); // cos(z_j, μ_c(i))
       const nbCluster = tf.reshape(tf.gather(assign, flat), nb.shape);
-      return { nb, sims, reason, ac, anchorCentre, nbCentre, nbCluster } as Record<string, tf.Tensor>;
+      return { nb, sims, reason: reasons, ac, anchorCentre, nbCentre, nbCluster } as Record<string, tf.Tensor>;
     });
     const [nb, sims, reason, ac, anchorCentre, nbCentre, nbCluster] = await Promise.all([
       t.nb.data(), t.sims.data(), t.reason.data(), t.ac.data(), t.anchorCentre.data(), t.nbCentre.data(), t.nbCluster.data(),
@@ -366,7 +366,7 @@ export class Trainer {
         for (let j = 0; j < k; j++) {
           const o = a * k + j;
           let why: RejectReason;
-          if (reason[o] >= 0) why = REASONS[reason[o]] ?? 'not-selected-by-mode';
+          if (reason[o] >= 0) why = REASON_NAMES[reason[o]] ?? 'not-selected-by-mode';
           else if (c.selection === 'cluster') why = nbCluster[o] === ac[a] ? 'kept' : 'different-cluster';
           else why = 'not-selected-by-mode';
           neighbours.push({

@@ -124,12 +124,8 @@ async function stepOnce(t: Trainer, id: number): Promise<void> {
     post({ type: 'selection', runId: id, snapshot: sel });
     const cl = await t.clusterSnapshot();
     if (id !== runId) return;
-    // Copies, because the arrays are transferred and may be the trainer's own.
-    post({
-      type: 'clusters',
-      runId: id,
-      snapshot: { ...cl, assignments: cl.assignments.slice(), sizes: cl.sizes.slice(), nearest: cl.nearest.slice() },
-    });
+    // The snapshot's arrays are fresh copies (Trainer.clusterSnapshot), safe to transfer.
+    post({ type: 'clusters', runId: id, snapshot: cl });
   }
   const ds = dataset;
   if (m.step % EVAL_EVERY === 0 && ds && ds.test.n > 0 && ds.test.labels) {
