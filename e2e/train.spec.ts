@@ -45,6 +45,9 @@ test('auto backend: Start trains at least 5 steps with a finite loss', async ({ 
   await page.getByRole('button', { name: 'Pause', exact: true }).click();
   await expect(page.getByTestId('run-state')).toHaveText('paused');
 
+  // Fashion-MNIST is the data set when the page opens, at full size.
+  await expect(page.getByTestId('dataset-select')).toHaveValue('fashion-mnist');
+  await expect(page.getByTestId('dataset')).toHaveText('fashion-mnist:10000+2000');
   const loss = Number(await page.getByTestId('last-loss').textContent());
   expect(Number.isFinite(loss)).toBe(true);
   expect(loss).toBeGreaterThan(0);
@@ -85,6 +88,28 @@ test('controls: Step, Pause and Reset are keyboard operable and Reset replays th
   const after = await lossesOf(page);
   // Same seed, same backend: the replay is exact.
   expect(after.slice(0, 2)).toEqual(before);
+});
+
+test('data sets: a missing fashion-mnist file is reported, and the selector switches to shapes', async ({ page }) => {
+  await page.route('**/datasets/fashion-mnist.bin', (route) => route.fulfill({ status: 404, body: 'not here' }));
+  await openAndWaitForBackend(page, '/?backend=wasm&config=tiny&n=64&ntest=32');
+  await expect(page.getByTestId('dataset-select')).toHaveValue('fashion-mnist');
+  await page.getByRole('button', { name: 'Step', exact: true }).click();
+  await expect(page.getByTestId('error')).toContainText(/Could not load the fashion-mnist data set from http:\/\/localhost:\d+\/datasets\/fashion-mnist\.bin: HTTP 404/);
+  await expect(page.getByTestId('run-state')).toHaveText('idle');
+
+  await page.getByLabel('Data set').selectOption('shapes');
+  await expect(page.getByTestId('error')).toHaveCount(0);
+  await page.getByRole('button', { name: 'Step', exact: true }).click();
+  await expect(page.getByTestId('step')).toHaveText('1', { timeout: 60_000 });
+  await expect(page.getByTestId('dataset')).toHaveText('shapes:seed=1:n=64+32:s=32');
+
+  // Served again: switching back loads it, with the page's sizes.
+  await page.unroute('**/datasets/fashion-mnist.bin');
+  await page.getByLabel('Data set').selectOption('fashion-mnist');
+  await page.getByRole('button', { name: 'Step', exact: true }).click();
+  await expect(page.getByTestId('step')).toHaveText('1', { timeout: 60_000 });
+  await expect(page.getByTestId('dataset')).toHaveText('fashion-mnist:64+32');
 });
 
 test('the worker reports selection and cluster snapshots every 25 steps and kNN accuracy every 100', async ({ page }) => {

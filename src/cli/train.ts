@@ -7,15 +7,37 @@
  */
 import { parseArgs } from 'node:util';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { gunzipSync } from 'fflate';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { CENTER_THRESHOLDS, MIX_MODES, SELECTION_MODES, defaultConfig, validateConfig, type ClimConfig } from '../core/config';
 import { Trainer } from '../core/train';
 import { makeShapesDataset } from '../core/data/shapes';
+import { parseFashionMnist } from '../core/data/fashion-mnist';
+import type { Dataset } from '../core/data/dataset';
 import type { StepMetrics } from '../core/api';
 
 const BACKENDS = ['wasm', 'cpu'] as const;
-const DATASETS = ['shapes'] as const;
+const DATASETS = ['shapes', 'fashion-mnist'] as const;
+type DatasetName = (typeof DATASETS)[number];
+
+/** The committed data files the page serves (`public/datasets/`), read from the repository. */
+export const DATASET_DIR = join(resolve(dirname(fileURLToPath(import.meta.url)), '..', '..'), 'public', 'datasets');
+
+/** Builds or reads a built-in data set; `shapes` depends on the seed, `fashion-mnist` is a fixed file. */
+export function loadDataset(name: DatasetName, seed: number): Dataset {
+  if (name === 'shapes') return makeShapesDataset({ seed });
+  const file = join(DATASET_DIR, 'fashion-mnist.bin');
+  let gz: Uint8Array;
+  try {
+    gz = readFileSync(file);
+  } catch (e) {
+    throw new Error(`cannot read the fashion-mnist data file ${file} (${(e as Error).message}); it is committed, or rebuild it with npm run data:fashion-mnist`);
+  }
+  return parseFashionMnist(gunzipSync(gz));
+}
 
 class UsageError extends Error {}
 
@@ -30,7 +52,7 @@ export interface RunReport {
 }
 
 const HELP = `Usage: npm run train -- [options]
-  --dataset shapes            built-in data set (default shapes)
+  --dataset NAME              built-in data set: shapes (default) or fashion-mnist
   --steps N                   training steps (default 200; 0 evaluates the untrained encoder)
   --backend wasm|cpu          tfjs backend (default wasm)
   --seed N                    seed of every random draw (default 1)
@@ -124,7 +146,7 @@ export async function run(argv: string[], log: (s: string) => void = (s) => cons
   }
   await tf.setBackend(opts.backend);
   await tf.ready();
-  const data = makeShapesDataset({ seed: opts.config.seed });
+  const data = loadDataset(opts.dataset, opts.config.seed);
   const started = Date.now();
   const trainer = await Trainer.create(opts.config, data);
   try {

@@ -1,9 +1,14 @@
-import { useClim } from './store';
+import { DATASETS, useClim, type DatasetName } from './store';
+
+const DATASET_LABELS: Record<DatasetName, string> = {
+  'fashion-mnist': 'Fashion-MNIST (28×28 grey, 10 classes)',
+  shapes: 'Shapes (32×32 colour, 8 classes)',
+};
 
 /**
- * Start / Pause / Step / Reset. Native buttons: focusable, Enter/Space
- * operable; the visible text is the accessible name and `title` adds the
- * description.
+ * Data set choice and Start / Pause / Step / Reset. Native controls:
+ * focusable, keyboard operable; the visible text is the accessible name and
+ * `title` adds the description.
  */
 export function Controls() {
   const runState = useClim((s) => s.runState);
@@ -11,12 +16,30 @@ export function Controls() {
   const pause = useClim((s) => s.pause);
   const stepOnce = useClim((s) => s.stepOnce);
   const reset = useClim((s) => s.reset);
+  const dataset = useClim((s) => s.dataset);
+  const setDataset = useClim((s) => s.setDataset);
 
   const busy = runState === 'connecting' || runState === 'preparing';
   const running = runState === 'running';
 
   return (
     <div className="controls" role="toolbar" aria-label="Training controls">
+      <label className="dataset-choice">
+        Data set{' '}
+        <select
+          value={dataset}
+          onChange={(e) => setDataset(e.target.value as DatasetName)}
+          disabled={runState === 'connecting'}
+          title="Changing the data set discards the model and starts a new run"
+          data-testid="dataset-select"
+        >
+          {DATASETS.map((d) => (
+            <option key={d} value={d}>
+              {DATASET_LABELS[d]}
+            </option>
+          ))}
+        </select>
+      </label>
       <button type="button" onClick={start} disabled={busy || running} data-testid="start">
         Start
       </button>

@@ -1,11 +1,13 @@
 /**
  * Page URL options: `?backend=webgpu|webgl|wasm|cpu` forces a backend,
  * `?config=tiny` picks the tiny model (for slow software backends),
- * `?seed=N` and `?n=N` (training images) adjust the run.
+ * `?dataset=fashion-mnist|shapes` the data set (default fashion-mnist),
+ * `?seed=N`, `?n=N` (training images) and `?ntest=N` (held-out images)
+ * adjust the run.
  */
 import { defaultConfig, tinyConfig } from '../core/config';
 import type { ConnectOptions } from './store';
-import { isBackendName } from '../worker/protocol';
+import { isBackendName, isDatasetName } from '../worker/protocol';
 
 function positiveInt(v: string | null): number | undefined {
   if (v === null || !/^\d+$/.test(v)) return undefined;
@@ -22,7 +24,12 @@ export function parseParams(search: string): ConnectOptions {
   const config = seed === undefined ? base : { ...base, seed };
   const nTrain = positiveInt(q.get('n'));
   const nTest = positiveInt(q.get('ntest'));
+  const d = q.get('dataset');
+  const name = isDatasetName(d) ? d : undefined;
   const opts: ConnectOptions = { backend, config };
-  if (nTrain !== undefined || nTest !== undefined) opts.dataset = { seed: config.seed, nTrain, nTest };
+  if (name !== undefined || nTrain !== undefined || nTest !== undefined) {
+    opts.dataset = { seed: config.seed, nTrain, nTest };
+    if (name !== undefined) opts.dataset.name = name;
+  }
   return opts;
 }

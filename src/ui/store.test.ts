@@ -70,6 +70,32 @@ describe('store', () => {
     expect(st().config.batchSize).toBe(tinyConfig().batchSize);
   });
 
+  it('uses fashion-mnist by default and switches data set as a new run, keeping the page sizes', () => {
+    expect(st().dataset).toBe('fashion-mnist');
+    st().connect({ dataset: { seed: 1, nTrain: 64, nTest: 32 } });
+    expect(worker.sent[worker.sent.length - 1]).toMatchObject({ type: 'setDataset', dataset: 'fashion-mnist', nTrain: 64, nTest: 32 });
+    ready();
+    const id = worker.lastRunId;
+    worker.emit({ type: 'progress', runId: id, metrics: [metric(1)] });
+    expect(st().step).toBe(1);
+    st().setDataset('shapes');
+    const req = worker.sent[worker.sent.length - 1];
+    expect(req).toMatchObject({ type: 'setDataset', dataset: 'shapes', seed: 1, nTrain: 64, nTest: 32 });
+    expect(req.runId).toBeGreaterThan(id);
+    expect(st()).toMatchObject({ dataset: 'shapes', step: 0, metrics: [], datasetId: null });
+    // Choosing the data set in use sends nothing.
+    const n = worker.sent.length;
+    st().setDataset('shapes');
+    expect(worker.sent).toHaveLength(n);
+  });
+
+  it('connects with ?dataset=shapes and no sizes', () => {
+    st().connect(parseParams('?dataset=shapes'));
+    expect(worker.sent.map((m) => m.type)).toEqual(['init', 'configure', 'setDataset']);
+    expect(worker.sent[2]).toMatchObject({ type: 'setDataset', dataset: 'shapes' });
+    expect(st().dataset).toBe('shapes');
+  });
+
   it('shows the backend and run state the worker reports', () => {
     st().connect();
     ready();
@@ -222,5 +248,10 @@ describe('parseParams', () => {
     expect(p.backend).toBeNull();
     expect(p.config?.seed).toBe(1);
     expect(p.dataset).toBeUndefined();
+    expect(parseParams('?dataset=cifar').dataset).toBeUndefined();
+  });
+  it('reads the data set name', () => {
+    expect(parseParams('?dataset=shapes').dataset).toEqual({ name: 'shapes', seed: 1, nTrain: undefined, nTest: undefined });
+    expect(parseParams('?dataset=fashion-mnist&n=128').dataset).toEqual({ name: 'fashion-mnist', seed: 1, nTrain: 128, nTest: undefined });
   });
 });

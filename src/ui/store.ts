@@ -7,7 +7,9 @@ import { useStore } from 'zustand';
 import { defaultConfig, type ClimConfig } from '../core/config';
 import type { ClusterSnapshot, EvalResult, SelectionSnapshot, StepMetrics } from '../core/api';
 import { EngineClient } from '../worker/client';
-import type { BackendAttempt, BackendName, RunState } from '../worker/protocol';
+import { DATASETS, DEFAULT_DATASET, type BackendAttempt, type BackendName, type DatasetName, type RunState } from '../worker/protocol';
+
+export { DATASETS, DEFAULT_DATASET, type DatasetName };
 
 /** 'connecting' until the worker has a backend. */
 export type UiRunState = RunState | 'connecting';
@@ -20,8 +22,11 @@ export interface EngineError {
 export interface ConnectOptions {
   backend?: BackendName | null;
   config?: ClimConfig;
-  dataset?: { seed?: number; nTrain?: number; nTest?: number };
+  /** Data set and sizes; without it the worker's default (DEFAULT_DATASET, full size). */
+  dataset?: { name?: DatasetName; seed?: number; nTrain?: number; nTest?: number };
 }
+
+type DatasetSizes = { seed?: number; nTrain?: number; nTest?: number };
 
 /** Wall-clock window over which steps per second is measured. */
 const RATE_WINDOW_MS = 10_000;
@@ -40,6 +45,8 @@ export interface ClimState {
   isFallbackAdapter: boolean;
   failedBackends: BackendAttempt[];
   config: ClimConfig;
+  /** The data set chosen on the page. */
+  dataset: DatasetName;
   datasetId: string | null;
   step: number;
   /** Every reported step of the current run, oldest first (capped at MAX_HISTORY, thinned evenly). */
@@ -60,6 +67,8 @@ export interface ClimState {
   stepOnce(): void;
   reset(): void;
   configure(config: ClimConfig): void;
+  /** Switches data set (a new run); sizes from the page options carry over. */
+  setDataset(name: DatasetName): void;
   dismissError(): void;
   disconnect(): void;
 }
@@ -88,6 +97,7 @@ function initialState() {
     isFallbackAdapter: false,
     failedBackends: [] as BackendAttempt[],
     config: defaultConfig(),
+    dataset: DEFAULT_DATASET as DatasetName,
     datasetId: null,
     error: null,
     ...runFields(),
@@ -119,6 +129,7 @@ export function createClimStore(deps: StoreDeps = {}): StoreApi<ClimState> {
   const now = deps.now ?? (() => performance.now());
   let client: EngineClient | null = null;
   let unsubscribe: Array<() => void> = [];
+  let sizes: DatasetSizes = {};
 
   return createStore<ClimState>()((set, get) => {
     const wire = (c: EngineClient) => [
@@ -168,7 +179,13 @@ export function createClimStore(deps: StoreDeps = {}): StoreApi<ClimState> {
           set({ config: opts.config });
           client.configure(opts.config);
         }
-        if (opts.dataset) client.setDataset('shapes', opts.dataset);
+        if (opts.dataset) {
+          const { name, ...rest } = opts.dataset;
+          sizes = rest;
+          const dataset = name ?? DEFAULT_DATASET;
+          set({ dataset });
+          client.setDataset(dataset, rest);
+        }
       },
       start() {
         set({ error: null, rateSamples: [] });
@@ -190,6 +207,11 @@ export function createClimStore(deps: StoreDeps = {}): StoreApi<ClimState> {
         set({ config, ...runFields(), error: null });
         client?.configure(config);
       },
+      setDataset(name) {
+        if (name === get().dataset) return;
+        set({ dataset: name, datasetId: null, ...runFields(), error: null });
+        client?.setDataset(name, sizes);
+      },
       dismissError() {
         set({ error: null });
       },
@@ -198,6 +220,7 @@ export function createClimStore(deps: StoreDeps = {}): StoreApi<ClimState> {
         unsubscribe = [];
         client?.dispose();
         client = null;
+        sizes = {};
         set(initialState());
       },
     };

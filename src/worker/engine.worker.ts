@@ -7,13 +7,15 @@
  * seen within one step.
  */
 import { Trainer } from '../core/train';
-import { makeShapesDataset } from '../core/data/shapes';
 import { defaultConfig, validateConfig, type ClimConfig } from '../core/config';
 import type { Dataset } from '../core/data/dataset';
 import type { StepMetrics } from '../core/api';
 import { setUpBackend } from './backend';
+import { loadDataset, preloadFashionMnist } from './datasets';
 import {
+  DEFAULT_DATASET,
   transferablesOf,
+  type DatasetName,
   type RequestOf,
   type RunState,
   type WorkerEvent,
@@ -30,6 +32,9 @@ const EVAL_EVERY = 100;
 
 let runId = 0;
 let config: ClimConfig = defaultConfig();
+let datasetName: DatasetName = DEFAULT_DATASET;
+/** The latest data set asked for, on receipt (datasetName changes inside the queue). */
+let requestedDataset: DatasetName = DEFAULT_DATASET;
 let datasetOpts: { seed?: number; nTrain?: number; nTest?: number } = {};
 let dataset: Dataset | null = null;
 let trainer: Trainer | null = null;
@@ -84,24 +89,26 @@ function disposeTrainer(): void {
   trainer = null;
 }
 
-function currentDataset(): Dataset {
-  const d = dataset ?? makeShapesDataset({ seed: datasetOpts.seed ?? config.seed, ...pick(datasetOpts) });
+/** Builds or fetches the current data set once per setDataset / seed change. */
+async function currentDataset(): Promise<Dataset> {
+  if (dataset) return dataset;
+  const d = await loadDataset(datasetName, { seed: datasetOpts.seed ?? config.seed, nTrain: datasetOpts.nTrain, nTest: datasetOpts.nTest });
   dataset = d;
   return d;
 }
 
-function pick(o: { nTrain?: number; nTest?: number }): { nTrain?: number; nTest?: number } {
-  const out: { nTrain?: number; nTest?: number } = {};
-  if (o.nTrain !== undefined) out.nTrain = o.nTrain;
-  if (o.nTest !== undefined) out.nTest = o.nTest;
-  return out;
+/** Fetching fashion-mnist can start before Start is pressed; failures surface when it is needed. */
+function preload(name: DatasetName): void {
+  if (name === 'fashion-mnist') preloadFashionMnist().catch(() => {});
 }
 
 async function ensureTrainer(id: number): Promise<Trainer | null> {
   if (!backendReady) throw new Error('The engine has no backend yet: send init first.');
   if (trainer) return trainer;
   setState('preparing', id);
-  const t = await Trainer.create(config, currentDataset());
+  const data = await currentDataset();
+  if (id !== runId) return null;
+  const t = await Trainer.create(config, data);
   if (id !== runId) {
     // A Reset or new config arrived while building: this model is stale.
     t.dispose();
@@ -160,6 +167,8 @@ const handlers: { [K in WorkerRequest['type']]: (r: RequestOf<K>) => void } = {
       }
       post({ type: 'ready', runId, ...choice });
       setState('idle');
+      // After set-up, by when a setDataset sent with init has been received.
+      preload(requestedDataset);
     }, false);
   },
   configure(r) {
@@ -179,8 +188,11 @@ const handlers: { [K in WorkerRequest['type']]: (r: RequestOf<K>) => void } = {
   },
   setDataset(r) {
     stopNow();
+    requestedDataset = r.dataset;
+    if (backendReady) preload(r.dataset);
     void enqueue(() => {
       disposeTrainer();
+      datasetName = r.dataset;
       datasetOpts = { seed: r.seed, nTrain: r.nTrain, nTest: r.nTest };
       dataset = null;
       setState('idle');

@@ -29,8 +29,14 @@ export const REQUEST_TYPES = [
 ] as const;
 export type RequestType = (typeof REQUEST_TYPES)[number];
 
-export const DATASETS = ['shapes'] as const;
+export const DATASETS = ['fashion-mnist', 'shapes'] as const;
 export type DatasetName = (typeof DATASETS)[number];
+/** The data set a fresh worker (and the page, without `?dataset=`) uses. */
+export const DEFAULT_DATASET: DatasetName = 'fashion-mnist';
+
+export function isDatasetName(v: unknown): v is DatasetName {
+  return typeof v === 'string' && (DATASETS as readonly string[]).includes(v);
+}
 
 interface Req<T extends RequestType> {
   type: T;

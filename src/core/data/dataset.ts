@@ -27,3 +27,21 @@ export interface Dataset {
 
 /** Bytes of one stored image. */
 export const imageBytes = (size: number) => size * size * 3;
+
+/**
+ * The first `nTrain` / `nTest` images of each split (a split keeps all its
+ * images when its count is undefined or not smaller). For files stored in a
+ * shuffled order, such as `fashion-mnist`, a prefix is a random subset. The
+ * id becomes `name:nTrain+nTest`, e.g. "fashion-mnist:10000+2000" → "fashion-mnist:128+64".
+ */
+export function takeSubset(d: Dataset, nTrain?: number, nTest?: number): Dataset {
+  const cut = (s: Split, n: number | undefined): Split => {
+    if (n === undefined || n >= s.n) return s;
+    const k = Math.max(0, Math.floor(n));
+    return { n: k, images: s.images.subarray(0, k * imageBytes(d.size)), labels: s.labels ? s.labels.subarray(0, k) : null };
+  };
+  const train = cut(d.train, nTrain);
+  const test = cut(d.test, nTest);
+  if (train === d.train && test === d.test) return d;
+  return { ...d, id: `${d.name}:${train.n}+${test.n}`, train, test };
+}
