@@ -41,6 +41,11 @@ async function main() {
   await time('conv filter grad (fwd conv)', () => convFilterGrad(xa, dy, 3, 1));
   await time('conv input grad (fwd conv)', () => convInputGrad(dy, w, [64, 32, 32, 16], 1));
   await time('groupnorm 64x32x32x16', () => tf.tidy(() => tf.moments(tf.reshape(xa, [64, 32, 32, 8, 2]), [1, 2, 4], true).mean));
-  await time('groupnorm grad', () => tf.tidy(() => tf.grad((a: tf.Tensor) => { const r = tf.reshape(a, [64, 32, 32, 8, 2]); const m = tf.moments(r, [1, 2, 4], true); return tf.sum(tf.mul(tf.sub(r, m.mean), tf.rsqrt(tf.add(m.variance, 1e-5)))); })(xa)));
+  const { groupNorm } = await import('../src/core/models/groupnorm');
+  const gam = tf.ones([16]);
+  const bet = tf.zeros([16]);
+  await time('groupnorm fwd (hand-written)', () => groupNorm(xa, gam, bet, 8));
+  await time('groupnorm fwd+grad (hand-written)', () => tf.tidy(() => tf.grads((a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => tf.sum(groupNorm(a as tf.Tensor4D, g, b, 8)) as tf.Scalar)([xa, gam, bet])));
+  await time('groupnorm fwd+grad (tape, input only)', () => tf.tidy(() => tf.grad((a: tf.Tensor) => { const r = tf.reshape(a, [64, 32, 32, 8, 2]); const m = tf.moments(r, [1, 2, 4], true); return tf.sum(tf.mul(tf.sub(r, m.mean), tf.rsqrt(tf.add(m.variance, 1e-5)))); })(xa)));
 }
 main();

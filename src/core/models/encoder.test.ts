@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import { Encoder, featureDim, groupNorm } from './encoder';
+import { Encoder, featureDim } from './encoder';
 import { tinyConfig } from '../config';
 import { Rng } from '../rng';
 
@@ -53,35 +53,6 @@ describe('Encoder', () => {
     expect((await k.params[0].variable.data()).some((v) => v !== 0)).toBe(true);
     q.dispose();
     k.dispose();
-  });
-});
-
-describe('groupNorm', () => {
-  beforeAll(async () => {
-    await tf.setBackend('cpu');
-  });
-
-  it('normalises each (sample, group) over H, W and the group channels, like a naive loop', async () => {
-    const [B, H, W, C, G] = [2, 3, 2, 6, 3];
-    const rng = new Rng(11);
-    const vals = Array.from({ length: B * H * W * C }, () => rng.normal() * 3 + 1);
-    const gamma = Array.from({ length: C }, () => rng.normal());
-    const beta = Array.from({ length: C }, () => rng.normal());
-    const got = await groupNorm(tf.tensor4d(vals, [B, H, W, C]), tf.tensor1d(gamma), tf.tensor1d(beta), G).data();
-    const at = (b: number, h: number, w: number, c: number) => ((b * H + h) * W + w) * C + c;
-    const cg = C / G;
-    for (let b = 0; b < B; b++) {
-      for (let g = 0; g < G; g++) {
-        const xs: number[] = [];
-        for (let h = 0; h < H; h++) for (let w = 0; w < W; w++) for (let c = g * cg; c < (g + 1) * cg; c++) xs.push(vals[at(b, h, w, c)]);
-        const mean = xs.reduce((a, v) => a + v, 0) / xs.length;
-        const variance = xs.reduce((a, v) => a + (v - mean) ** 2, 0) / xs.length;
-        for (let h = 0; h < H; h++) for (let w = 0; w < W; w++) for (let c = g * cg; c < (g + 1) * cg; c++) {
-          const want = ((vals[at(b, h, w, c)] - mean) / Math.sqrt(variance + 1e-5)) * gamma[c] + beta[c];
-          expect(got[at(b, h, w, c)]).toBeCloseTo(want, 4);
-        }
-      }
-    }
   });
 });
 

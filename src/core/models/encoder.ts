@@ -13,9 +13,12 @@
  * keys cannot match through batch statistics (the BatchNorm leak of §1).
  */
 import * as tf from '@tensorflow/tfjs';
-import type { ClimConfig, NormKind } from '../config';
+import type { ClimConfig } from '../config';
 import type { Rng } from '../rng';
 import { conv2dSame } from './conv';
+import { groupNorm } from './groupnorm';
+
+export { groupNorm };
 
 export type ParamKind = 'weight' | 'bias' | 'norm';
 
@@ -115,7 +118,7 @@ export class Encoder {
   private normAct(x: tf.Tensor4D, name: string, relu: boolean): tf.Tensor4D {
     const y = this.shape.norm === 'none'
       ? tf.add(x, this.v(`${name}.beta`))
-      : groupNorm(x, this.v(`${name}.gamma`), this.v(`${name}.beta`), this.shape.groups, this.shape.norm);
+      : groupNorm(x, this.v(`${name}.gamma`), this.v(`${name}.beta`), this.shape.groups);
     return (relu ? tf.relu(y) : y) as tf.Tensor4D;
   }
 
@@ -180,18 +183,4 @@ let uid = 0;
 /** Row-wise L2 normalisation, B×d → B×d; ε keeps zero rows finite. */
 export function l2Normalize(z: tf.Tensor2D): tf.Tensor2D {
   return tf.div(z, tf.add(tf.norm(z, 2, 1, true), 1e-12)) as tf.Tensor2D;
-}
-
-/**
- * GroupNorm (Wu & He 2018) over B×H×W×C with G groups (clipped to a divisor of C):
- * statistics over (H, W, C/G) per sample, so nothing is shared across the batch.
- */
-export function groupNorm(x: tf.Tensor4D, gamma: tf.Tensor, beta: tf.Tensor, groups: number, _kind: NormKind = 'group'): tf.Tensor4D {
-  const [b, h, w, c] = x.shape;
-  let g = Math.min(groups, c);
-  while (c % g !== 0) g--;
-  const xg = tf.reshape(x, [b, h, w, g, c / g]);
-  const { mean, variance } = tf.moments(xg, [1, 2, 4], true);
-  const xn = tf.mul(tf.sub(xg, mean), tf.rsqrt(tf.add(variance, 1e-5)));
-  return tf.add(tf.mul(tf.reshape(xn, [b, h, w, c]), gamma), beta) as tf.Tensor4D;
 }

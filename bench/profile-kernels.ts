@@ -1,0 +1,62 @@
+/**
+ * Where a training step's time goes, kernel by kernel (issue 3: "which kernels
+ * remain the bottleneck with their measured share of the step").
+ * Runs `tf.profile` around measured steps of the real Trainer and sums
+ * kernelTimeMs per kernel name, and per kernel name + input shapes.
+ *
+ *   npx tsx bench/profile-kernels.ts [--config default|b32] [--steps 3] [--backend wasm]
+ * Writes bench/results/kernels-<backend>-<config>.json.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-wasm';
+import { defaultConfig, type ClimConfig } from '../src/core/config';
+import { Trainer } from '../src/core/train';
+import { makeShapesDataset } from '../src/core/data/shapes';
+
+const { values } = parseArgs({ options: { config: { type: 'string', default: 'default' }, steps: { type: 'string', default: '3' }, backend: { type: 'string', default: 'wasm' }, clim: { type: 'boolean', default: true } } });
+
+const configs: Record<string, Partial<ClimConfig>> = { default: {}, b32: { batchSize: 32 } };
+
+async function main() {
+  await tf.setBackend(values.backend!);
+  await tf.ready();
+  // climWarmupSteps 0: profile the full CLIM step (selection + mixing), the expensive one.
+  const cfg: ClimConfig = { ...defaultConfig(), ...configs[values.config!], ...(values.clim ? { climWarmupSteps: 0 } : {}) };
+  const t = await Trainer.create(cfg, makeShapesDataset({ seed: 1 }));
+  for (let i = 0; i < 2; i++) await t.trainStep();
+  const steps = Number(values.steps);
+  const byName = new Map<string, number>();
+  const byShape = new Map<string, { ms: number; calls: number }>();
+  let wall = 0;
+  let kernelTotal = 0;
+  for (let i = 0; i < steps; i++) {
+    const t0 = performance.now();
+    const info = await tf.profile(async () => {
+      await t.trainStep();
+      return [];
+    });
+    wall += performance.now() - t0;
+    for (const k of info.kernels) {
+      const ms = Number(k.kernelTimeMs) || 0;
+      kernelTotal += ms;
+      byName.set(k.name, (byName.get(k.name) ?? 0) + ms);
+      const key = `${k.name} ${JSON.stringify(k.inputShapes)}`;
+      const e = byShape.get(key) ?? { ms: 0, calls: 0 };
+      e.ms += ms;
+      e.calls++;
+      byShape.set(key, e);
+    }
+  }
+  const perStep = (ms: number) => +(ms / steps).toFixed(2);
+  const names = [...byName].sort((a, b) => b[1] - a[1]).map(([name, ms]) => ({ name, msPerStep: perStep(ms), share: +(ms / kernelTotal).toFixed(4) }));
+  const shapes = [...byShape].sort((a, b) => b[1].ms - a[1].ms).slice(0, 40).map(([key, e]) => ({ kernel: key, msPerStep: perStep(e.ms), callsPerStep: e.calls / steps }));
+  const out = { date: new Date().toISOString(), backend: tf.getBackend(), config: values.config, steps, wallMsPerStepProfiled: perStep(wall), kernelMsPerStep: perStep(kernelTotal), byKernel: names, topKernelShapes: shapes };
+  console.log(`wall ${out.wallMsPerStepProfiled} ms/step (profiled), kernels ${out.kernelMsPerStep} ms/step`);
+  for (const n of names.slice(0, 15)) console.log(`${n.name.padEnd(28)} ${String(n.msPerStep).padStart(8)} ms  ${(100 * n.share).toFixed(1)}%`);
+  mkdirSync('bench/results', { recursive: true });
+  writeFileSync(`bench/results/kernels-${out.backend}-${values.config}.json`, JSON.stringify(out, null, 1));
+  t.dispose();
+}
+main();

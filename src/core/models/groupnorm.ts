@@ -1,0 +1,75 @@
+/**
+ * GroupNorm (Wu & He 2018) over B×H×W×C with G groups, with a hand-derived
+ * backward pass.
+ *
+ * Why not tfjs autodiff: on WASM the encoder's step is dominated by
+ * element-wise work over the activations (spec §8, docs/BENCHMARKS.md: one
+ * GroupNorm gradient over 64×32×32×16 took 192 ms, ~25 full-size kernels from
+ * the tape of moments → sub → mul → rsqrt → mul → add). Written out per group
+ * g of sample b, with n = H·W·C/G values, μ, σ⁻¹ = rstd and x̂ = (x − μ)·rstd:
+ *
+ *   forward   y = x·a + s,  a = rstd·γ (per b, c),  s = β − μ·a
+ *   backward  S₁ = Σ_hw dy,  S₂ = Σ_hw dy·x            (B×1×G×C/G each)
+ *             m₁ = Σ_c γ·S₁ / n,  m₂ = rstd·(Σ_c γ·S₂ − μ·Σ_c γ·S₁) / n
+ *             dx = a·dy − (rstd²·m₂)·x + rstd·(μ·rstd·m₂ − m₁)
+ *             dγ = Σ_b rstd·(S₂ − μ·S₁),  dβ = Σ_b S₁
+ * which is the usual dx = rstd·(dŷ − mean(dŷ) − x̂·mean(dŷ·x̂)), dŷ = γ·dy,
+ * regrouped so that only five full-size element-wise kernels and two
+ * reductions touch the activations; everything else is per (b, g, c).
+ * The forward pass likewise applies one scale and one shift (the key encoder,
+ * which never takes gradients, profits too).
+ */
+import * as tf from '@tensorflow/tfjs';
+
+/** The group count actually used: `groups` clipped to C and lowered to a divisor of C. */
+export function effectiveGroups(groups: number, channels: number): number {
+  let g = Math.max(1, Math.min(groups, channels));
+  while (channels % g !== 0) g--;
+  return g;
+}
+
+const EPS = 1e-5;
+
+/**
+ * x: B×H×W×C, gamma and beta: C → B×H×W×C. Statistics over (H, W, C/G) per
+ * sample and group, biased variance, ε = 1e-5 (as torch.nn.GroupNorm).
+ */
+export function groupNorm(x: tf.Tensor4D, gamma: tf.Tensor, beta: tf.Tensor, groups: number): tf.Tensor4D {
+  const [b, h, w, c] = x.shape;
+  const g = effectiveGroups(groups, c);
+  const cg = c / g;
+  const hw = h * w;
+  const n = hw * cg;
+  // customGrad's typing passes inputs and `save` through one rest parameter.
+  const gnFn = tf.customGrad(((...args: [tf.Tensor, tf.Tensor, tf.Tensor, tf.GradSaveFunc]) => {
+    const [xIn, gammaIn, betaIn, save] = args;
+    const xg = tf.reshape(xIn, [b, hw, g, cg]);
+    const { mean, variance } = tf.moments(xg, [1, 3], true); // B×1×G×1
+    const rstd = tf.rsqrt(tf.add(variance, EPS));
+    const gam = tf.reshape(gammaIn, [1, 1, g, cg]);
+    const a = tf.mul(rstd, gam); // B×1×G×C/G
+    const s = tf.sub(tf.reshape(betaIn, [1, 1, g, cg]), tf.mul(mean, a));
+    const y = tf.reshape(tf.add(tf.mul(xg, a), s), [b, h, w, c]);
+    save([xg, mean, rstd, gam, a]);
+    return {
+      value: y,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [xs, mu, r, gm, sc] = saved;
+        const dyg = tf.reshape(dy, [b, hw, g, cg]);
+        const s1 = tf.sum(dyg, 1, true); // B×1×G×C/G
+        const s2 = tf.sum(tf.mul(dyg, xs), 1, true);
+        const gs1 = tf.sum(tf.mul(gm, s1), 3, true); // B×1×G×1
+        const gs2 = tf.sum(tf.mul(gm, s2), 3, true);
+        const m1 = tf.div(gs1, n);
+        const m2 = tf.div(tf.mul(r, tf.sub(gs2, tf.mul(mu, gs1))), n);
+        const coefX = tf.neg(tf.mul(tf.square(r), m2)); // B×1×G×1
+        const shift = tf.mul(r, tf.sub(tf.mul(tf.mul(mu, r), m2), m1));
+        const dx = tf.add(tf.add(tf.mul(dyg, sc), tf.mul(xs, coefX)), shift);
+        const dGamma = tf.sum(tf.mul(r, tf.sub(s2, tf.mul(mu, s1))), [0, 1]);
+        const dBeta = tf.sum(s1, [0, 1]);
+        return [tf.reshape(dx, [b, h, w, c]), tf.reshape(dGamma, gammaIn.shape), tf.reshape(dBeta, betaIn.shape)];
+      },
+    };
+  }) as unknown as Parameters<typeof tf.customGrad>[0]);
+  return gnFn(x, gamma, beta) as tf.Tensor4D;
+}
