@@ -1,51 +1,115 @@
 /**
- * Training-step benchmark in Node (WASM backend): median ms per step over
- * measured steps after warm-up, per config. Results go to bench/results/ and
- * are summarised by hand in docs/BENCHMARKS.md.
+ * Training-step benchmark (issue 3, items 1, 2 and 4), Node, WASM backend:
  *
- *   npm run bench [-- --steps 10 --warmup 2]
+ * - median ms per step (and images/s) over `--steps` measured steps after
+ *   `--warmup` steps, for the default config (`clim-paper`) and the
+ *   `fast-demo-cpu` preset at batch 32/64/128, with CLIM's warm-up switched
+ *   off so every measured step does selection and mixing;
+ * - the same steps in the PyTorch reference (bench/reference/clim_ref.py,
+ *   Debian's python3-torch) on the same data, config and thread count (1:
+ *   tfjs WASM runs single-threaded in Node), and the ratio tfjs / PyTorch;
+ * - tf.memory() tensors and bytes every 100 steps over `--memory-steps`
+ *   steps of the fast-demo preset (must stay flat).
+ *
+ *   npm run bench [-- --steps 10 --warmup 2 --memory-steps 1000 --no-torch]
+ * Writes bench/results/step-node-<backend>.json; docs/BENCHMARKS.md summarises it.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import os from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { defaultConfig, tinyConfig, type ClimConfig } from '../src/core/config';
+import type { ClimConfig } from '../src/core/config';
+import { presetConfig } from '../src/core/presets';
 import { Trainer } from '../src/core/train';
 import { makeShapesDataset } from '../src/core/data/shapes';
 
-const { values } = parseArgs({ options: { steps: { type: 'string', default: '10' }, warmup: { type: 'string', default: '2' }, backend: { type: 'string', default: 'wasm' } } });
+const { values } = parseArgs({
+  options: {
+    steps: { type: 'string', default: '10' },
+    warmup: { type: 'string', default: '2' },
+    backend: { type: 'string', default: 'wasm' },
+    'memory-steps': { type: 'string', default: '1000' },
+    'no-torch': { type: 'boolean', default: false },
+    only: { type: 'string' },
+  },
+});
 const steps = Number(values.steps);
 const warmup = Number(values.warmup);
-
-const configs: Record<string, ClimConfig> = {
-  default: defaultConfig(),
-  'default-b32': { ...defaultConfig(), batchSize: 32 },
-  tiny: tinyConfig(),
-};
+const PY = '/usr/bin/python3';
+const DATA = 'bench/reference/out/shapes.bin';
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)];
 }
 
+function cases(): { name: string; config: ClimConfig }[] {
+  const out = [];
+  for (const preset of ['clim-paper', 'fast-demo-cpu']) {
+    for (const batchSize of [32, 64, 128]) {
+      out.push({ name: `${preset} b${batchSize}`, config: { ...presetConfig(preset), batchSize, climWarmupSteps: 0 } });
+    }
+  }
+  return values.only ? out.filter((c) => c.name.includes(values.only!)) : out;
+}
+
+function torchAvailable(): boolean {
+  return !values['no-torch'] && existsSync(PY) && spawnSync(PY, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0;
+}
+
+function torchStep(config: ClimConfig): Record<string, number> {
+  mkdirSync('bench/reference/out', { recursive: true });
+  const file = 'bench/reference/out/bench-config.json';
+  writeFileSync(file, JSON.stringify(config));
+  const out = execFileSync(PY, ['bench/reference/clim_ref.py', 'bench', '--config', file, '--data', DATA, '--threads', '1', '--steps', String(steps), '--warmup', String(warmup)], { encoding: 'utf8' });
+  return JSON.parse(out.trim().split('\n').pop()!);
+}
+
 async function main() {
   await tf.setBackend(values.backend!);
   await tf.ready();
   const data = makeShapesDataset({ seed: 1 });
+  const torch = torchAvailable();
+  if (torch && !existsSync(DATA)) execFileSync('npx', ['tsx', 'bench/reference/export-data.ts'], { stdio: 'inherit' });
   const rows = [];
-  for (const [name, cfg] of Object.entries(configs)) {
-    const t = await Trainer.create(cfg, data);
+  for (const { name, config } of cases()) {
+    const t = await Trainer.create(config, data);
     for (let i = 0; i < warmup; i++) await t.trainStep();
     const ms: number[] = [];
     const tensors0 = tf.memory().numTensors;
     for (let i = 0; i < steps; i++) ms.push((await t.trainStep()).ms);
-    const row = { config: name, batchSize: cfg.batchSize, resolutions: cfg.resolutions, medianMs: median(ms), imagesPerSecond: (cfg.batchSize * 1000) / median(ms), minMs: Math.min(...ms), maxMs: Math.max(...ms), tensorDelta: tf.memory().numTensors - tensors0 };
+    const tensorDelta = tf.memory().numTensors - tensors0;
+    t.dispose();
+    const med = median(ms);
+    const row: Record<string, unknown> = { case: name, batchSize: config.batchSize, resolutions: config.resolutions, medianMs: +med.toFixed(1), imagesPerSecond: +((config.batchSize * 1000) / med).toFixed(1), minMs: +Math.min(...ms).toFixed(1), maxMs: +Math.max(...ms).toFixed(1), tensorDelta };
+    if (torch) {
+      const r = torchStep(config);
+      row.torchMedianMs = +r.medianMs.toFixed(1);
+      row.torchThreads = r.threads;
+      row.ratio = +(med / r.medianMs).toFixed(2);
+    }
     console.log(JSON.stringify(row));
     rows.push(row);
+  }
+
+  const memorySteps = Number(values['memory-steps']);
+  const memory: { step: number; numTensors: number; numBytes: number }[] = [];
+  if (memorySteps > 0) {
+    const t = await Trainer.create({ ...presetConfig('fast-demo-cpu'), totalSteps: memorySteps }, data);
+    for (let s = 1; s <= memorySteps; s++) {
+      await t.trainStep();
+      if (s % 100 === 0 || s === 1) {
+        const m = tf.memory();
+        memory.push({ step: s, numTensors: m.numTensors, numBytes: m.numBytes });
+        console.log(JSON.stringify(memory[memory.length - 1]));
+      }
+    }
     t.dispose();
   }
-  const out = { date: new Date().toISOString(), backend: tf.getBackend(), node: process.version, cpus: os.cpus().length, cpu: os.cpus()[0]?.model, steps, warmup, rows };
+
+  const out = { date: new Date().toISOString(), backend: tf.getBackend(), node: process.version, cpus: os.cpus().length, cpu: os.cpus()[0]?.model, steps, warmup, torch, rows, memory, memoryConfig: 'fast-demo-cpu', rssMiB: Math.round(process.memoryUsage().rss / 2 ** 20) };
   mkdirSync('bench/results', { recursive: true });
   writeFileSync(`bench/results/step-node-${tf.getBackend()}.json`, JSON.stringify(out, null, 1));
 }

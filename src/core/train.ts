@@ -24,6 +24,7 @@ import { MemoryBank } from './clim/bank';
 import { KeyQueue } from './clim/queue';
 import { sphericalKMeans, type KMeansState } from './clim/kmeans';
 import { knn } from './clim/knn';
+import { matMulABt } from './ops/matmul';
 import { getSelectionPolicy, REASON_NAMES } from './clim/selection';
 import { getMixer } from './clim/mix';
 import { applyAugment, centreView, drawAugment, type AugmentParams } from './augment/augment';
@@ -182,6 +183,33 @@ export class Trainer {
     prev?.dispose();
   }
 
+  /**
+   * The anchor and positive images of a batch, B×S×S×3 each. On WASM and cpu
+   * they are copied from the host bytes: tfjs' WASM GatherV2 took 12 ms for 64
+   * images of 32×32×3 while the copy takes well under 1 ms, and reading the B
+   * positive indices back costs nothing where the "device" is the CPU. On GPU
+   * backends a gather keeps everything on the device (no readback mid-step).
+   */
+  private async batchImages(anchors: Int32Array, anchorIdx: tf.Tensor1D, positives: tf.Tensor1D): Promise<[tf.Tensor4D, tf.Tensor4D]> {
+    const backend = tf.getBackend();
+    if (backend !== 'wasm' && backend !== 'cpu') {
+      return tf.tidy(() => [tf.gather(this.trainImages, anchorIdx), tf.gather(this.trainImages, positives)] as [tf.Tensor4D, tf.Tensor4D]);
+    }
+    const pos = await positives.data();
+    const { images } = this.data.train;
+    const S = this.data.size;
+    const per = S * S * 3;
+    const take = (idx: ArrayLike<number>) => {
+      const f = new Float32Array(idx.length * per);
+      for (let b = 0; b < idx.length; b++) {
+        const from = idx[b] * per;
+        for (let j = 0; j < per; j++) f[b * per + j] = images[from + j] / 255;
+      }
+      return tf.tensor4d(f, [idx.length, S, S, 3]);
+    };
+    return [take(anchors), take(pos)];
+  }
+
   async trainStep(): Promise<StepMetrics> {
     if (this.disposed) throw new Error('trainer is disposed');
     const t0 = performanceNow();
@@ -207,9 +235,9 @@ export class Trainer {
     const policy = getSelectionPolicy(warm ? 'none' : c.selection);
     let lambdaFirst: Float32Array = new Float32Array(B).fill(1);
 
-    const out = tf.tidy(() => {
-      const anchorIdx = tf.tensor1d(anchors, 'int32');
-      const sel = policy.select({
+    const anchorIdx = tf.tensor1d(anchors, 'int32');
+    const sel = tf.tidy(() => {
+      const s = policy.select({
         anchorIdx,
         bank: this.bank.tensor,
         clusters: this.clusters,
@@ -218,10 +246,12 @@ export class Trainer {
         u: tf.tensor1d(u),
       });
       // Policies keep their outputs alive for the caller (tf.keep): release the unused ones here.
-      tf.dispose([sel.neighbours, sel.similarities, sel.reason].filter((x): x is tf.Tensor2D => x !== null));
-      const xa = tf.gather(this.trainImages, anchorIdx);
-      const xp = tf.gather(this.trainImages, sel.positives);
+      tf.dispose([s.neighbours, s.similarities, s.reason].filter((x): x is tf.Tensor2D => x !== null));
+      return { positives: s.positives, keptCount: s.keptCount };
+    });
+    const [xa, xp] = await this.batchImages(anchors, anchorIdx, sel.positives);
 
+    const out = tf.tidy(() => {
       // Keys: one key-encoder pass per resolution over [anchor views; positive views].
       const keys = c.resolutions.map((r, i) => {
         const views = tf.concat([applyAugment(xa, r, draws[i].ka), applyAugment(xp, r, draws[i].kp)], 0) as tf.Tensor4D;
@@ -262,6 +292,7 @@ export class Trainer {
 
       return { loss: value, parts: parts as unknown as tf.Tensor1D, positives: sel.positives, keptCount: sel.keptCount };
     });
+    tf.dispose([anchorIdx, xa, xp]);
 
     const [lossV, partsV, posV, keptV] = await Promise.all([out.loss.data(), out.parts.data(), out.positives.data(), out.keptCount.data()]);
     tf.dispose([out.loss, out.parts, out.positives, out.keptCount]);
@@ -396,7 +427,7 @@ export class Trainer {
     const n = this.data.train.n;
     if (!this.clusters) return { step: this.stepCount, assignments: new Int32Array(n), sizes: Int32Array.from([n]), nearest: Int32Array.from([0]) };
     const cl = this.clusters;
-    const nearestT = tf.tidy(() => tf.argMax(tf.matMul(this.bank.tensor, cl.centroids, false, true), 0));
+    const nearestT = tf.tidy(() => tf.argMax(matMulABt(this.bank.tensor, cl.centroids), 0));
     const [assign, nearest] = await Promise.all([cl.assignments.data(), nearestT.data()]);
     nearestT.dispose();
     const sizes = Int32Array.from(cl.sizes);

@@ -11,6 +11,7 @@
  * 240 MB one-hot matrix.
  */
 import * as tf from '@tensorflow/tfjs';
+import { matMulABt, matMulAtB } from '../ops/matmul';
 import type { Rng } from '../rng';
 
 export interface KMeansState {
@@ -77,7 +78,7 @@ function assignStep(x: tf.Tensor2D, mu: tf.Tensor2D, step: number): { assign: tf
   return tf.tidy(() => {
     const [n, d] = x.shape;
     const parts = blocks(n, step).map(([s, rows]) => {
-      const sims = tf.matMul(rows === n ? x : x.slice([s, 0], [rows, d]), mu, false, true); // rows×C
+      const sims = matMulABt(rows === n ? x : x.slice([s, 0], [rows, d]), mu); // rows×C
       return { a: tf.argMax(sims, 1), m: tf.max(sims, 1) };
     });
     return {
@@ -96,7 +97,7 @@ function clusterSums(x: tf.Tensor2D, assign: tf.Tensor1D, clusters: number, step
     for (const [s, rows] of blocks(n, step)) {
       const oh = oneHotF(assign.slice(s, rows), clusters); // rows×C
       const xb = rows === n ? x : x.slice([s, 0], [rows, d]);
-      sums = tf.add(sums, tf.matMul(oh, xb, true, false));
+      sums = tf.add(sums, matMulAtB(oh, xb));
       counts = tf.add(counts, tf.sum(oh, 0));
     }
     return { sums, counts };
@@ -115,7 +116,7 @@ function seedPlusPlus(x: tf.Tensor2D, clusters: number, rng: Rng): tf.Tensor2D {
   const n = x.shape[0];
   const first = rng.int(n);
   const seeds: tf.Tensor[] = [tf.tensor1d([first], 'int32')];
-  let nearest = tf.tidy(() => tf.matMul(x, x.slice([first, 0], [1, -1]), false, true).reshape([n])); // N
+  let nearest = tf.tidy(() => matMulABt(x, x.slice([first, 0], [1, -1])).reshape([n])); // N
   for (let c = 1; c < clusters; c++) {
     const u = rng.next();
     const next = tf.tidy(() => {
@@ -125,7 +126,7 @@ function seedPlusPlus(x: tf.Tensor2D, clusters: number, rng: Rng): tf.Tensor2D {
       // Smallest i with cdf[i] > target; zero-weight rows (already seeds) never qualify.
       const idx = tf.minimum(tf.sum(tf.lessEqual(cdf, target).toInt()), n - 1).reshape([1]).toInt();
       const row = tf.gather(x, idx); // 1×D
-      const sim = tf.matMul(x, row, false, true).reshape([n]);
+      const sim = matMulABt(x, row).reshape([n]);
       return { idx, nearest: tf.maximum(nearest, sim) };
     });
     nearest.dispose();
@@ -249,7 +250,7 @@ export async function sphericalKMeans(
       const oh = oneHotF(ab, live); // rows×C
       const xb = rows === n ? x : x.slice([s, 0], [rows, d]);
       const own = tf.sum(tf.mul(xb, tf.gather(mu, ab)), 1, true); // rows×1: cos(z_j, μ_c(j))
-      simSum = tf.add(simSum, tf.matMul(own, oh, true, false));
+      simSum = tf.add(simSum, matMulAtB(own as tf.Tensor2D, oh as tf.Tensor2D));
       const before = tf.add(tf.cumsum(oh, 0, true), carry);
       ranks.push(tf.sum(tf.mul(before, oh), 1));
       carry = tf.add(carry, tf.sum(oh, 0, true));

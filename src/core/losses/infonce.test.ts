@@ -66,4 +66,25 @@ describe('infoNCE', () => {
     expect((await out.anchor.data())[0]).toBeCloseTo(la.reduce((a, b) => a + b) / B, 4);
     expect((await out.positive.data())[0]).toBeCloseTo(lp.reduce((a, b) => a + b) / B, 4);
   });
+
+  for (const K of [0, 1, 7]) {
+    it(`hand-written gradient wrt q equals the tape's gradient of the textbook formula (queue ${K})`, async () => {
+      const rng = new Rng(K + 21);
+      const [B, d, T] = [4, 5, 0.3];
+      const q = tf.tensor2d(unitRows(B, d, rng));
+      const k = tf.tensor2d(unitRows(B, d, rng));
+      const queue = tf.tensor2d(unitRows(K, d, rng).flat(), [K, d]);
+      const w = tf.tensor1d(Array.from({ length: B }, () => rng.normal()));
+      const textbook = (x: tf.Tensor2D) => {
+        const logits = tf.div(tf.concat([tf.sum(tf.mul(x, k), 1, true), tf.matMul(x, queue, false, true)], 1), T);
+        return tf.sub(tf.logSumExp(logits, 1), tf.squeeze(tf.slice(logits, [0, 0], [-1, 1]), [1]));
+      };
+      const mine = tf.grad((x: tf.Tensor) => tf.sum(tf.mul(infoNCE(x as tf.Tensor2D, k, queue, T), w)))(q);
+      const ref = tf.grad((x: tf.Tensor) => tf.sum(tf.mul(textbook(x as tf.Tensor2D), w)))(q);
+      const [a, b] = await Promise.all([mine.data(), ref.data()]);
+      b.forEach((v, i) => expect(a[i]).toBeCloseTo(v, 4));
+      if (K === 0) b.forEach((v) => expect(Math.abs(v)).toBeLessThan(1e-6));
+    });
+  }
 });
+

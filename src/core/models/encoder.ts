@@ -17,6 +17,7 @@ import type { ClimConfig } from '../config';
 import type { Rng } from '../rng';
 import { conv2dSame } from './conv';
 import { groupNorm } from './groupnorm';
+import { matMulFastGrad } from '../ops/matmul';
 
 export { groupNorm };
 
@@ -145,8 +146,9 @@ export class Encoder {
 
   /** Backbone features B×F → projected, L2-normalised embeddings B×d. */
   project(f: tf.Tensor2D): tf.Tensor2D {
-    const h = tf.relu(tf.add(tf.matMul(f, this.v('head.fc1.w')), this.v('head.fc1.b')));
-    const z = tf.add(tf.matMul(h, this.v('head.fc2.w')), this.v('head.fc2.b')) as tf.Tensor2D;
+    // matMulFastGrad: the tape's matMul gradients use transposed operands, slow on WASM (ops/matmul.ts).
+    const h = tf.relu(tf.add(matMulFastGrad(f, this.v('head.fc1.w') as tf.Tensor2D), this.v('head.fc1.b')));
+    const z = tf.add(matMulFastGrad(h as tf.Tensor2D, this.v('head.fc2.w') as tf.Tensor2D), this.v('head.fc2.b')) as tf.Tensor2D;
     return l2Normalize(z);
   }
 

@@ -6,18 +6,18 @@
  * element-wise work over the activations (spec §8, docs/BENCHMARKS.md: one
  * GroupNorm gradient over 64×32×32×16 took 192 ms, ~25 full-size kernels from
  * the tape of moments → sub → mul → rsqrt → mul → add). Written out per group
- * g of sample b, with n = H·W·C/G values, μ, σ⁻¹ = rstd and x̂ = (x − μ)·rstd:
+ * g of sample b, with n = H·W·C/G values, x_c = x − μ, rstd = 1/√(σ² + ε):
  *
- *   forward   y = x·a + s,  a = rstd·γ (per b, c),  s = β − μ·a
- *   backward  S₁ = Σ_hw dy,  S₂ = Σ_hw dy·x            (B×1×G×C/G each)
- *             m₁ = Σ_c γ·S₁ / n,  m₂ = rstd·(Σ_c γ·S₂ − μ·Σ_c γ·S₁) / n
- *             dx = a·dy − (rstd²·m₂)·x + rstd·(μ·rstd·m₂ − m₁)
- *             dγ = Σ_b rstd·(S₂ − μ·S₁),  dβ = Σ_b S₁
+ *   forward   y = x_c·a + β,  a = rstd·γ (per b, c)
+ *   backward  S₁ = Σ_hw dy,  S₂ = Σ_hw dy·x_c              (B×1×G×C/G each)
+ *             m₁ = Σ_c γ·S₁ / n,  m₂ = rstd·Σ_c γ·S₂ / n     (B×1×G×1)
+ *             dx = a·dy − (rstd²·m₂)·x_c − rstd·m₁
+ *             dγ = Σ_b rstd·S₂,  dβ = Σ_b S₁
  * which is the usual dx = rstd·(dŷ − mean(dŷ) − x̂·mean(dŷ·x̂)), dŷ = γ·dy,
- * regrouped so that only five full-size element-wise kernels and two
- * reductions touch the activations; everything else is per (b, g, c).
- * The forward pass likewise applies one scale and one shift (the key encoder,
- * which never takes gradients, profits too).
+ * regrouped so that five full-size element-wise kernels and two reductions
+ * touch the activations; everything else is per (b, g, c). Working on the
+ * centred x_c (not x with a shift folded in) keeps float32 exact when a
+ * group's mean is large against its spread (after a ReLU and a conv it is).
  */
 import * as tf from '@tensorflow/tfjs';
 
@@ -44,28 +44,23 @@ export function groupNorm(x: tf.Tensor4D, gamma: tf.Tensor, beta: tf.Tensor, gro
   const gnFn = tf.customGrad(((...args: [tf.Tensor, tf.Tensor, tf.Tensor, tf.GradSaveFunc]) => {
     const [xIn, gammaIn, betaIn, save] = args;
     const xg = tf.reshape(xIn, [b, hw, g, cg]);
-    const { mean, variance } = tf.moments(xg, [1, 3], true); // B×1×G×1
-    const rstd = tf.rsqrt(tf.add(variance, EPS));
+    const xc = tf.sub(xg, tf.mean(xg, [1, 3], true));
+    const rstd = tf.rsqrt(tf.add(tf.mean(tf.square(xc), [1, 3], true), EPS)); // B×1×G×1
     const gam = tf.reshape(gammaIn, [1, 1, g, cg]);
     const a = tf.mul(rstd, gam); // B×1×G×C/G
-    const s = tf.sub(tf.reshape(betaIn, [1, 1, g, cg]), tf.mul(mean, a));
-    const y = tf.reshape(tf.add(tf.mul(xg, a), s), [b, h, w, c]);
-    save([xg, mean, rstd, gam, a]);
+    const y = tf.reshape(tf.add(tf.mul(xc, a), tf.reshape(betaIn, [1, 1, g, cg])), [b, h, w, c]);
+    save([xc, rstd, gam, a]);
     return {
       value: y,
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const [xs, mu, r, gm, sc] = saved;
+        const [xs, r, gm, sc] = saved;
         const dyg = tf.reshape(dy, [b, hw, g, cg]);
         const s1 = tf.sum(dyg, 1, true); // B×1×G×C/G
         const s2 = tf.sum(tf.mul(dyg, xs), 1, true);
-        const gs1 = tf.sum(tf.mul(gm, s1), 3, true); // B×1×G×1
-        const gs2 = tf.sum(tf.mul(gm, s2), 3, true);
-        const m1 = tf.div(gs1, n);
-        const m2 = tf.div(tf.mul(r, tf.sub(gs2, tf.mul(mu, gs1))), n);
-        const coefX = tf.neg(tf.mul(tf.square(r), m2)); // B×1×G×1
-        const shift = tf.mul(r, tf.sub(tf.mul(tf.mul(mu, r), m2), m1));
-        const dx = tf.add(tf.add(tf.mul(dyg, sc), tf.mul(xs, coefX)), shift);
-        const dGamma = tf.sum(tf.mul(r, tf.sub(s2, tf.mul(mu, s1))), [0, 1]);
+        const m1 = tf.div(tf.sum(tf.mul(gm, s1), 3, true), n); // B×1×G×1
+        const m2 = tf.div(tf.mul(r, tf.sum(tf.mul(gm, s2), 3, true)), n);
+        const dx = tf.sub(tf.sub(tf.mul(dyg, sc), tf.mul(xs, tf.mul(tf.square(r), m2))), tf.mul(r, m1));
+        const dGamma = tf.sum(tf.mul(r, s2), [0, 1]);
         const dBeta = tf.sum(s1, [0, 1]);
         return [tf.reshape(dx, [b, h, w, c]), tf.reshape(dGamma, gammaIn.shape), tf.reshape(dBeta, betaIn.shape)];
       },

@@ -1,0 +1,30 @@
+import { describe, expect, it } from 'vitest';
+import { PRESETS, getPreset, presetConfig } from './presets';
+import { DEFAULT_CONFIG, validateConfig } from './config';
+
+describe('presets', () => {
+  it('every preset is a valid config that overrides only known fields', () => {
+    for (const p of PRESETS) {
+      for (const k of Object.keys(p.overrides)) expect(k in DEFAULT_CONFIG, `${p.id}.${k}`).toBe(true);
+      expect(validateConfig(presetConfig(p.id)), p.id).toEqual([]);
+    }
+  });
+
+  it('ids are unique and the issue-named presets exist with their selection and mixing modes', () => {
+    expect(new Set(PRESETS.map((p) => p.id)).size).toBe(PRESETS.length);
+    const modes = (id: string) => [presetConfig(id).selection, presetConfig(id).mix];
+    expect(modes('moco-v2')).toEqual(['none', 'none']);
+    expect(modes('clim-paper')).toEqual(['center-wise', 'cutmix']);
+    expect(modes('knn-only')).toEqual(['knn', 'none']);
+    expect(modes('cluster-only')).toEqual(['cluster', 'none']);
+    // The lesson contrasts center-wise with plain kNN at the same k.
+    expect(presetConfig('lesson-center-vs-knn').knnK).toBe(presetConfig('knn-only').knnK);
+  });
+
+  it('presetConfig returns fresh arrays and unknown ids fail with the list of known ones', () => {
+    const a = presetConfig('fast-demo-cpu');
+    a.resolutions.push(16);
+    expect(presetConfig('fast-demo-cpu').resolutions).toEqual([24]);
+    expect(() => getPreset('nope')).toThrow(/unknown preset "nope".*moco-v2/);
+  });
+});

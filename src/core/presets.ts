@@ -1,0 +1,67 @@
+/**
+ * Named starting points for a run (issue 5's presets; issue 3 benchmarks
+ * `fast-demo-cpu`). A preset is a partial config over the defaults, so a
+ * change of default shows up in every preset that does not pin the field.
+ */
+import type { ClimConfig } from './config';
+import { defaultConfig } from './config';
+
+export interface Preset {
+  id: string;
+  label: string;
+  /** One sentence for the UI: what the preset shows or is for. */
+  description: string;
+  overrides: Partial<ClimConfig>;
+}
+
+export const PRESETS: readonly Preset[] = Object.freeze([
+  {
+    id: 'clim-paper',
+    label: 'CLIM (paper)',
+    description: "The paper's method: center-wise positives from the anchor's kNN within its cluster, CutMix of anchor and positive, two resolutions.",
+    overrides: {},
+  },
+  {
+    id: 'moco-v2',
+    label: 'MoCo v2 baseline',
+    description: 'Plain instance discrimination: every image is only its own positive, no mixing. The baseline CLIM improves on.',
+    overrides: { selection: 'none', mix: 'none' },
+  },
+  {
+    id: 'knn-only',
+    label: 'kNN positives only',
+    description: 'Positives drawn from the k nearest neighbours, without the cluster test and without mixing (NNCLR-like).',
+    overrides: { selection: 'knn', mix: 'none' },
+  },
+  {
+    id: 'cluster-only',
+    label: 'Cluster positives only',
+    description: "Positives drawn from anywhere in the anchor's k-means cluster, without mixing (broad but noisy).",
+    overrides: { selection: 'cluster', mix: 'none' },
+  },
+  {
+    id: 'fast-demo-cpu',
+    label: 'Fast demo (CPU)',
+    // Measured in bench/: about a third of the default step on WASM.
+    description: 'A smaller, single-resolution run that steps several times a second on a CPU-only machine.',
+    overrides: { resolutions: [24], batchSize: 32, queueSize: 1024, climWarmupSteps: 50, kmeansEvery: 25, totalSteps: 400 },
+  },
+  {
+    id: 'lesson-center-vs-knn',
+    label: 'Lesson: center-wise vs plain kNN',
+    description: 'The same k as the kNN preset, but keeping only neighbours in the anchor’s cluster that are closer to its centre; compare the positives’ precision with the kNN lesson run.',
+    overrides: { selection: 'center-wise', mix: 'none' },
+  },
+]);
+
+export function getPreset(id: string): Preset {
+  const p = PRESETS.find((x) => x.id === id);
+  if (!p) throw new Error(`unknown preset "${id}"; known: ${PRESETS.map((x) => x.id).join(', ')}`);
+  return p;
+}
+
+/** The full config of a preset (defaults + its overrides; fresh arrays). */
+export function presetConfig(id: string): ClimConfig {
+  const o = getPreset(id).overrides;
+  return { ...defaultConfig(), ...o, resolutions: [...(o.resolutions ?? defaultConfig().resolutions)] };
+}
