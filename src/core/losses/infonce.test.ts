@@ -86,5 +86,25 @@ describe('infoNCE', () => {
       if (K === 0) b.forEach((v) => expect(Math.abs(v)).toBeLessThan(1e-6));
     });
   }
+
+  it("mixed loss: gradient wrt q (shared negatives, two keys) equals the tape's gradient of the textbook λ-mixed formula", async () => {
+    const rng = new Rng(31);
+    const [B, d, K, T] = [5, 6, 9, 0.2];
+    const q = tf.tensor2d(unitRows(B, d, rng));
+    const ka = tf.tensor2d(unitRows(B, d, rng));
+    const kp = tf.tensor2d(unitRows(B, d, rng));
+    const queue = tf.tensor2d(unitRows(K, d, rng));
+    const lambda = tf.tensor1d([1, 0, 0.3, 0.5, 0.9]);
+    const one = (x: tf.Tensor2D, k: tf.Tensor2D) => {
+      const logits = tf.div(tf.concat([tf.sum(tf.mul(x, k), 1, true), tf.matMul(x, queue, false, true)], 1), T);
+      return tf.sub(tf.logSumExp(logits, 1), tf.squeeze(tf.slice(logits, [0, 0], [-1, 1]), [1]));
+    };
+    const textbook = (x: tf.Tensor2D) => tf.mean(tf.add(tf.mul(lambda, one(x, ka)), tf.mul(tf.sub(1, lambda), one(x, kp)))) as tf.Scalar;
+    const mine = tf.grad((x: tf.Tensor) => mixedInfoNCE(x as tf.Tensor2D, ka, kp, queue, lambda, T).total)(q);
+    const ref = tf.grad((x: tf.Tensor) => textbook(x as tf.Tensor2D))(q);
+    const [a, b] = await Promise.all([mine.data(), ref.data()]);
+    b.forEach((v, i) => expect(a[i]).toBeCloseTo(v, 5));
+    expect((await mixedInfoNCE(q, ka, kp, queue, lambda, T).total.data())[0]).toBeCloseTo((await textbook(q).data())[0], 5);
+  });
 });
 

@@ -13,36 +13,63 @@ import { matMulABt } from '../ops/matmul';
  * Returns ℓ: B.
  */
 export function infoNCE(q: tf.Tensor2D, k: tf.Tensor2D, queue: tf.Tensor2D, temperature: number): tf.Tensor1D {
+  return tf.tidy(() => tf.reshape(infoNCEShared(q, [k], queue, temperature), [-1]) as tf.Tensor1D);
+}
+
+/**
+ * InfoNCE of one query batch against J positive-key batches that share the
+ * same negatives (the λ-mixed loss of §4 has J = 2: anchor and positive keys):
+ * q: B×d, keys: J tensors B×d, queue: K×d → J×B per-sample losses, row j
+ * equal to infoNCE(q, keys[j], queue, T).
+ *
+ * With s_j = q·k_j/T, n = q·queueᵀ/T (B×K), a row max m and E = Σ_i e^(n_i − m):
+ *   ℓ_j = log(e^(s_j − m) + E) + m − s_j,
+ * so q·queueᵀ and its exponentials are computed once for all J keys.
+ *
+ * Hand-written gradient, for speed on WASM: the tape's gradient of a
+ * log-sum-exp goes through max's broadcast Equal mask (50 ms for 64×2049 on
+ * WASM) and that of q·queueᵀ through transposed-operand matMuls
+ * (ops/matmul.ts). With Z_j = e^(s_j − m) + E and upstream dy (J×B):
+ *   dq = Σ_j dy_j/T · (e^(s_j − m)/Z_j − 1)·k_j + [e^(n − m) ⊙ Σ_j dy_j/(T·Z_j)]·queue.
+ * Keys and queue get no gradient: they come from the key encoder (MoCo).
+ */
+export function infoNCEShared(q: tf.Tensor2D, keys: tf.Tensor2D[], queue: tf.Tensor2D, temperature: number): tf.Tensor2D {
   const K = queue.shape[0];
-  // A hand-written gradient, for speed on WASM: the tape's gradient of logSumExp
-  // goes through max's broadcast Equal mask (50 ms for 64×2049 on WASM) and of
-  // q·queueᵀ through transposed-operand matMuls (ops/matmul.ts). With
-  // z = logits/T and p = softmax(z): dℓ_b/dz_b = p_b − e₀, so
-  //   dq_b = dy_b/T · [(p_b0 − 1)·k_b + Σ_j p_bj·queue_j].
-  // Keys and queue get no gradient: they come from the key encoder (MoCo).
+  const J = keys.length;
   const op = tf.customGrad(((...args: [tf.Tensor2D, tf.GradSaveFunc]) => {
     const [qi, save] = args;
-    const pos = tf.sum(tf.mul(qi, k), 1, true); // B×1
-    const logits = K > 0 ? tf.concat([pos, matMulABt(qi, queue)], 1) : pos; // B×(1+K)
-    const scaled = tf.div(logits, temperature);
-    // One exp serves both the log-sum-exp and the softmax the gradient needs.
-    const shift = tf.sub(scaled, tf.max(scaled, 1, true));
-    const e = tf.exp(shift);
-    const total = tf.sum(e, 1, true); // B×1
-    const loss = tf.reshape(tf.sub(tf.log(total), tf.slice(shift, [0, 0], [-1, 1])), [-1]);
-    save([tf.div(e, total)]);
+    const pos = tf.div(tf.stack(keys.map((k) => tf.sum(tf.mul(qi, k), 1))), temperature); // J×B
+    const posMax = tf.max(pos, 0); // B
+    let m: tf.Tensor = posMax;
+    let en: tf.Tensor | null = null;
+    let E: tf.Tensor = tf.zerosLike(posMax);
+    if (K > 0) {
+      const neg = tf.div(matMulABt(qi, queue), temperature); // B×K
+      m = tf.maximum(posMax, tf.max(neg, 1));
+      en = tf.exp(tf.sub(neg, tf.reshape(m, [-1, 1])));
+      E = tf.sum(en, 1);
+    }
+    const ep = tf.exp(tf.sub(pos, m)); // J×B
+    const Z = tf.add(ep, E);
+    const loss = tf.sub(tf.add(tf.log(Z), m), pos);
+    save(en ? [ep, Z, en] : [ep, Z]);
     return {
       value: loss,
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const w = tf.div(tf.reshape(dy, [-1, 1]), temperature); // B×1
-        const g = tf.mul(saved[0], w); // B×(1+K)
-        let dq = tf.mul(tf.sub(tf.slice(g, [0, 0], [-1, 1]), w), k);
-        if (K > 0) dq = tf.add(dq, tf.matMul(tf.slice(g, [0, 1], [-1, -1]), queue));
+        const [epS, zS, enS] = saved;
+        const w = tf.div(dy, temperature); // J×B
+        const coefK = tf.mul(w, tf.sub(tf.div(epS, zS), 1)); // J×B
+        let dq: tf.Tensor = tf.zerosLike(qi);
+        for (let j = 0; j < J; j++) dq = tf.add(dq, tf.mul(tf.reshape(tf.slice(coefK, [j, 0], [1, -1]), [-1, 1]), keys[j]));
+        if (enS) {
+          const r = tf.sum(tf.div(w, zS), 0); // B
+          dq = tf.add(dq, tf.matMul(tf.mul(enS, tf.reshape(r, [-1, 1])), queue));
+        }
         return [dq];
       },
     };
   }) as unknown as Parameters<typeof tf.customGrad>[0]);
-  return op(q) as tf.Tensor1D;
+  return op(q) as tf.Tensor2D;
 }
 
 export interface MixedLoss {
@@ -60,8 +87,9 @@ export interface MixedLoss {
  * negatives from the queue (K×d). lambda: B (1 where no mixing happened).
  */
 export function mixedInfoNCE(q: tf.Tensor2D, kAnchor: tf.Tensor2D, kPositive: tf.Tensor2D, queue: tf.Tensor2D, lambda: tf.Tensor1D, temperature: number): MixedLoss {
-  const la = infoNCE(q, kAnchor, queue, temperature);
-  const lp = infoNCE(q, kPositive, queue, temperature);
+  const both = infoNCEShared(q, [kAnchor, kPositive], queue, temperature); // 2×B
+  const la = tf.reshape(tf.slice(both, [0, 0], [1, -1]), [-1]);
+  const lp = tf.reshape(tf.slice(both, [1, 0], [1, -1]), [-1]);
   const total = tf.mean(tf.add(tf.mul(lambda, la), tf.mul(tf.sub(1, lambda), lp))) as tf.Scalar;
   return { total, anchor: tf.mean(la) as tf.Scalar, positive: tf.mean(lp) as tf.Scalar };
 }
