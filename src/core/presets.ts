@@ -44,7 +44,7 @@ export const PRESETS: readonly Preset[] = Object.freeze([
     label: 'Fast demo (CPU)',
     // Measured in bench/: about a third of the default step on WASM.
     description: 'A smaller, single-resolution run that steps several times a second on a CPU-only machine.',
-    overrides: { resolutions: [24], batchSize: 32, queueSize: 1024, climWarmupSteps: 50, kmeansEvery: 25, totalSteps: 400 },
+    overrides: { resolutions: [24], batchSize: 32, queueSize: 256, climWarmupSteps: 50, kmeansEvery: 25, totalSteps: 400 },
   },
   {
     id: 'lesson-center-vs-knn',
