@@ -57,6 +57,8 @@ export interface ClimConfig {
   queueSize: number;
   /** InfoNCE temperature T. */
   temperature: number;
+  /** Drop from the negatives the queue's older keys of the anchor itself and of its positive (not in MoCo/CLIM; matters on small sets). */
+  maskOwnKeys: boolean;
   /** Key-encoder momentum m. */
   keyMomentum: number;
 
@@ -118,6 +120,7 @@ export const DEFAULT_CONFIG: Readonly<ClimConfig> = Object.freeze({
   batchSize: 64, // CPU-friendly; large enough for cluster-wide negatives from the queue
   queueSize: 512, // on small sets a long queue mostly holds the anchor's own older key as a negative (2048 of 2400 shapes: kNN flat; 512: 17 → 28% in 150 MoCo steps in the PyTorch reference)
   temperature: 0.2, // MoCo v2
+  maskOwnKeys: true, // with K/N large an image's own older key is often a negative, pushing a query away from itself
   keyMomentum: 0.99, // §1: 0.99 suits small data sets
   selection: 'center-wise', // the paper's rule (§3)
   climWarmupSteps: 100, // measured on shapes: early positives are at chance purity (13%) and early mixing slowed kNN gains
@@ -223,6 +226,7 @@ export function validateConfig(c: ClimConfig): ConfigIssue[] {
   int('queueSize', 0, 65536);
   num('temperature', 0, 10, true);
   num('keyMomentum', 0, 1);
+  if (typeof c.maskOwnKeys !== 'boolean') bad('maskOwnKeys', `maskOwnKeys must be true or false (got ${String(c.maskOwnKeys)}).`);
   oneOf('selection', SELECTION_MODES);
   int('climWarmupSteps', 0, 10_000_000);
   oneOf('centerThreshold', CENTER_THRESHOLDS);

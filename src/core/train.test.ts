@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { EpochSampler, Trainer } from './train';
+import { EpochSampler, Trainer, ownKeyMask } from './train';
+import { KeyQueue } from './clim/queue';
 import { tinyConfig, type ClimConfig } from './config';
 import { makeShapesDataset } from './data/shapes';
 import type { Dataset } from './data/dataset';
@@ -122,3 +123,38 @@ describe('Trainer', () => {
     t.dispose();
   });
 });
+
+describe('ownKeyMask', () => {
+  it("masks exactly the rows that hold an older key of the anchor or of its positive (naive scan), on cpu and wasm", async () => {
+    for (const backend of ['cpu', 'wasm']) {
+      await tf.setBackend(backend);
+      const K = 6;
+      const q = new KeyQueue(K, 2, new Rng(1));
+      q.fill(tf.zeros([K, 2]), Int32Array.from([4, 1, 7, -1, 1, 3]));
+      q.enqueue(tf.zeros([2, 2]), Int32Array.from([9, 4])); // rows 0, 1 now hold 9, 4
+      const anchors = [4, 2, 1, 9];
+      const positives = [7, 2, 3, 9]; // MoCo-like self positive in rows 1 and 3
+      const m = ownKeyMask(q, 10, tf.tensor1d(anchors, 'int32'), tf.tensor1d(positives, 'int32'))!;
+      const got = await m.array();
+      // Naive: for every id keep only its newest row (rows are written oldest → newest from the pointer).
+      const newest = new Map<number, number>();
+      for (let i = 0; i < K; i++) {
+        const row = (q.pointer + i) % K;
+        if (q.ids[row] >= 0) newest.set(q.ids[row], row);
+      }
+      anchors.forEach((a, b) => {
+        for (let j = 0; j < K; j++) {
+          const hit = newest.get(a) === j || newest.get(positives[b]) === j;
+          expect(got[b][j] + 0, `${backend} b=${b} j=${j}`).toBe(hit ? -1e4 : 0);
+        }
+      });
+      // Spot checks worked by hand: anchor 4 → row 1, positive 7 → row 2; anchor 1 → row 4 (row 1 was overwritten), positive 3 → row 5.
+      expect(got[0].map((v) => v !== 0)).toEqual([false, true, true, false, false, false]);
+      expect(got[2].map((v) => v !== 0)).toEqual([false, false, false, false, true, true]);
+      q.dispose();
+      m.dispose();
+    }
+    await tf.setBackend('cpu');
+  });
+});
+

@@ -53,4 +53,43 @@ describe('KeyQueue', () => {
       expect(n).toBeCloseTo(1, 5);
     }
   });
+
+  for (const [K, B] of [[7, 3], [4, 6], [1, 2]]) {
+    it(`ids follow the keys and slotTable names each id's newest row (K=${K}, batch=${B})`, async () => {
+      const q = new KeyQueue(K, 1, new Rng(1));
+      const n = 9;
+      const rng = new Rng(K * 10 + B);
+      for (let s = 0; s < 6; s++) {
+        const ids = Int32Array.from({ length: B }, () => rng.int(n));
+        // Key value = id, so the key rows and the id mirror can be compared.
+        q.enqueue(tf.tensor2d(Array.from(ids), [B, 1]), ids);
+        const rows = await q.keys.data();
+        for (let r = 0; r < K; r++) if (q.ids[r] >= 0) expect(rows[r]).toBe(q.ids[r]);
+        // Naive reference: scan rows oldest → newest, the last row holding an id wins.
+        const table = q.slotTable(n);
+        for (let id = 0; id < n; id++) {
+          let want = 0;
+          for (let i = 0; i < K; i++) {
+            const row = (q.pointer + i) % K;
+            if (q.ids[row] === id) want = row + 1;
+          }
+          expect(table[id]).toBe(want);
+        }
+      }
+      q.dispose();
+    });
+  }
+
+  it('fill records ids; rows without ids are −1 and never appear in the table', () => {
+    const q = new KeyQueue(3, 2, new Rng(1));
+    expect(Array.from(q.slotTable(4))).toEqual([0, 0, 0, 0]);
+    q.fill(tf.ones([3, 2]), Int32Array.from([2, 0, 2]));
+    expect(Array.from(q.ids)).toEqual([2, 0, 2]);
+    expect(Array.from(q.slotTable(4))).toEqual([2, 0, 3, 0]);
+    q.enqueue(tf.ones([1, 2]));
+    expect(Array.from(q.ids)).toEqual([-1, 0, 2]);
+    expect(Array.from(q.slotTable(4))).toEqual([2, 0, 3, 0]);
+    q.dispose();
+  });
 });
+

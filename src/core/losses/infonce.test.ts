@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import { infoNCE, mixedInfoNCE } from './infonce';
+import { infoNCE, infoNCEShared, mixedInfoNCE } from './infonce';
 import { Rng } from '../rng';
 
 function unitRows(n: number, d: number, rng: Rng): number[][] {
@@ -105,6 +105,27 @@ describe('infoNCE', () => {
     const [a, b] = await Promise.all([mine.data(), ref.data()]);
     b.forEach((v, i) => expect(a[i]).toBeCloseTo(v, 5));
     expect((await mixedInfoNCE(q, ka, kp, queue, lambda, T).total.data())[0]).toBeCloseTo((await textbook(q).data())[0], 5);
+  });
+
+  it('a −1e4 negMask entry removes that negative: equal to the loss over the queue without it, gradient included', async () => {
+    const rng = new Rng(41);
+    const [B, d, K, T] = [3, 5, 6, 0.2];
+    const q = tf.tensor2d(unitRows(B, d, rng));
+    const k = tf.tensor2d(unitRows(B, d, rng));
+    const rows = unitRows(K, d, rng);
+    // Row b drops negative (2b) only.
+    const mask = tf.tensor2d(Array.from({ length: B }, (_, b) => Array.from({ length: K }, (_, j) => (j === 2 * b ? -1e4 : 0))));
+    const got = await infoNCEShared(q, [k], tf.tensor2d(rows), T, mask).data();
+    const qs = await q.array();
+    const ks = await k.array();
+    for (let b = 0; b < B; b++) {
+      const kept = rows.filter((_, j) => j !== 2 * b);
+      expect(got[b]).toBeCloseTo(naiveInfoNCE([qs[b]], [ks[b]], kept, T)[0], 4);
+      const gMasked = tf.grad((x: tf.Tensor) => tf.sum(tf.slice(infoNCEShared(x as tf.Tensor2D, [k], tf.tensor2d(rows), T, mask), [0, b], [1, 1])))(q);
+      const gKept = tf.grad((x: tf.Tensor) => tf.sum(tf.slice(infoNCE(x as tf.Tensor2D, k, tf.tensor2d(kept), T), [b], [1])))(q);
+      const [a1, a2] = await Promise.all([gMasked.data(), gKept.data()]);
+      a2.forEach((v, i) => expect(a1[i]).toBeCloseTo(v, 4));
+    }
   });
 });
 

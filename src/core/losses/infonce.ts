@@ -32,8 +32,10 @@ export function infoNCE(q: tf.Tensor2D, k: tf.Tensor2D, queue: tf.Tensor2D, temp
  * (ops/matmul.ts). With Z_j = e^(s_j − m) + E and upstream dy (J×B):
  *   dq = Σ_j dy_j/T · (e^(s_j − m)/Z_j − 1)·k_j + [e^(n − m) ⊙ Σ_j dy_j/(T·Z_j)]·queue.
  * Keys and queue get no gradient: they come from the key encoder (MoCo).
+ * negMask (B×K, optional, constant): added to the negatives' logits; a large
+ * negative entry removes that negative for that row.
  */
-export function infoNCEShared(q: tf.Tensor2D, keys: tf.Tensor2D[], queue: tf.Tensor2D, temperature: number): tf.Tensor2D {
+export function infoNCEShared(q: tf.Tensor2D, keys: tf.Tensor2D[], queue: tf.Tensor2D, temperature: number, negMask: tf.Tensor2D | null = null): tf.Tensor2D {
   const K = queue.shape[0];
   const J = keys.length;
   const op = tf.customGrad(((...args: [tf.Tensor2D, tf.GradSaveFunc]) => {
@@ -44,7 +46,8 @@ export function infoNCEShared(q: tf.Tensor2D, keys: tf.Tensor2D[], queue: tf.Ten
     let en: tf.Tensor | null = null;
     let E: tf.Tensor = tf.zerosLike(posMax);
     if (K > 0) {
-      const neg = tf.div(matMulABt(qi, queue), temperature); // B×K
+      let neg: tf.Tensor = tf.div(matMulABt(qi, queue), temperature); // B×K
+      if (negMask) neg = tf.add(neg, negMask);
       m = tf.maximum(posMax, tf.max(neg, 1));
       en = tf.exp(tf.sub(neg, tf.reshape(m, [-1, 1])));
       E = tf.sum(en, 1);
@@ -52,18 +55,21 @@ export function infoNCEShared(q: tf.Tensor2D, keys: tf.Tensor2D[], queue: tf.Ten
     const ep = tf.exp(tf.sub(pos, m)); // J×B
     const Z = tf.add(ep, E);
     const loss = tf.sub(tf.add(tf.log(Z), m), pos);
-    save(en ? [ep, Z, en] : [ep, Z]);
+    // Keys and queue are saved too, so that they outlive the scope that made them.
+    save([ep, Z, queue, ...keys, ...(en ? [en] : [])]);
     return {
       value: loss,
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const [epS, zS, enS] = saved;
+        const [epS, zS, queueS] = saved;
+        const keysS = saved.slice(3, 3 + J);
+        const enS = saved[3 + J];
         const w = tf.div(dy, temperature); // J×B
         const coefK = tf.mul(w, tf.sub(tf.div(epS, zS), 1)); // J×B
         let dq: tf.Tensor = tf.zerosLike(qi);
-        for (let j = 0; j < J; j++) dq = tf.add(dq, tf.mul(tf.reshape(tf.slice(coefK, [j, 0], [1, -1]), [-1, 1]), keys[j]));
+        for (let j = 0; j < J; j++) dq = tf.add(dq, tf.mul(tf.reshape(tf.slice(coefK, [j, 0], [1, -1]), [-1, 1]), keysS[j]));
         if (enS) {
           const r = tf.sum(tf.div(w, zS), 0); // B
-          dq = tf.add(dq, tf.matMul(tf.mul(enS, tf.reshape(r, [-1, 1])), queue));
+          dq = tf.add(dq, tf.matMul(tf.mul(enS, tf.reshape(r, [-1, 1])), queueS));
         }
         return [dq];
       },
@@ -86,8 +92,8 @@ export interface MixedLoss {
  * key k_i (B×d) with weight λ and to the positive's key k_p (B×d) with 1−λ,
  * negatives from the queue (K×d). lambda: B (1 where no mixing happened).
  */
-export function mixedInfoNCE(q: tf.Tensor2D, kAnchor: tf.Tensor2D, kPositive: tf.Tensor2D, queue: tf.Tensor2D, lambda: tf.Tensor1D, temperature: number): MixedLoss {
-  const both = infoNCEShared(q, [kAnchor, kPositive], queue, temperature); // 2×B
+export function mixedInfoNCE(q: tf.Tensor2D, kAnchor: tf.Tensor2D, kPositive: tf.Tensor2D, queue: tf.Tensor2D, lambda: tf.Tensor1D, temperature: number, negMask: tf.Tensor2D | null = null): MixedLoss {
+  const both = infoNCEShared(q, [kAnchor, kPositive], queue, temperature, negMask); // 2×B
   const la = tf.reshape(tf.slice(both, [0, 0], [1, -1]), [-1]);
   const lp = tf.reshape(tf.slice(both, [1, 0], [1, -1]), [-1]);
   const total = tf.mean(tf.add(tf.mul(lambda, la), tf.mul(tf.sub(1, lambda), lp))) as tf.Scalar;
