@@ -2,11 +2,14 @@ import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './ui/App';
 import { climStore } from './ui/store';
-import { parseParams } from './ui/params';
+import { benchHookRequested, parseParams } from './ui/params';
+import { installBenchHook } from './ui/bench-hook';
 import './ui/app.css';
 
 // Connect before the first render so StrictMode's double effects cannot start two workers.
 climStore.getState().connect(parseParams(window.location.search));
+// `?bench=1`: read-only metrics for bench/browser.ts.
+if (benchHookRequested(window.location.search)) installBenchHook(window, climStore);
 
 const root = document.getElementById('root');
 if (!root) throw new Error('index.html lacks #root');

@@ -1,11 +1,13 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { StepMetrics } from '../core/api';
-import { tinyConfig } from '../core/config';
+import { defaultConfig, tinyConfig } from '../core/config';
+import { presetConfig } from '../core/presets';
 import { EngineClient, type WorkerLike } from '../worker/client';
 import type { WorkerEvent, WorkerRequest } from '../worker/protocol';
 import { transferablesOf } from '../worker/protocol';
 import { createClimStore, MAX_HISTORY, stepsPerSecond, type ClimState } from './store';
-import { parseParams } from './params';
+import { benchHookRequested, parseParams } from './params';
+import { BENCH_HOOK_NAME, installBenchHook, type ClimBenchHook } from './bench-hook';
 import type { StoreApi } from 'zustand/vanilla';
 
 /** Stands in for the worker: records requests, lets the test push events. */
@@ -253,5 +255,49 @@ describe('parseParams', () => {
   it('reads the data set name', () => {
     expect(parseParams('?dataset=shapes').dataset).toEqual({ name: 'shapes', seed: 1, nTrain: undefined, nTest: undefined });
     expect(parseParams('?dataset=fashion-mnist&n=128').dataset).toEqual({ name: 'fashion-mnist', seed: 1, nTrain: 128, nTest: undefined });
+  });
+  it('reads a preset, batch size and CLIM warm-up (preset wins over config=tiny)', () => {
+    expect(parseParams('?preset=fast-demo-cpu').config).toEqual(presetConfig('fast-demo-cpu'));
+    expect(parseParams('?preset=fast-demo-cpu&config=tiny&batch=16&seed=3').config).toEqual({ ...presetConfig('fast-demo-cpu'), batchSize: 16, seed: 3 });
+    expect(parseParams('?batch=32').config).toEqual({ ...defaultConfig(), batchSize: 32 });
+    expect(parseParams('?preset=nope&batch=0').config).toEqual(defaultConfig());
+    expect(parseParams('?climwarmup=0').config).toEqual({ ...defaultConfig(), climWarmupSteps: 0 });
+    expect(parseParams('?climwarmup=7&batch=8').config).toEqual({ ...defaultConfig(), climWarmupSteps: 7, batchSize: 8 });
+    expect(parseParams('?climwarmup=-1').config).toEqual(defaultConfig());
+  });
+  it('reads the WASM thread count and sends it with init', () => {
+    expect(parseParams('?wasmthreads=2').wasmThreads).toBe(2);
+    expect(parseParams('?wasmthreads=0').wasmThreads).toBeUndefined();
+    st().connect(parseParams('?backend=wasm&wasmthreads=2'));
+    expect(worker.sent[0]).toMatchObject({ type: 'init', backend: 'wasm', wasmThreads: 2 });
+  });
+  it('asks for the bench hook only with bench=1', () => {
+    expect(benchHookRequested('?bench=1')).toBe(true);
+    expect(benchHookRequested('?bench=0')).toBe(false);
+    expect(benchHookRequested('')).toBe(false);
+  });
+});
+
+describe('bench hook', () => {
+  it('reads copies of the history and backend, and cannot be overwritten', () => {
+    const target: Record<string, unknown> = {};
+    installBenchHook(target, store);
+    const hook = target[BENCH_HOOK_NAME] as ClimBenchHook;
+    st().connect();
+    ready();
+    const id = worker.lastRunId;
+    worker.emit({ type: 'progress', runId: id, metrics: [metric(1, 4, 250), metric(2, 3.9, 240)] });
+    const h = hook.history();
+    expect(h.map((m) => m.ms)).toEqual([250, 240]);
+    h[0].ms = 1;
+    expect(st().metrics[0].ms).toBe(250);
+    expect(hook.backend()).toMatchObject({ backend: 'wasm', adapter: 'WebAssembly SIMD, 2 threads', failed: [] });
+    expect(hook.runState()).toBe('idle');
+    expect(hook.config().batchSize).toBe(st().config.batchSize);
+    expect(hook.error()).toBeNull();
+    expect(() => {
+      'use strict';
+      target[BENCH_HOOK_NAME] = null;
+    }).toThrow();
   });
 });

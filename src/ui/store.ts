@@ -21,6 +21,8 @@ export interface EngineError {
 
 export interface ConnectOptions {
   backend?: BackendName | null;
+  /** More than 1: the threaded WASM build with this many threads (default: single-threaded SIMD). */
+  wasmThreads?: number;
   config?: ClimConfig;
   /** Data set and sizes; without it the worker's default (DEFAULT_DATASET, full size). */
   dataset?: { name?: DatasetName; seed?: number; nTrain?: number; nTest?: number };
@@ -174,7 +176,7 @@ export function createClimStore(deps: StoreDeps = {}): StoreApi<ClimState> {
         if (client) return;
         client = makeClient();
         unsubscribe = wire(client);
-        client.init(opts.backend ?? null);
+        client.init(opts.backend ?? null, opts.wasmThreads === undefined ? {} : { wasmThreads: opts.wasmThreads });
         if (opts.config) {
           set({ config: opts.config });
           client.configure(opts.config);

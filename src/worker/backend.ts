@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 // Side-effect imports register the backends with tfjs.
 import '@tensorflow/tfjs-backend-webgpu';
-import { getThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { getThreadsCount, setThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 // Vite copies the binaries into the build and gives their URLs; without an
 // explicit map tfjs would look for them next to the worker bundle and fail.
 import wasmPlainUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
@@ -14,19 +14,47 @@ import wasmThreadedSimdUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend
 import { backendOrder, type BackendName, type BackendProbe } from '../core/backend-order';
 import type { BackendAttempt } from './protocol';
 
-// The threaded WASM build starts its pthreads from `factory.toString()`; in
-// the Vite production bundle that source refers to a minified name outside
-// the function ("ReferenceError: e is not defined" in every pthread worker)
-// and the backend never initialises. Measured in dev, where it does load, it
-// ran with one XNNPACK thread on 2 cores anyway, so the SIMD build loses
-// nothing here. Must be set before the first tf.setBackend('wasm').
-tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
-
 setWasmPaths({
   'tfjs-backend-wasm.wasm': wasmPlainUrl,
   'tfjs-backend-wasm-simd.wasm': wasmSimdUrl,
   'tfjs-backend-wasm-threaded-simd.wasm': wasmThreadedSimdUrl,
 });
+
+/** Size of the threaded WASM build's pre-started pthread pool (tfjs-backend-wasm cc/BUILD). */
+export const MAX_WASM_THREADS = 8;
+
+/**
+ * WASM threads, decided before the first tf.setBackend('wasm') (tfjs reads
+ * the flag and the count when the module loads).
+ *
+ * Default (1): the single-threaded SIMD build. The threaded build works in
+ * the production bundle since vite.config.ts keeps its pthread factory
+ * self-contained (before, every pthread worker failed with "e is not
+ * defined"), but tfjs caps its XNNPACK pool at navigator.hardwareConcurrency
+ * / 2, one thread on a 2-core machine, and 2 threads measured slower than 1
+ * there while another process used the second core (bench/browser.ts).
+ *
+ * n > 1 (page option `?wasmthreads=n`): the threaded build with n threads
+ * (at most MAX_WASM_THREADS), where the page is cross-origin isolated;
+ * otherwise tfjs falls back to the SIMD build and the adapter says 1 thread.
+ * To pass tfjs' cap, navigator.hardwareConcurrency reads 2n in this worker
+ * while the module initialises, and is restored by the returned function.
+ */
+export function configureWasmThreads(requested: number | undefined): () => void {
+  const n = Math.min(MAX_WASM_THREADS, Math.max(1, Math.floor(requested ?? 1)));
+  if (n <= 1) {
+    tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+    return () => {};
+  }
+  setThreadsCount(n);
+  const nav = globalThis.navigator as Navigator | undefined;
+  if (!nav || (nav.hardwareConcurrency ?? 0) >= 2 * n) return () => {};
+  Object.defineProperty(nav, 'hardwareConcurrency', { value: 2 * n, configurable: true });
+  // The own property shadows the prototype's getter; deleting it restores the real count.
+  return () => {
+    delete (nav as { hardwareConcurrency?: number }).hardwareConcurrency;
+  };
+}
 
 /** The slice of WebGPU we read; lib.dom of this TypeScript has no WebGPU types. */
 interface GpuAdapterInfoLike {
@@ -108,7 +136,16 @@ export interface BackendChoice {
  * back asynchronously (dataSync is unreliable on WebGPU in a worker, §8).
  * Throws only when none works, which cannot happen while cpu exists.
  */
-export async function setUpBackend(forced: BackendName | null = null): Promise<BackendChoice> {
+export async function setUpBackend(forced: BackendName | null = null, opts: { wasmThreads?: number } = {}): Promise<BackendChoice> {
+  const restore = configureWasmThreads(opts.wasmThreads);
+  try {
+    return await pickBackend(forced);
+  } finally {
+    restore();
+  }
+}
+
+async function pickBackend(forced: BackendName | null): Promise<BackendChoice> {
   const { adapter: gpu, reason: noGpu } = await probeWebGpu();
   const gl = probeWebGl();
   const probe: BackendProbe = { webgpu: gpu, webgl: gl.ok, webglSoftware: gl.software, wasm: probeWasm() };
@@ -145,13 +182,15 @@ async function describe(
       return { adapter: glRenderer || 'WebGL 2', isFallbackAdapter: SOFTWARE_GL.test(glRenderer) };
     case 'wasm': {
       const simd = Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'));
+      const threaded = Boolean(await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT'));
       let threads = 1;
       try {
         threads = getThreadsCount();
       } catch {
         // Older builds lack the query; one thread is the safe claim.
       }
-      return { adapter: `WebAssembly${simd ? ' SIMD' : ''}, ${threads} thread${threads === 1 ? '' : 's'}`, isFallbackAdapter: false };
+      const build = `${simd ? ' SIMD' : ''}${threaded ? ' (threaded build)' : ''}`;
+      return { adapter: `WebAssembly${build}, ${threads} thread${threads === 1 ? '' : 's'}`, isFallbackAdapter: false };
     }
     case 'cpu':
       return { adapter: 'plain JavaScript', isFallbackAdapter: false };

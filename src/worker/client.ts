@@ -63,8 +63,8 @@ export class EngineClient {
     return () => set.delete(f);
   }
 
-  init(backend: BackendName | null = null): void {
-    this.send({ type: 'init', backend });
+  init(backend: BackendName | null = null, opts: { wasmThreads?: number } = {}): void {
+    this.send({ type: 'init', backend, ...opts });
   }
   configure(config: ClimConfig): void {
     this.send({ type: 'configure', config });

@@ -159,7 +159,7 @@ function scheduleNext(id: number, token: number): void {
 const handlers: { [K in WorkerRequest['type']]: (r: RequestOf<K>) => void } = {
   init(r) {
     void enqueue(async () => {
-      const choice = await setUpBackend(r.backend ?? null);
+      const choice = await setUpBackend(r.backend ?? null, { wasmThreads: r.wasmThreads });
       backendReady = true;
       if (r.backend && choice.backend !== r.backend) {
         const why = choice.failed.find((f) => f.backend === r.backend)?.error ?? 'unavailable';

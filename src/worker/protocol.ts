@@ -44,7 +44,8 @@ interface Req<T extends RequestType> {
 }
 
 export type WorkerRequest =
-  | (Req<'init'> & { backend?: BackendName | null })
+  /** wasmThreads > 1: the threaded WASM build with that many XNNPACK threads (page option `?wasmthreads=N`). */
+  | (Req<'init'> & { backend?: BackendName | null; wasmThreads?: number })
   | (Req<'configure'> & { config: ClimConfig })
   | (Req<'setDataset'> & { dataset: DatasetName; seed?: number; nTrain?: number; nTest?: number })
   | Req<'start'>
