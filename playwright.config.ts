@@ -1,4 +1,5 @@
 import { defineConfig, devices } from '@playwright/test';
+import { CHROMIUM_ARGS, CHROMIUM_EXECUTABLE } from './e2e/chromium';
 
 /**
  * End-to-end tests against the production build served by `vite preview`
@@ -6,7 +7,7 @@ import { defineConfig, devices } from '@playwright/test';
  * the system Chromium found by scripts/e2e.sh; Playwright's own browser
  * downloads are never used.
  */
-const executablePath = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+const executablePath = CHROMIUM_EXECUTABLE;
 const port = 4173;
 
 export default defineConfig({
@@ -27,20 +28,7 @@ export default defineConfig({
     ...devices['Desktop Chrome'],
     launchOptions: {
       executablePath,
-      args: [
-        '--no-sandbox',
-        // Without it headless Chromium on Linux offers no WebGPU adapter at all.
-        '--enable-unsafe-webgpu',
-        // Keeps the auto-picked backend the same on machines with and without
-        // a GPU (software WebGL/WebGPU rank below WASM). Checked in Chromium
-        // 156: the SwiftShader WebGPU adapter is still offered with this flag.
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
+      args: [...CHROMIUM_ARGS],
     },
   },
   webServer: {

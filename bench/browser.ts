@@ -32,6 +32,7 @@ import { chromium, type Browser, type Page } from 'playwright';
 import type { StepMetrics } from '../src/core/api';
 import type { ClimConfig } from '../src/core/config';
 import type { ClimBenchHook } from '../src/ui/bench-hook';
+import { CHROMIUM_ARGS, CHROMIUM_EXECUTABLE } from '../e2e/chromium';
 
 const { values } = parseArgs({
   options: {
@@ -52,19 +53,7 @@ const STEPS = Number(values.steps);
 const WARMUP = Number(values.warmup);
 const CASE_MS = Number(values['case-seconds']) * 1000;
 const SETUP_MS = Number(values['setup-seconds']) * 1000;
-const EXECUTABLE = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
-
-/** The flags of playwright.config.ts, so the bench sees what the e2e tests see. */
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--enable-unsafe-webgpu',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
+const EXECUTABLE = CHROMIUM_EXECUTABLE;
 
 interface Case {
   name: string;
@@ -397,7 +386,7 @@ async function main(): Promise<void> {
   let browser: Browser | null = null;
   const results: CaseResult[] = [];
   try {
-    browser = await chromium.launch({ executablePath: EXECUTABLE, args: CHROMIUM_ARGS });
+    browser = await chromium.launch({ executablePath: EXECUTABLE, args: [...CHROMIUM_ARGS] });
     const cases = values.only ? CASES.filter((c) => c.name.includes(values.only!)) : CASES;
     for (const c of cases) {
       const t = Date.now();
