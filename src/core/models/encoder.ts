@@ -128,7 +128,8 @@ export class Encoder {
     const s = this.shape;
     // Centre the pixels: keeps early activations O(1) with He init.
     let h = tf.mul(tf.sub(x, 0.5), 4) as tf.Tensor4D;
-    h = this.normAct(conv2dSame(h, this.v('stem.conv') as tf.Tensor4D, s.stemStride), 'stem.norm', true);
+    // The image needs no gradient: skip the stem's input-gradient conv.
+    h = this.normAct(conv2dSame(h, this.v('stem.conv') as tf.Tensor4D, s.stemStride, { inputGrad: false }), 'stem.norm', true);
     for (let st = 0; st < s.stages; st++) {
       for (let b = 0; b < s.blocksPerStage; b++) {
         const p = `s${st}.b${b}`;
