@@ -8,8 +8,19 @@
 import * as tf from '@tensorflow/tfjs';
 import { matMulABt } from '../ops/matmul';
 
-/** Default number of bank rows per chunk: a B=64 batch against 16k rows is a 4 MB similarity block. */
+/** Default number of bank rows per chunk on GPU backends: a B=64 batch against 16k rows is a 4 MB similarity block. */
 export const KNN_DEFAULT_CHUNK = 16384;
+
+/**
+ * Rows per chunk for the active backend. On WASM and cpu memory is plain
+ * heap, and slicing the bank into blocks was the largest cost of a 60k-row
+ * search (Slice 128 ms of ~275 ms per batch of 64; one block: ~105 ms in all),
+ * so there the bank is searched whole up to 2^17 rows (a 32 MB block at B = 64).
+ */
+export function defaultKnnChunk(): number {
+  const b = tf.getBackend();
+  return b === 'wasm' || b === 'cpu' ? 1 << 17 : KNN_DEFAULT_CHUNK;
+}
 
 /**
  * Similarity written over the excluded entry. Cosines of L2-normalised rows
@@ -45,8 +56,9 @@ export function knnCount(k: number, bankSize: number, excluding: boolean): numbe
  * @param k       neighbours wanted per query.
  * @param exclude B int32 bank indices to leave out (each anchor's own row,
  *                so it is not its own neighbour), or null.
- * @param chunk   bank rows per block (default 16384): a 60k bank never
- *                materialises a B×N similarity matrix, only B×chunk blocks.
+ * @param chunk   bank rows per block (default `defaultKnnChunk()`): a bank
+ *                larger than that never materialises a B×N similarity
+ *                matrix, only B×chunk blocks.
  * @returns indices B×k' int32 and similarities B×k' float32, sorted by
  *          descending similarity, k' = min(k, N − (exclude ? 1 : 0)). With
  *          k' = 0 (a bank of one row, excluded) both are B×0.
@@ -63,7 +75,7 @@ export function knn(
   bank: tf.Tensor2D,
   k: number,
   exclude: tf.Tensor1D | null,
-  chunk: number = KNN_DEFAULT_CHUNK,
+  chunk: number = defaultKnnChunk(),
 ): { indices: tf.Tensor2D; similarities: tf.Tensor2D } {
   const [b, d] = query.shape;
   const [n, bankD] = bank.shape;
