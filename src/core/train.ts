@@ -25,6 +25,7 @@ import { KeyQueue } from './clim/queue';
 import { sphericalKMeans, type KMeansState } from './clim/kmeans';
 import { knn } from './clim/knn';
 import { matMulABt } from './ops/matmul';
+import { isHostBackend } from './ops/host-backend';
 import { getSelectionPolicy, REASON_NAMES } from './clim/selection';
 import { getMixer } from './clim/mix';
 import { applyAugment, centreView, drawAugment, type AugmentParams } from './augment/augment';
@@ -71,9 +72,13 @@ export class EpochSampler {
 
 /** Float32 [0,1] pixels of a split, N×S×S×3, kept on the device for the whole run. */
 function splitTensor(images: Uint8Array, n: number, size: number): tf.Tensor4D {
-  const f = new Float32Array(images.length);
-  for (let i = 0; i < images.length; i++) f[i] = images[i] / 255;
-  return tf.tensor4d(f, [n, size, size, 3]);
+  return tf.tensor4d(unitFloats(images, new Float32Array(images.length), 0), [n, size, size, 3]);
+}
+
+/** Writes bytes / 255 into `out` from `at` on; returns `out`. */
+function unitFloats(bytes: Uint8Array, out: Float32Array, at: number): Float32Array {
+  for (let i = 0; i < bytes.length; i++) out[at + i] = bytes[i] / 255;
+  return out;
 }
 
 /** Rows of `x` (N×…) mapped through fn in chunks, concatenated: bounds peak memory for big sets. */
@@ -191,8 +196,7 @@ export class Trainer {
    * backends a gather keeps everything on the device (no readback mid-step).
    */
   private async batchImages(anchors: Int32Array, anchorIdx: tf.Tensor1D, positives: tf.Tensor1D): Promise<[tf.Tensor4D, tf.Tensor4D]> {
-    const backend = tf.getBackend();
-    if (backend !== 'wasm' && backend !== 'cpu') {
+    if (!isHostBackend()) {
       return tf.tidy(() => [tf.gather(this.trainImages, anchorIdx), tf.gather(this.trainImages, positives)] as [tf.Tensor4D, tf.Tensor4D]);
     }
     const pos = await positives.data();
@@ -201,10 +205,7 @@ export class Trainer {
     const per = S * S * 3;
     const take = (idx: ArrayLike<number>) => {
       const f = new Float32Array(idx.length * per);
-      for (let b = 0; b < idx.length; b++) {
-        const from = idx[b] * per;
-        for (let j = 0; j < per; j++) f[b * per + j] = images[from + j] / 255;
-      }
+      for (let b = 0; b < idx.length; b++) unitFloats(images.subarray(idx[b] * per, (idx[b] + 1) * per), f, b * per);
       return tf.tensor4d(f, [idx.length, S, S, 3]);
     };
     return [take(anchors), take(pos)];
@@ -494,7 +495,7 @@ export function ownKeyMask(queue: KeyQueue, n: number, anchorIdx: tf.Tensor1D, p
   });
 }
 
-/** Added to masked logits (before the temperature): exp underflows to 0, and it fits half floats. */
+/** Added to masked logits (after the division by the temperature): exp underflows to 0, and it fits half floats. */
 const OWN_KEY_MASK = -1e4;
 
 /** Monotonic clock available in browsers, workers and Node alike. */

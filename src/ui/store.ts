@@ -28,7 +28,7 @@ export interface ConnectOptions {
   dataset?: { name?: DatasetName; seed?: number; nTrain?: number; nTest?: number };
 }
 
-type DatasetSizes = { seed?: number; nTrain?: number; nTest?: number };
+type DatasetSizes = Omit<NonNullable<ConnectOptions['dataset']>, 'name'>;
 
 /** Wall-clock window over which steps per second is measured. */
 const RATE_WINDOW_MS = 10_000;

@@ -7,6 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { matMulABt } from '../ops/matmul';
+import { isHostBackend } from '../ops/host-backend';
 
 /** Default number of bank rows per chunk on GPU backends: a B=64 batch against 16k rows is a 4 MB similarity block. */
 export const KNN_DEFAULT_CHUNK = 16384;
@@ -18,8 +19,7 @@ export const KNN_DEFAULT_CHUNK = 16384;
  * so there the bank is searched whole up to 2^17 rows (a 32 MB block at B = 64).
  */
 export function defaultKnnChunk(): number {
-  const b = tf.getBackend();
-  return b === 'wasm' || b === 'cpu' ? 1 << 17 : KNN_DEFAULT_CHUNK;
+  return isHostBackend() ? 1 << 17 : KNN_DEFAULT_CHUNK;
 }
 
 /**

@@ -12,15 +12,11 @@
  * so there the helpers call tfjs directly.
  */
 import * as tf from '@tensorflow/tfjs';
-
-function rerouteTransposes(): boolean {
-  const b = tf.getBackend();
-  return b === 'wasm' || b === 'cpu';
-}
+import { isHostBackend } from './host-backend';
 
 /** a·bᵀ: M×K · N×K → M×N. Transposes the smaller of bᵀ (N·K) or the result (M·N, computed as (b·aᵀ)ᵀ). */
 export function matMulABt(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {
-  if (!rerouteTransposes()) return tf.matMul(a, b, false, true);
+  if (!isHostBackend()) return tf.matMul(a, b, false, true);
   return tf.tidy(() => {
     const [m, k] = a.shape;
     const n = b.shape[0];
@@ -30,7 +26,7 @@ export function matMulABt(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {
 
 /** aᵀ·b: K×M, K×N → M×N. */
 export function matMulAtB(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {
-  if (!rerouteTransposes()) return tf.matMul(a, b, true, false);
+  if (!isHostBackend()) return tf.matMul(a, b, true, false);
   return tf.tidy(() => tf.matMul(tf.transpose(a), b) as tf.Tensor2D);
 }
 
@@ -39,7 +35,7 @@ export function matMulAtB(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {
  * through the helpers above instead of transposed-operand kernels.
  */
 export function matMulFastGrad(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {
-  if (!rerouteTransposes()) return tf.matMul(a, b);
+  if (!isHostBackend()) return tf.matMul(a, b);
   // customGrad's typing passes inputs and `save` through one rest parameter.
   const op = tf.customGrad(((...args: [tf.Tensor2D, tf.Tensor2D, tf.GradSaveFunc]) => {
     const [ai, bi, save] = args;
