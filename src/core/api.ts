@@ -23,6 +23,14 @@ export interface StepMetrics {
   precision: number | null;
   /** Mean mixing coefficient λ over the batch (1 = no mixing). */
   lambdaMean: number;
+  /**
+   * Time spent issuing the positive selection (kNN, cluster filter, draw).
+   * On WASM and cpu kernels run as they are issued, so this is the selection's
+   * real cost; on GPU backends it is only the dispatch time.
+   */
+  selectionMs: number;
+  /** Time of the k-means run this step triggered (every kmeansEvery steps), else 0. Included in `ms`. */
+  kmeansMs: number;
 }
 
 /** Why a neighbour was not kept as a positive candidate (§3). */

@@ -237,6 +237,7 @@ export class Trainer {
     let lambdaFirst: Float32Array = new Float32Array(B).fill(1);
 
     const anchorIdx = tf.tensor1d(anchors, 'int32');
+    const tSel = performanceNow();
     const sel = tf.tidy(() => {
       const s = policy.select({
         anchorIdx,
@@ -250,6 +251,7 @@ export class Trainer {
       tf.dispose([s.neighbours, s.similarities, s.reason].filter((x): x is tf.Tensor2D => x !== null));
       return { positives: s.positives, keptCount: s.keptCount };
     });
+    const selectionMs = performanceNow() - tSel;
     const [xa, xp] = await this.batchImages(anchors, anchorIdx, sel.positives);
 
     const out = tf.tidy(() => {
@@ -306,7 +308,12 @@ export class Trainer {
     this.last = { anchors, positives, lambda: lambdaFirst };
 
     this.stepCount++;
-    if (this.stepCount % c.kmeansEvery === 0) await this.recluster();
+    let kmeansMs = 0;
+    if (this.stepCount % c.kmeansEvery === 0) {
+      const tk = performanceNow();
+      await this.recluster();
+      kmeansMs = performanceNow() - tk;
+    }
 
     let covered = 0;
     for (let b = 0; b < B; b++) if (keptV[b] > 0) covered++;
@@ -334,6 +341,8 @@ export class Trainer {
       coverage: covered / B,
       precision: labels && chosen > 0 ? agree / chosen : null,
       lambdaMean: lambdaSum / B,
+      selectionMs,
+      kmeansMs,
     };
   }
 

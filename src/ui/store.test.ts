@@ -41,6 +41,8 @@ const metric = (step: number, loss = 5 - step * 0.01, ms = 100): StepMetrics => 
   coverage: 1,
   precision: null,
   lambdaMean: 1,
+  selectionMs: 0,
+  kmeansMs: 0,
 });
 
 let worker: FakeWorker;

@@ -52,6 +52,30 @@ describe('knn (§3 step 1) against a brute-force sort', () => {
     }
   });
 
+  it('excluded index first, in the middle, last, or absent from the k+1 candidates (hand-worked, 1-D bank)', async () => {
+    // Bank of scalars: sims to query [1] are the values themselves, ranked 5 > 4 > 3 > 2 > 1 > −1 > −2.
+    const bank = [[3], [5], [-1], [4], [1], [-2], [2]];
+    const query = [[1], [1], [1], [1], [1]];
+    // k = 3 → candidates (k+1 = 4) are rows 1, 3, 0, 6 in that order.
+    const exclude = [1, 0, 6, 5, 4];
+    const got = await runKnn(query, bank, 3, exclude);
+    expect(got.indices).toEqual([
+      [3, 0, 6], // excluded first
+      [1, 3, 6], // excluded in the middle
+      [1, 3, 0], // excluded is the (k+1)-th candidate
+      [1, 3, 0], // excluded far below: the (k+1)-th candidate is dropped
+      [1, 3, 0], // same, excluded just below the candidates
+    ]);
+    expect(got.sims).toEqual([
+      [4, 3, 2],
+      [5, 4, 2],
+      [5, 4, 3],
+      [5, 4, 3],
+      [5, 4, 3],
+    ]);
+    expect(naiveKnn(query, bank, 3, exclude).indices).toEqual(got.indices);
+  });
+
   it('matches on random unit rows (B=8, N=200, chunk 37) and never returns the excluded anchor', async () => {
     const rng = new Rng(5);
     const bank = randomUnitRows(rng, 200, 16);

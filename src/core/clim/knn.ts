@@ -23,13 +23,6 @@ export function defaultKnnChunk(): number {
 }
 
 /**
- * Similarity written over the excluded entry. Cosines of L2-normalised rows
- * lie in [−1, 1], so this always sorts last; finite (not −∞) and small
- * enough for half-float GPU textures, where −∞ arithmetic is unreliable.
- */
-const EXCLUDED_SIM = -1000;
-
-/**
  * out[b, t] = params[b, idx[b, t]] for params B×M and idx B×k int32 → B×k.
  * Done as a 1-D gather at b·M + idx because tf.gather with batchDims = 1
  * returns wrong rows on the wasm backend (tfjs 4.22, seen for M = 36, k = 9).
@@ -40,6 +33,22 @@ export function takeAlongRows(params: tf.Tensor2D, idx: tf.Tensor2D): tf.Tensor2
     const rowBase = tf.mul(tf.range(0, b, 1, 'int32'), tf.scalar(m, 'int32')).expandDims(1); // B×1
     const flat = tf.add(idx.toInt(), rowBase).reshape([-1]);
     return tf.gather(params.reshape([-1]), flat).reshape(idx.shape) as tf.Tensor2D;
+  });
+}
+
+/**
+ * Column positions (B×k int32) that skip each row's excluded entry in a
+ * B×(k+1) candidate list: with p the first column holding exclude[b] (k+1
+ * when absent, then the last candidate goes), column j maps to j + [j ≥ p].
+ */
+function dropExcluded(candidates: tf.Tensor2D, exclude: tf.Tensor1D, k: number): tf.Tensor2D {
+  return tf.tidy(() => {
+    const [b] = candidates.shape;
+    const hit = tf.cast(tf.equal(candidates, tf.reshape(exclude.toInt(), [b, 1])), 'int32'); // B×(k+1)
+    // argMax returns the first maximum; the appended column of ones makes "absent" land at w.
+    const first = tf.argMax(tf.concat([hit, tf.ones([b, 1], 'int32')], 1), 1).reshape([b, 1]); // B×1
+    const j = tf.range(0, k, 1, 'int32').reshape([1, k]); // 1×k
+    return tf.add(j, tf.cast(tf.greaterEqual(j, first), 'int32')) as tf.Tensor2D;
   });
 }
 
@@ -88,30 +97,40 @@ export function knn(
     if (kk === 0) {
       return { indices: tf.zeros([b, 0], 'int32') as tf.Tensor2D, similarities: tf.zeros([b, 0]) as tf.Tensor2D };
     }
-    // Each block keeps only its own top-min(k', rows) candidates, so the merge
-    // below sorts B × (blocks·k') numbers instead of B×N.
+    // Exclusion without touching the B×N block: take k'+1 candidates and drop
+    // each row's excluded index afterwards (or its last candidate when the
+    // excluded index is not among them). The earlier one-hot push-down over
+    // B×N (oneHot, mul, add) cost ~70 ms per 64×60k search on WASM, more than
+    // the similarity product. Equivalent because TopK orders ties by
+    // position, i.e. by bank index, with or without the excluded row.
+    const want = exclude ? kk + 1 : kk; // ≤ N since kk ≤ N − 1 when excluding
+    // Each block keeps only its own top-min(want, rows) candidates, so the
+    // merge below sorts B × (blocks·want) numbers instead of B×N.
     const candSims: tf.Tensor2D[] = [];
     const candIdx: tf.Tensor2D[] = [];
-    // A one-hot push-down of each anchor's own entry rather than
-    // where(equal(ids, excl)): a broadcast Equal took 50 ms for 64×2400 on
-    // WASM. Built once over the whole bank (valid indices, depth N ≥ 2 here).
-    // (onValue is ignored by the wasm kernel in tfjs 4.22, hence the separate mul.)
-    const push = exclude ? tf.mul(tf.oneHot(exclude.toInt(), n), EXCLUDED_SIM) : null; // B×N
     for (let start = 0; start < n; start += step) {
       const rows = Math.min(step, n - start);
       const block = start === 0 && rows === n ? bank : bank.slice([start, 0], [rows, d]);
-      let sims = matMulABt(query, block); // B×rows
-      if (push) sims = tf.add(sims, rows === n ? push : push.slice([0, start], [b, rows]));
-      const top = tf.topk(sims, Math.min(kk, rows), true);
+      const sims = matMulABt(query, block); // B×rows
+      const top = tf.topk(sims, Math.min(want, rows), true);
       candSims.push(top.values as tf.Tensor2D);
       candIdx.push(start === 0 ? (top.indices as tf.Tensor2D) : (tf.add(top.indices, tf.scalar(start, 'int32')) as tf.Tensor2D));
     }
-    if (candSims.length === 1) return { indices: candIdx[0], similarities: candSims[0] };
-    const allSims = tf.concat(candSims, 1);
-    const allIdx = tf.concat(candIdx, 1);
-    const merged = tf.topk(allSims, kk, true);
-    // Map positions in the candidate list back to bank indices, row by row.
-    const indices = takeAlongRows(allIdx, merged.indices as tf.Tensor2D);
-    return { indices, similarities: merged.values as tf.Tensor2D };
+    let indices: tf.Tensor2D;
+    let similarities: tf.Tensor2D;
+    if (candSims.length === 1) {
+      indices = candIdx[0];
+      similarities = candSims[0];
+    } else {
+      const allSims = tf.concat(candSims, 1);
+      const allIdx = tf.concat(candIdx, 1);
+      const merged = tf.topk(allSims, want, true);
+      // Map positions in the candidate list back to bank indices, row by row.
+      indices = takeAlongRows(allIdx, merged.indices as tf.Tensor2D);
+      similarities = merged.values as tf.Tensor2D;
+    }
+    if (!exclude) return { indices, similarities };
+    const keep = dropExcluded(indices, exclude, kk);
+    return { indices: takeAlongRows(indices, keep), similarities: takeAlongRows(similarities, keep) };
   });
 }
