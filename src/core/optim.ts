@@ -23,7 +23,7 @@ export class SgdMomentum implements Optimizer {
   private readonly buffers: tf.Variable[];
 
   constructor(private readonly params: Param[], private readonly momentum: number, private readonly weightDecay: number) {
-    this.buffers = params.map((p) => tf.variable(tf.zerosLike(p.variable), false));
+    this.buffers = params.map((p) => tf.tidy(() => tf.variable(tf.zerosLike(p.variable), false)));
   }
 
   apply(grads: Record<string, tf.Tensor>, lr: number): void {
@@ -56,8 +56,8 @@ export class AdamW implements Optimizer {
   private t = 0;
 
   constructor(private readonly params: Param[], private readonly weightDecay: number, private readonly beta1 = 0.9, private readonly beta2 = 0.999, private readonly eps = 1e-8) {
-    this.m = params.map((p) => tf.variable(tf.zerosLike(p.variable), false));
-    this.v = params.map((p) => tf.variable(tf.zerosLike(p.variable), false));
+    this.m = params.map((p) => tf.tidy(() => tf.variable(tf.zerosLike(p.variable), false)));
+    this.v = params.map((p) => tf.tidy(() => tf.variable(tf.zerosLike(p.variable), false)));
   }
 
   get steps(): number {

@@ -63,6 +63,18 @@ describe('Trainer', () => {
     t.dispose();
   });
 
+  it('returns every tensor and byte on dispose (create, steps, snapshots, dispose): a Reset must not leak a model', async () => {
+    const before = tf.memory();
+    const t = await Trainer.create(tinyConfig({ kmeansEvery: 2, optimizer: 'adam' }), data);
+    for (let s = 0; s < 3; s++) await t.trainStep();
+    await t.selectionSnapshot(2);
+    await t.clusterSnapshot();
+    t.dispose();
+    const after = tf.memory();
+    expect(after.numTensors).toBe(before.numTensors);
+    expect(after.numBytes).toBe(before.numBytes);
+  });
+
   for (const selection of ['none', 'knn', 'cluster', 'center-wise'] as const) {
     for (const mix of ['none', 'cutmix', 'mixup'] as const) {
       it(`trains with selection=${selection}, mix=${mix}`, async () => {

@@ -137,7 +137,8 @@ export class Trainer {
   /** Builds the model, fills the bank with one pass of the (random) key encoder (§2) and runs the first k-means. */
   static async create(config: ClimConfig, data: Dataset): Promise<Trainer> {
     const t = new Trainer(config, data);
-    t.bank.setAll(t.embedAll(t.key, t.trainImages));
+    // In a tidy: assign shares the embeddings' data but leaves that tensor alive too.
+    tf.tidy(() => t.bank.setAll(t.embedAll(t.key, t.trainImages)));
     t.seedQueues();
     await t.recluster();
     return t;

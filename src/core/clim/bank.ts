@@ -10,7 +10,8 @@ export class MemoryBank {
   readonly embeddings: tf.Variable;
 
   constructor(readonly n: number, readonly dim: number) {
-    this.embeddings = tf.variable(tf.zeros([n, dim]), false);
+    // In a tidy: tf.variable shares the initial tensor's data but leaves that tensor alive too.
+    this.embeddings = tf.tidy(() => tf.variable(tf.zeros([n, dim]), false));
   }
 
   get tensor(): tf.Tensor2D {

@@ -31,7 +31,8 @@ export class KeyQueue {
       n = Math.sqrt(n) || 1;
       for (let c = 0; c < dim; c++) init[r * dim + c] /= n;
     }
-    this.keys = tf.variable(tf.tensor2d(init, [size, dim]), false);
+    // In a tidy: tf.variable shares the initial tensor's data but leaves that tensor alive too.
+    this.keys = tf.tidy(() => tf.variable(tf.tensor2d(init, [size, dim]), false));
     this.ids = new Int32Array(size).fill(-1);
   }
 

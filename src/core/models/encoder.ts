@@ -50,7 +50,8 @@ export class Encoder {
     const params: Param[] = [];
     const add = (name: string, kind: ParamKind, dims: number[], init: (fanIn: number) => Float32Array) => {
       const fanIn = kind === 'weight' ? dims.slice(0, -1).reduce((a, b) => a * b, 1) : 1;
-      params.push({ name, kind, variable: tf.variable(tf.tensor(init(fanIn), dims), trainable, `${name}_${uid++}`) });
+      // In a tidy: tf.variable shares the initial tensor's data but leaves that tensor alive too.
+      params.push({ name, kind, variable: tf.tidy(() => tf.variable(tf.tensor(init(fanIn), dims), trainable, `${name}_${uid++}`)) });
     };
     const he = (dims: number[]) => (fanIn: number) => {
       const n = dims.reduce((a, b) => a * b, 1);
@@ -101,7 +102,7 @@ export class Encoder {
     const params = this.params.map((p) => ({
       name: p.name,
       kind: p.kind,
-      variable: tf.variable(p.variable.clone(), trainable, `${p.name}_${uid++}`),
+      variable: tf.tidy(() => tf.variable(p.variable.clone(), trainable, `${p.name}_${uid++}`)),
     }));
     return new Encoder(this.shape, params);
   }
