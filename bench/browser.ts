@@ -22,9 +22,8 @@
  * Writes bench/results/browser.json (or `--out`). Never downloads a browser:
  * `$CHROMIUM_PATH`, else /usr/bin/chromium.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { dirname } from 'node:path';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
@@ -33,6 +32,7 @@ import type { StepMetrics } from '../src/core/api';
 import type { ClimConfig } from '../src/core/config';
 import type { ClimBenchHook } from '../src/ui/bench-hook';
 import { CHROMIUM_ARGS, CHROMIUM_EXECUTABLE } from '../e2e/chromium';
+import { freePort, startPreview, stopPreview } from './preview';
 
 const { values } = parseArgs({
   options: {
@@ -132,49 +132,6 @@ function median(xs: number[]): number {
 }
 
 const message = (e: unknown) => (e instanceof Error ? e.message : String(e)).split('\n')[0];
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-async function startPreview(port: number): Promise<ChildProcess> {
-  const child = spawn('npx', ['vite', 'preview', '--port', String(port), '--strictPort'], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-  let log = '';
-  child.stdout?.on('data', (d: Buffer) => (log += d.toString()));
-  child.stderr?.on('data', (d: Buffer) => (log += d.toString()));
-  const deadline = Date.now() + 60_000;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`vite preview exited (${child.exitCode}): ${log}`);
-    try {
-      const r = await fetch(`http://localhost:${port}/`);
-      if (r.ok) return child;
-    } catch {
-      // not up yet
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  stopPreview(child);
-  throw new Error(`vite preview did not answer on port ${port} within 60 s: ${log}`);
-}
-
-function stopPreview(child: ChildProcess): void {
-  // npx starts vite as a child: end the whole group this script started.
-  if (child.pid && child.exitCode === null) {
-    try {
-      process.kill(-child.pid, 'SIGTERM');
-    } catch {
-      child.kill('SIGTERM');
-    }
-  }
-}
 
 /** Runs in the page before its scripts: records long tasks and long animation frames. */
 function observeLongTasks(): void {

@@ -1,4 +1,5 @@
 import { Controls } from './Controls';
+import { UploadPanel } from './UploadPanel';
 import { LossChart } from './LossChart';
 import { useClim } from './store';
 
@@ -117,6 +118,7 @@ export function App() {
       </section>
       <ErrorBanner />
       <Controls />
+      <UploadPanel />
       <LossChart />
       {/* Machine-readable first losses, for the end-to-end backend comparison. */}
       <pre hidden data-testid="losses">

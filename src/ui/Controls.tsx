@@ -1,4 +1,4 @@
-import { DATASETS, useClim, type DatasetName } from './store';
+import { DATASETS, useClim, type DatasetChoice, type DatasetName } from './store';
 
 const DATASET_LABELS: Record<DatasetName, string> = {
   'fashion-mnist': 'Fashion-MNIST (28×28 grey, 10 classes)',
@@ -18,6 +18,7 @@ export function Controls() {
   const reset = useClim((s) => s.reset);
   const dataset = useClim((s) => s.dataset);
   const setDataset = useClim((s) => s.setDataset);
+  const upload = useClim((s) => s.upload);
 
   const busy = runState === 'connecting' || runState === 'preparing';
   const running = runState === 'running';
@@ -28,7 +29,7 @@ export function Controls() {
         Data set{' '}
         <select
           value={dataset}
-          onChange={(e) => setDataset(e.target.value as DatasetName)}
+          onChange={(e) => setDataset(e.target.value as DatasetChoice)}
           disabled={runState === 'connecting'}
           title="Changing the data set discards the model and starts a new run"
           data-testid="dataset-select"
@@ -38,6 +39,11 @@ export function Controls() {
               {DATASET_LABELS[d]}
             </option>
           ))}
+          {upload && (
+            <option value="upload">
+              Your images: {upload.name} ({upload.report.loaded} images{upload.report.labelled ? `, ${upload.report.perLabel.length} labels` : ', unlabelled'})
+            </option>
+          )}
         </select>
       </label>
       <button type="button" onClick={start} disabled={busy || running} data-testid="start">

@@ -13,11 +13,13 @@ import type { StoreApi } from 'zustand/vanilla';
 /** Stands in for the worker: records requests, lets the test push events. */
 class FakeWorker implements WorkerLike {
   sent: WorkerRequest[] = [];
+  transfers: (Transferable[] | undefined)[] = [];
   terminated = false;
   onmessage: ((ev: MessageEvent<WorkerEvent>) => void) | null = null;
   onerror: ((ev: ErrorEvent) => void) | null = null;
-  postMessage(m: WorkerRequest) {
+  postMessage(m: WorkerRequest, transfer?: Transferable[]) {
     this.sent.push(m);
+    this.transfers.push(transfer);
   }
   terminate() {
     this.terminated = true;
@@ -91,6 +93,25 @@ describe('store', () => {
     const n = worker.sent.length;
     st().setDataset('shapes');
     expect(worker.sent).toHaveLength(n);
+  });
+
+  it('an upload becomes the data set as a new run, its pixels transferred; switching back to it sends no pixels', () => {
+    st().connect({});
+    ready();
+    const id = worker.lastRunId;
+    const images = new Uint8Array(2 * 4 * 4 * 3);
+    const labels = Int32Array.from([0, 1]);
+    const report = { files: 2, loaded: 2, perLabel: [], labelled: true, evaluation: true, hiddenCount: 0, skipped: [], countsByKind: { 'not-image': 0, empty: 0, duplicate: 0, 'too-large': 0, corrupt: 0, unsupported: 0 }, notes: [] };
+    st().useUpload({ name: 'pets', size: 4, images, labels, classNames: ['a', 'b'], fraction: 0.1, seed: 1 }, report);
+    const req = worker.sent[worker.sent.length - 1];
+    expect(req).toMatchObject({ type: 'setUpload', upload: { name: 'pets', size: 4, classNames: ['a', 'b'] } });
+    expect(req.runId).toBeGreaterThan(id);
+    expect(worker.transfers[worker.transfers.length - 1]).toEqual([images.buffer, labels.buffer]);
+    expect(st()).toMatchObject({ dataset: 'upload', upload: { name: 'pets', size: 4 }, step: 0 });
+    st().setDataset('shapes');
+    st().setDataset('upload');
+    expect(worker.sent[worker.sent.length - 1]).toMatchObject({ type: 'setDataset', dataset: 'upload' });
+    expect(worker.transfers[worker.transfers.length - 1]).toBeUndefined();
   });
 
   it('connects with ?dataset=shapes and no sizes', () => {

@@ -7,9 +7,10 @@ import { useStore } from 'zustand';
 import { defaultConfig, type ClimConfig } from '../core/config';
 import type { ClusterSnapshot, EvalResult, SelectionSnapshot, StepMetrics } from '../core/api';
 import { EngineClient } from '../worker/client';
-import { DATASETS, DEFAULT_DATASET, type BackendAttempt, type BackendName, type DatasetName, type RunState } from '../worker/protocol';
+import { DATASETS, DEFAULT_DATASET, type BackendAttempt, type BackendName, type DatasetChoice, type DatasetName, type RunState, type UploadData } from '../worker/protocol';
+import type { UploadReport } from '../core/data/upload';
 
-export { DATASETS, DEFAULT_DATASET, type DatasetName };
+export { DATASETS, DEFAULT_DATASET, type DatasetName, type DatasetChoice };
 
 /** 'connecting' until the worker has a backend. */
 export type UiRunState = RunState | 'connecting';
@@ -47,8 +48,10 @@ export interface ClimState {
   isFallbackAdapter: boolean;
   failedBackends: BackendAttempt[];
   config: ClimConfig;
-  /** The data set chosen on the page. */
-  dataset: DatasetName;
+  /** The data set chosen on the page ('upload': the last loaded folder or zip). */
+  dataset: DatasetChoice;
+  /** The loaded upload's name and report, or null before any upload. */
+  upload: { name: string; size: number; report: UploadReport } | null;
   datasetId: string | null;
   step: number;
   /** Every reported step of the current run, oldest first (capped at MAX_HISTORY, thinned evenly). */
@@ -69,8 +72,10 @@ export interface ClimState {
   stepOnce(): void;
   reset(): void;
   configure(config: ClimConfig): void;
-  /** Switches data set (a new run); sizes from the page options carry over. */
-  setDataset(name: DatasetName): void;
+  /** Switches to a built-in data set (a new run); sizes from the page options carry over. */
+  setDataset(name: DatasetChoice): void;
+  /** Trains on a decoded upload from now on (a new run); its buffers move to the worker. */
+  useUpload(data: UploadData, report: UploadReport): void;
   dismissError(): void;
   disconnect(): void;
 }
@@ -99,7 +104,8 @@ function initialState() {
     isFallbackAdapter: false,
     failedBackends: [] as BackendAttempt[],
     config: defaultConfig(),
-    dataset: DEFAULT_DATASET as DatasetName,
+    dataset: DEFAULT_DATASET as DatasetChoice,
+    upload: null as ClimState['upload'],
     datasetId: null,
     error: null,
     ...runFields(),
@@ -213,6 +219,10 @@ export function createClimStore(deps: StoreDeps = {}): StoreApi<ClimState> {
         if (name === get().dataset) return;
         set({ dataset: name, datasetId: null, ...runFields(), error: null });
         client?.setDataset(name, sizes);
+      },
+      useUpload(data, report) {
+        set({ dataset: 'upload', upload: { name: data.name, size: data.size, report }, datasetId: null, ...runFields(), error: null });
+        client?.setUpload(data);
       },
       dismissError() {
         set({ error: null });

@@ -7,16 +7,18 @@ import {
   NEW_RUN_REQUESTS,
   isRunScoped,
   type BackendName,
-  type DatasetName,
+  type DatasetChoice,
   type EventOf,
   type EventType,
   type WorkerEvent,
+  type UploadData,
   type WorkerRequest,
+  requestTransferables,
 } from './protocol';
 
 /** What the client needs of a Worker; tests pass a fake. */
 export interface WorkerLike {
-  postMessage(message: WorkerRequest): void;
+  postMessage(message: WorkerRequest, transfer?: Transferable[]): void;
   terminate(): void;
   onmessage: ((ev: MessageEvent<WorkerEvent>) => void) | null;
   onerror: ((ev: ErrorEvent) => void) | null;
@@ -69,8 +71,12 @@ export class EngineClient {
   configure(config: ClimConfig): void {
     this.send({ type: 'configure', config });
   }
-  setDataset(dataset: DatasetName, opts: { seed?: number; nTrain?: number; nTest?: number } = {}): void {
+  setDataset(dataset: DatasetChoice, opts: { seed?: number; nTrain?: number; nTest?: number } = {}): void {
     this.send({ type: 'setDataset', dataset, ...opts });
+  }
+  /** Trains on an uploaded set from now on; its buffers move to the worker and must not be used here afterwards. */
+  setUpload(upload: UploadData): void {
+    this.send({ type: 'setUpload', upload });
   }
   start(): void {
     this.send({ type: 'start' });
@@ -100,7 +106,10 @@ export class EngineClient {
   private send(req: WithoutRunId<WorkerRequest>): void {
     if (this.closed) return;
     if (NEW_RUN_REQUESTS.has(req.type)) this.run += 1;
-    this.worker.postMessage({ ...req, runId: this.run } as WorkerRequest);
+    const full = { ...req, runId: this.run } as WorkerRequest;
+    const transfer = requestTransferables(full);
+    if (transfer.length) this.worker.postMessage(full, transfer);
+    else this.worker.postMessage(full);
   }
 
   private receive(e: WorkerEvent): void {

@@ -9,12 +9,14 @@
 import { Trainer } from '../core/train';
 import { defaultConfig, validateConfig, type ClimConfig } from '../core/config';
 import type { Dataset } from '../core/data/dataset';
+import { assembleDataset } from '../core/data/folder';
 import type { StepMetrics } from '../core/api';
 import { setUpBackend } from './backend';
 import { loadDataset, preloadFashionMnist } from './datasets';
 import {
   DEFAULT_DATASET,
   transferablesOf,
+  type DatasetChoice,
   type DatasetName,
   type RequestOf,
   type RunState,
@@ -32,7 +34,9 @@ const EVAL_EVERY = 100;
 
 let runId = 0;
 let config: ClimConfig = defaultConfig();
-let datasetName: DatasetName = DEFAULT_DATASET;
+let datasetName: DatasetChoice = DEFAULT_DATASET;
+/** The last upload, split and ready (kept across Resets and config changes until replaced). */
+let uploaded: Dataset | null = null;
 /** The latest data set asked for, on receipt (datasetName changes inside the queue). */
 let requestedDataset: DatasetName = DEFAULT_DATASET;
 let datasetOpts: { seed?: number; nTrain?: number; nTest?: number } = {};
@@ -92,6 +96,11 @@ function disposeTrainer(): void {
 /** Builds or fetches the current data set once per setDataset / seed change. */
 async function currentDataset(): Promise<Dataset> {
   if (dataset) return dataset;
+  if (datasetName === 'upload') {
+    if (!uploaded) throw new Error('No uploaded data set is loaded: drop a folder or a .zip first.');
+    dataset = uploaded;
+    return uploaded;
+  }
   const d = await loadDataset(datasetName, { seed: datasetOpts.seed ?? config.seed, nTrain: datasetOpts.nTrain, nTest: datasetOpts.nTest });
   dataset = d;
   return d;
@@ -188,12 +197,25 @@ const handlers: { [K in WorkerRequest['type']]: (r: RequestOf<K>) => void } = {
   },
   setDataset(r) {
     stopNow();
-    requestedDataset = r.dataset;
-    if (backendReady) preload(r.dataset);
+    if (r.dataset !== 'upload') {
+      requestedDataset = r.dataset;
+      if (backendReady) preload(r.dataset);
+    }
     void enqueue(() => {
       disposeTrainer();
       datasetName = r.dataset;
       datasetOpts = { seed: r.seed, nTrain: r.nTrain, nTest: r.nTest };
+      dataset = null;
+      setState('idle');
+    });
+  },
+  setUpload(r) {
+    stopNow();
+    void enqueue(() => {
+      disposeTrainer();
+      const u = r.upload;
+      uploaded = assembleDataset({ name: u.name, size: u.size, images: u.images, labels: u.labels, classNames: u.classNames, fraction: u.labels ? u.fraction : 0, seed: u.seed });
+      datasetName = 'upload';
       dataset = null;
       setState('idle');
     });

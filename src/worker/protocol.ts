@@ -20,6 +20,7 @@ export const REQUEST_TYPES = [
   'init',
   'configure',
   'setDataset',
+  'setUpload',
   'start',
   'pause',
   'step',
@@ -38,6 +39,24 @@ export function isDatasetName(v: unknown): v is DatasetName {
   return typeof v === 'string' && (DATASETS as readonly string[]).includes(v);
 }
 
+/** An uploaded image set, decoded by the decode worker (decode-protocol.ts). */
+export interface UploadData {
+  name: string;
+  /** Side S of the stored images. */
+  size: number;
+  /** N×S×S×3 RGB (transferred, not copied). */
+  images: Uint8Array;
+  labels: Int32Array | null;
+  classNames: string[];
+  /** Held-out fraction per label (labelled sets only), 0–0.9. */
+  fraction: number;
+  /** Seed of the held-out split. */
+  seed: number;
+}
+
+/** The data set of a run: a built-in one, or the last upload. */
+export type DatasetChoice = DatasetName | 'upload';
+
 interface Req<T extends RequestType> {
   type: T;
   runId: number;
@@ -47,7 +66,10 @@ export type WorkerRequest =
   /** wasmThreads > 1: the threaded WASM build with that many XNNPACK threads (page option `?wasmthreads=N`). */
   | (Req<'init'> & { backend?: BackendName | null; wasmThreads?: number })
   | (Req<'configure'> & { config: ClimConfig })
-  | (Req<'setDataset'> & { dataset: DatasetName; seed?: number; nTrain?: number; nTest?: number })
+  /** 'upload' switches back to the upload the worker already holds (setUpload). */
+  | (Req<'setDataset'> & { dataset: DatasetChoice; seed?: number; nTrain?: number; nTest?: number })
+  /** Makes the upload the run's data set (a new run), replacing any earlier upload. */
+  | (Req<'setUpload'> & { upload: UploadData })
   | Req<'start'>
   | Req<'pause'>
   | Req<'step'>
@@ -57,7 +79,14 @@ export type WorkerRequest =
   | Req<'dispose'>;
 
 /** Requests after which earlier events belong to a dead run. */
-export const NEW_RUN_REQUESTS: ReadonlySet<RequestType> = new Set<RequestType>(['init', 'configure', 'setDataset', 'reset']);
+export const NEW_RUN_REQUESTS: ReadonlySet<RequestType> = new Set<RequestType>(['init', 'configure', 'setDataset', 'setUpload', 'reset']);
+
+/** Buffers of a request to move rather than copy (an upload's pixels can be tens of MB). */
+export function requestTransferables(r: WorkerRequest): Transferable[] {
+  if (r.type !== 'setUpload') return [];
+  const { images, labels } = r.upload;
+  return [images.buffer, ...(labels ? [labels.buffer] : [])] as ArrayBuffer[];
+}
 
 export const EVENT_TYPES = ['ready', 'progress', 'selection', 'clusters', 'eval', 'state', 'error'] as const;
 export type EventType = (typeof EVENT_TYPES)[number];

@@ -31,9 +31,21 @@ function segmentsOf(path: string): string[] {
   return path.replace(/\\/g, '/').split('/').filter((s) => s !== '' && s !== '.');
 }
 
-/** Hidden: any folder or file name starting with '.' (`.DS_Store`, `._x.png`), or a `__MACOSX` folder (zip residue). */
+/** Operating-system files that are never images and never worth a message (compared case-insensitively). */
+const SYSTEM_FILES: ReadonlySet<string> = new Set(['thumbs.db', 'ehthumbs.db', 'desktop.ini']);
+
+/**
+ * Hidden: any folder or file name starting with '.' (`.DS_Store`, `._x.png`),
+ * a `__MACOSX` folder (zip residue), or a system file (`Thumbs.db`, `desktop.ini`).
+ */
 function isHidden(segments: string[]): boolean {
-  return segments.some((s) => s.startsWith('.') || s === '__MACOSX');
+  return segments.some((s) => s.startsWith('.') || s === '__MACOSX') || SYSTEM_FILES.has(segments[segments.length - 1]?.toLowerCase() ?? '');
+}
+
+/** Whether `path` is a hidden or system file that an upload ignores without a message. */
+export function isHiddenPath(path: string): boolean {
+  const seg = segmentsOf(path);
+  return seg.length === 0 || isHidden(seg);
 }
 
 function hasImageExtension(name: string): boolean {

@@ -1,0 +1,49 @@
+/**
+ * Messages between the page and the decode worker (uploads, issue 4).
+ *
+ * Two phases so the page can state the memory estimate before anything is
+ * decoded: `scan` lists the files (zips expanded) and plans the upload;
+ * `decode` then decodes all of it, or a seeded random subset when the user
+ * chose that over the budget. Every message carries the job id; the page
+ * drops events of jobs it no longer waits for.
+ */
+import type { UploadReport } from '../core/data/upload';
+import type { Fit, LoadProgress } from '../io/load-images';
+
+export interface UploadFile {
+  /** Path relative to the dropped or chosen folder ('cats/1.png'), or the file's name. */
+  path: string;
+  file: Blob;
+}
+
+export type DecodeRequest =
+  | { type: 'scan'; jobId: number; files: UploadFile[]; name: string }
+  | { type: 'decode'; jobId: number; size: number; fit: Fit; maxPixels: number; subset?: { count: number; seed: number } }
+  | { type: 'cancel'; jobId: number };
+
+export interface ScanSummary {
+  /** Files seen after expanding zips, hidden ones included. */
+  files: number;
+  /** Image files that will be decoded (before the subset choice). */
+  candidates: number;
+  labelled: boolean;
+  classNames: string[];
+}
+
+export type DecodeEvent =
+  | { type: 'scanned'; jobId: number; summary: ScanSummary }
+  | ({ type: 'progress'; jobId: number } & LoadProgress)
+  | {
+      type: 'decoded';
+      jobId: number;
+      name: string;
+      size: number;
+      /** loaded×S×S×3 RGB (transferred). */
+      images: Uint8Array;
+      labels: Int32Array | null;
+      classNames: string[];
+      report: UploadReport;
+      ms: number;
+      cancelled: boolean;
+    }
+  | { type: 'error'; jobId: number; message: string };
