@@ -14,8 +14,17 @@ import '@tensorflow/tfjs-backend-wasm';
 import { defaultConfig, type ClimConfig } from '../src/core/config';
 import { Trainer } from '../src/core/train';
 import { makeShapesDataset } from '../src/core/data/shapes';
+import type { Dataset } from '../src/core/data/dataset';
+import { Rng } from '../src/core/rng';
 
-const { values } = parseArgs({ options: { config: { type: 'string', default: 'default' }, steps: { type: 'string', default: '3' }, backend: { type: 'string', default: 'wasm' }, clim: { type: 'boolean', default: true } } });
+const { values } = parseArgs({ options: { config: { type: 'string', default: 'default' }, steps: { type: 'string', default: '3' }, backend: { type: 'string', default: 'wasm' }, clim: { type: 'boolean', default: true }, bank: { type: 'string' } } });
+
+function randomDataset(n: number, size: number): Dataset {
+  const images = new Uint8Array(n * size * size * 3);
+  const rng = new Rng(1);
+  for (let i = 0; i < images.length; i++) images[i] = rng.int(256);
+  return { id: `random:${n}`, name: 'random', size, train: { n, images, labels: null }, test: { n: 0, images: new Uint8Array(0), labels: null }, classNames: [] };
+}
 
 const SCOPES = new Set(['unnamed scope', 'forward']);
 
@@ -26,7 +35,11 @@ async function main() {
   await tf.ready();
   // climWarmupSteps 0: profile the full CLIM step (selection + mixing), the expensive one.
   const cfg: ClimConfig = { ...defaultConfig(), ...configs[values.config!], ...(values.clim ? { climWarmupSteps: 0 } : {}) };
-  const t = await Trainer.create(cfg, makeShapesDataset({ seed: 1 }));
+  // --bank N: a training set of N random-pixel images, for the cost of a large
+  // bank (pixels do not change kernel times, and 60k shapes take minutes to draw).
+  const bank = values.bank ? Number(values.bank) : 0;
+  const data: Dataset = bank ? randomDataset(bank, 32) : makeShapesDataset({ seed: 1 });
+  const t = await Trainer.create(cfg, data);
   for (let i = 0; i < 2; i++) await t.trainStep();
   const steps = Number(values.steps);
   const byName = new Map<string, number>();
@@ -60,7 +73,7 @@ async function main() {
   console.log(`wall ${out.wallMsPerStepProfiled} ms/step (profiled), kernels ${out.kernelMsPerStep} ms/step`);
   for (const n of names.slice(0, 16)) console.log(`${n.name.padEnd(28)} ${String(n.msPerStep).padStart(8)} ms  ${n.share === null ? '(scope)' : (100 * n.share).toFixed(1) + '%'}`);
   mkdirSync('bench/results', { recursive: true });
-  writeFileSync(`bench/results/kernels-${out.backend}-${values.config}.json`, JSON.stringify(out, null, 1));
+  writeFileSync(`bench/results/kernels-${out.backend}-${values.config}${bank ? `-bank${bank}` : ''}.json`, JSON.stringify(out, null, 1));
   t.dispose();
 }
 main();
