@@ -1,6 +1,11 @@
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { parseCli, run } from './train';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PNG } from 'pngjs';
+import { zipSync } from 'fflate';
+import { parseCli, run, type RunReport } from './train';
 import { DEFAULT_CONFIG } from '../core/config';
 
 describe('train CLI', () => {
@@ -20,7 +25,10 @@ describe('train CLI', () => {
     [['--steps=-1'], /--steps must be a whole number/], [['--steps', '2.5'], /--steps must be a whole number/],
     [['--bogus'], /Unknown option '--bogus'/],
     [['--backend', 'webgpu'], /--backend must be one of wasm, cpu/],
-    [['--dataset', 'mnist'], /--dataset must be one of shapes, fashion-mnist \(got "mnist"\)/],
+    [['--dataset', 'mnist'], /--dataset must be one of shapes, fashion-mnist, or a path to a folder or \.zip \(got "mnist"\)/],
+    [['--fit', 'pad'], /--fit applies to a folder or \.zip data set, not the built-in shapes/],
+    [['--dataset', './photos', '--fit', 'stretch'], /--fit must be one of crop, pad \(got "stretch"\)/],
+    [['--dataset', './photos', '--holdout', '0.95'], /--holdout must be a number from 0 to 0\.9 \(got "0\.95"\)/],
   ] as const) {
     it(`rejects ${args.join(' ')} with a specific message`, () => {
       expect(() => parseCli([...args])).toThrow(msg);
@@ -66,5 +74,113 @@ describe('train CLI', () => {
     expect(report?.history).toEqual([]);
     // Ten classes: an untrained encoder is well above chance (0.1) on Fashion-MNIST.
     expect(report?.eval.knnTop1).toBeGreaterThan(0.2);
+  });
+  it('reads --dataset as a path when it has a slash or ends in .zip, and takes --fit and --holdout for it', () => {
+    expect(parseCli(['--dataset', 'fashion-mnist']).dataset).toEqual({ name: 'fashion-mnist' });
+    expect(parseCli([]).dataset).toEqual({ name: 'shapes' });
+    const o = parseCli(['--dataset', 'some/photos', '--fit', 'pad', '--holdout', '0.25']);
+    expect(o.dataset).toEqual({ path: 'some/photos' });
+    expect([o.fit, o.holdout]).toEqual(['pad', 0.25]);
+    expect(parseCli(['--dataset', 'PHOTOS.ZIP']).dataset).toEqual({ path: 'PHOTOS.ZIP' });
+    expect(parseCli(['--dataset', 'C:\\pics']).dataset).toEqual({ path: 'C:\\pics' });
+    const d = parseCli(['--dataset', 'x/y']);
+    expect([d.fit, d.holdout]).toEqual(['crop', 0.1]);
+  });
+
+  describe('on an image folder', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'clim-folder-'));
+    afterAll(() => rmSync(dir, { recursive: true, force: true }));
+    // Tiny model at 8 px: the runner stores images at max(resolutions).
+    const cfgPath = join(dir, 'c.json');
+    writeFileSync(cfgPath, JSON.stringify({ width: 4, stemStride: 1, stages: 2, groups: 4, resolutions: [8], projHidden: 16, projDim: 8, queueSize: 16, batchSize: 8, clusters: 2, knnK: 3, evalK: 3, climWarmupSteps: 0 }));
+
+    function solidPng(rgb: [number, number, number]): Uint8Array {
+      const png = new PNG({ width: 8, height: 8 });
+      for (let i = 0; i < 64; i++) png.data.set([...rgb, 255], 4 * i);
+      return new Uint8Array(PNG.sync.write(png, { colorType: 2 }));
+    }
+
+    /** 2 labels × 6 solid 8×8 PNGs (shades of red and of blue), a duplicate, a text file and a hidden file. */
+    function labelledTree(): Record<string, Uint8Array> {
+      const t: Record<string, Uint8Array> = {};
+      for (let i = 0; i < 6; i++) {
+        t[`red/0${i}.png`] = solidPng([150 + 20 * i, 10 * i, 0]);
+        t[`blue/0${i}.png`] = solidPng([0, 10 * i, 150 + 20 * i]);
+      }
+      t['blue/dup.png'] = t['blue/00.png'];
+      t['readme.txt'] = Buffer.from('two classes');
+      t['.DS_Store'] = new Uint8Array([1]);
+      return t;
+    }
+
+    function writeTree(root: string, t: Record<string, Uint8Array>): void {
+      for (const [p, b] of Object.entries(t)) {
+        mkdirSync(join(root, p, '..'), { recursive: true });
+        writeFileSync(join(root, p), b);
+      }
+    }
+
+    it('trains on it from the command line, with the load report on stderr and the sizes in the JSON', () => {
+      const root = join(dir, 'set');
+      writeTree(root, labelledTree());
+      const out = join(dir, 'run.json');
+      const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/train.ts', '--dataset', root, '--steps', '2', '--backend', 'wasm', '--config', cfgPath, '--out', out], { encoding: 'utf8' });
+      expect(r.status, r.stderr).toBe(0);
+      const report = JSON.parse(readFileSync(out, 'utf8')) as RunReport;
+      // 12 loaded; per label round(0.1·6) = 1 held out (at least one), so 10 + 2.
+      expect(report.dataset).toEqual({ id: 'folder:set:12:s=8', train: 10, test: 2, labelled: true });
+      expect(report.load).toMatchObject({ path: root, fit: 'crop', files: 15, loaded: 12, hidden: 1, skipped: { 'not-image': 1, duplicate: 1, empty: 0, 'too-large': 0, corrupt: 0, unsupported: 0 } });
+      expect(report.history.map((h) => h.step)).toEqual([1, 2]);
+      expect(report.eval.knnTop1).not.toBeNull();
+      const err = r.stderr.trim().split('\n');
+      expect(err.slice(0, 9)).toEqual([
+        '12 images loaded from 15 files, 2 labels',
+        '  blue: 6',
+        '  red: 6',
+        '2 skipped:',
+        '  not an image file (1):',
+        '    readme.txt: .txt is not an image type this app reads',
+        '  duplicate content (kept once) (1):',
+        '    blue/dup.png: same bytes as blue/00.png',
+        '1 hidden or system file ignored',
+      ]);
+      // 13 candidates went through read + decode (the 12 and the duplicate).
+      expect(err[9]).toMatch(/^decode: 13 image files read and decoded in \d+\.\d\d s, \d+ images\/s \(8×8, fit crop\)$/);
+      expect(err).toHaveLength(10);
+      expect(r.stdout).toMatch(/^backend=wasm dataset=folder:set:12:s=8 train=10 test=2 kNN@0=[01]\.\d{4}$/m);
+    });
+
+    it('trains unlabelled on a zip of loose images, holding nothing out and skipping evaluation', async () => {
+      const t: Record<string, Uint8Array> = {};
+      for (let i = 0; i < 6; i++) t[`img${i}.png`] = solidPng([40 * i, 100, 200 - 30 * i]);
+      const zip = join(dir, 'loose.zip');
+      writeFileSync(zip, zipSync(t));
+      const warned: string[] = [];
+      const report = await run(['--dataset', zip, '--steps', '1', '--backend', 'wasm', '--config', cfgPath, '--fit', 'pad', '--quiet'], () => {}, (s) => warned.push(s));
+      expect(report?.dataset).toEqual({ id: 'folder:loose:6:s=8', train: 6, test: 0, labelled: false });
+      expect(report?.eval).toEqual({ step: 1, knnTop1: null, initialKnnTop1: null });
+      expect(warned.slice(0, 3)).toEqual(['6 images loaded from 6 files, unlabelled', '  all images: 6', 'note: no class folders (<label>/<image>): the images train unlabelled and evaluation is off']);
+      expect(warned[3]).toMatch(/^decode: 6 image files .* \(8×8, fit pad\)$/);
+    });
+
+    it('exits with code 2, the report and "no decodable image in <path>" when nothing decodes', () => {
+      const root = join(dir, 'bad');
+      writeTree(root, { 'a/x.png': Buffer.from('not a png'), 'b/y.jpg': new Uint8Array(0), 'notes.txt': Buffer.from('hi') });
+      const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/train.ts', '--dataset', root, '--steps', '1'], { encoding: 'utf8' });
+      expect(r.status).toBe(2);
+      const err = r.stderr.trim().split('\n');
+      expect(err[0]).toBe('0 images loaded from 3 files, unlabelled');
+      expect(err).toContain('    a/x.png: could not be decoded (not a PNG or JPEG, and no other image format recognised in its first bytes)');
+      expect(err).toContain('    b/y.jpg: the file has 0 bytes');
+      expect(err[err.length - 1]).toBe(`error: no decodable image in ${root}`);
+      expect(r.stdout).toBe('');
+    });
+
+    it('exits with code 2 and names a path that does not exist', () => {
+      const missing = join(dir, 'nope', 'photos');
+      const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/train.ts', '--dataset', missing], { encoding: 'utf8' });
+      expect(r.status).toBe(2);
+      expect(r.stderr.trim()).toBe(`error: ${missing}: no such file or folder`);
+    });
   });
 });

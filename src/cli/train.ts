@@ -2,11 +2,16 @@
  * Headless runner: the same src/core engine as the browser worker, in Node.
  *
  *   npm run train -- --dataset shapes --steps 200 --backend wasm --seed 1 --out run.json
+ *   npm run train -- --dataset path/to/folder-or.zip --fit pad --holdout 0.2
  *
- * Writes a JSON report (fields documented in README, kept stable).
+ * Writes a JSON report (fields documented in README, kept stable). A folder
+ * or .zip goes through the browser's upload pipeline (src/io/load-images.ts:
+ * the same layout rules, duplicate and size checks and skip report), with
+ * PNG/JPEG decoded by `NodeDecoder`; the report goes to stderr so stdout
+ * stays the training log.
  */
 import { parseArgs } from 'node:util';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'fflate';
@@ -18,10 +23,20 @@ import { makeShapesDataset } from '../core/data/shapes';
 import { parseFashionMnist } from '../core/data/fashion-mnist';
 import type { Dataset } from '../core/data/dataset';
 import type { StepMetrics } from '../core/api';
+import { IMAGE_EXTENSIONS, assembleDataset } from '../core/data/folder';
+import { formatReport, type SkipKind } from '../core/data/upload';
+import { DEFAULT_MAX_PIXELS, loadImages, type Fit } from '../io/load-images';
+import { isZipName } from '../io/zip';
+import { DatasetPathError, NodeDecoder, nodeFiles } from './decode-node';
 
 const BACKENDS = ['wasm', 'cpu'] as const;
 const DATASETS = ['shapes', 'fashion-mnist'] as const;
 type DatasetName = (typeof DATASETS)[number];
+const FITS = ['crop', 'pad'] as const;
+/** A built-in set by name, or the path of an image folder or .zip. */
+export type DatasetChoice = { name: DatasetName } | { path: string };
+/** Held-out fraction of a labelled folder when --holdout is not given (the page's default too). */
+export const DEFAULT_HOLDOUT = 0.1;
 
 /** The committed data files the page serves (`public/datasets/`), read from the repository. */
 export const DATASET_DIR = join(resolve(dirname(fileURLToPath(import.meta.url)), '..', '..'), 'public', 'datasets');
@@ -41,18 +56,72 @@ export function loadDataset(name: DatasetName, seed: number): Dataset {
 
 class UsageError extends Error {}
 
+/** Nothing in the folder or .zip decoded; the report lines are already printed. */
+export class NoImagesError extends Error {}
+
+export interface FolderLoadOptions {
+  /** Side S of the stored images: the largest crop resolution, so no crop is upsampled from a smaller copy. */
+  size: number;
+  fit: Fit;
+  /** Held-out fraction for a labelled set; an unlabelled one holds out nothing (there is nothing to evaluate). */
+  holdout: number;
+  seed: number;
+}
+
+/** What the JSON report records about a folder or .zip load. */
+export interface LoadSummary {
+  path: string;
+  fit: Fit;
+  files: number;
+  loaded: number;
+  hidden: number;
+  skipped: Record<SkipKind, number>;
+  seconds: number;
+}
+
+/**
+ * Reads, checks and decodes an image folder or .zip into a data set, and
+ * prints the upload report and the decode rate through `warn`. Throws
+ * `DatasetPathError` for a path that is not a folder or readable zip and
+ * `NoImagesError` when no image decoded (after printing the report, which
+ * says why).
+ */
+export async function loadFolderDataset(path: string, opts: FolderLoadOptions, warn: (s: string) => void): Promise<{ data: Dataset; load: LoadSummary }> {
+  const { name, files } = await nodeFiles(path);
+  const r = await loadImages(files, new NodeDecoder(), { size: opts.size, fit: opts.fit, maxPixels: DEFAULT_MAX_PIXELS });
+  for (const line of formatReport(r.report)) warn(line);
+  const n = r.plan.candidates.length;
+  const seconds = r.ms / 1000;
+  warn(`decode: ${n} image file${n === 1 ? '' : 's'} read and decoded in ${seconds.toFixed(2)} s, ${(n / Math.max(seconds, 1e-3)).toFixed(0)} images/s (${opts.size}×${opts.size}, fit ${opts.fit})`);
+  if (r.report.loaded === 0) {
+    throw new NoImagesError(`no decodable image in ${path}${n === 0 ? ` (no file has an image extension: ${IMAGE_EXTENSIONS.join(', ')})` : ''}`);
+  }
+  const fraction = r.labels ? opts.holdout : 0;
+  if (r.labels && fraction === 0) warn('note: --holdout 0 keeps every image for training, so there is no kNN evaluation');
+  const data = assembleDataset({ name, size: opts.size, images: r.images, labels: r.labels, classNames: r.classNames, fraction, seed: opts.seed });
+  const load: LoadSummary = { path, fit: opts.fit, files: r.report.files, loaded: r.report.loaded, hidden: r.report.hiddenCount, skipped: r.report.countsByKind, seconds };
+  return { data, load };
+}
+
 export interface RunReport {
   version: 1;
   config: ClimConfig;
   backend: string;
   dataset: { id: string; train: number; test: number; labelled: boolean };
+  /** Present for a folder or .zip data set. */
+  load?: LoadSummary;
   history: Array<Pick<StepMetrics, 'step' | 'loss' | 'lossAnchor' | 'lossPositive' | 'lr' | 'ms' | 'imagesPerSecond' | 'coverage' | 'precision'>>;
   eval: { step: number; knnTop1: number | null; initialKnnTop1: number | null };
   wallSeconds: number;
 }
 
 const HELP = `Usage: npm run train -- [options]
-  --dataset NAME              built-in data set: shapes (default) or fashion-mnist
+  --dataset NAME|PATH         built-in data set shapes (default) or fashion-mnist, or the path of
+                              an image folder or .zip (PNG and JPEG; one subfolder per label, or
+                              none for unlabelled images; write ./shapes for a folder named shapes)
+  --fit crop|pad              folder/.zip: square the images by a centre crop (default) or black padding
+  --holdout F                 folder/.zip: fraction of each label held out for kNN evaluation,
+                              0 to 0.9 (default 0.1; unlabelled sets hold out nothing)
   --steps N                   training steps (default 200; 0 evaluates the untrained encoder)
   --backend wasm|cpu          tfjs backend (default wasm)
   --seed N                    seed of every random draw (default 1)
@@ -68,6 +137,21 @@ function oneOf<T extends string>(flag: string, v: string | undefined, options: r
   if (v === undefined) return undefined;
   if (!options.includes(v as T)) throw new UsageError(`--${flag} must be one of ${options.join(', ')} (got "${v}")`);
   return v as T;
+}
+
+/** A built-in name, else anything that looks like or is a path; a plain unknown word is a usage error. */
+function datasetFlag(v: string | undefined): DatasetChoice {
+  if (v === undefined) return { name: 'shapes' };
+  if ((DATASETS as readonly string[]).includes(v)) return { name: v as DatasetName };
+  if (/[\\/]/.test(v) || isZipName(v) || existsSync(v)) return { path: v };
+  throw new UsageError(`--dataset must be one of ${DATASETS.join(', ')}, or a path to a folder or .zip (got "${v}")`);
+}
+
+function fractionFlag(flag: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const x = Number(v);
+  if (v.trim() === '' || !Number.isFinite(x) || x < 0 || x > 0.9) throw new UsageError(`--${flag} must be a number from 0 to 0.9 (got "${v}")`);
+  return x;
 }
 
 function intFlag(flag: string, v: string | undefined, min: number): number | undefined {
@@ -93,6 +177,8 @@ export function parseCli(argv: string[]) {
         threshold: { type: 'string' },
         mix: { type: 'string' },
         'eval-every': { type: 'string' },
+        fit: { type: 'string' },
+        holdout: { type: 'string' },
         quiet: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -126,9 +212,17 @@ export function parseCli(argv: string[]) {
   if (v.steps !== undefined && v.config === undefined) config.totalSteps = Math.max(1, steps);
   const issues = validateConfig(config);
   if (issues.length) throw new UsageError(issues.map((i) => i.message).join(' '));
+  const dataset = datasetFlag(v.dataset);
+  const fit = oneOf('fit', v.fit, FITS);
+  const holdout = fractionFlag('holdout', v.holdout);
+  if (!('path' in dataset) && (fit !== undefined || holdout !== undefined)) {
+    throw new UsageError(`--${fit !== undefined ? 'fit' : 'holdout'} applies to a folder or .zip data set, not the built-in ${dataset.name}`);
+  }
   return {
     help: v.help ?? false,
-    dataset: oneOf('dataset', v.dataset, DATASETS) ?? 'shapes',
+    dataset,
+    fit: fit ?? 'crop',
+    holdout: holdout ?? DEFAULT_HOLDOUT,
     steps,
     backend: oneOf('backend', v.backend, BACKENDS) ?? 'wasm',
     out: v.out,
@@ -138,15 +232,24 @@ export function parseCli(argv: string[]) {
   };
 }
 
-export async function run(argv: string[], log: (s: string) => void = (s) => console.log(s)): Promise<RunReport | null> {
+/** `log` takes the training log (stdout), `warn` the data report and decode rate (stderr). */
+export async function run(argv: string[], log: (s: string) => void = (s) => console.log(s), warn: (s: string) => void = (s) => console.error(s)): Promise<RunReport | null> {
   const opts = parseCli(argv);
   if (opts.help) {
     log(HELP);
     return null;
   }
+  // Data before the backend: a folder with nothing usable fails fast, before any tfjs set-up.
+  let data: Dataset;
+  let load: LoadSummary | undefined;
+  if ('path' in opts.dataset) {
+    const size = Math.max(...opts.config.resolutions);
+    ({ data, load } = await loadFolderDataset(opts.dataset.path, { size, fit: opts.fit, holdout: opts.holdout, seed: opts.config.seed }, warn));
+  } else {
+    data = loadDataset(opts.dataset.name, opts.config.seed);
+  }
   await tf.setBackend(opts.backend);
   await tf.ready();
-  const data = loadDataset(opts.dataset, opts.config.seed);
   const started = Date.now();
   const trainer = await Trainer.create(opts.config, data);
   try {
@@ -171,6 +274,7 @@ export async function run(argv: string[], log: (s: string) => void = (s) => cons
       config: opts.config,
       backend: tf.getBackend(),
       dataset: { id: data.id, train: data.train.n, test: data.test.n, labelled: data.train.labels !== null },
+      ...(load ? { load } : {}),
       history,
       eval: { step: final.step, knnTop1: final.knnTop1, initialKnnTop1: initial.knnTop1 },
       wallSeconds: (Date.now() - started) / 1000,
@@ -196,6 +300,10 @@ if (isMain) {
   run(process.argv.slice(2)).catch((e: unknown) => {
     if (e instanceof UsageError) {
       console.error(`error: ${e.message} (see --help)`);
+      process.exit(2);
+    }
+    if (e instanceof DatasetPathError || e instanceof NoImagesError) {
+      console.error(`error: ${e.message}`);
       process.exit(2);
     }
     console.error(e instanceof Error ? e.stack ?? e.message : String(e));
