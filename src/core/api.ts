@@ -54,9 +54,18 @@ export interface AnchorSelection {
   /** cos(z_i, μ_c(i)). */
   centreSimilarity: number;
   neighbours: NeighbourInfo[];
-  /** Chosen positive (equals anchor when nothing was kept). */
-  positive: number;
-  lambda: number;
+  /** Chosen positive (equals anchor when nothing was kept); null for a pinned anchor that was not in the last batch. */
+  positive: number | null;
+  /** λ of the anchor's mixed view (1 = not mixed); null when not in the last batch. */
+  lambda: number | null;
+  /** Whether the user pinned this anchor (it may not have been in the last batch). */
+  pinned: boolean;
+  /**
+   * The mixed query view of the first resolution as the encoder saw it
+   * (R×R×3 RGB bytes, R = `mixedSize`), when the step kept it (Trainer.captureNextViews).
+   */
+  mixed: Uint8Array | null;
+  mixedSize: number;
 }
 
 export interface SelectionSnapshot {

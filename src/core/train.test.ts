@@ -75,6 +75,47 @@ describe('Trainer', () => {
     expect(after.numBytes).toBe(before.numBytes);
   });
 
+  it('captureNextViews keeps that step’s mixed views: with identity augmentation and no mixing they are the images themselves', async () => {
+    // Resolution 16 = the data's size, full-image crops, no flip or colour: each view is its image.
+    const cfg = tinyConfig({ resolutions: [16], cropScaleMin: 1, cropScaleMax: 1, flipProb: 0, jitterProb: 0, grayscaleProb: 0, mix: 'none', stemStride: 1, stages: 2 });
+    const t = await Trainer.create(cfg, data);
+    await t.trainStep();
+    const plain = await t.selectionSnapshot(3);
+    expect(plain.anchors.every((a) => a.mixed === null)).toBe(true);
+    t.captureNextViews();
+    await t.trainStep();
+    const snap = await t.selectionSnapshot(3);
+    expect(snap.anchors).toHaveLength(3);
+    const per = 16 * 16 * 3;
+    for (const a of snap.anchors) {
+      expect(a.mixedSize).toBe(16);
+      expect(a.lambda).toBe(1);
+      const img = data.train.images.subarray(a.anchor * per, (a.anchor + 1) * per);
+      let maxDiff = 0;
+      for (let i = 0; i < per; i++) maxDiff = Math.max(maxDiff, Math.abs(a.mixed![i] - img[i]));
+      expect(maxDiff).toBeLessThanOrEqual(1);
+    }
+    // Only the step asked for keeps its views.
+    await t.trainStep();
+    expect((await t.selectionSnapshot(2)).anchors.every((a) => a.mixed === null)).toBe(true);
+    t.dispose();
+  });
+
+  it('pinned anchors come first; one that was not in the last batch has no positive, λ or mixed view', async () => {
+    const t = await Trainer.create(tinyConfig({ batchSize: 8 }), data);
+    await t.trainStep();
+    const lastBatch = (await t.selectionSnapshot(8)).anchors.map((a) => a.anchor);
+    const outside = [...Array(data.train.n).keys()].find((i) => !lastBatch.includes(i))!;
+    const inside = lastBatch[2];
+    const snap = await t.selectionSnapshot(4, [outside, inside, outside, -1, 10_000]);
+    expect(snap.anchors.map((a) => a.anchor).slice(0, 2)).toEqual([outside, inside]);
+    expect(snap.anchors.map((a) => a.pinned)).toEqual([true, true, false, false]);
+    expect(snap.anchors[0]).toMatchObject({ positive: null, lambda: null, mixed: null });
+    expect(snap.anchors[1].positive).not.toBeNull();
+    expect(new Set(snap.anchors.map((a) => a.anchor)).size).toBe(4);
+    t.dispose();
+  });
+
   for (const selection of ['none', 'knn', 'cluster', 'center-wise'] as const) {
     for (const mix of ['none', 'cutmix', 'mixup'] as const) {
       it(`trains with selection=${selection}, mix=${mix}`, async () => {

@@ -97,6 +97,9 @@ interface LastBatch {
   anchors: Int32Array;
   positives: Int32Array;
   lambda: Float32Array;
+  /** B×R×R×3 RGB bytes of the first resolution's mixed query views, when captured. */
+  mixed: Uint8Array | null;
+  mixedSize: number;
 }
 
 export class Trainer {
@@ -115,6 +118,7 @@ export class Trainer {
   private stepCount = 0;
   private lr: number;
   private last: LastBatch | null = null;
+  private captureViews = false;
   private disposed = false;
 
   private constructor(readonly config: ClimConfig, readonly data: Dataset) {
@@ -162,6 +166,15 @@ export class Trainer {
 
   get step(): number {
     return this.stepCount;
+  }
+
+  /**
+   * Makes the next step keep its first-resolution mixed query views for the
+   * selection snapshot (one readback of B×R×R×3, only on the steps that
+   * report, so the loop stays free of readbacks otherwise).
+   */
+  captureNextViews(): void {
+    this.captureViews = true;
   }
 
   get batchSize(): number {
@@ -255,6 +268,9 @@ export class Trainer {
     const selectionMs = performanceNow() - tSel;
     const [xa, xp] = await this.batchImages(anchors, anchorIdx, sel.positives);
 
+    const capture = this.captureViews;
+    this.captureViews = false;
+    let captured: tf.Tensor4D | null = null;
     const out = tf.tidy(() => {
       // Keys: one key-encoder pass per resolution over [anchor views; positive views].
       const keys = c.resolutions.map((r, i) => {
@@ -267,6 +283,7 @@ export class Trainer {
       const mixedViews = c.resolutions.map((r, i) => {
         const m = mixer.apply(plan, applyAugment(xa, r, draws[i].qa), applyAugment(xp, r, draws[i].qp));
         if (i === 0) lambdaFirst = m.lambda;
+        if (i === 0 && capture) captured = tf.keep(tf.cast(tf.round(tf.mul(tf.clipByValue(m.mixed, 0, 1), 255)), 'int32') as tf.Tensor4D);
         return { x: m.mixed, lambda: tf.tensor1d(m.lambda) };
       });
 
@@ -306,7 +323,13 @@ export class Trainer {
     const [lossV, partsV, posV, keptV] = await Promise.all([out.loss.data(), out.parts.data(), out.positives.data(), out.keptCount.data()]);
     tf.dispose([out.loss, out.parts, out.positives, out.keptCount]);
     const positives = Int32Array.from(posV);
-    this.last = { anchors, positives, lambda: lambdaFirst };
+    let mixed: Uint8Array | null = null;
+    const capturedViews = captured as tf.Tensor4D | null;
+    if (capturedViews) {
+      mixed = Uint8Array.from(await capturedViews.data());
+      capturedViews.dispose();
+    }
+    this.last = { anchors, positives, lambda: lambdaFirst, mixed, mixedSize: c.resolutions[0] };
 
     this.stepCount++;
     let kmeansMs = 0;
@@ -352,20 +375,35 @@ export class Trainer {
    * k nearest bank neighbours, each kept or rejected with the reason (§3), and
    * the positive that step actually used.
    */
-  async selectionSnapshot(nAnchors: number): Promise<SelectionSnapshot> {
+  async selectionSnapshot(nAnchors: number, pinned: readonly number[] = []): Promise<SelectionSnapshot> {
     const c = this.config;
     const labels = this.data.train.labels;
     const last = this.last;
     const B = last ? last.anchors.length : 0;
-    const picks: number[] = [];
+    const n = this.data.train.n;
+    // Pinned images first (valid, distinct), then random anchors of the last batch.
+    const pins = [...new Set(pinned.filter((i) => Number.isInteger(i) && i >= 0 && i < n))];
+    const anchorIds: number[] = [...pins];
+    /** Batch position of each anchor, or −1 (a pinned image not in the last batch). */
+    const batchPos: number[] = pins.map((i) => (last ? last.anchors.indexOf(i) : -1));
+    const want = Math.max(nAnchors, pins.length);
     if (last) {
       const order = Array.from({ length: B }, (_, i) => i);
       this.vizRng.shuffle(order);
-      picks.push(...order.slice(0, Math.min(nAnchors, B)));
+      for (const p of order) {
+        if (anchorIds.length >= want) break;
+        if (anchorIds.includes(last.anchors[p])) continue;
+        anchorIds.push(last.anchors[p]);
+        batchPos.push(p);
+      }
     } else {
-      for (let i = 0; i < Math.min(nAnchors, this.data.train.n); i++) picks.push(this.vizRng.int(this.data.train.n));
+      for (let i = 0; anchorIds.length < Math.min(want, n) && i < 4 * want; i++) {
+        const r = this.vizRng.int(n);
+        if (anchorIds.includes(r)) continue;
+        anchorIds.push(r);
+        batchPos.push(-1);
+      }
     }
-    const anchorIds = picks.map((p) => (last ? last.anchors[p] : p));
     if (anchorIds.length === 0) return { step: this.stepCount, mode: c.selection, anchors: [] };
 
     const policy = getSelectionPolicy(c.selection);
@@ -405,6 +443,7 @@ export class Trainer {
     const k = t.nb.shape[1] ?? 0;
     tf.dispose(Object.values(t));
 
+    const mixedBytes = last ? last.mixedSize * last.mixedSize * 3 : 0;
     return {
       step: this.stepCount,
       mode: c.selection,
@@ -432,8 +471,11 @@ export class Trainer {
           cluster: ac[a],
           centreSimilarity: anchorCentre[a],
           neighbours,
-          positive: last ? last.positives[picks[a]] : anchor,
-          lambda: last ? last.lambda[picks[a]] : 1,
+          positive: last && batchPos[a] >= 0 ? last.positives[batchPos[a]] : null,
+          lambda: last && batchPos[a] >= 0 ? last.lambda[batchPos[a]] : null,
+          pinned: a < pins.length,
+          mixed: last?.mixed && batchPos[a] >= 0 ? last.mixed.slice(batchPos[a] * mixedBytes, (batchPos[a] + 1) * mixedBytes) : null,
+          mixedSize: last ? last.mixedSize : 0,
         };
       }),
     };

@@ -1,6 +1,11 @@
-import { Controls } from './Controls';
+import { useState } from 'react';
+import { Controls, DatasetPicker } from './Controls';
+import { Tabs, type TabDef } from './Tabs';
+import { PositivesPane } from './panes/PositivesPane';
+import { ClustersPane } from './panes/ClustersPane';
+import { AboutPane } from './panes/AboutPane';
 import { UploadPanel } from './UploadPanel';
-import { LossChart } from './LossChart';
+import { TrainingPane } from './panes/TrainingPane';
 import { useClim } from './store';
 
 const fmt = (v: number | null | undefined, digits: number) => (v === null || v === undefined || !Number.isFinite(v) ? '—' : v.toFixed(digits));
@@ -103,28 +108,42 @@ function SnapshotSummary() {
   );
 }
 
+type PaneId = 'training' | 'positives' | 'clusters' | 'about';
+
 export function App() {
   const firstLosses = useClim((s) => s.firstLosses);
+  const [pane, setPane] = useState<PaneId>('training');
+  const tabs: TabDef<PaneId>[] = [
+    { id: 'training', label: 'Training', render: () => <TrainingPane /> },
+    { id: 'positives', label: 'Positives', render: () => <PositivesPane /> },
+    { id: 'clusters', label: 'Clusters', render: () => <ClustersPane /> },
+    { id: 'about', label: 'About', render: () => <AboutPane /> },
+  ];
   return (
-    <main>
-      <header>
+    <div className="app">
+      <header className="app-header">
         <h1>CLIM Playground</h1>
         <p className="lede">
           A self-supervised image encoder (Center-wise Local Image Mixture) training in your browser, in a Web Worker.
         </p>
       </header>
-      <section aria-label="Run status" aria-live="polite">
+      <aside className="side" aria-label="Data and settings">
+        <DatasetPicker />
+        <UploadPanel />
+      </aside>
+      <main className="main">
+        <Controls />
+        <ErrorBanner />
+        <Tabs tabs={tabs} active={pane} onChange={setPane} label="Views" />
+      </main>
+      <footer className="statusbar" aria-label="Run status" aria-live="polite">
         <Status />
-      </section>
-      <ErrorBanner />
-      <Controls />
-      <UploadPanel />
-      <LossChart />
+      </footer>
       {/* Machine-readable first losses, for the end-to-end backend comparison. */}
       <pre hidden data-testid="losses">
         {JSON.stringify(firstLosses)}
       </pre>
       <SnapshotSummary />
-    </main>
+    </div>
   );
 }

@@ -5,27 +5,14 @@ const DATASET_LABELS: Record<DatasetName, string> = {
   shapes: 'Shapes (32×32 colour, 8 classes)',
 };
 
-/**
- * Data set choice and Start / Pause / Step / Reset. Native controls:
- * focusable, keyboard operable; the visible text is the accessible name and
- * `title` adds the description.
- */
-export function Controls() {
+/** The data set of the run: the built-in sets and, once loaded, the user's upload. */
+export function DatasetPicker() {
   const runState = useClim((s) => s.runState);
-  const start = useClim((s) => s.start);
-  const pause = useClim((s) => s.pause);
-  const stepOnce = useClim((s) => s.stepOnce);
-  const reset = useClim((s) => s.reset);
   const dataset = useClim((s) => s.dataset);
   const setDataset = useClim((s) => s.setDataset);
   const upload = useClim((s) => s.upload);
-
-  const busy = runState === 'connecting' || runState === 'preparing';
-  const running = runState === 'running';
-
   return (
-    <div className="controls" role="toolbar" aria-label="Training controls">
-      <label className="dataset-choice">
+    <label className="dataset-choice">
         Data set{' '}
         <select
           value={dataset}
@@ -46,6 +33,26 @@ export function Controls() {
           )}
         </select>
       </label>
+  );
+}
+
+/**
+ * Start / Pause / Step / Reset. Native controls: focusable, keyboard
+ * operable; the visible text is the accessible name and `title` adds the
+ * description.
+ */
+export function Controls() {
+  const runState = useClim((s) => s.runState);
+  const start = useClim((s) => s.start);
+  const pause = useClim((s) => s.pause);
+  const stepOnce = useClim((s) => s.stepOnce);
+  const reset = useClim((s) => s.reset);
+
+  const busy = runState === 'connecting' || runState === 'preparing';
+  const running = runState === 'running';
+
+  return (
+    <div className="controls" role="toolbar" aria-label="Training controls">
       <button type="button" onClick={start} disabled={busy || running} data-testid="start">
         Start
       </button>

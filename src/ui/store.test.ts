@@ -203,11 +203,26 @@ describe('store', () => {
     const id = worker.lastRunId;
     const snap = { step: 25, assignments: new Int32Array([0, 1, 1]), sizes: new Int32Array([1, 2]), nearest: new Int32Array([0, 2]) };
     worker.emit({ type: 'clusters', runId: id, snapshot: snap });
-    worker.emit({ type: 'selection', runId: id, snapshot: { step: 25, mode: 'center-wise', anchors: [] } });
+    worker.emit({ type: 'selection', runId: id, snapshot: { step: 25, mode: 'center-wise', anchors: [] }, thumbs: { size: 2, index: Int32Array.from([3]), pixels: new Uint8Array(12) }, classNames: ['a', 'b'] });
     worker.emit({ type: 'eval', runId: id, result: { step: 100, knnTop1: 0.5 } });
     expect(st().clusters?.sizes).toEqual(new Int32Array([1, 2]));
     expect(st().selection?.mode).toBe('center-wise');
+    expect(Array.from(st().thumbs!.index)).toEqual([3]);
+    expect(st().classNames).toEqual(['a', 'b']);
     expect(st().evals).toEqual([{ step: 100, knnTop1: 0.5 }]);
+  });
+
+  it('pins anchors newest first, at most 12, and sends the list; a new data set clears them', () => {
+    st().connect();
+    ready();
+    for (let i = 0; i < 14; i++) st().pinAnchor(i);
+    st().pinAnchor(5);
+    expect(st().pinned).toEqual([5, 13, 12, 11, 10, 9, 8, 7, 6, 4, 3, 2]);
+    expect(worker.sent.at(-1)).toMatchObject({ type: 'pinAnchors', indices: [5, 13, 12, 11, 10, 9, 8, 7, 6, 4, 3, 2] });
+    st().unpinAnchor(13);
+    expect(worker.sent.at(-1)).toMatchObject({ type: 'pinAnchors', indices: [5, 12, 11, 10, 9, 8, 7, 6, 4, 3, 2] });
+    st().setDataset('shapes');
+    expect(st().pinned).toEqual([]);
   });
 
   it('thins a long history instead of growing without bound', () => {

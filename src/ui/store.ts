@@ -7,10 +7,10 @@ import { useStore } from 'zustand';
 import { defaultConfig, type ClimConfig } from '../core/config';
 import type { ClusterSnapshot, EvalResult, SelectionSnapshot, StepMetrics } from '../core/api';
 import { EngineClient } from '../worker/client';
-import { DATASETS, DEFAULT_DATASET, type BackendAttempt, type BackendName, type DatasetChoice, type DatasetName, type RunState, type UploadData } from '../worker/protocol';
+import { DATASETS, DEFAULT_DATASET, type BackendAttempt, type BackendName, type DatasetChoice, type DatasetName, type RunState, type Thumbnails, type UploadData } from '../worker/protocol';
 import type { UploadReport } from '../core/data/upload';
 
-export { DATASETS, DEFAULT_DATASET, type DatasetName, type DatasetChoice };
+export { DATASETS, DEFAULT_DATASET, type DatasetName, type DatasetChoice, type Thumbnails };
 
 /** 'connecting' until the worker has a backend. */
 export type UiRunState = RunState | 'connecting';
@@ -60,6 +60,12 @@ export interface ClimState {
   firstLosses: number[];
   stepsPerSecond: number | null;
   selection: SelectionSnapshot | null;
+  /** Pixels of the images the selection snapshot names. */
+  thumbs: Thumbnails | null;
+  /** Class names of the data set in use (empty when unlabelled). */
+  classNames: string[];
+  /** Training images the user pinned as anchors in the Positives view. */
+  pinned: number[];
   clusters: ClusterSnapshot | null;
   evals: EvalResult[];
   error: EngineError | null;
@@ -77,6 +83,9 @@ export interface ClimState {
   /** Trains on a decoded upload from now on (a new run); its buffers move to the worker. */
   useUpload(data: UploadData, report: UploadReport): void;
   dismissError(): void;
+  /** Shows image `index` as an anchor in the Positives view (at most 12 pinned; the oldest goes first). */
+  pinAnchor(index: number): void;
+  unpinAnchor(index: number): void;
   disconnect(): void;
 }
 
@@ -91,6 +100,7 @@ const runFields = () => ({
   firstLosses: [] as number[],
   stepsPerSecond: null,
   selection: null,
+  thumbs: null,
   clusters: null,
   evals: [] as EvalResult[],
   rateSamples: [] as RateSample[],
@@ -106,6 +116,8 @@ function initialState() {
     config: defaultConfig(),
     dataset: DEFAULT_DATASET as DatasetChoice,
     upload: null as ClimState['upload'],
+    classNames: [] as string[],
+    pinned: [] as number[],
     datasetId: null,
     error: null,
     ...runFields(),
@@ -168,7 +180,7 @@ export function createClimStore(deps: StoreDeps = {}): StoreApi<ClimState> {
           stepsPerSecond: stepsPerSecond(samples, last),
         });
       }),
-      c.on('selection', (e) => set({ selection: e.snapshot })),
+      c.on('selection', (e) => set({ selection: e.snapshot, thumbs: e.thumbs, classNames: e.classNames })),
       c.on('clusters', (e) => set({ clusters: e.snapshot })),
       c.on('eval', (e) => set({ evals: [...get().evals, e.result] })),
       c.on('error', (e) => set({ error: { message: e.message, recoverable: e.recoverable } })),
@@ -217,15 +229,25 @@ export function createClimStore(deps: StoreDeps = {}): StoreApi<ClimState> {
       },
       setDataset(name) {
         if (name === get().dataset) return;
-        set({ dataset: name, datasetId: null, ...runFields(), error: null });
+        set({ dataset: name, datasetId: null, ...runFields(), error: null, pinned: [], classNames: [] });
         client?.setDataset(name, sizes);
       },
       useUpload(data, report) {
-        set({ dataset: 'upload', upload: { name: data.name, size: data.size, report }, datasetId: null, ...runFields(), error: null });
+        set({ dataset: 'upload', upload: { name: data.name, size: data.size, report }, datasetId: null, ...runFields(), error: null, pinned: [], classNames: [] });
         client?.setUpload(data);
       },
       dismissError() {
         set({ error: null });
+      },
+      pinAnchor(index) {
+        const pinned = [index, ...get().pinned.filter((i) => i !== index)].slice(0, 12);
+        set({ pinned });
+        client?.pinAnchors(pinned);
+      },
+      unpinAnchor(index) {
+        const pinned = get().pinned.filter((i) => i !== index);
+        set({ pinned });
+        client?.pinAnchors(pinned);
       },
       disconnect() {
         for (const u of unsubscribe) u();

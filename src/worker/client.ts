@@ -78,6 +78,10 @@ export class EngineClient {
   setUpload(upload: UploadData): void {
     this.send({ type: 'setUpload', upload });
   }
+  /** Training images to show as anchors in the Positives view. */
+  pinAnchors(indices: number[]): void {
+    this.send({ type: 'pinAnchors', indices });
+  }
   start(): void {
     this.send({ type: 'start' });
   }

@@ -10,7 +10,7 @@ import { Trainer } from '../core/train';
 import { defaultConfig, validateConfig, type ClimConfig } from '../core/config';
 import type { Dataset } from '../core/data/dataset';
 import { assembleDataset } from '../core/data/folder';
-import type { StepMetrics } from '../core/api';
+import type { SelectionSnapshot, StepMetrics } from '../core/api';
 import { setUpBackend } from './backend';
 import { loadDataset, preloadFashionMnist } from './datasets';
 import {
@@ -20,6 +20,7 @@ import {
   type DatasetName,
   type RequestOf,
   type RunState,
+  type Thumbnails,
   type WorkerEvent,
   type WorkerRequest,
 } from './protocol';
@@ -127,21 +128,53 @@ async function ensureTrainer(id: number): Promise<Trainer | null> {
   return t;
 }
 
+/**
+ * The training images a selection snapshot refers to (anchors, neighbours,
+ * positives, the images nearest the anchors' cluster centres), copied out of
+ * the data set's bytes: the page holds no copy of the data set.
+ */
+function thumbnailsFor(d: Dataset, snap: SelectionSnapshot, nearest: Int32Array | null): Thumbnails {
+  const want = new Set<number>();
+  for (const a of snap.anchors) {
+    want.add(a.anchor);
+    if (a.positive !== null) want.add(a.positive);
+    for (const nb of a.neighbours) want.add(nb.index);
+  }
+  // Every cluster's centre image: the Positives view shows the anchors' ones, the Clusters view all.
+  if (nearest) for (const c of nearest) if (c >= 0) want.add(c);
+  const index = Int32Array.from([...want].filter((i) => i >= 0 && i < d.train.n).sort((x, y) => x - y));
+  const per = d.size * d.size * 3;
+  const pixels = new Uint8Array(index.length * per);
+  index.forEach((i, j) => pixels.set(d.train.images.subarray(i * per, (i + 1) * per), j * per));
+  return { size: d.size, index, pixels };
+}
+
+/** Training images pinned as anchors by the user (Positives view). */
+let pinned: number[] = [];
+
+/** Selection and cluster snapshots, cluster first so the selection can name each centre's image. */
+async function sendSnapshots(t: Trainer, id: number): Promise<void> {
+  const cl = await t.clusterSnapshot();
+  if (id !== runId) return;
+  const sel = await t.selectionSnapshot(SNAPSHOT_ANCHORS, pinned);
+  if (id !== runId) return;
+  const ds = dataset;
+  if (ds) post({ type: 'selection', runId: id, snapshot: sel, thumbs: thumbnailsFor(ds, sel, cl.nearest), classNames: ds.classNames });
+  // The snapshot's arrays are fresh copies (Trainer.clusterSnapshot), safe to transfer.
+  post({ type: 'clusters', runId: id, snapshot: cl });
+}
+
 /** One step plus whatever reports fall due after it. */
 async function stepOnce(t: Trainer, id: number): Promise<void> {
+  // The step that will report keeps its mixed views for the Positives view.
+  if ((t.step + 1) % SNAPSHOT_EVERY === 0) t.captureNextViews();
   const m = await t.trainStep();
   if (id !== runId) return;
   pending.push(m);
   if (performance.now() - lastFlush >= PROGRESS_EVERY_MS) flush(id);
   if (m.step % SNAPSHOT_EVERY === 0) {
     flush(id);
-    const sel = await t.selectionSnapshot(SNAPSHOT_ANCHORS);
-    if (id !== runId) return;
-    post({ type: 'selection', runId: id, snapshot: sel });
-    const cl = await t.clusterSnapshot();
-    if (id !== runId) return;
-    // The snapshot's arrays are fresh copies (Trainer.clusterSnapshot), safe to transfer.
-    post({ type: 'clusters', runId: id, snapshot: cl });
+    await sendSnapshots(t, id);
   }
   const ds = dataset;
   if (m.step % EVAL_EVERY === 0 && ds && ds.test.n > 0 && ds.test.labels) {
@@ -206,6 +239,7 @@ const handlers: { [K in WorkerRequest['type']]: (r: RequestOf<K>) => void } = {
       datasetName = r.dataset;
       datasetOpts = { seed: r.seed, nTrain: r.nTrain, nTest: r.nTest };
       dataset = null;
+      pinned = [];
       setState('idle');
     });
   },
@@ -217,8 +251,18 @@ const handlers: { [K in WorkerRequest['type']]: (r: RequestOf<K>) => void } = {
       uploaded = assembleDataset({ name: u.name, size: u.size, images: u.images, labels: u.labels, classNames: u.classNames, fraction: u.labels ? u.fraction : 0, seed: u.seed });
       datasetName = 'upload';
       dataset = null;
+      pinned = [];
       setState('idle');
     });
+  },
+  pinAnchors(r) {
+    pinned = r.indices.slice(0, 12);
+    const id = runId;
+    // While paused (or before the first step) show the pinned anchors now; a running loop shows them at its next report.
+    if (!running)
+      void enqueue(async () => {
+        if (trainer && id === runId) await sendSnapshots(trainer, id);
+      });
   },
   start() {
     if (running) return;

@@ -26,6 +26,7 @@ export const REQUEST_TYPES = [
   'step',
   'reset',
   'setLearningRate',
+  'pinAnchors',
   'dispose',
 ] as const;
 export type RequestType = (typeof REQUEST_TYPES)[number];
@@ -76,6 +77,8 @@ export type WorkerRequest =
   | Req<'reset'>
   /** The one field that may change mid-run: it does not start a new run. */
   | (Req<'setLearningRate'> & { lr: number })
+  /** Training images to show as anchors in the Positives view (first in every selection snapshot); sends a snapshot at once when paused. */
+  | (Req<'pinAnchors'> & { indices: number[] })
   | Req<'dispose'>;
 
 /** Requests after which earlier events belong to a dead run. */
@@ -114,10 +117,17 @@ export type ReadyEvent = Ev<'ready'> & {
   failed: BackendAttempt[];
 };
 
+/** Small images for the UI: `pixels` holds S×S×3 RGB bytes for each training index in `index`, in that order. */
+export interface Thumbnails {
+  size: number;
+  index: Int32Array;
+  pixels: Uint8Array;
+}
+
 export type WorkerEvent =
   | ReadyEvent
   | (Ev<'progress'> & { metrics: StepMetrics[] })
-  | (Ev<'selection'> & { snapshot: SelectionSnapshot })
+  | (Ev<'selection'> & { snapshot: SelectionSnapshot; thumbs: Thumbnails; classNames: string[] })
   | (Ev<'clusters'> & { snapshot: ClusterSnapshot })
   | (Ev<'eval'> & { result: EvalResult })
   | (Ev<'state'> & { state: RunState; step: number; datasetId: string | null })
@@ -138,6 +148,7 @@ export function isRunScoped(e: WorkerEvent): boolean {
 
 /** Buffers to move rather than copy; the arrays must not be used after posting. */
 export function transferablesOf(e: WorkerEvent): Transferable[] {
+  if (e.type === 'selection') return [...new Set([e.thumbs.index.buffer, e.thumbs.pixels.buffer])] as ArrayBuffer[];
   if (e.type !== 'clusters') return [];
   const { assignments, sizes, nearest } = e.snapshot;
   // A buffer may appear at most once in a transfer list.

@@ -1,0 +1,52 @@
+import { expect, test } from '@playwright/test';
+
+/**
+ * The views (issue 5, first slice): after 25 steps the Positives view shows
+ * anchors with their k neighbours, each kept or rejected with a reason; the
+ * Clusters view shows all C clusters; About shows the loss with the run's τ.
+ */
+test('Positives, Clusters and About show the run after the first snapshot', async ({ page }, info) => {
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  // fast-demo-cpu: k = 10, C = 10; 512 training images keep set-up short.
+  await page.goto('/?backend=wasm&preset=fast-demo-cpu&climwarmup=0&n=512&ntest=128');
+  await expect(page.getByTestId('run-state')).toHaveText('idle', { timeout: 60_000 });
+  await page.getByRole('button', { name: 'Start', exact: true }).click();
+  await expect.poll(async () => Number(await page.getByTestId('step').textContent()), { timeout: 180_000 }).toBeGreaterThanOrEqual(26);
+  await page.getByRole('button', { name: 'Pause', exact: true }).click();
+  await expect(page.getByTestId('run-state')).toHaveText('paused');
+  await expect(page.getByTestId('chart-loss').locator('svg.recharts-surface')).toBeVisible();
+  await page.screenshot({ path: info.outputPath('pane-training.png'), fullPage: true });
+
+  await page.getByRole('tab', { name: 'Positives' }).click();
+  const cards = page.getByTestId('anchor-card');
+  await expect(cards.first()).toBeVisible();
+  expect(await cards.count()).toBeGreaterThanOrEqual(1);
+  const first = cards.first();
+  const neighbours = first.getByTestId('neighbour');
+  await expect(neighbours).toHaveCount(10);
+  const reasons = await neighbours.evaluateAll((els) => els.map((e) => e.getAttribute('data-reason')));
+  for (const r of reasons) expect(['kept', 'different-cluster', 'farther-from-centre']).toContain(r);
+  // The rule line counts the kept ones with the live numbers.
+  const kept = reasons.filter((r) => r === 'kept').length;
+  await expect(first.getByTestId('anchor-rule')).toContainText(`Kept ${kept} of 10`);
+  // Every image drawn: anchor, centre, neighbours (canvas thumbnails, not placeholders).
+  expect(await first.locator('.thumb.missing').count()).toBeLessThanOrEqual(1);
+  await page.screenshot({ path: info.outputPath('pane-positives.png'), fullPage: true });
+
+  // Clicking a neighbour pins it: it becomes the first anchor.
+  const pin = Number((await neighbours.first().getByRole('button').getAttribute('title'))?.match(/#(\d+)/)?.[1]);
+  await neighbours.first().getByRole('button').click();
+  await expect(cards.first()).toHaveAttribute('aria-label', `Anchor image #${pin}`);
+
+  await page.getByRole('tab', { name: 'Clusters' }).click();
+  await expect(page.getByTestId('cluster-row')).toHaveCount(10);
+  await page.screenshot({ path: info.outputPath('pane-clusters.png'), fullPage: true });
+
+  await page.getByRole('tab', { name: 'About' }).click();
+  await expect(page.getByTestId('about-formula')).toContainText('/ 0.2');
+  // Keyboard: arrows move between tabs.
+  await page.getByRole('tab', { name: 'About' }).press('ArrowLeft');
+  await expect(page.getByRole('tab', { name: 'Clusters' })).toHaveAttribute('aria-selected', 'true');
+  expect(errors).toEqual([]);
+});

@@ -1,0 +1,226 @@
+import { memo, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
+import { CartesianGrid, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import type { EvalResult, StepMetrics } from '../../core/api';
+import { useClim } from '../store';
+import { downsample, toCsv, type CsvColumn } from '../series';
+import { downloadBlob, downloadText, svgToPng } from '../export';
+
+/**
+ * The Training pane: loss (total and its anchor / positive parts), learning
+ * rate, kNN top-1, selection coverage and precision, images per second.
+ *
+ * Why it stays under the 50 ms long-task budget with recharts (which took
+ * 60–225 ms per update in session 2, redrawn 4× a second with every point):
+ * the charts redraw at most once a second (`useThrottled`), each series is
+ * thinned to ≤ 300 points (`downsample`), animation and dots are off, and
+ * each chart is memoised on its own data so a new kNN value does not redraw
+ * the loss.
+ */
+
+/** Okabe–Ito colours (colour-blind safe), paired with dash patterns so lines differ without colour too. */
+export const SERIES_STYLE = [
+  { stroke: '#0072B2', dash: undefined },
+  { stroke: '#D55E00', dash: '6 3' },
+  { stroke: '#009E73', dash: '2 3' },
+  { stroke: '#CC79A7', dash: '8 3 2 3' },
+] as const;
+
+const MAX_POINTS = 150;
+const REDRAW_MS = 1000;
+
+/**
+ * `value` as of the last tick of a clock that ticks every `ms` at offset
+ * `phase` (performance.now() ≡ phase mod ms). Charts use different phases so
+ * each redraws in its own task: one recharts chart costs ~20–30 ms to
+ * update here, five at once ~100–145 ms (bench/browser.ts), over the 50 ms
+ * long-task budget.
+ */
+export function useThrottled<T>(value: T, ms: number, phase = 0): T {
+  const [shown, setShown] = useState(value);
+  useEffect(() => {
+    const now = performance.now();
+    const wait = (((phase - now) % ms) + ms) % ms;
+    const t = setTimeout(() => setShown(value), wait);
+    return () => clearTimeout(t);
+  }, [value, ms, phase]);
+  return shown;
+}
+
+interface SeriesDef<T> {
+  key: string;
+  name: string;
+  value: (row: T) => number | null;
+}
+
+interface ChartProps<T> {
+  id: string;
+  title: string;
+  rows: T[];
+  x: (row: T) => number;
+  series: SeriesDef<T>[];
+  unit?: string;
+  empty: string;
+  /** Full-resolution rows for the CSV (the chart itself shows a thinned copy). */
+  csvRows: T[];
+  csvColumns: CsvColumn<T>[];
+  yDomain?: [number | 'auto', number | 'auto'];
+  note?: ReactNode;
+  /** Offset of this chart's redraw clock (see useThrottled). */
+  phase: number;
+}
+
+function ChartCard<T>({ id, title, rows: liveRows, x, series, unit, empty, csvRows, csvColumns, yDomain, note, phase }: ChartProps<T>) {
+  const rows = useThrottled(liveRows, REDRAW_MS, phase);
+  const ref = useRef<HTMLDivElement>(null);
+  const [exportError, setExportError] = useState<string | null>(null);
+  const data = useMemo(
+    () =>
+      downsample(rows, MAX_POINTS).map((r) => {
+        const o: Record<string, number | null> = { x: x(r) };
+        for (const s of series) o[s.key] = s.value(r);
+        return o;
+      }),
+    [rows, x, series],
+  );
+  const savePng = async () => {
+    try {
+      setExportError(null);
+      if (ref.current) downloadBlob(`clim-${id}.png`, await svgToPng(ref.current));
+    } catch (e) {
+      setExportError(e instanceof Error ? e.message : String(e));
+    }
+  };
+  return (
+    <figure className="chart-card" data-testid={`chart-${id}`} aria-label={title}>
+      <figcaption>
+        <span className="chart-title">{title}</span>
+        {series.length > 1 && (
+          // A plain legend: recharts' Legend measures itself in the DOM on every update.
+          <span className="chart-legend">
+            {series.map((sr, i) => (
+              <span key={sr.key}>
+                <svg width="22" height="8" aria-hidden="true">
+                  <line x1="0" y1="4" x2="22" y2="4" stroke={SERIES_STYLE[i % SERIES_STYLE.length].stroke} strokeWidth="2" strokeDasharray={SERIES_STYLE[i % SERIES_STYLE.length].dash} />
+                </svg>
+                {sr.name}
+              </span>
+            ))}
+          </span>
+        )}
+        <span className="chart-actions">
+          <button type="button" className="small" onClick={() => downloadText(`clim-${id}.csv`, toCsv(csvRows, csvColumns))} disabled={!csvRows.length}>
+            CSV
+          </button>
+          <button type="button" className="small" onClick={savePng} disabled={!rows.length}>
+            PNG
+          </button>
+        </span>
+      </figcaption>
+      {exportError && <p className="error">{exportError}</p>}
+      {rows.length === 0 ? (
+        <p className="chart-empty">{empty}</p>
+      ) : (
+        <div ref={ref} className="chart-surface" data-points={data.length}>
+          <ResponsiveContainer width="100%" height={190}>
+            <LineChart data={data} margin={{ top: 6, right: 12, bottom: 4, left: 4 }}>
+              <CartesianGrid stroke="#e5e7eb" />
+              <XAxis dataKey="x" type="number" domain={['dataMin', 'dataMax']} allowDecimals={false} tick={{ fontSize: 11 }} label={{ value: 'step', position: 'insideBottomRight', offset: -2, fontSize: 11 }} />
+              <YAxis tick={{ fontSize: 11 }} width={52} domain={yDomain ?? ['auto', 'auto']} unit={unit} />
+              <Tooltip isAnimationActive={false} formatter={(v) => (typeof v === 'number' ? Number(v.toPrecision(4)) : v)} labelFormatter={(l) => `step ${l}`} />
+              {series.map((s, i) => (
+                <Line
+                  key={s.key}
+                  dataKey={s.key}
+                  name={s.name}
+                  stroke={SERIES_STYLE[i % SERIES_STYLE.length].stroke}
+                  strokeDasharray={SERIES_STYLE[i % SERIES_STYLE.length].dash}
+                  strokeWidth={1.8}
+                  dot={rows.length < 30}
+                  isAnimationActive={false}
+                  connectNulls
+                />
+              ))}
+            </LineChart>
+          </ResponsiveContainer>
+        </div>
+      )}
+      {note}
+    </figure>
+  );
+}
+
+const Chart = memo(ChartCard) as typeof ChartCard;
+
+const stepX = (m: StepMetrics) => m.step;
+const evalX = (e: EvalResult) => e.step;
+const LOSS_SERIES: SeriesDef<StepMetrics>[] = [
+  { key: 'loss', name: 'total', value: (m) => m.loss },
+  { key: 'anchor', name: 'anchor term', value: (m) => m.lossAnchor },
+  { key: 'positive', name: 'positive term', value: (m) => m.lossPositive },
+];
+const LR_SERIES: SeriesDef<StepMetrics>[] = [{ key: 'lr', name: 'learning rate', value: (m) => m.lr }];
+const SEL_SERIES: SeriesDef<StepMetrics>[] = [
+  { key: 'coverage', name: 'coverage', value: (m) => m.coverage * 100 },
+  { key: 'precision', name: 'precision', value: (m) => (m.precision === null ? null : m.precision * 100) },
+];
+const SPEED_SERIES: SeriesDef<StepMetrics>[] = [{ key: 'ips', name: 'images/s', value: (m) => m.imagesPerSecond }];
+const KNN_SERIES: SeriesDef<EvalResult>[] = [{ key: 'knn', name: 'kNN top-1', value: (e) => (e.knnTop1 === null ? null : e.knnTop1 * 100) }];
+
+const METRIC_CSV: CsvColumn<StepMetrics>[] = [
+  { header: 'step', value: (m) => m.step },
+  { header: 'loss', value: (m) => m.loss },
+  { header: 'loss_anchor', value: (m) => m.lossAnchor },
+  { header: 'loss_positive', value: (m) => m.lossPositive },
+  { header: 'lr', value: (m) => m.lr },
+  { header: 'coverage', value: (m) => m.coverage },
+  { header: 'precision', value: (m) => m.precision },
+  { header: 'lambda_mean', value: (m) => m.lambdaMean },
+  { header: 'ms', value: (m) => m.ms },
+  { header: 'selection_ms', value: (m) => m.selectionMs },
+  { header: 'images_per_second', value: (m) => m.imagesPerSecond },
+];
+const EVAL_CSV: CsvColumn<EvalResult>[] = [
+  { header: 'step', value: (e) => e.step },
+  { header: 'knn_top1', value: (e) => e.knnTop1 },
+];
+
+export function TrainingPane() {
+  const live = useClim((s) => s.metrics);
+  const liveEvals = useClim((s) => s.evals);
+  const labelled = useClim((s) => (s.dataset === 'upload' ? (s.upload?.report.labelled ?? false) : true));
+  const metrics = live;
+  const evals = liveEvals;
+  const noSteps = 'No steps yet: press Start or Step.';
+  return (
+    <div className="training-pane" data-testid="training-pane">
+      <Chart id="loss" phase={0} title="Loss (mixed InfoNCE)" rows={metrics} x={stepX} series={LOSS_SERIES} empty={noSteps} csvRows={live} csvColumns={METRIC_CSV} />
+      <Chart
+        id="knn" phase={180}
+        title="kNN top-1 on held-out images"
+        rows={evals}
+        x={evalX}
+        series={KNN_SERIES}
+        unit="%"
+        empty={labelled ? 'Measured every 100 steps, from step 100.' : 'This data set has no labels: accuracy cannot be measured.'}
+        csvRows={liveEvals}
+        csvColumns={EVAL_CSV}
+        yDomain={[0, 'auto']}
+      />
+      <Chart
+        id="selection" phase={360}
+        title="Positives: coverage and precision"
+        rows={metrics}
+        x={stepX}
+        series={SEL_SERIES}
+        unit="%"
+        empty={noSteps}
+        csvRows={live}
+        csvColumns={METRIC_CSV}
+        yDomain={[0, 100]}
+        note={<p className="chart-note">Coverage: anchors with at least one kept neighbour. Precision: chosen positives with the anchor’s label (labelled data only).</p>}
+      />
+      <Chart id="lr" phase={540} title="Learning rate" rows={metrics} x={stepX} series={LR_SERIES} empty={noSteps} csvRows={live} csvColumns={METRIC_CSV} />
+      <Chart id="speed" phase={720} title="Images per second" rows={metrics} x={stepX} series={SPEED_SERIES} empty={noSteps} csvRows={live} csvColumns={METRIC_CSV} yDomain={[0, 'auto']} />
+    </div>
+  );
+}
