@@ -51,16 +51,22 @@ beforeEach(() => {
 });
 
 const lastJob = () => worker.sent[worker.sent.length - 1].jobId;
+/** Requests other than the file-list slices, in order. */
+const control = () => worker.sent.filter((m) => m.type !== 'files');
+/** The list goes over in slices behind a promise: let them finish. */
+const flush = () => new Promise((r) => setTimeout(r, 0));
 
 describe('upload store', () => {
-  it('scan within budget → decode at once at the training side → the upload becomes the data set', () => {
+  it('scan within budget → decode at once at the training side → the upload becomes the data set', async () => {
     store.getState().pick([{ path: 'a/1.png', file: blob }], 'a');
     expect(store.getState().phase).toBe('scanning');
-    expect(worker.sent[0]).toMatchObject({ type: 'scan', name: 'a' });
+    await flush();
+    expect(worker.sent[0]).toEqual({ type: 'files', jobId: 1, files: [{ path: 'a/1.png', file: blob }] });
+    expect(worker.sent[1]).toEqual({ type: 'scan', jobId: 1, name: 'a' });
     const job = lastJob();
     worker.emit({ type: 'scanned', jobId: job, summary: { files: 3, candidates: 2, labelled: false, classNames: [] } });
     expect(store.getState().estimateBytes).toBe(2 * 2 * SIZE * SIZE * 3);
-    expect(worker.sent[1]).toEqual({ type: 'decode', jobId: job, size: SIZE, fit: 'crop', maxPixels: 40_000_000 });
+    expect(control()[1]).toEqual({ type: 'decode', jobId: job, size: SIZE, fit: 'crop', maxPixels: 40_000_000 });
     expect(store.getState().phase).toBe('decoding');
     worker.emit({ type: 'progress', jobId: job, done: 1, total: 2, loaded: 1, skipped: 0 });
     expect(store.getState().progress).toEqual({ done: 1, total: 2, loaded: 1, skipped: 0 });
@@ -72,20 +78,22 @@ describe('upload store', () => {
     expect(used[0].data.images).toBe(images);
   });
 
-  it('over the budget: asks first, then decodes the seeded subset that fits', () => {
+  it('over the budget: asks first, then decodes the seeded subset that fits', async () => {
     store.getState().setSettings({ budgetMB: 1 });
     store.getState().pick([{ path: 'x.zip', file: blob }], 'x');
+    await flush();
     const fits = Math.floor(2 ** 20 / (2 * SIZE * SIZE * 3)); // 170
     worker.emit({ type: 'scanned', jobId: lastJob(), summary: { files: 500, candidates: 500, labelled: true, classNames: ['a', 'b'] } });
     expect(store.getState().phase).toBe('confirm');
     expect(store.getState().budgetImages).toBe(fits);
-    expect(worker.sent).toHaveLength(1);
+    expect(control()).toHaveLength(1);
     store.getState().loadSubset();
-    expect(worker.sent[1]).toMatchObject({ type: 'decode', subset: { count: fits, seed: 7 } });
+    expect(control()[1]).toMatchObject({ type: 'decode', subset: { count: fits, seed: 7 } });
   });
 
-  it('nothing decodable, or no image files: an error naming the data set still in use; nothing handed over', () => {
+  it('nothing decodable, or no image files: an error naming the data set still in use; nothing handed over', async () => {
     store.getState().pick([{ path: 'j/a.png', file: blob }], 'j');
+    await flush();
     worker.emit({ type: 'scanned', jobId: lastJob(), summary: { files: 1, candidates: 1, labelled: false, classNames: [] } });
     worker.emit({ type: 'decoded', jobId: lastJob(), name: 'j', size: SIZE, images: new Uint8Array(0), labels: null, classNames: [], report: report(0), ms: 1, cancelled: false });
     expect(store.getState().phase).toBe('error');
@@ -93,14 +101,16 @@ describe('upload store', () => {
     expect(used).toHaveLength(0);
 
     store.getState().pick([{ path: 't/a.txt', file: blob }], 't');
+    await flush();
     worker.emit({ type: 'scanned', jobId: lastJob(), summary: { files: 1, candidates: 0, labelled: false, classNames: [] } });
     expect(store.getState().error).toBe('t has no image files (1 file seen). The data set in use (fashion-mnist) is unchanged.');
     store.getState().pick([], 'none');
     expect(store.getState().error).toMatch(/^Nothing to load: the selection had no files/);
   });
 
-  it('Cancel stops the job and drops whatever it still sends; a new pick cancels the old one', () => {
+  it('Cancel stops the job and drops whatever it still sends; a new pick cancels the old one', async () => {
     store.getState().pick([{ path: 'a/1.png', file: blob }], 'a');
+    await flush();
     const first = lastJob();
     worker.emit({ type: 'scanned', jobId: first, summary: { files: 1, candidates: 1, labelled: false, classNames: [] } });
     store.getState().cancel();
@@ -111,8 +121,10 @@ describe('upload store', () => {
     expect(store.getState().phase).toBe('idle');
 
     store.getState().pick([{ path: 'b/1.png', file: blob }], 'b');
+    await flush();
     const second = lastJob();
     store.getState().pick([{ path: 'c/1.png', file: blob }], 'c');
+    await flush();
     expect(worker.sent.filter((m) => m.type === 'cancel').map((m) => m.jobId)).toContain(second);
     worker.emit({ type: 'scanned', jobId: second, summary: { files: 1, candidates: 1, labelled: false, classNames: [] } });
     expect(store.getState().summary).toBeNull();

@@ -66,6 +66,8 @@ interface Job {
   cancelled: boolean;
 }
 let job: Job | null = null;
+/** The file list of the job being sent (`files` slices before its `scan`). */
+let incoming: { id: number; files: UploadFile[] } | null = null;
 
 function blobSource(u: UploadFile): SourceFile {
   return { path: u.path, size: u.file.size, bytes: async () => new Uint8Array(await u.file.arrayBuffer()) };
@@ -89,11 +91,19 @@ async function listFiles(files: UploadFile[]): Promise<SourceFile[]> {
 async function handle(msg: DecodeRequest): Promise<void> {
   if (msg.type === 'cancel') {
     if (job && job.id === msg.jobId) job.cancelled = true;
+    if (incoming && incoming.id === msg.jobId) incoming = null;
+    return;
+  }
+  if (msg.type === 'files') {
+    if (!incoming || incoming.id !== msg.jobId) incoming = { id: msg.jobId, files: [] };
+    for (const f of msg.files) incoming.files.push(f);
     return;
   }
   if (msg.type === 'scan') {
     if (job) job.cancelled = true;
-    const files = await listFiles(msg.files);
+    const list = incoming && incoming.id === msg.jobId ? incoming.files : [];
+    incoming = null;
+    const files = await listFiles(list);
     job = { id: msg.jobId, name: msg.name, files, cancelled: false };
     const plan = planUpload(files);
     post({ type: 'scanned', jobId: msg.jobId, summary: { files: files.length, candidates: plan.candidates.length, labelled: plan.classNames.length > 0, classNames: plan.classNames } });
