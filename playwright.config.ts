@@ -8,11 +8,13 @@ import { CHROMIUM_ARGS, CHROMIUM_EXECUTABLE } from './e2e/chromium';
  * downloads are never used.
  */
 const executablePath = CHROMIUM_EXECUTABLE;
-const port = 4173;
+// E2E_PORT / E2E_DIST / E2E_OUT let several runs share one checkout (each its own build and server).
+const port = Number(process.env.E2E_PORT ?? 4173);
+const dist = process.env.E2E_DIST ?? 'dist';
 
 export default defineConfig({
   testDir: './e2e',
-  outputDir: './test-results',
+  outputDir: process.env.E2E_OUT ?? './test-results',
   // One 2-core machine: tests in parallel would only slow each other down.
   workers: 1,
   fullyParallel: false,
@@ -32,7 +34,7 @@ export default defineConfig({
     },
   },
   webServer: {
-    command: `npx vite preview --port ${port} --strictPort`,
+    command: `npx vite preview --port ${port} --strictPort --outDir ${dist}`,
     url: `http://localhost:${port}`,
     reuseExistingServer: false,
     timeout: 60_000,
