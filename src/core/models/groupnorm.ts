@@ -44,22 +44,30 @@ export function groupNorm(x: tf.Tensor4D, gamma: tf.Tensor, beta: tf.Tensor, gro
   const gnFn = tf.customGrad(((...args: [tf.Tensor, tf.Tensor, tf.Tensor, tf.GradSaveFunc]) => {
     const [xIn, gammaIn, betaIn, save] = args;
     const xg = tf.reshape(xIn, [b, hw, g, cg]);
-    const xc = tf.sub(xg, tf.mean(xg, [1, 3], true));
-    const rstd = tf.rsqrt(tf.add(tf.mean(tf.square(xc), [1, 3], true), EPS)); // B×1×G×1
+    // Full-size ops broadcast only per-(b, c) operands (B×1×G×C/G): a B×1×G×1
+    // operand sends tfjs-wasm's binary kernels down their generic broadcast
+    // path, 2–3× slower (64×32×32×32: Sub 17.6 ms vs 9.6, Mul 15.9 vs 5.9).
+    const perC = tf.ones([1, 1, 1, cg]);
+    const mu = tf.mul(tf.div(tf.sum(tf.sum(xg, 1, true), 3, true), n), perC); // B×1×G×C/G
+    const xc = tf.sub(xg, mu);
+    const rstd = tf.rsqrt(tf.add(tf.div(tf.sum(tf.sum(tf.square(xc), 1, true), 3, true), n), EPS)); // B×1×G×1
     const gam = tf.reshape(gammaIn, [1, 1, g, cg]);
     const a = tf.mul(rstd, gam); // B×1×G×C/G
     const y = tf.reshape(tf.add(tf.mul(xc, a), tf.reshape(betaIn, [1, 1, g, cg])), [b, h, w, c]);
-    save([xc, rstd, gam, a]);
+    save([xc, rstd, gam, a, perC]);
     return {
       value: y,
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const [xs, r, gm, sc] = saved;
+        const [xs, r, gm, sc, pc] = saved;
         const dyg = tf.reshape(dy, [b, hw, g, cg]);
         const s1 = tf.sum(dyg, 1, true); // B×1×G×C/G
         const s2 = tf.sum(tf.mul(dyg, xs), 1, true);
         const m1 = tf.div(tf.sum(tf.mul(gm, s1), 3, true), n); // B×1×G×1
         const m2 = tf.div(tf.mul(r, tf.sum(tf.mul(gm, s2), 3, true)), n);
-        const dx = tf.sub(tf.sub(tf.mul(dyg, sc), tf.mul(xs, tf.mul(tf.square(r), m2))), tf.mul(r, m1));
+        // Per-group factors spread over C/G first, for the fast broadcast path (see forward).
+        const k2 = tf.mul(tf.mul(tf.square(r), m2), pc); // B×1×G×C/G
+        const k3 = tf.mul(tf.mul(r, m1), pc);
+        const dx = tf.sub(tf.mul(dyg, sc), tf.add(tf.mul(xs, k2), k3));
         const dGamma = tf.sum(tf.mul(r, s2), [0, 1]);
         const dBeta = tf.sum(s1, [0, 1]);
         return [tf.reshape(dx, [b, h, w, c]), tf.reshape(dGamma, gammaIn.shape), tf.reshape(dBeta, betaIn.shape)];
