@@ -15,7 +15,7 @@ test('Positives, Clusters and About show the run after the first snapshot', asyn
   await expect.poll(async () => Number(await page.getByTestId('step').textContent()), { timeout: 180_000 }).toBeGreaterThanOrEqual(26);
   await page.getByRole('button', { name: 'Pause', exact: true }).click();
   await expect(page.getByTestId('run-state')).toHaveText('paused');
-  await expect(page.getByTestId('chart-loss').locator('svg.recharts-surface')).toBeVisible();
+  await expect(page.getByTestId('chart-loss').locator('svg.line-chart')).toBeVisible();
   await page.screenshot({ path: info.outputPath('pane-training.png'), fullPage: true });
 
   await page.getByRole('tab', { name: 'Positives' }).click();

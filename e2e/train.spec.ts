@@ -54,7 +54,7 @@ test('auto backend: Start trains at least 5 steps with a finite loss', async ({ 
   const losses = await lossesOf(page);
   expect(losses.length).toBeGreaterThanOrEqual(5);
   for (const l of losses) expect(Number.isFinite(l)).toBe(true);
-  await expect(page.getByTestId('chart-loss').locator('svg.recharts-surface')).toBeVisible();
+  await expect(page.getByTestId('chart-loss').locator('svg.line-chart')).toBeVisible();
 
   const sps = await page.getByTestId('steps-per-second').textContent();
   info.annotations.push({ type: 'wasm default config', description: `${await stepOf(page)} steps, ${sps} steps/s, ${(Date.now() - t0) / 1000}s incl. set-up, first losses ${losses.slice(0, 5).map((l) => l.toFixed(4)).join(', ')}` });

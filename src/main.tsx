@@ -2,12 +2,15 @@ import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './ui/App';
 import { climStore } from './ui/store';
-import { benchHookRequested, parseParams } from './ui/params';
+import { benchHookRequested } from './ui/params';
+import { initialRun, installUrlSync } from './ui/url-sync';
 import { installBenchHook } from './ui/bench-hook';
 import './ui/app.css';
 
 // Connect before the first render so StrictMode's double effects cannot start two workers.
-climStore.getState().connect(parseParams(window.location.search));
+const run = initialRun(window.location.search, window.location.hash);
+climStore.getState().connect(run);
+installUrlSync(climStore, window, run.backend ?? null);
 // `?bench=1`: read-only metrics for bench/browser.ts.
 if (benchHookRequested(window.location.search)) installBenchHook(window, climStore);
 

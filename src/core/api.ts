@@ -82,6 +82,49 @@ export interface ClusterSnapshot {
   sizes: Int32Array;
   /** Training-image index nearest each centre (−1 for an empty cluster). */
   nearest: Int32Array;
+  /**
+   * Per-cluster galleries, C×G row-major: the G members with the highest
+   * cos(z, μ_c) (`galleryNear`, best first) and the G with the lowest
+   * (`galleryFar`, worst first); −1 pads clusters with fewer than G members.
+   */
+  galleryNear: Int32Array;
+  galleryFar: Int32Array;
+  gallerySize: number;
+  /** Agreement of the clustering with the labels (training split); null when unlabelled. */
+  purity: number | null;
+  nmi: number | null;
+  ari: number | null;
+}
+
+/**
+ * A 2-D map of bank embeddings (Clusters view). PCA is computed in the
+ * engine worker at every cluster snapshot; UMAP runs on demand in its own
+ * worker from `EmbeddingsDump`.
+ */
+export interface ProjectionSnapshot {
+  step: number;
+  method: 'pca' | 'umap';
+  /** Training-image index of each point (a seeded subset when the bank is larger than the cap). */
+  index: Int32Array;
+  /** N×2 coordinates, row-major. */
+  xy: Float32Array;
+  /** Cluster id of each point at this step. */
+  cluster: Int32Array;
+  /** Label of each point, or null when unlabelled. */
+  label: Int32Array | null;
+  /** Share of variance of the two PCA axes (PCA only, else null). */
+  explained: [number, number] | null;
+}
+
+/** Raw bank rows for projections that run outside the engine (UMAP). */
+export interface EmbeddingsDump {
+  step: number;
+  index: Int32Array;
+  /** N×D, row-major, L2-normalised. */
+  vectors: Float32Array;
+  dim: number;
+  cluster: Int32Array;
+  label: Int32Array | null;
 }
 
 export interface EvalResult {

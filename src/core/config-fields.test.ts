@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG, defaultConfig, validateConfig, type ClimConfig } from './config';
-import { CONFIG_FIELDS, CONFIG_GROUPS, configField, fieldIssues, type ConfigField } from './config-fields';
+import { CONFIG_FIELDS, CONFIG_GROUPS, configField, fieldIssues, isLiveKey, splitChanges, type ConfigField } from './config-fields';
 
 const KEYS = Object.keys(DEFAULT_CONFIG) as (keyof ClimConfig)[];
 
@@ -156,5 +156,22 @@ describe('fieldIssues', () => {
     expect(m.get('lr')).toHaveLength(1);
     // Two entries not divisible by 8, plus the repeat.
     expect(m.get('resolutions')).toHaveLength(3);
+  });
+});
+
+describe('splitChanges and isLiveKey', () => {
+  it('separates live-safe changes (a patch) from changes that need a new run (in table order)', () => {
+    const a = defaultConfig();
+    const b = { ...a, lr: 0.1, knnK: 3, batchSize: 16, seed: 9, resolutions: [32] };
+    expect(splitChanges(a, b)).toEqual({ live: { lr: 0.1, knnK: 3 }, restart: ['batchSize', 'resolutions', 'seed'] });
+    // Lists compare by content, not identity; NaN equals NaN (an emptied input is not a change each render).
+    expect(splitChanges(a, { ...a, resolutions: [...a.resolutions] })).toEqual({ live: {}, restart: [] });
+    const empty = { ...a, lr: Number.NaN };
+    expect(splitChanges(empty, { ...empty })).toEqual({ live: {}, restart: [] });
+  });
+
+  it('isLiveKey agrees with the liveSafe column', () => {
+    for (const f of CONFIG_FIELDS) expect(isLiveKey(f.key), f.key).toBe(f.liveSafe);
+    expect(isLiveKey('nope')).toBe(false);
   });
 });

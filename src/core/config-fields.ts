@@ -335,6 +335,37 @@ void everyFieldHasARow;
 /** Widened to ConfigField so callers narrow on `kind` instead of 43 literal row types. */
 export const CONFIG_FIELDS: readonly ConfigField[] = Object.freeze(ROWS);
 
+/** Fields marked liveSafe: the only ones a paused run may change (Trainer.updateLive, the `setLive` request). */
+export type LiveKey = Extract<(typeof ROWS)[number], { liveSafe: true }>['key'];
+export type LivePatch = Partial<Pick<ClimConfig, LiveKey>>;
+
+const LIVE_KEYS: ReadonlySet<string> = new Set(CONFIG_FIELDS.filter((f) => f.liveSafe).map((f) => f.key));
+
+export function isLiveKey(key: string): key is LiveKey {
+  return LIVE_KEYS.has(key);
+}
+
+function sameFieldValue(a: unknown, b: unknown): boolean {
+  if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((x, i) => Object.is(x, b[i]));
+  return Object.is(a, b);
+}
+
+/**
+ * How `draft` differs from the `applied` config of a run: the live-safe
+ * fields as a patch a paused run can take, and the other changed fields,
+ * which only a new run can take (in CONFIG_FIELDS order).
+ */
+export function splitChanges(applied: ClimConfig, draft: ClimConfig): { live: LivePatch; restart: (keyof ClimConfig)[] } {
+  const live: Record<string, unknown> = {};
+  const restart: (keyof ClimConfig)[] = [];
+  for (const f of CONFIG_FIELDS) {
+    if (sameFieldValue(applied[f.key], draft[f.key])) continue;
+    if (f.liveSafe) live[f.key] = draft[f.key];
+    else restart.push(f.key);
+  }
+  return { live: live as LivePatch, restart };
+}
+
 /** Row of a field, for a form that renders one input by key. */
 export function configField(key: keyof ClimConfig): ConfigField {
   const f = CONFIG_FIELDS.find((r) => r.key === key);

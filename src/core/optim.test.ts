@@ -34,6 +34,20 @@ describe('optimisers', () => {
     expect((await p[1].variable.data())[0]).toBeCloseTo(gg, 5);
   });
 
+  it('SGD takes new momentum and weight decay mid-run (a live edit): with both 0 the next update is exactly lr·g', async () => {
+    const p = params();
+    const opt = new SgdMomentum(p, 0.9, 0.1);
+    const g = { [p[0].variable.name]: tf.tensor1d([0.2, 0.4]) };
+    opt.apply(g, 0.5);
+    const before = await p[0].variable.data();
+    opt.setHyperparameters(0, 0);
+    opt.apply(g, 0.5);
+    const after = await p[0].variable.data();
+    // The old μ = 0.9 and λ = 0.1 would add 0.9·v + 0.1·w to the step.
+    expect(before[0] - after[0]).toBeCloseTo(0.5 * 0.2, 6);
+    expect(before[1] - after[1]).toBeCloseTo(0.5 * 0.4, 6);
+  });
+
   it('AdamW first step moves each weight by lr·(sign(g) + λw)', async () => {
     const p = params();
     const opt = new AdamW(p, 0.01);

@@ -12,6 +12,12 @@ export interface Optimizer {
   readonly kind: OptimizerKind;
   /** One update with gradients keyed by variable name. */
   apply(grads: Record<string, tf.Tensor>, lr: number): void;
+  /**
+   * Takes new momentum and weight decay for the following updates (a paused
+   * run's live edit); the state buffers carry on. Adam's β are fixed, so it
+   * uses the weight decay only.
+   */
+  setHyperparameters(momentum: number, weightDecay: number): void;
   /** Long-lived state tensors (for checkpoints and leak checks). */
   state(): tf.Variable[];
   dispose(): void;
@@ -22,7 +28,7 @@ export class SgdMomentum implements Optimizer {
   readonly kind = 'sgd' as const;
   private readonly buffers: tf.Variable[];
 
-  constructor(private readonly params: Param[], private readonly momentum: number, private readonly weightDecay: number) {
+  constructor(private readonly params: Param[], private momentum: number, private weightDecay: number) {
     this.buffers = params.map((p) => tf.tidy(() => tf.variable(tf.zerosLike(p.variable), false)));
   }
 
@@ -37,6 +43,11 @@ export class SgdMomentum implements Optimizer {
         p.variable.assign(tf.sub(p.variable, tf.mul(v, lr)));
       });
     });
+  }
+
+  setHyperparameters(momentum: number, weightDecay: number): void {
+    this.momentum = momentum;
+    this.weightDecay = weightDecay;
   }
 
   state(): tf.Variable[] {
@@ -55,7 +66,7 @@ export class AdamW implements Optimizer {
   private readonly v: tf.Variable[];
   private t = 0;
 
-  constructor(private readonly params: Param[], private readonly weightDecay: number, private readonly beta1 = 0.9, private readonly beta2 = 0.999, private readonly eps = 1e-8) {
+  constructor(private readonly params: Param[], private weightDecay: number, private readonly beta1 = 0.9, private readonly beta2 = 0.999, private readonly eps = 1e-8) {
     this.m = params.map((p) => tf.tidy(() => tf.variable(tf.zerosLike(p.variable), false)));
     this.v = params.map((p) => tf.tidy(() => tf.variable(tf.zerosLike(p.variable), false)));
   }
@@ -85,6 +96,10 @@ export class AdamW implements Optimizer {
         p.variable.assign(tf.sub(p.variable, tf.mul(step, lr)));
       });
     });
+  }
+
+  setHyperparameters(_momentum: number, weightDecay: number): void {
+    this.weightDecay = weightDecay;
   }
 
   state(): tf.Variable[] {

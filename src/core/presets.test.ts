@@ -21,6 +21,14 @@ describe('presets', () => {
     expect(presetConfig('lesson-center-vs-knn').knnK).toBe(presetConfig('knn-only').knnK);
   });
 
+  it('the two lesson presets differ in the selection rule and nothing else', () => {
+    const center = presetConfig('lesson-center-vs-knn');
+    const knn = presetConfig('lesson-knn-same-k');
+    expect([center.selection, knn.selection]).toEqual(['center-wise', 'knn']);
+    expect({ ...center, selection: 'knn' }).toEqual(knn);
+    expect([center.mix, center.knnK]).toEqual(['none', 10]);
+  });
+
   it('presetConfig returns fresh arrays and unknown ids fail with the list of known ones', () => {
     const a = presetConfig('fast-demo-cpu');
     a.resolutions.push(16);

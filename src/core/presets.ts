@@ -46,11 +46,20 @@ export const PRESETS: readonly Preset[] = Object.freeze([
     description: 'A smaller, single-resolution run that steps several times a second on a CPU-only machine.',
     overrides: { resolutions: [24], batchSize: 32, queueSize: 256, climWarmupSteps: 50, kmeansEvery: 25, totalSteps: 400 },
   },
+  // A pair that differs in the selection rule alone (same k, no mixing, k pinned
+  // so a new default cannot split them): run both and compare the precision of
+  // the positives and the kNN accuracy.
   {
     id: 'lesson-center-vs-knn',
     label: 'Lesson: center-wise vs plain kNN',
-    description: 'The same k as the kNN preset, but keeping only neighbours in the anchor’s cluster that are closer to its centre; compare the positives’ precision with the kNN lesson run.',
-    overrides: { selection: 'center-wise', mix: 'none' },
+    description: 'Center-wise positives without mixing: of the anchor’s k nearest neighbours only those in its cluster and closer to the centre; compare the positives’ precision with the “plain kNN, same k” lesson run.',
+    overrides: { selection: 'center-wise', mix: 'none', knnK: 10 },
+  },
+  {
+    id: 'lesson-knn-same-k',
+    label: 'Lesson: plain kNN at the same k',
+    description: 'The other half of the center-wise lesson: the same k and no mixing, but any of the k nearest neighbours may be the positive, so wrong-class neighbours get through more often.',
+    overrides: { selection: 'knn', mix: 'none', knnK: 10 },
   },
 ]);
 

@@ -7,6 +7,7 @@ import { tinyConfig, type ClimConfig } from './config';
 import { makeShapesDataset } from './data/shapes';
 import type { Dataset } from './data/dataset';
 import { Rng } from './rng';
+import { warmupCosine } from './schedule';
 
 const data = makeShapesDataset({ seed: 3, nTrain: 96, nTest: 32, size: 16 });
 
@@ -151,6 +152,40 @@ describe('Trainer', () => {
     for (let s = 0; s < 4; s++) steps.push(await t.trainStep());
     expect(steps.map((m) => m.coverage)).toEqual([0, 0, 1, 1]);
     expect(steps.map((m) => m.lambdaMean < 1)).toEqual([false, false, true, true]);
+    t.dispose();
+  });
+
+  it('updateLive: the next step follows the new learning rate and temperature, and the run carries on (no reset)', async () => {
+    const cfg = tinyConfig({ seed: 6, warmupSteps: 2, totalSteps: 50 });
+    const t = await Trainer.create(cfg, data);
+    const first = [await t.trainStep(), await t.trainStep()];
+    expect(first.map((m) => m.step)).toEqual([1, 2]);
+    expect(first[1].lr).toBeCloseTo(warmupCosine(1, cfg.lr, 2, 50), 12);
+
+    t.updateLive({ lr: 0.5, temperature: 0.07 });
+    expect(t.config).toMatchObject({ lr: 0.5, temperature: 0.07 });
+    const next = await t.trainStep();
+    expect(next.step).toBe(3);
+    expect(next.lr).toBeCloseTo(warmupCosine(2, 0.5, 2, 50), 12);
+    expect(next.lr).toBeGreaterThan(first[1].lr * 5);
+
+    // A twin run without the edit matches the first two steps and differs at the third only through the live fields.
+    const ref = await Trainer.create(cfg, data);
+    expect([(await ref.trainStep()).loss, (await ref.trainStep()).loss]).toEqual(first.map((m) => m.loss));
+    const refNext = await ref.trainStep();
+    expect(refNext.step).toBe(3);
+    expect(refNext.lr).toBeCloseTo(warmupCosine(2, cfg.lr, 2, 50), 12);
+    expect(next.loss).not.toBe(refNext.loss);
+    ref.dispose();
+    t.dispose();
+  });
+
+  it('updateLive rejects fields that size the run and invalid values, leaving the config as it was', async () => {
+    const t = await Trainer.create(tinyConfig(), data);
+    expect(() => t.updateLive({ batchSize: 4 } as never)).toThrow(/batchSize cannot change during a run/);
+    expect(() => t.updateLive({ lr: 0 })).toThrow(/lr must be a number above 0/);
+    expect(t.config.lr).toBe(tinyConfig().lr);
+    expect(t.config.batchSize).toBe(tinyConfig().batchSize);
     t.dispose();
   });
 

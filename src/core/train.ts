@@ -16,7 +16,8 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ClimConfig } from './config';
 import { assertValidConfig } from './config';
-import type { ClusterSnapshot, EvalResult, NeighbourInfo, RejectReason, SelectionSnapshot, StepMetrics } from './api';
+import { isLiveKey, type LivePatch } from './config-fields';
+import type { ClusterSnapshot, EmbeddingsDump, EvalResult, NeighbourInfo, ProjectionSnapshot, RejectReason, SelectionSnapshot, StepMetrics } from './api';
 import type { Dataset } from './data/dataset';
 import { Rng } from './rng';
 import { Encoder, l2Normalize } from './models/encoder';
@@ -33,6 +34,68 @@ import { mixedInfoNCE } from './losses/infonce';
 import { createOptimizer, type Optimizer } from './optim';
 import { warmupCosine } from './schedule';
 import { knnClassify } from './eval/knn-monitor';
+import { clusterAgreement } from './eval/cluster-metrics';
+import { pca2 } from './eval/pca';
+
+/** Members per cluster gallery (nearest and farthest from the centre), issue 5. */
+export const GALLERY_SIZE = 6;
+/** At most this many bank rows go into the 2-D map; larger banks use a seeded subset. */
+export const MAP_MAX_POINTS = 20_000;
+/** Rows×C numbers per block of the snapshot's N×C similarities (16 MB of float32), as in kmeans.ts. */
+const SNAPSHOT_BLOCK = 1 << 22;
+/** Salt of the map subset's seed, apart from the training stream so looking never changes the loss. */
+const MAP_SUBSET_SALT = 0x3a9d;
+
+/**
+ * Per-cluster galleries from each image's cluster c(i) and its centre
+ * similarity s_i = cos(z_i, μ_c(i)) (N each): the G members with the highest
+ * s (best first) and the G with the lowest (worst first), ties by lower
+ * index; C×G row-major, −1 where a cluster has fewer than G members.
+ * One pass with a sorted insert per cluster: O(N·G), no N log N sort.
+ */
+export function clusterGalleries(assign: ArrayLike<number>, sims: ArrayLike<number>, clusters: number, g: number): { near: Int32Array; far: Int32Array } {
+  const near = new Int32Array(clusters * g).fill(-1);
+  const far = new Int32Array(clusters * g).fill(-1);
+  const nearS = new Float64Array(clusters * g);
+  const farS = new Float64Array(clusters * g);
+  const count = new Int32Array(clusters);
+  // better(a, b): a ranks before b; indices arrive in ascending order, so a tie keeps the earlier one first.
+  const insert = (idx: Int32Array, val: Float64Array, base: number, filled: number, i: number, s: number, better: (a: number, b: number) => boolean) => {
+    let p = Math.min(filled, g);
+    if (p === g && !better(s, val[base + g - 1])) return;
+    if (p === g) p = g - 1;
+    while (p > 0 && better(s, val[base + p - 1])) {
+      idx[base + p] = idx[base + p - 1];
+      val[base + p] = val[base + p - 1];
+      p--;
+    }
+    idx[base + p] = i;
+    val[base + p] = s;
+  };
+  const higher = (a: number, b: number) => a > b;
+  const lower = (a: number, b: number) => a < b;
+  for (let i = 0; i < assign.length; i++) {
+    const c = assign[i];
+    if (c < 0 || c >= clusters) continue;
+    insert(near, nearS, c * g, count[c], i, sims[i], higher);
+    insert(far, farS, c * g, count[c], i, sims[i], lower);
+    count[c]++;
+  }
+  return { near, far };
+}
+
+/** `max` distinct indices of 0..n−1 drawn with `rng` (partial Fisher–Yates), ascending; all of them when max ≥ n. */
+export function sampleSubset(n: number, max: number, rng: Rng): Int32Array {
+  const all = Int32Array.from({ length: n }, (_, i) => i);
+  if (max >= n) return all;
+  for (let i = 0; i < max; i++) {
+    const j = i + rng.int(n - i);
+    const t = all[i];
+    all[i] = all[j];
+    all[j] = t;
+  }
+  return all.slice(0, Math.max(0, max)).sort();
+}
 
 /** Seeded sampling of anchors without replacement, one permutation per epoch. */
 export class EpochSampler {
@@ -116,13 +179,18 @@ export class Trainer {
   private readonly optimizer: Optimizer;
   private clusters: KMeansState | null = null;
   private stepCount = 0;
-  private lr: number;
+  /** A private copy: updateLive replaces it, and a caller's later edits to its object cannot reach a run. */
+  private cfg: ClimConfig;
   private last: LastBatch | null = null;
   private captureViews = false;
   private disposed = false;
+  /** D×2 PCA axes of the last map, the warm start of the next (pca.ts); host memory, nothing to dispose. */
+  private mapAxes: Float32Array | null = null;
+  private mapIndex: Int32Array | null = null;
 
-  private constructor(readonly config: ClimConfig, readonly data: Dataset) {
+  private constructor(config: ClimConfig, readonly data: Dataset) {
     assertValidConfig(config);
+    this.cfg = { ...config, resolutions: [...config.resolutions] };
     if (data.train.n < 1) throw new Error('The data set has no training images.');
     this.rng = new Rng(config.seed);
     this.vizRng = new Rng(config.seed ^ 0x5eed);
@@ -135,7 +203,6 @@ export class Trainer {
     const qrng = this.rng.fork();
     this.queues = config.resolutions.map(() => new KeyQueue(config.queueSize, config.projDim, qrng));
     this.optimizer = createOptimizer(config.optimizer, this.query.params, config.momentum, config.weightDecay);
-    this.lr = config.lr;
   }
 
   /** Builds the model, fills the bank with one pass of the (random) key encoder (§2) and runs the first k-means. */
@@ -181,14 +248,28 @@ export class Trainer {
     return Math.min(this.config.batchSize, this.data.train.n);
   }
 
-  /** Overrides the scheduled peak learning rate (a field safe to change while paused). */
-  setLearningRate(lr: number): void {
-    if (!(lr > 0) || !Number.isFinite(lr)) throw new Error(`learning rate must be a positive number (got ${lr})`);
-    this.lr = lr;
+  get config(): Readonly<ClimConfig> {
+    return this.cfg;
+  }
+
+  /**
+   * Changes live-safe fields (config-fields.ts) of a run in progress: every
+   * step reads them afresh, so the model, queues, bank, clusters, random
+   * stream and step count carry on. Anything else sizes state built at
+   * create() and throws here, as does a value validateConfig rejects.
+   */
+  updateLive(patch: LivePatch): void {
+    const fixed = Object.keys(patch).filter((k) => !isLiveKey(k));
+    if (fixed.length) throw new Error(`${fixed.join(', ')} cannot change during a run: start a new run.`);
+    const next = { ...this.cfg, ...patch };
+    assertValidConfig(next);
+    this.cfg = next;
+    // The optimiser keeps its own copies (it holds no config).
+    this.optimizer.setHyperparameters(next.momentum, next.weightDecay);
   }
 
   currentLearningRate(): number {
-    return warmupCosine(this.stepCount, this.lr, this.config.warmupSteps, this.config.totalSteps);
+    return warmupCosine(this.stepCount, this.cfg.lr, this.cfg.warmupSteps, this.cfg.totalSteps);
   }
 
   private embedAll(enc: Encoder, images: tf.Tensor4D): tf.Tensor2D {
@@ -481,19 +562,122 @@ export class Trainer {
     };
   }
 
+  /**
+   * The clusters of the last k-means run (§2) as the Clusters view shows
+   * them: assignments c(i), sizes, the image nearest each centre, per-cluster
+   * galleries by cos(z_i, μ_c(i)) (GALLERY_SIZE nearest and farthest members),
+   * and purity/NMI/ARI of c(i) against the training labels (§6) when labelled.
+   * Device work: one N×C product (nearest) and one N×d row-wise dot (the
+   * centre similarities); three reads.
+   */
   async clusterSnapshot(): Promise<ClusterSnapshot> {
     const n = this.data.train.n;
-    if (!this.clusters) return { step: this.stepCount, assignments: new Int32Array(n), sizes: Int32Array.from([n]), nearest: Int32Array.from([0]) };
+    const g = GALLERY_SIZE;
+    const labels = this.data.train.labels;
+    const agreement = (a: Int32Array) => (labels ? clusterAgreement(a, labels) : { purity: null, nmi: null, ari: null });
+    if (!this.clusters) {
+      const assignments = new Int32Array(n);
+      return { step: this.stepCount, assignments, sizes: Int32Array.from([n]), nearest: Int32Array.from([0]), galleryNear: new Int32Array(g).fill(-1), galleryFar: new Int32Array(g).fill(-1), gallerySize: g, ...agreement(assignments) };
+    }
     const cl = this.clusters;
-    const nearestT = tf.tidy(() => tf.argMax(matMulABt(this.bank.tensor, cl.centroids), 0));
-    const [assign, nearest] = await Promise.all([cl.assignments.data(), nearestT.data()]);
-    nearestT.dispose();
+    const C = cl.sizes.length;
+    // The N×C similarities in row blocks (as in kmeans.ts: a 60k bank with 1000 clusters would be 240 MB at once).
+    // Per block: each row's similarity to its own centre cos(z_i, μ_c(i)) (a one-hot mask, not a row gather:
+    // gathering 10k centre rows took 110–140 ms on WASM, the mask 1 ms), and the block's best row per centre.
+    const rows = Math.max(1, Math.floor(SNAPSHOT_BLOCK / Math.max(1, C)));
+    const parts: Array<{ own: tf.Tensor1D; best: tf.Tensor1D; arg: tf.Tensor1D }> = [];
+    for (let s = 0; s < n; s += rows) {
+      const m = Math.min(rows, n - s);
+      parts.push(
+        tf.tidy(() => {
+          const sims = matMulABt(m === n ? this.bank.tensor : tf.slice(this.bank.tensor, [s, 0], [m, -1]), cl.centroids); // m×C
+          const a = m === n ? cl.assignments : tf.slice(cl.assignments, [s], [m]);
+          const oh = C === 1 ? tf.ones([m, 1]) : tf.oneHot(a, C).toFloat();
+          return { own: tf.sum(tf.mul(sims, oh), 1) as tf.Tensor1D, best: tf.max(sims, 0) as tf.Tensor1D, arg: tf.argMax(sims, 0) as tf.Tensor1D };
+        }),
+      );
+    }
+    const read = await Promise.all([cl.assignments.data(), ...parts.flatMap((p) => [p.own.data(), p.best.data(), p.arg.data()])]);
+    tf.dispose(parts.flatMap((p) => [p.own, p.best, p.arg]));
+    const assign = read[0];
+    const own = new Float32Array(n);
+    const nearest = new Int32Array(C);
+    const nearestSim = new Float32Array(C).fill(-Infinity);
+    parts.forEach((_, b) => {
+      own.set(read[1 + 3 * b] as Float32Array, b * rows);
+      const best = read[2 + 3 * b];
+      const arg = read[3 + 3 * b];
+      // Strictly greater: the earliest block wins ties, as argMax over all rows would.
+      for (let c = 0; c < C; c++)
+        if (best[c] > nearestSim[c]) {
+          nearestSim[c] = best[c];
+          nearest[c] = arg[c] + b * rows;
+        }
+    });
     const sizes = Int32Array.from(cl.sizes);
+    const assignments = Int32Array.from(assign);
+    const gal = clusterGalleries(assignments, own, sizes.length, g);
     return {
       step: this.stepCount,
-      assignments: Int32Array.from(assign),
+      assignments,
       sizes,
       nearest: Int32Array.from(nearest, (v, i) => (sizes[i] > 0 ? v : -1)),
+      galleryNear: gal.near,
+      galleryFar: gal.far,
+      gallerySize: g,
+      ...agreement(assignments),
+    };
+  }
+
+  /** The bank rows of the 2-D map: all of them, or a seeded subset of MAP_MAX_POINTS (fixed for the run, so points keep their identity). */
+  private mapRows(max: number): Int32Array {
+    const n = this.data.train.n;
+    const take = Math.min(n, Math.max(1, Math.floor(max)));
+    // The same seed for every size: a dump of MAP_MAX_POINTS rows is exactly the map's subset.
+    if (take === Math.min(n, MAP_MAX_POINTS)) return (this.mapIndex ??= sampleSubset(n, take, new Rng(this.config.seed ^ MAP_SUBSET_SALT)));
+    return sampleSubset(n, take, new Rng(this.config.seed ^ MAP_SUBSET_SALT));
+  }
+
+  /**
+   * A 2-D PCA map of the bank (pca.ts) for the Clusters view: up to
+   * MAP_MAX_POINTS rows (N'×d → N'×2), warm-started from the previous map's
+   * axes. `assignments` (N, from clusterSnapshot) saves a read of c(i).
+   */
+  async projectionSnapshot(assignments?: Int32Array): Promise<ProjectionSnapshot> {
+    const index = this.mapRows(MAP_MAX_POINTS);
+    const all = index.length === this.data.train.n;
+    const x = all ? this.bank.tensor : tf.tidy(() => tf.gather(this.bank.tensor, tf.tensor1d(index, 'int32')) as tf.Tensor2D);
+    const r = await pca2(x, { init: this.mapAxes });
+    if (!all) x.dispose();
+    this.mapAxes = r.axes;
+    const assign = assignments ?? (this.clusters ? Int32Array.from(await this.clusters.assignments.data()) : new Int32Array(this.data.train.n));
+    const labels = this.data.train.labels;
+    return {
+      step: this.stepCount,
+      method: 'pca',
+      index: Int32Array.from(index),
+      xy: r.xy,
+      cluster: Int32Array.from(index, (i) => assign[i]),
+      label: labels ? Int32Array.from(index, (i) => labels[i]) : null,
+      explained: r.explained,
+    };
+  }
+
+  /** Up to `max` bank rows (L2-normalised, N'×d) with their clusters and labels, for projections outside the engine (UMAP). */
+  async embeddingsDump(max: number): Promise<EmbeddingsDump> {
+    const index = this.mapRows(max);
+    const rows = tf.tidy(() => tf.gather(this.bank.tensor, tf.tensor1d(index, 'int32')));
+    const vectors = Float32Array.from(await rows.data());
+    rows.dispose();
+    const assign = this.clusters ? await this.clusters.assignments.data() : new Int32Array(this.data.train.n);
+    const labels = this.data.train.labels;
+    return {
+      step: this.stepCount,
+      index: Int32Array.from(index),
+      vectors,
+      dim: this.bank.dim,
+      cluster: Int32Array.from(index, (i) => assign[i]),
+      label: labels ? Int32Array.from(index, (i) => labels[i]) : null,
     };
   }
 

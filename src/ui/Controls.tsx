@@ -1,4 +1,5 @@
 import { DATASETS, useClim, type DatasetChoice, type DatasetName } from './store';
+import { startBlocker } from './settings-store';
 
 const DATASET_LABELS: Record<DatasetName, string> = {
   'fashion-mnist': 'Fashion-MNIST (28×28 grey, 10 classes)',
@@ -47,13 +48,15 @@ export function Controls() {
   const pause = useClim((s) => s.pause);
   const stepOnce = useClim((s) => s.stepOnce);
   const reset = useClim((s) => s.reset);
+  // An invalid draft is never trained on: the form explains each problem, this says why Start waits.
+  const blocked = useClim(startBlocker);
 
   const busy = runState === 'connecting' || runState === 'preparing';
   const running = runState === 'running';
 
   return (
     <div className="controls" role="toolbar" aria-label="Training controls">
-      <button type="button" onClick={start} disabled={busy || running} data-testid="start">
+      <button type="button" onClick={start} disabled={busy || running || blocked !== null} aria-describedby={blocked ? 'start-blocked' : undefined} data-testid="start">
         Start
       </button>
       <button type="button" onClick={pause} disabled={!running} data-testid="pause">
@@ -62,7 +65,7 @@ export function Controls() {
       <button
         type="button"
         onClick={stepOnce}
-        disabled={busy || running}
+        disabled={busy || running || blocked !== null}
         title="Run one training step"
         data-testid="step-once"
       >
@@ -77,6 +80,11 @@ export function Controls() {
       >
         Reset
       </button>
+      {blocked && (
+        <span id="start-blocked" className="start-blocked" role="status" data-testid="start-blocked">
+          {blocked}
+        </span>
+      )}
     </div>
   );
 }

@@ -62,6 +62,7 @@ export function UploadPanel() {
           multiple
           // Non-standard but supported by Chromium, Firefox and Safari: pick a whole folder.
           webkitdirectory=""
+          aria-label="Folder of images to train on"
           data-testid="folder-input"
           onChange={(e) => {
             const list = filesFromInput(e.target.files ?? []);
@@ -75,6 +76,7 @@ export function UploadPanel() {
           hidden
           multiple
           accept="image/*,.zip,application/zip"
+          aria-label="Images or a .zip to train on"
           data-testid="files-input"
           onChange={(e) => {
             const list = filesFromInput(e.target.files ?? []);

@@ -8,6 +8,8 @@
  * `?ntest=N` (held-out images) adjust the run. `?wasmthreads=N` (N > 1)
  * loads the threaded WASM build with N threads. `?bench=1` exposes a
  * read-only `window.__climPlayground` for bench/browser.ts (bench-hook.ts).
+ * A `#hash` run description wins over these where both set something
+ * (initialRun in url-sync.ts).
  */
 import { defaultConfig, tinyConfig, type ClimConfig } from '../core/config';
 import { PRESETS, presetConfig } from '../core/presets';

@@ -1,11 +1,13 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { StepMetrics } from '../core/api';
+import type { ClusterSnapshot, ProjectionSnapshot, StepMetrics } from '../core/api';
+import { UmapClient, type UmapWorkerLike } from '../worker/umap-client';
+import type { UmapEvent, UmapRequest } from '../worker/umap-protocol';
 import { defaultConfig, tinyConfig } from '../core/config';
 import { presetConfig } from '../core/presets';
 import { EngineClient, type WorkerLike } from '../worker/client';
 import type { WorkerEvent, WorkerRequest } from '../worker/protocol';
 import { transferablesOf } from '../worker/protocol';
-import { createClimStore, MAX_HISTORY, stepsPerSecond, type ClimState } from './store';
+import { createClimStore, IMAGE_CACHE_MAX, MAX_HISTORY, UMAP_MAX_POINTS, stepsPerSecond, type ClimState } from './store';
 import { benchHookRequested, parseParams } from './params';
 import { BENCH_HOOK_NAME, installBenchHook, type ClimBenchHook } from './bench-hook';
 import type { StoreApi } from 'zustand/vanilla';
@@ -47,6 +49,48 @@ const metric = (step: number, loss = 5 - step * 0.01, ms = 100): StepMetrics => 
   kmeansMs: 0,
 });
 
+/** A cluster snapshot of 3 images in 2 clusters, galleries of 2. */
+const clusterSnap = (): ClusterSnapshot => ({
+  step: 25,
+  assignments: new Int32Array([0, 1, 1]),
+  sizes: new Int32Array([1, 2]),
+  nearest: new Int32Array([0, 2]),
+  galleryNear: new Int32Array([0, -1, 2, 1]),
+  galleryFar: new Int32Array([0, -1, 1, 2]),
+  gallerySize: 2,
+  purity: 1,
+  nmi: 1,
+  ari: 1,
+});
+
+const projection = (step = 25): ProjectionSnapshot => ({
+  step,
+  method: 'pca',
+  index: Int32Array.from([0, 1, 2]),
+  xy: Float32Array.from([0, 0, 1, 1, 2, 0]),
+  cluster: Int32Array.from([0, 1, 1]),
+  label: Int32Array.from([0, 1, 1]),
+  explained: [0.6, 0.3],
+});
+
+/** Stands in for the UMAP worker. */
+class FakeUmapWorker implements UmapWorkerLike {
+  sent: UmapRequest[] = [];
+  terminated = false;
+  onmessage: ((ev: MessageEvent<UmapEvent>) => void) | null = null;
+  onerror: ((ev: ErrorEvent) => void) | null = null;
+  postMessage(m: UmapRequest) {
+    this.sent.push(m);
+  }
+  terminate() {
+    this.terminated = true;
+  }
+  emit(e: UmapEvent) {
+    this.onmessage?.({ data: e } as MessageEvent<UmapEvent>);
+  }
+}
+
+let umapWorker: FakeUmapWorker;
 let worker: FakeWorker;
 let clock: number;
 let store: StoreApi<ClimState>;
@@ -56,7 +100,8 @@ beforeEach(() => {
   // A fresh worker, clock and store per test: nothing leaks between tests.
   worker = new FakeWorker();
   clock = 0;
-  store = createClimStore({ makeClient: () => new EngineClient(worker), now: () => clock });
+  umapWorker = new FakeUmapWorker();
+  store = createClimStore({ makeClient: () => new EngineClient(worker), makeUmapClient: (on) => new UmapClient(on, () => umapWorker), now: () => clock });
 });
 
 function ready(runId = worker.lastRunId) {
@@ -134,6 +179,40 @@ describe('store', () => {
     expect(st().isFallbackAdapter).toBe(true);
   });
 
+  it('keeps the status bar data: data set sizes, tensor memory, training time without pauses', () => {
+    st().connect();
+    ready();
+    st().start();
+    const id = worker.lastRunId;
+    clock = 500;
+    worker.emit({ type: 'state', runId: id, state: 'preparing', step: 0, datasetId: null });
+    expect(st().trainSize).toBeNull();
+    clock = 4000;
+    const mem = { numBytes: 130_562_704, numTensors: 875 };
+    worker.emit({ type: 'state', runId: id, state: 'running', step: 0, datasetId: 'fashion-mnist:10000+2000', trainSize: 10_000, testSize: 2000, memory: mem });
+    expect([st().trainSize, st().testSize]).toEqual([10_000, 2000]);
+    expect(st().workerMemory).toEqual(mem);
+    clock = 4600;
+    worker.emit({ type: 'progress', runId: id, metrics: [metric(1, 5, 600)], memory: { numBytes: 1000, numTensors: 900 } });
+    expect(st().workerMemory).toEqual({ numBytes: 1000, numTensors: 900 });
+    clock = 5200;
+    worker.emit({ type: 'progress', runId: id, metrics: [metric(2, 5, 600)] });
+    // Preparation (0.5–4 s) not counted; two steps of 600 ms are.
+    expect(st().clock.elapsedMs).toBe(1200);
+    clock = 5210;
+    worker.emit({ type: 'state', runId: id, state: 'paused', step: 2, datasetId: 'fashion-mnist:10000+2000', trainSize: 10_000, testSize: 2000 });
+    // A minute's pause, then one more step.
+    clock = 65_210;
+    worker.emit({ type: 'state', runId: id, state: 'running', step: 2, datasetId: 'fashion-mnist:10000+2000', trainSize: 10_000, testSize: 2000 });
+    clock = 65_810;
+    worker.emit({ type: 'progress', runId: id, metrics: [metric(3, 5, 600)] });
+    expect(st().clock.elapsedMs).toBe(1810);
+    // Reset: a new run's clock; the worker's memory is kept until it reports again.
+    st().reset();
+    expect(st().clock).toEqual({ elapsedMs: 0, since: null });
+    expect(st().workerMemory).toEqual({ numBytes: 1000, numTensors: 900 });
+  });
+
   it('accumulates progress: history, step, first losses, steps per second', () => {
     st().connect();
     ready();
@@ -201,7 +280,7 @@ describe('store', () => {
     st().connect();
     ready();
     const id = worker.lastRunId;
-    const snap = { step: 25, assignments: new Int32Array([0, 1, 1]), sizes: new Int32Array([1, 2]), nearest: new Int32Array([0, 2]) };
+    const snap = clusterSnap();
     worker.emit({ type: 'clusters', runId: id, snapshot: snap });
     worker.emit({ type: 'selection', runId: id, snapshot: { step: 25, mode: 'center-wise', anchors: [] }, thumbs: { size: 2, index: Int32Array.from([3]), pixels: new Uint8Array(12) }, classNames: ['a', 'b'] });
     worker.emit({ type: 'eval', runId: id, result: { step: 100, knnTop1: 0.5 } });
@@ -210,6 +289,97 @@ describe('store', () => {
     expect(Array.from(st().thumbs!.index)).toEqual([3]);
     expect(st().classNames).toEqual(['a', 'b']);
     expect(st().evals).toEqual([{ step: 100, knnTop1: 0.5 }]);
+  });
+
+  it('keeps the PCA map of the current run; a reset clears it', () => {
+    st().connect();
+    ready();
+    worker.emit({ type: 'projection', runId: worker.lastRunId, projection: projection() });
+    expect(st().projection?.explained).toEqual([0.6, 0.3]);
+    st().reset();
+    expect(st().projection).toBeNull();
+    worker.emit({ type: 'projection', runId: worker.lastRunId - 1, projection: projection(50) });
+    expect(st().projection).toBeNull();
+  });
+
+  it('requests only images it lacks, in chunks the engine answers, caches them, and caps the cache', () => {
+    st().connect();
+    ready();
+    const id = worker.lastRunId;
+    st().requestImages([3, 3, 5, -1]);
+    expect(worker.sent.filter((m) => m.type === 'requestImages').map((m) => (m as { indices: number[] }).indices)).toEqual([[3, 5]]);
+    // In flight: asking again sends nothing.
+    st().requestImages([5]);
+    expect(worker.sent.filter((m) => m.type === 'requestImages')).toHaveLength(1);
+    worker.emit({ type: 'images', runId: id, thumbs: { size: 1, index: Int32Array.from([3, 5]), pixels: Uint8Array.from([1, 2, 3, 4, 5, 6]) } });
+    expect(Array.from(st().images.pixels.get(5) ?? [])).toEqual([4, 5, 6]);
+    st().requestImages([3, 5]);
+    expect(worker.sent.filter((m) => m.type === 'requestImages')).toHaveLength(1);
+    // A long list goes in requests of at most 512.
+    st().requestImages(Array.from({ length: 1200 }, (_, i) => 100 + i));
+    const sizes = worker.sent.filter((m) => m.type === 'requestImages').map((m) => (m as { indices: number[] }).indices.length);
+    expect(sizes).toEqual([2, 512, 512, 176]);
+    const many = Int32Array.from({ length: IMAGE_CACHE_MAX + 10 }, (_, i) => 10_000 + i);
+    worker.emit({ type: 'images', runId: id, thumbs: { size: 1, index: many, pixels: new Uint8Array(many.length * 3) } });
+    expect(st().images.pixels.size).toBe(IMAGE_CACHE_MAX);
+    // The oldest went first.
+    expect(st().images.pixels.has(3)).toBe(false);
+    expect(st().images.pixels.has(10_000 + IMAGE_CACHE_MAX + 9)).toBe(true);
+  });
+
+  it('switches tabs through the store', () => {
+    expect(st().activeTab).toBe('training');
+    st().setActiveTab('positives');
+    expect(st().activeTab).toBe('positives');
+  });
+
+  it('runs UMAP on demand: asks for the bank rows, feeds the UMAP worker, shows progress, and the result becomes the map', () => {
+    st().connect({ config: tinyConfig({ seed: 9 }) });
+    ready();
+    const id = worker.lastRunId;
+    st().setMapMethod('umap');
+    expect(st().mapMethod).toBe('pca'); // nothing to show yet
+    st().computeUmap();
+    expect(st().umap.status).toBe('fetching');
+    expect(worker.sent[worker.sent.length - 1]).toMatchObject({ type: 'requestEmbeddings', max: UMAP_MAX_POINTS });
+    const vectors = Float32Array.from([1, 0, 0, 1, 0.6, 0.8]);
+    worker.emit({ type: 'embeddings', runId: id, dump: { step: 30, index: Int32Array.from([4, 7, 9]), vectors, dim: 2, cluster: Int32Array.from([0, 1, 1]), label: null } });
+    expect(st().umap).toMatchObject({ status: 'neighbours', points: 3 });
+    const run = umapWorker.sent[0];
+    expect(run).toMatchObject({ type: 'run', n: 3, dim: 2, seed: 9 });
+    const job = (run as { jobId: number }).jobId;
+    umapWorker.emit({ type: 'progress', jobId: job, phase: 'layout', epoch: 10, epochs: 500 });
+    expect(st().umap).toMatchObject({ status: 'layout', epoch: 10, epochs: 500 });
+    umapWorker.emit({ type: 'done', jobId: job, xy: new Float32Array(6), ms: 1234 });
+    expect(st().umap).toMatchObject({ status: 'done', ms: 1234 });
+    expect(st().mapMethod).toBe('umap');
+    expect(st().umapMap).toMatchObject({ method: 'umap', step: 30, explained: null });
+    expect(Array.from(st().umapMap!.index)).toEqual([4, 7, 9]);
+    st().setMapMethod('pca');
+    expect(st().mapMethod).toBe('pca');
+  });
+
+  it('cancels UMAP, and drops a UMAP result of a run that was reset', () => {
+    st().connect();
+    ready();
+    const dump = () => ({ step: 30, index: Int32Array.from([0, 1]), vectors: new Float32Array(4), dim: 2, cluster: Int32Array.from([0, 0]), label: null });
+    st().computeUmap();
+    worker.emit({ type: 'embeddings', runId: worker.lastRunId, dump: dump() });
+    st().cancelUmap();
+    expect(st().umap.status).toBe('idle');
+    // Cancelled in the neighbour phase: the worker is stopped outright.
+    expect(umapWorker.terminated).toBe(true);
+    umapWorker = new FakeUmapWorker();
+    st().computeUmap();
+    worker.emit({ type: 'embeddings', runId: worker.lastRunId, dump: dump() });
+    const job = (umapWorker.sent[0] as { jobId: number }).jobId;
+    st().reset();
+    umapWorker.emit({ type: 'done', jobId: job, xy: new Float32Array(4), ms: 1 });
+    expect(st().umapMap).toBeNull();
+    expect(st().umap.status).toBe('idle');
+    // An embeddings event nobody asked for starts nothing.
+    worker.emit({ type: 'embeddings', runId: worker.lastRunId, dump: dump() });
+    expect(st().umap.status).toBe('idle');
   });
 
   it('pins anchors newest first, at most 12, and sends the list; a new data set clears them', () => {
@@ -270,8 +440,8 @@ describe('stepsPerSecond', () => {
 describe('transferablesOf', () => {
   it('lists each cluster buffer once and nothing for other events', () => {
     const a = new Int32Array(4);
-    const e: WorkerEvent = { type: 'clusters', runId: 1, snapshot: { step: 1, assignments: a, sizes: new Int32Array(2), nearest: a } };
-    expect(transferablesOf(e)).toHaveLength(2);
+    const e: WorkerEvent = { type: 'clusters', runId: 1, snapshot: { ...clusterSnap(), assignments: a, nearest: a } };
+    expect(transferablesOf(e)).toHaveLength(4);
     expect(transferablesOf({ type: 'state', runId: 1, state: 'idle', step: 0, datasetId: null })).toEqual([]);
   });
 });

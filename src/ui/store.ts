@@ -4,13 +4,47 @@
  */
 import { createStore, type StoreApi } from 'zustand/vanilla';
 import { useStore } from 'zustand';
-import { defaultConfig, type ClimConfig } from '../core/config';
-import type { ClusterSnapshot, EvalResult, SelectionSnapshot, StepMetrics } from '../core/api';
+import { defaultConfig, validateConfig, type ClimConfig } from '../core/config';
+import { initialSettings, pendingRestart, settingsActions, type SettingsState } from './settings-store';
+import type { ClusterSnapshot, EmbeddingsDump, EvalResult, ProjectionSnapshot, SelectionSnapshot, StepMetrics } from '../core/api';
+import { UmapClient } from '../worker/umap-client';
+import type { UmapEvent } from '../worker/umap-protocol';
 import { EngineClient } from '../worker/client';
-import { DATASETS, DEFAULT_DATASET, type BackendAttempt, type BackendName, type DatasetChoice, type DatasetName, type RunState, type Thumbnails, type UploadData } from '../worker/protocol';
+import { DATASETS, DEFAULT_DATASET, MAX_IMAGES_PER_REQUEST, type BackendAttempt, type BackendName, type DatasetChoice, type DatasetName, type RunState, type Thumbnails, type UploadData } from '../worker/protocol';
 import type { UploadReport } from '../core/data/upload';
+import type { TensorMemory } from '../worker/protocol';
+import { IDLE_CLOCK, clockOnProgress, clockOnState, type RunClock } from './status';
 
 export { DATASETS, DEFAULT_DATASET, type DatasetName, type DatasetChoice, type Thumbnails };
+
+/** The views (tabs) of the page. */
+export type PaneId = 'training' | 'positives' | 'clusters' | 'about';
+
+/** Which 2-D map the Clusters view shows. */
+export type MapMethod = 'pca' | 'umap';
+
+/** UMAP on demand: fetching the bank rows, building the neighbour graph, laying out (epoch of epochs), done. */
+export interface UmapState {
+  status: 'idle' | 'fetching' | 'neighbours' | 'layout' | 'done' | 'error';
+  epoch: number;
+  epochs: number;
+  /** Points in the job (0 before the rows arrive). */
+  points: number;
+  /** Wall time of the finished job. */
+  ms: number | null;
+  message: string | null;
+}
+
+/** Pixels of training images fetched so far (map hover, galleries), by training index; S×S×3 RGB each. */
+export interface ImageCache {
+  size: number;
+  pixels: ReadonlyMap<number, Uint8Array>;
+}
+
+/** UMAP runs on at most this many bank rows (a seeded subset): 10k took ~45 s in plain JS on 2 cores, 2k about 11 s. */
+export const UMAP_MAX_POINTS = 5000;
+/** Images kept in the cache; the oldest go first. */
+export const IMAGE_CACHE_MAX = 4096;
 
 /** 'connecting' until the worker has a backend. */
 export type UiRunState = RunState | 'connecting';
@@ -27,6 +61,10 @@ export interface ConnectOptions {
   config?: ClimConfig;
   /** Data set and sizes; without it the worker's default (DEFAULT_DATASET, full size). */
   dataset?: { name?: DatasetName; seed?: number; nTrain?: number; nTest?: number };
+  /** The preset `config` came from (the settings form shows it, the URL diffs against it). */
+  preset?: string | null;
+  /** Problems with the page's link, shown to the user (url-sync.ts). */
+  notices?: string[];
 }
 
 type DatasetSizes = Omit<NonNullable<ConnectOptions['dataset']>, 'name'>;
@@ -41,7 +79,7 @@ interface RateSample {
   step: number;
 }
 
-export interface ClimState {
+export interface ClimState extends SettingsState {
   runState: UiRunState;
   backend: BackendName | null;
   adapter: string;
@@ -59,6 +97,13 @@ export interface ClimState {
   /** Losses of the first 20 steps, kept even after the history is thinned. */
   firstLosses: number[];
   stepsPerSecond: number | null;
+  /** Training time of the run (pauses excluded), from wall-clock deltas between the worker's events (status.ts). */
+  clock: RunClock;
+  /** Images in the run's data set, from the worker; null until it is loaded. */
+  trainSize: number | null;
+  testSize: number | null;
+  /** The worker's live tensors (tf.memory()) at its last report. */
+  workerMemory: TensorMemory | null;
   selection: SelectionSnapshot | null;
   /** Pixels of the images the selection snapshot names. */
   thumbs: Thumbnails | null;
@@ -67,6 +112,14 @@ export interface ClimState {
   /** Training images the user pinned as anchors in the Positives view. */
   pinned: number[];
   clusters: ClusterSnapshot | null;
+  /** The latest PCA map of the bank (one per cluster snapshot). */
+  projection: ProjectionSnapshot | null;
+  /** The last UMAP map computed on demand, or null. */
+  umapMap: ProjectionSnapshot | null;
+  umap: UmapState;
+  mapMethod: MapMethod;
+  images: ImageCache;
+  activeTab: PaneId;
   evals: EvalResult[];
   error: EngineError | null;
   rateSamples: RateSample[];
@@ -86,22 +139,38 @@ export interface ClimState {
   /** Shows image `index` as an anchor in the Positives view (at most 12 pinned; the oldest goes first). */
   pinAnchor(index: number): void;
   unpinAnchor(index: number): void;
+  setActiveTab(id: PaneId): void;
+  /** Fetches the pixels of training images not yet cached (answered into `images`). */
+  requestImages(indices: number[]): void;
+  /** Starts a UMAP of up to UMAP_MAX_POINTS bank rows in its own worker; the result becomes the map. */
+  computeUmap(): void;
+  cancelUmap(): void;
+  setMapMethod(m: MapMethod): void;
   disconnect(): void;
 }
 
 export interface StoreDeps {
   makeClient?: () => EngineClient;
+  makeUmapClient?: (onEvent: (e: UmapEvent) => void) => UmapClient;
   now?: () => number;
 }
+
+const idleUmap = (): UmapState => ({ status: 'idle', epoch: 0, epochs: 0, points: 0, ms: null, message: null });
 
 const runFields = () => ({
   step: 0,
   metrics: [] as StepMetrics[],
   firstLosses: [] as number[],
   stepsPerSecond: null,
+  clock: IDLE_CLOCK,
   selection: null,
   thumbs: null,
   clusters: null,
+  projection: null as ProjectionSnapshot | null,
+  umapMap: null as ProjectionSnapshot | null,
+  umap: idleUmap(),
+  mapMethod: 'pca' as MapMethod,
+  images: { size: 0, pixels: new Map<number, Uint8Array>() } as ImageCache,
   evals: [] as EvalResult[],
   rateSamples: [] as RateSample[],
 });
@@ -119,7 +188,12 @@ function initialState() {
     classNames: [] as string[],
     pinned: [] as number[],
     datasetId: null,
+    trainSize: null as number | null,
+    testSize: null as number | null,
+    workerMemory: null as TensorMemory | null,
     error: null,
+    activeTab: 'training' as PaneId,
+    ...initialSettings(defaultConfig()),
     ...runFields(),
   };
 }
@@ -150,17 +224,54 @@ export function createClimStore(deps: StoreDeps = {}): StoreApi<ClimState> {
   let client: EngineClient | null = null;
   let unsubscribe: Array<() => void> = [];
   let sizes: DatasetSizes = {};
+  const makeUmap = deps.makeUmapClient ?? ((onEvent: (e: UmapEvent) => void) => new UmapClient(onEvent));
+  let umapClient: UmapClient | null = null;
+  /** The rows of the UMAP job in flight, and the engine run they belong to. */
+  let umapJob: { dump: EmbeddingsDump; run: number } | null = null;
+  /** Image indices asked for and not yet answered (no second request while one is in flight). */
+  const pendingImages = new Set<number>();
 
   return createStore<ClimState>()((set, get) => {
+    const onUmap = (e: UmapEvent) => {
+      const job = umapJob;
+      // A job of an earlier run (Reset, new data) is dropped with its result.
+      if (!job || !client || job.run !== client.runId) return;
+      if (e.type === 'progress') set({ umap: { ...get().umap, status: e.phase, epoch: e.epoch, epochs: e.epochs } });
+      else if (e.type === 'done') {
+        umapJob = null;
+        const d = job.dump;
+        set({
+          umapMap: { step: d.step, method: 'umap', index: d.index, xy: e.xy, cluster: d.cluster, label: d.label, explained: null },
+          mapMethod: 'umap',
+          umap: { ...get().umap, status: 'done', epoch: get().umap.epochs, ms: e.ms },
+        });
+      } else if (e.type === 'cancelled') {
+        umapJob = null;
+        set({ umap: idleUmap() });
+      } else {
+        umapJob = null;
+        set({ umap: { ...idleUmap(), status: 'error', message: e.message } });
+      }
+    };
+    const stopUmap = () => {
+      umapJob = null;
+      umapClient?.cancel();
+    };
     const wire = (c: EngineClient) => [
       c.on('ready', (e) =>
         set({ backend: e.backend, adapter: e.adapter, isFallbackAdapter: e.isFallbackAdapter, failedBackends: e.failed }),
       ),
       c.on('state', (e) => {
-        const patch: Partial<ClimState> = { runState: e.state, step: e.step, datasetId: e.datasetId };
+        const patch: Partial<ClimState> = { runState: e.state, step: e.step, datasetId: e.datasetId, trainSize: e.trainSize ?? null, testSize: e.testSize ?? null };
+        if (e.memory) patch.workerMemory = e.memory;
+        patch.clock = clockOnState(get().clock, e.state, e.step, now());
         // Pauses must not count as slow steps in the rate.
         if (e.state !== 'running') patch.rateSamples = [];
-        if (e.state === 'idle' && e.step === 0) Object.assign(patch, runFields());
+        if (e.state === 'idle' && e.step === 0) {
+          Object.assign(patch, runFields());
+          stopUmap();
+          pendingImages.clear();
+        }
         set(patch);
       }),
       c.on('progress', (e) => {
@@ -178,10 +289,40 @@ export function createClimStore(deps: StoreDeps = {}): StoreApi<ClimState> {
           step: Math.max(s.step, last.step),
           rateSamples: samples,
           stepsPerSecond: stepsPerSecond(samples, last),
+          clock: clockOnProgress(s.clock, t, e.metrics.reduce((a, m) => a + m.ms, 0)),
+          ...(e.memory ? { workerMemory: e.memory } : {}),
         });
       }),
       c.on('selection', (e) => set({ selection: e.snapshot, thumbs: e.thumbs, classNames: e.classNames })),
       c.on('clusters', (e) => set({ clusters: e.snapshot })),
+      c.on('projection', (e) => set({ projection: e.projection })),
+      c.on('images', (e) => {
+        const { size, index, pixels } = e.thumbs;
+        const per = size * size * 3;
+        const old = get().images;
+        const next = new Map(old.size === size ? old.pixels : []);
+        index.forEach((i, k) => {
+          pendingImages.delete(i);
+          next.delete(i); // re-inserted as the newest
+          next.set(i, pixels.slice(k * per, (k + 1) * per));
+        });
+        for (const key of next.keys()) {
+          if (next.size <= IMAGE_CACHE_MAX) break;
+          next.delete(key);
+        }
+        set({ images: { size, pixels: next } });
+      }),
+      c.on('embeddings', (e) => {
+        const st = get().umap;
+        if (st.status !== 'fetching' || !client) return;
+        const d = e.dump;
+        const n = d.index.length;
+        umapClient ??= makeUmap(onUmap);
+        // The vectors move to the UMAP worker; the rest of the dump stays for the result.
+        umapJob = { dump: { ...d, vectors: new Float32Array(0) }, run: client.runId };
+        set({ umap: { ...idleUmap(), status: 'neighbours', points: n } });
+        umapClient.run(d.vectors, n, d.dim, { seed: get().config.seed, nNeighbors: 15, minDist: 0.1 });
+      }),
       c.on('eval', (e) => set({ evals: [...get().evals, e.result] })),
       c.on('error', (e) => set({ error: { message: e.message, recoverable: e.recoverable } })),
     ];
@@ -195,9 +336,16 @@ export function createClimStore(deps: StoreDeps = {}): StoreApi<ClimState> {
         client = makeClient();
         unsubscribe = wire(client);
         client.init(opts.backend ?? null, opts.wasmThreads === undefined ? {} : { wasmThreads: opts.wasmThreads });
+        if (opts.preset !== undefined) set({ preset: opts.preset });
+        if (opts.notices?.length) set({ notices: opts.notices });
         if (opts.config) {
-          set({ config: opts.config });
-          client.configure(opts.config);
+          // An invalid config from the URL waits in the form, explained, instead of reaching the worker.
+          const draftIssues = validateConfig(opts.config);
+          if (draftIssues.length) set({ draft: opts.config, draftIssues });
+          else {
+            set({ config: opts.config, draft: opts.config, draftIssues: [] });
+            client.configure(opts.config);
+          }
         }
         if (opts.dataset) {
           const { name, ...rest } = opts.dataset;
@@ -219,14 +367,30 @@ export function createClimStore(deps: StoreDeps = {}): StoreApi<ClimState> {
         client?.step();
       },
       reset() {
+        const s = get();
+        // Reset starts a new run, which is what settings waiting for one were waiting for.
+        if (s.draftIssues.length === 0 && pendingRestart(s).length > 0) {
+          s.configure(s.draft);
+          return;
+        }
         // Cleared at once: the client drops whatever the old run still sends.
+        stopUmap();
+        pendingImages.clear();
         set({ ...runFields(), error: null });
         client?.reset();
       },
       configure(config) {
-        set({ config, ...runFields(), error: null });
+        const draftIssues = validateConfig(config);
+        if (draftIssues.length) {
+          set({ draft: config, draftIssues });
+          return;
+        }
+        stopUmap();
+        pendingImages.clear();
+        set({ config, draft: config, draftIssues: [], ...runFields(), error: null });
         client?.configure(config);
       },
+      ...settingsActions(set, get, () => client),
       setDataset(name) {
         if (name === get().dataset) return;
         set({ dataset: name, datasetId: null, ...runFields(), error: null, pinned: [], classNames: [] });
@@ -249,11 +413,39 @@ export function createClimStore(deps: StoreDeps = {}): StoreApi<ClimState> {
         set({ pinned });
         client?.pinAnchors(pinned);
       },
+      setActiveTab(id) {
+        set({ activeTab: id });
+      },
+      requestImages(indices) {
+        const have = get().images.pixels;
+        const want = [...new Set(indices)].filter((i) => Number.isInteger(i) && i >= 0 && !have.has(i) && !pendingImages.has(i));
+        if (!want.length || !client) return;
+        for (const i of want) pendingImages.add(i);
+        // The engine answers at most MAX_IMAGES_PER_REQUEST per request.
+        for (let k = 0; k < want.length; k += MAX_IMAGES_PER_REQUEST) client.requestImages(want.slice(k, k + MAX_IMAGES_PER_REQUEST));
+      },
+      computeUmap() {
+        const s = get().umap.status;
+        if (!client || s === 'fetching' || s === 'neighbours' || s === 'layout') return;
+        set({ umap: { ...idleUmap(), status: 'fetching' } });
+        client.requestEmbeddings(UMAP_MAX_POINTS);
+      },
+      cancelUmap() {
+        stopUmap();
+        set({ umap: idleUmap() });
+      },
+      setMapMethod(m) {
+        set({ mapMethod: m === 'umap' && !get().umapMap ? 'pca' : m });
+      },
       disconnect() {
         for (const u of unsubscribe) u();
         unsubscribe = [];
         client?.dispose();
         client = null;
+        stopUmap();
+        umapClient?.dispose();
+        umapClient = null;
+        pendingImages.clear();
         sizes = {};
         set(initialState());
       },

@@ -3,6 +3,7 @@
  * subscriptions, and the run-id bookkeeping that drops stale events.
  */
 import type { ClimConfig } from '../core/config';
+import type { LivePatch } from '../core/config-fields';
 import {
   NEW_RUN_REQUESTS,
   isRunScoped,
@@ -82,6 +83,14 @@ export class EngineClient {
   pinAnchors(indices: number[]): void {
     this.send({ type: 'pinAnchors', indices });
   }
+  /** Pixels of training images; the answer is an `images` event (at most MAX_IMAGES_PER_REQUEST of them). */
+  requestImages(indices: number[]): void {
+    this.send({ type: 'requestImages', indices });
+  }
+  /** Up to `max` bank rows for UMAP; the answer is an `embeddings` event. */
+  requestEmbeddings(max: number): void {
+    this.send({ type: 'requestEmbeddings', max });
+  }
   start(): void {
     this.send({ type: 'start' });
   }
@@ -94,8 +103,9 @@ export class EngineClient {
   reset(): void {
     this.send({ type: 'reset' });
   }
-  setLearningRate(lr: number): void {
-    this.send({ type: 'setLearningRate', lr });
+  /** Live-safe fields for the paused run; keeps the run (and its id). */
+  setLive(patch: LivePatch): void {
+    this.send({ type: 'setLive', patch });
   }
 
   dispose(): void {

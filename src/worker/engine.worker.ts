@@ -8,18 +8,22 @@
  */
 import { Trainer } from '../core/train';
 import { defaultConfig, validateConfig, type ClimConfig } from '../core/config';
+import { isLiveKey } from '../core/config-fields';
 import type { Dataset } from '../core/data/dataset';
 import { assembleDataset } from '../core/data/folder';
 import type { SelectionSnapshot, StepMetrics } from '../core/api';
+import { memory as tfMemory } from '@tensorflow/tfjs';
 import { setUpBackend } from './backend';
 import { loadDataset, preloadFashionMnist } from './datasets';
 import {
   DEFAULT_DATASET,
+  MAX_IMAGES_PER_REQUEST,
   transferablesOf,
   type DatasetChoice,
   type DatasetName,
   type RequestOf,
   type RunState,
+  type TensorMemory,
   type Thumbnails,
   type WorkerEvent,
   type WorkerRequest,
@@ -62,7 +66,8 @@ function message(e: unknown): string {
 
 function setState(s: RunState, id = runId): void {
   state = s;
-  post({ type: 'state', runId: id, state: s, step: trainer?.step ?? 0, datasetId: dataset?.id ?? null });
+  const sizes = dataset ? { trainSize: dataset.train.n, testSize: dataset.test.n } : {};
+  post({ type: 'state', runId: id, state: s, step: trainer?.step ?? 0, datasetId: dataset?.id ?? null, ...sizes, memory: memoryNow() });
 }
 
 /** Runs `op` after every earlier op; a failure is reported, never swallowed. */
@@ -76,8 +81,15 @@ function enqueue(op: () => Promise<void> | void, recoverable = true): Promise<vo
   return queue;
 }
 
+/** Live tensors' bytes and count: engine bookkeeping, no device read-back, so cheap enough for every report (before a backend exists, nothing). */
+function memoryNow(): TensorMemory | undefined {
+  if (!backendReady) return undefined;
+  const m = tfMemory();
+  return { numBytes: m.numBytes, numTensors: m.numTensors };
+}
+
 function flush(id: number): void {
-  if (pending.length) post({ type: 'progress', runId: id, metrics: pending });
+  if (pending.length) post({ type: 'progress', runId: id, metrics: pending, memory: memoryNow() });
   pending = [];
   lastFlush = performance.now();
 }
@@ -149,6 +161,16 @@ function thumbnailsFor(d: Dataset, snap: SelectionSnapshot, nearest: Int32Array 
   return { size: d.size, index, pixels };
 }
 
+/** Pixels of the given training images (valid, distinct, ascending, at most MAX_IMAGES_PER_REQUEST): map hover and galleries. */
+function imagesOf(d: Dataset, indices: number[]): Thumbnails {
+  const valid = indices.filter((i) => Number.isInteger(i) && i >= 0 && i < d.train.n);
+  const index = Int32Array.from([...new Set(valid)].slice(0, MAX_IMAGES_PER_REQUEST).sort((x, y) => x - y));
+  const per = d.size * d.size * 3;
+  const pixels = new Uint8Array(index.length * per);
+  index.forEach((i, j) => pixels.set(d.train.images.subarray(i * per, (i + 1) * per), j * per));
+  return { size: d.size, index, pixels };
+}
+
 /** Training images pinned as anchors by the user (Positives view). */
 let pinned: number[] = [];
 
@@ -161,11 +183,36 @@ async function sendSnapshots(t: Trainer, id: number): Promise<void> {
   const ds = dataset;
   if (ds) post({ type: 'selection', runId: id, snapshot: sel, thumbs: thumbnailsFor(ds, sel, cl.nearest), classNames: ds.classNames });
   // The snapshot's arrays are fresh copies (Trainer.clusterSnapshot), safe to transfer.
+  // The map reads c(i) from the snapshot first: posting transfers (empties) its buffers.
+  const proj = await t.projectionSnapshot(cl.assignments);
+  if (id !== runId) return;
   post({ type: 'clusters', runId: id, snapshot: cl });
+  post({ type: 'projection', runId: id, projection: proj });
 }
 
-/** One step plus whatever reports fall due after it. */
-async function stepOnce(t: Trainer, id: number): Promise<void> {
+/** A macrotask turn, so requests posted meanwhile (Pause) are received before the code after it runs. */
+const yieldToMessages = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
+
+/**
+ * Before reports that take a while (snapshots: cluster + selection + PCA;
+ * evaluation: encoding the held-out set), let a Pause that came during the
+ * step be received and, if it came, say 'paused' now: no further step will
+ * run, so the step count is final, and Pause answers within one step rather
+ * than one step plus its reports. The reports still follow, so the paused
+ * views show this step. On WASM a step runs without yielding, so without
+ * this turn the Pause would only be seen after the reports.
+ */
+async function announcePauseBeforeReports(id: number, loopStep: boolean): Promise<boolean> {
+  flush(id);
+  if (!loopStep) return id === runId;
+  await yieldToMessages();
+  if (id !== runId) return false;
+  if (!running && state === 'running') setState('paused', id);
+  return true;
+}
+
+/** One step plus whatever reports fall due after it; `loopStep`: run by the Start loop (not a single Step). */
+async function stepOnce(t: Trainer, id: number, loopStep = false): Promise<void> {
   // The step that will report keeps its mixed views for the Positives view.
   if ((t.step + 1) % SNAPSHOT_EVERY === 0) t.captureNextViews();
   const m = await t.trainStep();
@@ -173,12 +220,12 @@ async function stepOnce(t: Trainer, id: number): Promise<void> {
   pending.push(m);
   if (performance.now() - lastFlush >= PROGRESS_EVERY_MS) flush(id);
   if (m.step % SNAPSHOT_EVERY === 0) {
-    flush(id);
+    if (!(await announcePauseBeforeReports(id, loopStep))) return;
     await sendSnapshots(t, id);
   }
   const ds = dataset;
   if (m.step % EVAL_EVERY === 0 && ds && ds.test.n > 0 && ds.test.labels) {
-    flush(id);
+    if (!(await announcePauseBeforeReports(id, loopStep))) return;
     const r = await t.evaluate();
     if (id !== runId) return;
     post({ type: 'eval', runId: id, result: r });
@@ -192,7 +239,7 @@ function scheduleNext(id: number, token: number): void {
     if (!live()) return;
     void enqueue(async () => {
       if (!live() || !trainer) return;
-      await stepOnce(trainer, id);
+      await stepOnce(trainer, id, true);
       if (live()) scheduleNext(id, token);
     });
   }, 0);
@@ -264,6 +311,20 @@ const handlers: { [K in WorkerRequest['type']]: (r: RequestOf<K>) => void } = {
         if (trainer && id === runId) await sendSnapshots(trainer, id);
       });
   },
+  requestImages(r) {
+    const id = runId;
+    // Off the queue: the pixels are the data set's bytes, no model needed, so hover stays quick while a step runs.
+    const d = dataset;
+    if (d) post({ type: 'images', runId: id, thumbs: imagesOf(d, r.indices) });
+  },
+  requestEmbeddings(r) {
+    const id = runId;
+    void enqueue(async () => {
+      if (!trainer || id !== runId) return;
+      const dump = await trainer.embeddingsDump(r.max);
+      if (id === runId) post({ type: 'embeddings', runId: id, dump });
+    });
+  },
   start() {
     if (running) return;
     running = true;
@@ -285,11 +346,12 @@ const handlers: { [K in WorkerRequest['type']]: (r: RequestOf<K>) => void } = {
     if (!running) return;
     running = false;
     const id = runId;
-    // Behind the in-flight step, so the reported step count is final.
+    // Behind the in-flight step, so the reported step count is final
+    // (stepOnce may have said 'paused' already, before that step's reports).
     void enqueue(() => {
       if (id !== runId) return;
       flush(id);
-      setState(trainer ? 'paused' : 'idle', id);
+      if (state !== 'paused') setState(trainer ? 'paused' : 'idle', id);
     });
   },
   step() {
@@ -310,9 +372,22 @@ const handlers: { [K in WorkerRequest['type']]: (r: RequestOf<K>) => void } = {
       setState('idle');
     });
   },
-  setLearningRate(r) {
-    config = { ...config, lr: r.lr };
-    void enqueue(() => trainer?.setLearningRate(r.lr));
+  setLive(r) {
+    // In the queue, after any configure received earlier has replaced `config`.
+    void enqueue(() => {
+      const fixed = Object.keys(r.patch).filter((k) => !isLiveKey(k));
+      const next = { ...config, ...r.patch };
+      const problems = fixed.length
+        ? [`${fixed.join(', ')} cannot change during a run: start a new run.`]
+        : validateConfig(next).map((i) => i.message);
+      // Reported, not thrown: a throw would also stop a running loop.
+      if (problems.length) {
+        post({ type: 'error', runId, message: `Setting not applied: ${problems.join(' ')}`, recoverable: true });
+        return;
+      }
+      config = next;
+      trainer?.updateLive(r.patch);
+    });
   },
   dispose() {
     stopNow();

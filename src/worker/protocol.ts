@@ -11,7 +11,8 @@
  */
 import type { BackendName } from '../core/backend-order';
 import type { ClimConfig } from '../core/config';
-import type { ClusterSnapshot, EvalResult, SelectionSnapshot, StepMetrics } from '../core/api';
+import type { LivePatch } from '../core/config-fields';
+import type { ClusterSnapshot, EmbeddingsDump, EvalResult, ProjectionSnapshot, SelectionSnapshot, StepMetrics } from '../core/api';
 
 export type { BackendName } from '../core/backend-order';
 export { BACKEND_NAMES, isBackendName } from '../core/backend-order';
@@ -25,8 +26,10 @@ export const REQUEST_TYPES = [
   'pause',
   'step',
   'reset',
-  'setLearningRate',
+  'setLive',
   'pinAnchors',
+  'requestImages',
+  'requestEmbeddings',
   'dispose',
 ] as const;
 export type RequestType = (typeof REQUEST_TYPES)[number];
@@ -75,10 +78,18 @@ export type WorkerRequest =
   | Req<'pause'>
   | Req<'step'>
   | Req<'reset'>
-  /** The one field that may change mid-run: it does not start a new run. */
-  | (Req<'setLearningRate'> & { lr: number })
+  /**
+   * Live-safe fields (CONFIG_FIELDS' liveSafe) for the run in progress: not a
+   * new run. The worker rejects other keys, and a merged config that
+   * validateConfig rejects, with a recoverable error and changes nothing.
+   */
+  | (Req<'setLive'> & { patch: LivePatch })
   /** Training images to show as anchors in the Positives view (first in every selection snapshot); sends a snapshot at once when paused. */
   | (Req<'pinAnchors'> & { indices: number[] })
+  /** Pixels of training images (map hover, cluster galleries): answered by an `images` event, at most MAX_IMAGES_PER_REQUEST. */
+  | (Req<'requestImages'> & { indices: number[] })
+  /** Up to `max` bank rows for UMAP: answered by an `embeddings` event (nothing before the first step's model exists). */
+  | (Req<'requestEmbeddings'> & { max: number })
   | Req<'dispose'>;
 
 /** Requests after which earlier events belong to a dead run. */
@@ -91,7 +102,10 @@ export function requestTransferables(r: WorkerRequest): Transferable[] {
   return [images.buffer, ...(labels ? [labels.buffer] : [])] as ArrayBuffer[];
 }
 
-export const EVENT_TYPES = ['ready', 'progress', 'selection', 'clusters', 'eval', 'state', 'error'] as const;
+/** Cap on the images of one `requestImages` (the rest of the list is ignored): 512 images of 32×32×3 are 1.5 MB. */
+export const MAX_IMAGES_PER_REQUEST = 512;
+
+export const EVENT_TYPES = ['ready', 'progress', 'selection', 'clusters', 'projection', 'images', 'embeddings', 'eval', 'state', 'error'] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
 /** 'preparing' covers Trainer.create (model build, first bank pass, k-means). */
@@ -124,13 +138,24 @@ export interface Thumbnails {
   pixels: Uint8Array;
 }
 
+/** The worker's tf.memory(): bytes held by live tensors and their count (status bar). */
+export interface TensorMemory {
+  numBytes: number;
+  numTensors: number;
+}
+
 export type WorkerEvent =
   | ReadyEvent
-  | (Ev<'progress'> & { metrics: StepMetrics[] })
+  | (Ev<'progress'> & { metrics: StepMetrics[]; memory?: TensorMemory })
   | (Ev<'selection'> & { snapshot: SelectionSnapshot; thumbs: Thumbnails; classNames: string[] })
   | (Ev<'clusters'> & { snapshot: ClusterSnapshot })
+  /** The PCA map of the bank, sent with every cluster snapshot. */
+  | (Ev<'projection'> & { projection: ProjectionSnapshot })
+  | (Ev<'images'> & { thumbs: Thumbnails })
+  | (Ev<'embeddings'> & { dump: EmbeddingsDump })
   | (Ev<'eval'> & { result: EvalResult })
-  | (Ev<'state'> & { state: RunState; step: number; datasetId: string | null })
+  /** trainSize / testSize: images in the run's data set (absent until it is loaded); memory: the worker's tensors now. */
+  | (Ev<'state'> & { state: RunState; step: number; datasetId: string | null; trainSize?: number; testSize?: number; memory?: TensorMemory })
   | (Ev<'error'> & { message: string; recoverable: boolean });
 
 export type EventOf<T extends EventType> = Extract<WorkerEvent, { type: T }>;
@@ -149,8 +174,17 @@ export function isRunScoped(e: WorkerEvent): boolean {
 /** Buffers to move rather than copy; the arrays must not be used after posting. */
 export function transferablesOf(e: WorkerEvent): Transferable[] {
   if (e.type === 'selection') return [...new Set([e.thumbs.index.buffer, e.thumbs.pixels.buffer])] as ArrayBuffer[];
+  if (e.type === 'images') return [...new Set([e.thumbs.index.buffer, e.thumbs.pixels.buffer])] as ArrayBuffer[];
+  if (e.type === 'projection') {
+    const p = e.projection;
+    return [...new Set([p.index.buffer, p.xy.buffer, p.cluster.buffer, ...(p.label ? [p.label.buffer] : [])])] as ArrayBuffer[];
+  }
+  if (e.type === 'embeddings') {
+    const d = e.dump;
+    return [...new Set([d.index.buffer, d.vectors.buffer, d.cluster.buffer, ...(d.label ? [d.label.buffer] : [])])] as ArrayBuffer[];
+  }
   if (e.type !== 'clusters') return [];
-  const { assignments, sizes, nearest } = e.snapshot;
+  const { assignments, sizes, nearest, galleryNear, galleryFar } = e.snapshot;
   // A buffer may appear at most once in a transfer list.
-  return [...new Set([assignments.buffer, sizes.buffer, nearest.buffer])] as ArrayBuffer[];
+  return [...new Set([assignments.buffer, sizes.buffer, nearest.buffer, galleryNear.buffer, galleryFar.buffer])] as ArrayBuffer[];
 }

@@ -1,4 +1,5 @@
 import { useState } from 'react';
+import { useMountedCount } from '../defer';
 import type { AnchorSelection, NeighbourInfo, RejectReason } from '../../core/api';
 import { useClim } from '../store';
 import { Thumb, thumbPixels } from '../Thumb';
@@ -107,8 +108,9 @@ function AnchorCard({ a, classNames, nearest, onPin, onUnpin }: { a: AnchorSelec
         )}
       </p>
       <ol className="neighbours" aria-label={`${a.neighbours.length} nearest neighbours, most similar first`}>
-        {a.neighbours.map((nb) => (
-          <NeighbourCell key={nb.index} nb={nb} anchor={a} classNames={classNames} chosen={a.positive === nb.index} onPin={onPin} />
+        {a.neighbours.map((nb, rank) => (
+          // Keyed by rank: a new snapshot updates the same cells (and canvases) in place instead of rebuilding them.
+          <NeighbourCell key={rank} nb={nb} anchor={a} classNames={classNames} chosen={a.positive === nb.index} onPin={onPin} />
         ))}
       </ol>
     </article>
@@ -124,6 +126,8 @@ export function PositivesPane() {
   const [pinText, setPinText] = useState('');
   const n = clusters?.assignments.length ?? 0;
   const pinValue = Number(pinText);
+  // One card per frame while the view mounts (see useMountedCount).
+  const shownCards = useMountedCount(selection?.anchors.length ?? 0);
   const pinValid = pinText !== '' && Number.isInteger(pinValue) && pinValue >= 0 && (n === 0 || pinValue < n);
 
   return (
@@ -155,7 +159,8 @@ export function PositivesPane() {
       {!selection || selection.anchors.length === 0 ? (
         <p className="chart-empty">The first snapshot comes at step 25 (or press Step while paused after pinning an image).</p>
       ) : (
-        selection.anchors.map((a) => <AnchorCard key={a.anchor} a={a} classNames={classNames} nearest={clusters?.nearest ?? null} onPin={pinAnchor} onUnpin={unpinAnchor} />)
+        // Keyed by position: a new snapshot (new anchors) updates the cards in place rather than remounting them.
+        selection.anchors.slice(0, shownCards).map((a, i) => <AnchorCard key={i} a={a} classNames={classNames} nearest={clusters?.nearest ?? null} onPin={pinAnchor} onUnpin={unpinAnchor} />)
       )}
     </div>
   );

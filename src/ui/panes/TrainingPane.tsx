@@ -1,5 +1,6 @@
 import { memo, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
-import { CartesianGrid, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import { LineChartSvg, SeriesSample, type LineSeries, type MarkerShape } from '../LineChartSvg';
+import type { Row } from '../line-geometry';
 import type { EvalResult, StepMetrics } from '../../core/api';
 import { useClim } from '../store';
 import { downsample, toCsv, type CsvColumn } from '../series';
@@ -9,21 +10,21 @@ import { downloadBlob, downloadText, svgToPng } from '../export';
  * The Training pane: loss (total and its anchor / positive parts), learning
  * rate, kNN top-1, selection coverage and precision, images per second.
  *
- * Why it stays under the 50 ms long-task budget with recharts (which took
- * 60–225 ms per update in session 2, redrawn 4× a second with every point):
- * the charts redraw at most once a second (`useThrottled`), each series is
- * thinned to ≤ 300 points (`downsample`), animation and dots are off, and
- * each chart is memoised on its own data so a new kNN value does not redraw
- * the loss.
+ * Why it stays under the 50 ms long-task budget: the charts are plain SVG
+ * (LineChartSvg.tsx; recharts here measured 130–180 ms at first render and
+ * 25–55 ms per redraw while training, e2e/responsiveness.spec.ts), they
+ * redraw at most once a second (`useThrottled`), each series is thinned to
+ * ≤ 150 points (`downsample`), and each chart is memoised on its own data so
+ * a new kNN value does not redraw the loss.
  */
 
-/** Okabe–Ito colours (colour-blind safe), paired with dash patterns so lines differ without colour too. */
-export const SERIES_STYLE = [
-  { stroke: '#0072B2', dash: undefined },
-  { stroke: '#D55E00', dash: '6 3' },
-  { stroke: '#009E73', dash: '2 3' },
-  { stroke: '#CC79A7', dash: '8 3 2 3' },
-] as const;
+/** Okabe–Ito colours (colour-blind safe), each with its own dash pattern and marker shape so lines differ without colour too. */
+export const SERIES_STYLE: readonly { stroke: string; dash: string | undefined; marker: MarkerShape }[] = [
+  { stroke: '#0072B2', dash: undefined, marker: 'circle' },
+  { stroke: '#D55E00', dash: '6 3', marker: 'square' },
+  { stroke: '#009E73', dash: '2 3', marker: 'triangle' },
+  { stroke: '#CC79A7', dash: '8 3 2 3', marker: 'diamond' },
+];
 
 const MAX_POINTS = 150;
 const REDRAW_MS = 1000;
@@ -70,18 +71,21 @@ interface ChartProps<T> {
 }
 
 function ChartCard<T>({ id, title, rows: liveRows, x, series, unit, empty, csvRows, csvColumns, yDomain, note, phase }: ChartProps<T>) {
-  const rows = useThrottled(liveRows, REDRAW_MS, phase);
+  const throttled = useThrottled(liveRows, REDRAW_MS, phase);
+  // A new run clears every chart at once rather than on each chart's next tick.
+  const rows = liveRows.length === 0 ? liveRows : throttled;
   const ref = useRef<HTMLDivElement>(null);
   const [exportError, setExportError] = useState<string | null>(null);
   const data = useMemo(
     () =>
       downsample(rows, MAX_POINTS).map((r) => {
-        const o: Record<string, number | null> = { x: x(r) };
+        const o = { x: x(r) } as Row;
         for (const s of series) o[s.key] = s.value(r);
         return o;
       }),
     [rows, x, series],
   );
+  const lines = useMemo<LineSeries[]>(() => series.map((s, i) => ({ key: s.key, name: s.name, ...SERIES_STYLE[i % SERIES_STYLE.length] })), [series]);
   const savePng = async () => {
     try {
       setExportError(null);
@@ -95,23 +99,21 @@ function ChartCard<T>({ id, title, rows: liveRows, x, series, unit, empty, csvRo
       <figcaption>
         <span className="chart-title">{title}</span>
         {series.length > 1 && (
-          // A plain legend: recharts' Legend measures itself in the DOM on every update.
+          // The legend: each series' colour, dash and marker, as in the chart.
           <span className="chart-legend">
-            {series.map((sr, i) => (
+            {lines.map((sr) => (
               <span key={sr.key}>
-                <svg width="22" height="8" aria-hidden="true">
-                  <line x1="0" y1="4" x2="22" y2="4" stroke={SERIES_STYLE[i % SERIES_STYLE.length].stroke} strokeWidth="2" strokeDasharray={SERIES_STYLE[i % SERIES_STYLE.length].dash} />
-                </svg>
+                <SeriesSample s={sr} />
                 {sr.name}
               </span>
             ))}
           </span>
         )}
         <span className="chart-actions">
-          <button type="button" className="small" onClick={() => downloadText(`clim-${id}.csv`, toCsv(csvRows, csvColumns))} disabled={!csvRows.length}>
+          <button type="button" className="small" onClick={() => downloadText(`clim-${id}.csv`, toCsv(csvRows, csvColumns))} disabled={!csvRows.length} aria-label={`Download ${title} as CSV`}>
             CSV
           </button>
-          <button type="button" className="small" onClick={savePng} disabled={!rows.length}>
+          <button type="button" className="small" onClick={savePng} disabled={!rows.length} aria-label={`Save ${title} chart as PNG`}>
             PNG
           </button>
         </span>
@@ -121,27 +123,7 @@ function ChartCard<T>({ id, title, rows: liveRows, x, series, unit, empty, csvRo
         <p className="chart-empty">{empty}</p>
       ) : (
         <div ref={ref} className="chart-surface" data-points={data.length}>
-          <ResponsiveContainer width="100%" height={190}>
-            <LineChart data={data} margin={{ top: 6, right: 12, bottom: 4, left: 4 }}>
-              <CartesianGrid stroke="#e5e7eb" />
-              <XAxis dataKey="x" type="number" domain={['dataMin', 'dataMax']} allowDecimals={false} tick={{ fontSize: 11 }} label={{ value: 'step', position: 'insideBottomRight', offset: -2, fontSize: 11 }} />
-              <YAxis tick={{ fontSize: 11 }} width={52} domain={yDomain ?? ['auto', 'auto']} unit={unit} />
-              <Tooltip isAnimationActive={false} formatter={(v) => (typeof v === 'number' ? Number(v.toPrecision(4)) : v)} labelFormatter={(l) => `step ${l}`} />
-              {series.map((s, i) => (
-                <Line
-                  key={s.key}
-                  dataKey={s.key}
-                  name={s.name}
-                  stroke={SERIES_STYLE[i % SERIES_STYLE.length].stroke}
-                  strokeDasharray={SERIES_STYLE[i % SERIES_STYLE.length].dash}
-                  strokeWidth={1.8}
-                  dot={rows.length < 30}
-                  isAnimationActive={false}
-                  connectNulls
-                />
-              ))}
-            </LineChart>
-          </ResponsiveContainer>
+          <LineChartSvg rows={data} series={lines} title={title} unit={unit} yDomain={yDomain} />
         </div>
       )}
       {note}
@@ -152,6 +134,10 @@ function ChartCard<T>({ id, title, rows: liveRows, x, series, unit, empty, csvRo
 const Chart = memo(ChartCard) as typeof ChartCard;
 
 const stepX = (m: StepMetrics) => m.step;
+// Constant props, so the memoised charts are not redrawn by every render of the pane.
+const FROM_ZERO: [number, 'auto'] = [0, 'auto'];
+const PERCENT: [number, number] = [0, 100];
+const SELECTION_NOTE = <p className="chart-note">Coverage: anchors with at least one kept neighbour. Precision: chosen positives with the anchor’s label (labelled data only).</p>;
 const evalX = (e: EvalResult) => e.step;
 const LOSS_SERIES: SeriesDef<StepMetrics>[] = [
   { key: 'loss', name: 'total', value: (m) => m.loss },
@@ -204,7 +190,7 @@ export function TrainingPane() {
         empty={labelled ? 'Measured every 100 steps, from step 100.' : 'This data set has no labels: accuracy cannot be measured.'}
         csvRows={liveEvals}
         csvColumns={EVAL_CSV}
-        yDomain={[0, 'auto']}
+        yDomain={FROM_ZERO}
       />
       <Chart
         id="selection" phase={360}
@@ -216,11 +202,11 @@ export function TrainingPane() {
         empty={noSteps}
         csvRows={live}
         csvColumns={METRIC_CSV}
-        yDomain={[0, 100]}
-        note={<p className="chart-note">Coverage: anchors with at least one kept neighbour. Precision: chosen positives with the anchor’s label (labelled data only).</p>}
+        yDomain={PERCENT}
+        note={SELECTION_NOTE}
       />
       <Chart id="lr" phase={540} title="Learning rate" rows={metrics} x={stepX} series={LR_SERIES} empty={noSteps} csvRows={live} csvColumns={METRIC_CSV} />
-      <Chart id="speed" phase={720} title="Images per second" rows={metrics} x={stepX} series={SPEED_SERIES} empty={noSteps} csvRows={live} csvColumns={METRIC_CSV} yDomain={[0, 'auto']} />
+      <Chart id="speed" phase={720} title="Images per second" rows={metrics} x={stepX} series={SPEED_SERIES} empty={noSteps} csvRows={live} csvColumns={METRIC_CSV} yDomain={FROM_ZERO} />
     </div>
   );
 }

@@ -1,0 +1,120 @@
+/**
+ * The settings form's slice of the page store: a draft config the form edits
+ * freely, its problems, the preset the run started from, and the notices of
+ * a link that could not be read in full. The draft reaches the engine only
+ * when valid, and then by the least disruptive route the run state allows:
+ * a fresh run takes it whole, a paused run takes its live-safe fields without
+ * losing its steps, and anything else waits for "Apply and restart".
+ */
+import type { StoreApi } from 'zustand/vanilla';
+import { validateConfig, type ClimConfig, type ConfigIssue } from '../core/config';
+import { splitChanges } from '../core/config-fields';
+import { presetConfig } from '../core/presets';
+import type { EngineClient } from '../worker/client';
+import type { DatasetName } from '../worker/protocol';
+import type { ClimState } from './store';
+
+export interface SettingsState {
+  /** What the settings form shows; may be invalid, and is never sent while it is. */
+  draft: ClimConfig;
+  /** validateConfig(draft), so the form and the Start button agree on what is wrong. */
+  draftIssues: ConfigIssue[];
+  /** Preset the applied config started from (the URL lists only fields that differ from it); null: the defaults. */
+  preset: string | null;
+  /** Sentences about a link that could not be read in full, shown until dismissed. */
+  notices: string[];
+
+  /** Edits the draft; applies it as far as the run state allows (see the file comment). */
+  editDraft(patch: Partial<ClimConfig>): void;
+  /** A new run with the draft, when it is valid. */
+  applyDraft(): void;
+  /** Back to the applied config. */
+  discardDraft(): void;
+  /** A new run from the preset's config, keeping the seed. */
+  choosePreset(id: string): void;
+  /** A run described by a link (a pasted URL hash): a new run unless it is the run already shown. */
+  applyLink(link: { config: ClimConfig; preset: string | null; dataset: DatasetName | null; notices: string[] }): void;
+  dismissNotices(): void;
+}
+
+export type SettingsFields = Pick<SettingsState, 'draft' | 'draftIssues' | 'preset' | 'notices'>;
+
+export function initialSettings(config: ClimConfig): SettingsFields {
+  return { draft: config, draftIssues: [], preset: null, notices: [] };
+}
+
+type RunView = Pick<ClimState, 'runState' | 'step'>;
+
+/** Nothing trained yet: a new config costs nothing, so a valid draft applies at once. */
+export function isFreshRun(s: RunView): boolean {
+  return s.step === 0 && s.runState !== 'running' && s.runState !== 'preparing';
+}
+
+/** The form is read-only while a step may be running. */
+export function settingsLocked(s: Pick<ClimState, 'runState'>): boolean {
+  return s.runState === 'running' || s.runState === 'preparing';
+}
+
+/** Why Start (and Step) cannot be pressed because of the settings, or null. */
+export function startBlocker(s: Pick<SettingsState, 'draftIssues'>): string | null {
+  const n = s.draftIssues.length;
+  if (n === 0) return null;
+  return `Fix ${n === 1 ? 'the invalid setting' : `${n} invalid settings`} first: ${s.draftIssues[0].message}`;
+}
+
+/** Changed fields of the draft that only a new run can take. */
+export function pendingRestart(s: Pick<ClimState, 'config' | 'draft'>): (keyof ClimConfig)[] {
+  return splitChanges(s.config, s.draft).restart;
+}
+
+type Set = StoreApi<ClimState>['setState'];
+type Get = StoreApi<ClimState>['getState'];
+
+export function settingsActions(set: Set, get: Get, client: () => EngineClient | null): Omit<SettingsState, keyof SettingsFields> {
+  return {
+    editDraft(patch) {
+      const s = get();
+      if (settingsLocked(s)) return;
+      const draft = { ...s.draft, ...patch };
+      const draftIssues = validateConfig(draft);
+      set({ draft, draftIssues });
+      if (isFreshRun(s)) {
+        if (draftIssues.length === 0) s.configure(draft);
+        return;
+      }
+      // Mid-run: live-safe fields go to the paused run if they are valid on
+      // their own, whatever else in the draft still waits or is wrong.
+      const { live } = splitChanges(s.config, draft);
+      if (Object.keys(live).length === 0) return;
+      const next = { ...s.config, ...live };
+      if (validateConfig(next).length) return;
+      set({ config: next });
+      client()?.setLive(live);
+    },
+    applyDraft() {
+      const s = get();
+      if (settingsLocked(s) || s.draftIssues.length) return;
+      s.configure(s.draft);
+    },
+    discardDraft() {
+      const s = get();
+      set({ draft: s.config, draftIssues: [] });
+    },
+    choosePreset(id) {
+      const s = get();
+      if (settingsLocked(s)) return;
+      set({ preset: id });
+      s.configure({ ...presetConfig(id), seed: s.config.seed });
+    },
+    applyLink(link) {
+      const s = get();
+      set({ preset: link.preset, notices: link.notices });
+      if (link.dataset !== null && link.dataset !== s.dataset) s.setDataset(link.dataset);
+      const { live, restart } = splitChanges(s.config, link.config);
+      if (restart.length || Object.keys(live).length) s.configure(link.config);
+    },
+    dismissNotices() {
+      set({ notices: [] });
+    },
+  };
+}
