@@ -84,7 +84,7 @@ function AnchorCard({ a, classNames, nearest, onPin, onUnpin }: { a: AnchorSelec
         </figure>
         <figure>
           <Thumb pixels={a.positive !== null ? thumbPixels(thumbs, a.positive) : null} size={size} scale={3} label="chosen positive" />
-          <figcaption>{a.positive === null ? 'not in the last batch' : a.positive === a.anchor ? 'positive: itself (nothing kept)' : `positive #${a.positive}`}</figcaption>
+          <figcaption>{a.positive === null ? 'not in the last batch' : a.positive === a.anchor ? 'positive: itself (nothing was kept when the step ran)' : `positive #${a.positive}`}</figcaption>
         </figure>
         <figure>
           <Thumb pixels={a.mixed} size={a.mixedSize} scale={(size * 3) / Math.max(1, a.mixedSize)} label="mixed query view" />
@@ -135,7 +135,7 @@ export function PositivesPane() {
       <p className="explain">
         Each anchor’s k nearest images in the memory bank, most similar first. <strong>{selection ? MODE_RULE[selection.mode] && `This run (${selection.mode}) ${MODE_RULE[selection.mode]}` : ''}</strong>{' '}
         The positive is drawn from the kept ones and mixed with the anchor (CutMix/Mixup with weight λ); the query encoder sees that mixed view.
-        Refreshed every 25 steps{selection ? ` (this is step ${selection.step})` : ''}; click any neighbour to follow it as an anchor.
+        Refreshed every 25 steps{selection ? ` (this is step ${selection.step})` : ''}; click any neighbour to follow it as an anchor. The positive and the mixed view are what the step used; the neighbours are searched again just after it, on the bank that step updated, so early in training (when the bank changes fast) a kept neighbour can differ from the positive.
       </p>
       <form
         className="pin-form"
