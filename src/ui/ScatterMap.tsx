@@ -61,8 +61,10 @@ export function ScatterMap({ xy, groups, label, describedBy, height = 420, onHov
   const geometry = useMemo(() => {
     const coords = xy.subarray(0, 2 * n);
     const screen = toScreen(coords, fitToCanvas(coords, width, height, PAD));
-    return { screen, grid: new GridIndex(screen, width, height, CELL), buckets: bucketByGroup(groups, n) };
-  }, [xy, groups, n, width, height]);
+    // The hover index is built on the first hover, not in the frame that mounts a 20k-point map.
+    let grid: GridIndex | null = null;
+    return { screen, grid: () => (grid ??= new GridIndex(screen, width, height, CELL)) };
+  }, [xy, n, width, height]);
 
   // The points: drawn in map-draw.worker.ts (a full redraw is too long for the
   // main thread), shown here with one drawImage; only the latest job is shown.
@@ -103,7 +105,7 @@ export function ScatterMap({ xy, groups, label, describedBy, height = 420, onHov
     // No worker (old browser, jsdom): draw here.
     const ctx = c.getContext('2d');
     if (!ctx) return;
-    c.dataset.drawMs = drawPoints(ctx, geometry.screen, geometry.buckets, width, height, dpr, R).toFixed(2);
+    c.dataset.drawMs = drawPoints(ctx, geometry.screen, bucketByGroup(groups, n), width, height, dpr, R).toFixed(2);
   }, [geometry, groups, n, width, height, dpr]);
 
   // Highlight and keyboard cursor on the overlay.
@@ -135,7 +137,7 @@ export function ScatterMap({ xy, groups, label, describedBy, height = 420, onHov
   }, [hover, cursor, geometry, n, width, height, dpr]);
 
   const hoverAt = (x: number, y: number) => {
-    const i = geometry.grid.nearest(x, y, cursor ? HOVER_RADIUS * 2 : HOVER_RADIUS);
+    const i = geometry.grid().nearest(x, y, cursor ? HOVER_RADIUS * 2 : HOVER_RADIUS);
     const p = i >= 0 ? i : null;
     setHover(p);
     onHover(p, p === null ? x : geometry.screen[p * 2], p === null ? y : geometry.screen[p * 2 + 1]);

@@ -102,7 +102,8 @@ function ListInput({ value, onValue, ...p }: InputProps & { value: number[]; onV
 
 function FieldRow({ f, pending, locked }: { f: ConfigField; pending: boolean; locked: boolean }) {
   const value = useClim((s) => s.draft[f.key]);
-  const issues = useClim((s) => s.draftIssues.filter((i) => i.field === f.key).map((i) => readable(i.message)).join(' '));
+  // Runs for every field on every store update (progress events included): skip the work when the draft is valid.
+  const issues = useClim((s) => (s.draftIssues.length === 0 ? '' : s.draftIssues.filter((i) => i.field === f.key).map((i) => readable(i.message)).join(' ')));
   const editDraft = useClim((s) => s.editDraft);
   const id = `cfg-${f.key}`;
   const describedBy = issues ? `${id}-help ${id}-issue` : `${id}-help`;

@@ -139,13 +139,26 @@ function MapView({ map, clusters, colourBy }: { map: ProjectionSnapshot; cluster
   // Cluster of each point from the latest snapshot (a UMAP map keeps the points it was computed on).
   const clusterOf = useMemo(() => {
     const a = clusters.assignments;
-    return Int32Array.from(map.index, (i, k) => (i < a.length ? a[i] : map.cluster[k]));
+    // A plain loop: Int32Array.from with a callback took 12 ms for 20k points on mount.
+    const out = new Int32Array(map.index.length);
+    for (let k = 0; k < out.length; k++) {
+      const i = map.index[k];
+      out[k] = i < a.length ? a[i] : map.cluster[k];
+    }
+    return out;
   }, [map, clusters]);
   const groups = colourBy === 'label' && map.label ? map.label : clusterOf;
   const counts = useMemo(() => {
-    const m = new Map<number, number>();
-    for (const g of groups) m.set(g, (m.get(g) ?? 0) + 1);
-    return [...m.entries()].sort((a, b) => a[0] - b[0]);
+    // Dense counts (ids are small non-negative ints): a Map per point cost ~12 ms at 20k.
+    let max = -1;
+    for (let k = 0; k < groups.length; k++) if (groups[k] > max) max = groups[k];
+    const c = new Int32Array(max + 1);
+    let other = 0;
+    for (let k = 0; k < groups.length; k++) if (groups[k] >= 0) c[groups[k]]++; else other++;
+    const out: [number, number][] = [];
+    if (other) out.push([-1, other]);
+    c.forEach((v, g) => v && out.push([g, v]));
+    return out;
   }, [groups]);
 
   const C = clusters.sizes.length;
