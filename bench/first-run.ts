@@ -7,17 +7,13 @@
  * opening. Writes bench/results/first-run.json and a screenshot next to it.
  *   npx tsx bench/first-run.ts [--no-build]
  */
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { chromium } from 'playwright';
 import { CHROMIUM_ARGS, CHROMIUM_EXECUTABLE } from '../e2e/chromium';
-import { freePort, startPreview, stopPreview } from './preview';
+import { buildApp, freePort, startPreview, stopPreview } from './preview';
 
 async function main() {
-  if (!process.argv.includes('--no-build')) {
-    const b = spawnSync('npx', ['vite', 'build'], { stdio: 'inherit' });
-    if (b.status !== 0) throw new Error('vite build failed');
-  }
+  buildApp();
   const port = await freePort();
   const preview = await startPreview(port);
   const browser = await chromium.launch({ executablePath: CHROMIUM_EXECUTABLE, args: [...CHROMIUM_ARGS] });

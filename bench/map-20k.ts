@@ -7,29 +7,19 @@
  * (> 50 ms) from the tab switch on, and the worker-side redraw time.
  *   npx tsx bench/map-20k.ts [--no-build]  → bench/results/map-20k.json
  */
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { chromium } from 'playwright';
 import { CHROMIUM_ARGS, CHROMIUM_EXECUTABLE } from '../e2e/chromium';
-import { freePort, startPreview, stopPreview } from './preview';
+import { buildApp, freePort, longTasksSince, recordLongTasks, startPreview, stopPreview } from './preview';
 
 async function main() {
-  if (!process.argv.includes('--no-build')) {
-    const b = spawnSync('npx', ['vite', 'build'], { stdio: 'inherit' });
-    if (b.status !== 0) throw new Error('vite build failed');
-  }
+  buildApp();
   const port = await freePort();
   const preview = await startPreview(port);
   const browser = await chromium.launch({ executablePath: CHROMIUM_EXECUTABLE, args: [...CHROMIUM_ARGS] });
   try {
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    await page.addInitScript(() => {
-      const w = window as unknown as { __lt: { start: number; duration: number }[] };
-      w.__lt = [];
-      new PerformanceObserver((l) => {
-        for (const e of l.getEntries()) w.__lt.push({ start: e.startTime, duration: e.duration });
-      }).observe({ type: 'longtask', buffered: true });
-    });
+    await recordLongTasks(page);
     await page.goto(`http://localhost:${port}/?backend=wasm&dataset=shapes&n=20000&ntest=500&preset=fast-demo-cpu&climwarmup=0`);
     await page.getByTestId('run-state').filter({ hasText: 'idle' }).waitFor({ timeout: 120_000 });
     await page.getByRole('button', { name: 'Start', exact: true }).click();
@@ -56,7 +46,7 @@ async function main() {
     await markNow('hover');
     for (let i = 0; i < 40; i++) await page.mouse.move(box.x + (box.width * (i + 0.5)) / 40, box.y + box.height / 2);
     await page.waitForTimeout(2000);
-    const tasks = await page.evaluate((t) => (window as unknown as { __lt: { start: number; duration: number }[] }).__lt.filter((e) => e.start >= t), t0);
+    const tasks = await longTasksSince(page, t0);
     const step = Number(await page.getByTestId('step').textContent());
     const out = { date: new Date().toISOString(), points, step, workerDrawMs: drawMs, longTasks: { count: tasks.length, maxMs: Math.round(Math.max(0, ...tasks.map((t) => t.duration))), at: tasks.map((t) => [Math.round(t.start - t0), Math.round(t.duration)]) }, marks };
     console.log(JSON.stringify(out));

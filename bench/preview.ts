@@ -1,9 +1,40 @@
 /**
- * The production build served by `vite preview` on a free port, for the
- * browser benchmarks (bench/browser.ts, bench/upload-browser.ts).
+ * The production build served by `vite preview` on a free port, and the
+ * long-task recorder, for the browser benchmarks (bench/browser.ts,
+ * bench/upload-browser.ts, bench/map-20k.ts, bench/first-run.ts).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
+import type { Page } from 'playwright';
+
+/** `vite build` unless the command line has `--no-build` (a build already in dist/). */
+export function buildApp(argv: readonly string[] = process.argv): void {
+  if (argv.includes('--no-build')) return;
+  const b = spawnSync('npx', ['vite', 'build'], { stdio: 'inherit' });
+  if (b.status !== 0) throw new Error('vite build failed');
+}
+
+export interface LongTask {
+  /** performance.now() time in the page. */
+  start: number;
+  duration: number;
+}
+
+/** Records the page's main-thread long tasks (> 50 ms) from before its scripts run; read them with longTasksSince. */
+export async function recordLongTasks(page: Page): Promise<void> {
+  await page.addInitScript(() => {
+    const w = window as unknown as { __lt: { start: number; duration: number }[] };
+    w.__lt = [];
+    new PerformanceObserver((l) => {
+      for (const e of l.getEntries()) w.__lt.push({ start: e.startTime, duration: e.duration });
+    }).observe({ type: 'longtask', buffered: true });
+  });
+}
+
+/** Long tasks that started at or after page time `t` (performance.now()). */
+export async function longTasksSince(page: Page, t: number): Promise<LongTask[]> {
+  return page.evaluate((since) => (window as unknown as { __lt: LongTask[] }).__lt.filter((e) => e.start >= since), t);
+}
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {

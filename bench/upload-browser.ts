@@ -17,7 +17,6 @@
  * Writes bench/results/upload.json; docs/BENCHMARKS.md summarises it.
  * Generated folders are cached under $TMPDIR/clim-upload-bench.
  */
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import os from 'node:os';
@@ -31,7 +30,7 @@ import { parseFashionMnist } from '../src/core/data/fashion-mnist';
 import { Rng } from '../src/core/rng';
 import { loadImages } from '../src/io/load-images';
 import { CHROMIUM_ARGS, CHROMIUM_EXECUTABLE } from '../e2e/chromium';
-import { freePort, startPreview, stopPreview } from './preview';
+import { buildApp, freePort, longTasksSince, recordLongTasks, startPreview, stopPreview } from './preview';
 
 const { values } = parseArgs({
   options: {
@@ -115,10 +114,7 @@ async function main() {
   const folders: [string, string][] = [];
   if (!values.only || values.only === 'fmnist-png') folders.push(['fmnist-png', fmnistFolder(COUNT)]);
   if (!values.only || values.only === 'photo-jpeg') folders.push(['photo-jpeg', photoFolder(COUNT)]);
-  if (!values['no-build']) {
-    const b = spawnSync('npx', ['vite', 'build'], { stdio: 'inherit' });
-    if (b.status !== 0) throw new Error('vite build failed');
-  }
+  if (!values['no-build']) buildApp([]);
   const port = await freePort();
   const preview = await startPreview(port);
   const browser = await chromium.launch({ executablePath: CHROMIUM_EXECUTABLE, args: [...CHROMIUM_ARGS] });
@@ -126,16 +122,10 @@ async function main() {
   try {
     for (const [name, dir] of folders) {
       const page = await browser.newPage();
-      await page.addInitScript(() => {
-        const w = window as unknown as { __lt: { start: number; duration: number }[] };
-        w.__lt = [];
-        // The file input's change event: long tasks before it are Chromium setting the 5,000 files on the input
-        // (Playwright's DOM.setFileInputFiles; a user's file dialog does the same), not the page's code.
-        document.addEventListener('change', () => ((window as unknown as { __change: number }).__change = performance.now()), true);
-        new PerformanceObserver((l) => {
-          for (const e of l.getEntries()) w.__lt.push({ start: e.startTime, duration: e.duration });
-        }).observe({ type: 'longtask', buffered: true });
-      });
+      await recordLongTasks(page);
+      // The file input's change event: long tasks before it are Chromium setting the 5,000 files on the input
+      // (Playwright's DOM.setFileInputFiles; a user's file dialog does the same), not the page's code.
+      await page.addInitScript(() => document.addEventListener('change', () => ((window as unknown as { __change: number }).__change = performance.now()), true));
       await page.goto(`http://localhost:${port}/?backend=wasm`);
       await page.getByTestId('run-state').filter({ hasText: 'idle' }).waitFor({ timeout: 120_000 });
       const tStart = await page.evaluate(() => performance.now());
@@ -144,7 +134,7 @@ async function main() {
       await page.getByTestId('upload-loaded').waitFor({ timeout: 600_000 });
       const secs = (performance.now() - t0) / 1000;
       const text = (await page.getByTestId('upload-loaded').textContent()) ?? '';
-      const all = await page.evaluate((t) => (window as unknown as { __lt: { start: number; duration: number }[] }).__lt.filter((e) => e.start >= t), tStart);
+      const all = await longTasksSince(page, tStart);
       const change = await page.evaluate(() => (window as unknown as { __change: number }).__change);
       const tasks = all.filter((e) => e.start + e.duration > change && e.start >= change - 1);
       const setFiles = all.filter((e) => !tasks.includes(e));
