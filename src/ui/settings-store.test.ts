@@ -2,30 +2,12 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import type { StoreApi } from 'zustand/vanilla';
 import { tinyConfig } from '../core/config';
 import { presetConfig } from '../core/presets';
-import { EngineClient, type WorkerLike } from '../worker/client';
-import type { RunState, WorkerEvent, WorkerRequest } from '../worker/protocol';
+import { EngineClient } from '../worker/client';
+import type { RunState } from '../worker/protocol';
 import { isFreshRun, pendingRestart, startBlocker } from './settings-store';
 import { createClimStore, type ClimState } from './store';
+import { FakeWorker } from './fake-worker.test-util';
 
-/** Stands in for the worker: records requests, lets the test push events. */
-class FakeWorker implements WorkerLike {
-  sent: WorkerRequest[] = [];
-  onmessage: ((ev: MessageEvent<WorkerEvent>) => void) | null = null;
-  onerror: ((ev: ErrorEvent) => void) | null = null;
-  postMessage(m: WorkerRequest) {
-    this.sent.push(m);
-  }
-  terminate() {}
-  emit(e: WorkerEvent) {
-    this.onmessage?.({ data: e } as MessageEvent<WorkerEvent>);
-  }
-  get last() {
-    return this.sent[this.sent.length - 1];
-  }
-  types() {
-    return this.sent.map((m) => m.type);
-  }
-}
 
 let worker: FakeWorker;
 let store: StoreApi<ClimState>;

@@ -4,35 +4,15 @@ import { UmapClient, type UmapWorkerLike } from '../worker/umap-client';
 import type { UmapEvent, UmapRequest } from '../worker/umap-protocol';
 import { defaultConfig, tinyConfig } from '../core/config';
 import { presetConfig } from '../core/presets';
-import { EngineClient, type WorkerLike } from '../worker/client';
-import type { WorkerEvent, WorkerRequest } from '../worker/protocol';
+import { EngineClient } from '../worker/client';
+import type { WorkerEvent } from '../worker/protocol';
 import { transferablesOf } from '../worker/protocol';
 import { createClimStore, IMAGE_CACHE_MAX, MAX_HISTORY, UMAP_MAX_POINTS, stepsPerSecond, type ClimState } from './store';
 import { benchHookRequested, parseParams } from './params';
 import { BENCH_HOOK_NAME, installBenchHook, type ClimBenchHook } from './bench-hook';
 import type { StoreApi } from 'zustand/vanilla';
+import { FakeWorker } from './fake-worker.test-util';
 
-/** Stands in for the worker: records requests, lets the test push events. */
-class FakeWorker implements WorkerLike {
-  sent: WorkerRequest[] = [];
-  transfers: (Transferable[] | undefined)[] = [];
-  terminated = false;
-  onmessage: ((ev: MessageEvent<WorkerEvent>) => void) | null = null;
-  onerror: ((ev: ErrorEvent) => void) | null = null;
-  postMessage(m: WorkerRequest, transfer?: Transferable[]) {
-    this.sent.push(m);
-    this.transfers.push(transfer);
-  }
-  terminate() {
-    this.terminated = true;
-  }
-  emit(e: WorkerEvent) {
-    this.onmessage?.({ data: e } as MessageEvent<WorkerEvent>);
-  }
-  get lastRunId() {
-    return this.sent[this.sent.length - 1].runId;
-  }
-}
 
 const metric = (step: number, loss = 5 - step * 0.01, ms = 100): StepMetrics => ({
   step,

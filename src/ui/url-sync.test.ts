@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { defaultConfig, tinyConfig } from '../core/config';
 import { presetConfig } from '../core/presets';
-import { EngineClient, type WorkerLike } from '../worker/client';
-import type { WorkerEvent, WorkerRequest } from '../worker/protocol';
+import { EngineClient } from '../worker/client';
 import { createClimStore } from './store';
 import { encodeHash } from './url-state';
 import { initialRun, installUrlSync, type UrlWindow } from './url-sync';
+import { FakeWorker } from './fake-worker.test-util';
 
 describe('initialRun', () => {
   it('without a hash: the ?query options as before, the paper preset for the defaults, the data seed left to the config', () => {
@@ -49,15 +49,6 @@ describe('initialRun', () => {
   });
 });
 
-class FakeWorker implements WorkerLike {
-  sent: WorkerRequest[] = [];
-  onmessage: ((ev: MessageEvent<WorkerEvent>) => void) | null = null;
-  onerror: ((ev: ErrorEvent) => void) | null = null;
-  postMessage(m: WorkerRequest) {
-    this.sent.push(m);
-  }
-  terminate() {}
-}
 
 class FakeWindow implements UrlWindow {
   location = { hash: '' };
