@@ -131,4 +131,21 @@ export interface EvalResult {
   step: number;
   /** Weighted cosine kNN top-1 on the held-out split (§6), or null without labels. */
   knnTop1: number | null;
+  /**
+   * The heavier measures, present when asked for (Trainer.evaluate({ full: true })),
+   * otherwise null: linear-probe top-1 and its K×K confusion matrix (row = true
+   * class, column = predicted) on the held-out split; alignment and uniformity
+   * (Wang & Isola 2020) of the query encoder's embeddings; agreement of the
+   * current k-means clusters with the training labels.
+   */
+  linearTop1: number | null;
+  confusion: Int32Array | null;
+  classes: number;
+  alignment: number | null;
+  uniformity: number | null;
+  clusterPurity: number | null;
+  clusterNmi: number | null;
+  clusterAri: number | null;
+  /** Wall time of the evaluation in ms. */
+  ms: number;
 }

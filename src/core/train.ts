@@ -15,15 +15,17 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { ClimConfig } from './config';
-import { assertValidConfig } from './config';
+import { assertValidConfig, validateConfig } from './config';
 import { isLiveKey, type LivePatch } from './config-fields';
 import type { ClusterSnapshot, EmbeddingsDump, EvalResult, NeighbourInfo, ProjectionSnapshot, RejectReason, SelectionSnapshot, StepMetrics } from './api';
 import type { Dataset } from './data/dataset';
-import { Rng } from './rng';
+import { Rng, type RngState } from './rng';
 import { Encoder, l2Normalize } from './models/encoder';
 import { MemoryBank } from './clim/bank';
 import { KeyQueue } from './clim/queue';
-import { sphericalKMeans, type KMeansState } from './clim/kmeans';
+import { kmeansStateFrom, sphericalKMeans, type KMeansState } from './clim/kmeans';
+import { CHECKPOINT_VERSION, CheckpointError, type Checkpoint, type TensorRecord } from './checkpoint';
+import { datasetFingerprint } from './data/dataset';
 import { knn } from './clim/knn';
 import { matMulABt } from './ops/matmul';
 import { isHostBackend } from './ops/host-backend';
@@ -31,11 +33,13 @@ import { getSelectionPolicy, REASON_NAMES } from './clim/selection';
 import { getMixer } from './clim/mix';
 import { applyAugment, centreView, drawAugment, type AugmentParams } from './augment/augment';
 import { mixedInfoNCE } from './losses/infonce';
-import { createOptimizer, type Optimizer } from './optim';
+import { AdamW, createOptimizer, type Optimizer } from './optim';
 import { warmupCosine } from './schedule';
 import { knnClassify } from './eval/knn-monitor';
 import { clusterAgreement } from './eval/cluster-metrics';
 import { pca2 } from './eval/pca';
+import { DEFAULT_PROBE, linearProbe } from './eval/linear-probe';
+import { alignment, uniformity } from './eval/representation';
 
 /** Members per cluster gallery (nearest and farthest from the centre), issue 5. */
 export const GALLERY_SIZE = 6;
@@ -45,6 +49,10 @@ export const MAP_MAX_POINTS = 20_000;
 const SNAPSHOT_BLOCK = 1 << 22;
 /** Salt of the map subset's seed, apart from the training stream so looking never changes the loss. */
 const MAP_SUBSET_SALT = 0x3a9d;
+/** Salt of the evaluation's augmentation draws (alignment), apart from the training stream. */
+const EVAL_SALT = 0x7e1a;
+/** Held-out images whose embeddings give alignment and uniformity: the N×N Gram matrix stays at 4 MB. */
+export const EVAL_REPR_MAX = 1000;
 
 /**
  * Per-cluster galleries from each image's cluster c(i) and its centre
@@ -111,6 +119,19 @@ export class EpochSampler {
     const o = new Int32Array(this.n);
     for (let i = 0; i < this.n; i++) o[i] = i;
     return this.rng.shuffle(o) as Int32Array;
+  }
+
+  /** Everything the next draws depend on (checkpoints). */
+  getState(): { order: Int32Array; pos: number; epoch: number; rng: RngState } {
+    return { order: Int32Array.from(this.order), pos: this.pos, epoch: this.epoch, rng: this.rng.getState() };
+  }
+
+  setState(st: { order: Int32Array; pos: number; epoch: number; rng: RngState }): void {
+    if (st.order.length !== this.n) throw new Error(`sampler state has ${st.order.length} indices for ${this.n} images`);
+    this.order = Int32Array.from(st.order);
+    this.pos = st.pos;
+    this.epoch = st.epoch;
+    this.rng.setState(st.rng);
   }
 
   /** b distinct indices (b ≤ n); an epoch boundary inside a batch reshuffles without repeating an index in that batch. */
@@ -681,21 +702,223 @@ export class Trainer {
     };
   }
 
-  /** Weighted cosine kNN top-1 (§6) of frozen backbone features, train split as the memory. */
-  async evaluate(): Promise<EvalResult> {
+  /**
+   * Evaluation (§6) of frozen features on the held-out split, the train split
+   * as the memory / probe training set: weighted cosine kNN top-1 always;
+   * with `full`, also the linear probe (top-1 + confusion), alignment and
+   * uniformity (Wang & Isola 2020) and cluster purity/NMI/ARI.
+   *
+   * Alignment pairs two augmented views of the same held-out images (up to
+   * EVAL_REPR_MAX of them) through the query encoder; uniformity is over the
+   * first view's embeddings. Its draws come from a fresh generator seeded
+   * from the run's seed, never from the training stream: evaluating must not
+   * change the loss sequence (checkpoint resume relies on it).
+   */
+  async evaluate(opts: { full?: boolean } = {}): Promise<EvalResult> {
+    const t0 = performanceNow();
     const trainLabels = this.data.train.labels;
     const testLabels = this.data.test.labels;
-    if (!trainLabels || !testLabels || !this.testImages) return { step: this.stepCount, knnTop1: null };
+    const classes = trainLabels ? Math.max(this.data.classNames.length, Math.max(...trainLabels) + 1) : 0;
+    const result: EvalResult = {
+      step: this.stepCount,
+      knnTop1: null,
+      linearTop1: null,
+      confusion: null,
+      classes,
+      alignment: null,
+      uniformity: null,
+      clusterPurity: null,
+      clusterNmi: null,
+      clusterAri: null,
+      ms: 0,
+    };
     const r = this.config.resolutions[0];
-    const feats = (x: tf.Tensor4D) => mapChunks(x, 256, (p) => l2Normalize(this.query.features(centreView(p, r))));
-    const train = feats(this.trainImages);
-    const test = feats(this.testImages);
-    const classes = Math.max(this.data.classNames.length, Math.max(...trainLabels) + 1);
-    const pred = await knnClassify(train, trainLabels, test, this.config.evalK, this.config.evalTemperature, classes);
-    tf.dispose([train, test]);
-    let right = 0;
-    for (let i = 0; i < pred.length; i++) if (pred[i] === testLabels[i]) right++;
-    return { step: this.stepCount, knnTop1: right / pred.length };
+    if (trainLabels && testLabels && this.testImages) {
+      const feats = (x: tf.Tensor4D) => mapChunks(x, 256, (p) => this.query.features(centreView(p, r)));
+      const train = feats(this.trainImages);
+      const test = feats(this.testImages);
+      try {
+        const trainN = tf.tidy(() => l2Normalize(train));
+        const testN = tf.tidy(() => l2Normalize(test));
+        const pred = await knnClassify(trainN, trainLabels, testN, this.config.evalK, this.config.evalTemperature, classes);
+        tf.dispose([trainN, testN]);
+        let right = 0;
+        for (let i = 0; i < pred.length; i++) if (pred[i] === testLabels[i]) right++;
+        result.knnTop1 = right / pred.length;
+        if (opts.full) {
+          const probe = await linearProbe(train, trainLabels, test, testLabels, { ...DEFAULT_PROBE, classes });
+          result.linearTop1 = probe.top1;
+          result.confusion = probe.confusion;
+        }
+      } finally {
+        tf.dispose([train, test]);
+      }
+    }
+    if (opts.full) {
+      const images = this.testImages ?? this.trainImages;
+      const m = Math.min(images.shape[0], EVAL_REPR_MAX);
+      if (m >= 2) {
+        const rng = new Rng(this.config.seed ^ EVAL_SALT);
+        const da = drawAugment(m, this.config, rng);
+        const db = drawAugment(m, this.config, rng);
+        const [za, zb] = tf.tidy(() => {
+          const x = m === images.shape[0] ? images : tf.slice(images, [0, 0, 0, 0], [m, -1, -1, -1]);
+          return [this.query.embed(applyAugment(x, r, da)), this.query.embed(applyAugment(x, r, db))];
+        });
+        result.alignment = await alignment(za, zb);
+        result.uniformity = await uniformity(za);
+        tf.dispose([za, zb]);
+      }
+      if (trainLabels && this.clusters) {
+        const a = clusterAgreement(Int32Array.from(await this.clusters.assignments.data()), trainLabels);
+        result.clusterPurity = a.purity;
+        result.clusterNmi = a.nmi;
+        result.clusterAri = a.ari;
+      }
+    }
+    result.ms = performanceNow() - t0;
+    return result;
+  }
+
+  /**
+   * The whole run state (issue 6): both encoders, optimiser buffers, queues
+   * with their image ids and pointers, the bank, the k-means state, both
+   * random streams, the epoch order and the step. Restoring it and training
+   * on gives exactly the loss sequence of the uninterrupted run on the same
+   * backend (train-checkpoint.test.ts). Reads every tensor with await data().
+   */
+  async checkpoint(extra: { app?: unknown; datasetSource?: unknown } = {}): Promise<Checkpoint> {
+    const named: Array<[string, tf.Tensor]> = [
+      ...this.query.params.map((p): [string, tf.Tensor] => [`query/${p.name}`, p.variable]),
+      ...this.key.params.map((p): [string, tf.Tensor] => [`key/${p.name}`, p.variable]),
+      ...this.optimizer.state().map((v, i): [string, tf.Tensor] => [`optimizer/${i}`, v]),
+      ['bank', this.bank.tensor],
+      ...this.queues.map((q, s): [string, tf.Tensor] => [`queue${s}/keys`, q.keys]),
+    ];
+    const cl = this.clusters;
+    if (cl) {
+      named.push(['kmeans/centroids', cl.centroids], ['kmeans/assignments', cl.assignments], ['kmeans/meanCentreSim', cl.meanCentreSim], ['kmeans/order', cl.order], ['kmeans/start', cl.start], ['kmeans/rank', cl.rank]);
+    }
+    const datas = await Promise.all(named.map(([, t]) => t.data()));
+    const tensors: TensorRecord[] = named.map(([name, t], i) => ({
+      name,
+      dtype: t.dtype === 'int32' ? 'int32' : 'float32',
+      shape: [...t.shape],
+      data: t.dtype === 'int32' ? Int32Array.from(datas[i]) : Float32Array.from(datas[i]),
+    }));
+    const sampler = this.sampler.getState();
+    tensors.push({ name: 'sampler/order', dtype: 'int32', shape: [sampler.order.length], data: sampler.order });
+    this.queues.forEach((q, s) => tensors.push({ name: `queue${s}/ids`, dtype: 'int32', shape: [q.size], data: Int32Array.from(q.ids) }));
+    const d = this.data;
+    return {
+      meta: {
+        version: CHECKPOINT_VERSION,
+        savedAt: new Date().toISOString(),
+        step: this.stepCount,
+        config: { ...this.cfg, resolutions: [...this.cfg.resolutions] },
+        dataset: { id: d.id, fingerprint: datasetFingerprint(d), train: d.train.n, test: d.test.n, size: d.size, source: extra.datasetSource },
+        rng: this.rng.getState(),
+        samplerRng: sampler.rng,
+        samplerPos: sampler.pos,
+        samplerEpoch: sampler.epoch,
+        queuePointers: this.queues.map((q) => q.pointer),
+        clusterSizes: cl ? Array.from(cl.sizes) : null,
+        optimizerSteps: this.optimizer instanceof AdamW ? this.optimizer.steps : 0,
+        app: extra.app,
+      },
+      tensors,
+    };
+  }
+
+  /**
+   * A trainer in exactly the saved state, on `data` (which must have the
+   * saved fingerprint). Everything is checked before anything is built, and
+   * a failure part-way disposes what was built: the caller's current run is
+   * never touched. Throws CheckpointError with the first problem found.
+   */
+  static async restore(ck: Checkpoint, data: Dataset): Promise<Trainer> {
+    const m = ck.meta;
+    const problems = validateConfig(m.config);
+    if (problems.length) throw new CheckpointError('mismatch', `The run's settings are not valid here: ${problems.map((p) => p.message).join(' ')}`);
+    const fp = datasetFingerprint(data);
+    if (m.dataset.fingerprint !== fp) {
+      throw new CheckpointError('dataset', `This run was trained on "${m.dataset.id}" (${m.dataset.train} + ${m.dataset.test} images, fingerprint ${m.dataset.fingerprint}); the data set loaded now is "${data.id}" (${data.train.n} + ${data.test.n}, fingerprint ${fp}). Load the run's data set and import again.`);
+    }
+    const byName = new Map(ck.tensors.map((t) => [t.name, t]));
+    const t = new Trainer(m.config, data);
+    try {
+      const take = (name: string, like: tf.Tensor): TensorRecord => {
+        const r = byName.get(name);
+        if (!r) throw new CheckpointError('mismatch', `The run file has no "${name}" (the model it was saved from differs from its settings).`);
+        const want = like.dtype === 'int32' ? 'int32' : 'float32';
+        if (r.dtype !== want || r.shape.length !== like.shape.length || r.shape.some((v, i) => v !== like.shape[i])) {
+          throw new CheckpointError('mismatch', `Shape mismatch in the run file: "${name}" is ${r.dtype} [${r.shape.join('×')}], the model needs ${want} [${like.shape.join('×')}].`);
+        }
+        return r;
+      };
+      const assign = (name: string, v: tf.Variable) => {
+        const r = take(name, v);
+        tf.tidy(() => v.assign(tf.tensor(r.data, r.shape, r.dtype)));
+      };
+      // Check every record before the first write, so a bad file fails fast.
+      const plan: Array<[string, tf.Variable]> = [
+        ...t.query.params.map((p): [string, tf.Variable] => [`query/${p.name}`, p.variable]),
+        ...t.key.params.map((p): [string, tf.Variable] => [`key/${p.name}`, p.variable]),
+        ...t.optimizer.state().map((v, i): [string, tf.Variable] => [`optimizer/${i}`, v]),
+        ['bank', t.bank.embeddings],
+        ...t.queues.map((q, s): [string, tf.Variable] => [`queue${s}/keys`, q.keys]),
+      ];
+      plan.forEach(([name, v]) => take(name, v));
+      const order = byName.get('sampler/order');
+      if (!order || order.dtype !== 'int32' || order.data.length !== data.train.n) throw new CheckpointError('mismatch', `The run file's epoch order does not fit ${data.train.n} training images.`);
+      t.queues.forEach((q, s) => {
+        const ids = byName.get(`queue${s}/ids`);
+        if (!ids || ids.data.length !== q.size) throw new CheckpointError('mismatch', `The run file's queue ${s} ids do not fit a queue of ${q.size}.`);
+      });
+      if (m.queuePointers.length !== t.queues.length) throw new CheckpointError('mismatch', `The run file has ${m.queuePointers.length} queues, the settings need ${t.queues.length}.`);
+
+      plan.forEach(([name, v]) => assign(name, v));
+      t.queues.forEach((q, s) => {
+        q.ids.set(byName.get(`queue${s}/ids`)!.data as Int32Array);
+        q.pointer = m.queuePointers[s];
+      });
+      if (m.clusterSizes) {
+        const C = m.config.clusters;
+        const N = data.train.n;
+        const D = m.config.projDim;
+        const specs: Array<[string, number[], 'float32' | 'int32']> = [
+          ['kmeans/centroids', [C, D], 'float32'],
+          ['kmeans/assignments', [N], 'int32'],
+          ['kmeans/meanCentreSim', [C], 'float32'],
+          ['kmeans/order', [N], 'int32'],
+          ['kmeans/start', [C], 'int32'],
+          ['kmeans/rank', [N], 'int32'],
+        ];
+        // Every record checked before the first tensor is made, so a mismatch leaves nothing behind.
+        for (const [name, shape, dtype] of specs) {
+          const r = byName.get(name);
+          if (!r || r.dtype !== dtype || r.shape.join() !== shape.join()) throw new CheckpointError('mismatch', `The run file's "${name}" does not fit ${C} clusters over ${N} images.`);
+        }
+        const [centroids, assignments, meanCentreSim, kOrder, start, rank] = specs.map(([n, sh, dt]) => tf.tensor(byName.get(n)!.data, sh, dt));
+        t.clusters = kmeansStateFrom({
+          centroids: centroids as tf.Tensor2D,
+          assignments: assignments as tf.Tensor1D,
+          meanCentreSim: meanCentreSim as tf.Tensor1D,
+          order: kOrder as tf.Tensor1D,
+          start: start as tf.Tensor1D,
+          rank: rank as tf.Tensor1D,
+          sizes: Int32Array.from(m.clusterSizes),
+        });
+      }
+      t.rng.setState(m.rng);
+      t.sampler.setState({ order: order.data as Int32Array, pos: m.samplerPos, epoch: m.samplerEpoch, rng: m.samplerRng });
+      if (t.optimizer instanceof AdamW) t.optimizer.steps = m.optimizerSteps;
+      t.stepCount = m.step;
+      return t;
+    } catch (e) {
+      t.dispose();
+      throw e;
+    }
   }
 
   dispose(): void {

@@ -263,12 +263,13 @@ describe('store', () => {
     const snap = clusterSnap();
     worker.emit({ type: 'clusters', runId: id, snapshot: snap });
     worker.emit({ type: 'selection', runId: id, snapshot: { step: 25, mode: 'center-wise', anchors: [] }, thumbs: { size: 2, index: Int32Array.from([3]), pixels: new Uint8Array(12) }, classNames: ['a', 'b'] });
-    worker.emit({ type: 'eval', runId: id, result: { step: 100, knnTop1: 0.5 } });
+    const result = { step: 100, knnTop1: 0.5, linearTop1: null, confusion: null, classes: 2, alignment: null, uniformity: null, clusterPurity: null, clusterNmi: null, clusterAri: null, ms: 12 };
+    worker.emit({ type: 'eval', runId: id, result });
     expect(st().clusters?.sizes).toEqual(new Int32Array([1, 2]));
     expect(st().selection?.mode).toBe('center-wise');
     expect(Array.from(st().thumbs!.index)).toEqual([3]);
     expect(st().classNames).toEqual(['a', 'b']);
-    expect(st().evals).toEqual([{ step: 100, knnTop1: 0.5 }]);
+    expect(st().evals).toEqual([result]);
   });
 
   it('keeps the PCA map of the current run; a reset clears it', () => {

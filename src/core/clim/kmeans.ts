@@ -279,3 +279,18 @@ export async function sphericalKMeans(
   };
   return state;
 }
+
+/**
+ * A KMeansState from saved arrays (checkpoint restore): the same tensors a
+ * run produced, so the next warm-started k-means and every selection see
+ * exactly what they would have. Takes ownership of the tensors.
+ */
+export function kmeansStateFrom(t: Pick<KMeansState, 'centroids' | 'assignments' | 'meanCentreSim' | 'order' | 'start' | 'rank' | 'sizes'>): KMeansState {
+  const state: KMeansState = {
+    ...t,
+    dispose() {
+      tf.dispose([state.centroids, state.assignments, state.meanCentreSim, state.order, state.start, state.rank]);
+    },
+  };
+  return state;
+}

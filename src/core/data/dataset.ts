@@ -3,6 +3,7 @@
  * labels. Labels are only ever used to measure (kNN accuracy, selection
  * precision, cluster purity), never to train (spec §6).
  */
+import { fnv1a } from '../checkpoint';
 export interface Split {
   /** Number of images. */
   n: number;
@@ -44,4 +45,25 @@ export function takeSubset(d: Dataset, nTrain?: number, nTest?: number): Dataset
   const test = cut(d.test, nTest);
   if (train === d.train && test === d.test) return d;
   return { ...d, id: `${d.name}:${train.n}+${test.n}`, train, test };
+}
+
+const fingerprints = new WeakMap<Dataset, string>();
+
+/**
+ * Identity of a data set's contents for checkpoints (issue 6): FNV-1a over
+ * every image byte and label of both splits, with the counts and image size,
+ * so a run restored on another machine trains on exactly the same images in
+ * the same order. ~0.1 s for Fashion-MNIST's 37 MB; cached per object.
+ */
+export function datasetFingerprint(d: Dataset): string {
+  const cached = fingerprints.get(d);
+  if (cached) return cached;
+  let h: number | undefined;
+  for (const s of [d.train, d.test]) {
+    h = fnv1a(s.images, h);
+    if (s.labels) h = fnv1a(new Uint8Array(s.labels.buffer, s.labels.byteOffset, s.labels.byteLength), h);
+  }
+  const fp = `${d.size}:${d.train.n}+${d.test.n}:${((h ?? 0) >>> 0).toString(16).padStart(8, '0')}`;
+  fingerprints.set(d, fp);
+  return fp;
 }
