@@ -6,6 +6,7 @@ import { AboutPane } from './panes/AboutPane';
 import { UploadPanel } from './UploadPanel';
 import { SettingsPanel } from './SettingsPanel';
 import { StatusBar } from './StatusBar';
+import { ResumeOffer, RunsPanel } from './RunsPanel';
 import { TrainingPane } from './panes/TrainingPane';
 import { useClim, type PaneId } from './store';
 
@@ -69,10 +70,12 @@ export function App() {
       <aside className="side" aria-label="Data and settings">
         <DatasetPicker />
         <UploadPanel />
+        <RunsPanel />
         <SettingsPanel />
       </aside>
       <main className="main">
         <Controls />
+        <ResumeOffer />
         <ErrorBanner />
         <Tabs tabs={tabs} active={pane} onChange={setPane} label="Views" />
       </main>

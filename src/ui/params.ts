@@ -6,7 +6,8 @@
  * MoCo before CLIM's selection and mixing switch on (0: from step 1), `?dataset=fashion-mnist|shapes` the
  * data set (default fashion-mnist), `?seed=N`, `?n=N` (training images) and
  * `?ntest=N` (held-out images) adjust the run. `?wasmthreads=N` (N > 1)
- * loads the threaded WASM build with N threads. `?bench=1` exposes a
+ * loads the threaded WASM build with N threads. `?autosave=N` checkpoints
+ * to IndexedDB every N steps (0: only on Pause and Save; default 100). `?bench=1` exposes a
  * read-only `window.__climPlayground` for bench/browser.ts (bench-hook.ts).
  * A `#hash` run description wins over these where both set something
  * (initialRun in url-sync.ts).
@@ -48,6 +49,8 @@ export function parseParams(search: string): ConnectOptions {
   const d = q.get('dataset');
   const name = isDatasetName(d) ? d : undefined;
   const opts: ConnectOptions = { backend, config };
+  const autosaveEvery = nonNegativeInt(q.get('autosave'));
+  if (autosaveEvery !== undefined) opts.autosaveEvery = autosaveEvery;
   const wasmThreads = positiveInt(q.get('wasmthreads'));
   if (wasmThreads !== undefined) opts.wasmThreads = wasmThreads;
   if (name !== undefined || nTrain !== undefined || nTest !== undefined) {

@@ -2,6 +2,9 @@ import { describe, expect, it } from 'vitest';
 import {
   IDLE_CLOCK,
   clockOnProgress,
+  isSleepGap,
+  restoredClock,
+  SLEEP_GAP_MS,
   clockOnState,
   elapsedAt,
   epochOf,
@@ -122,5 +125,25 @@ describe('pageHeapBytes', () => {
     expect(pageHeapBytes({ memory: { usedJSHeapSize: 47_185_920 } } as unknown as Performance)).toBe(47_185_920);
     expect(pageHeapBytes({} as Performance)).toBeNull();
     expect(pageHeapBytes(undefined)).toBeNull();
+  });
+});
+
+describe('sleep and restore', () => {
+  it('a gap longer than the steps plus SLEEP_GAP_MS counts only the steps’ own time', () => {
+    let c = clockOnState(IDLE_CLOCK, 'running', 10, 0);
+    c = clockOnProgress(c, 1000, 900); // 1 s of training
+    // The lid closed for 10 minutes: the next event arrives 600 s later carrying a 1 s step.
+    c = clockOnProgress(c, 601_000, 1000);
+    expect(c.elapsedMs).toBe(2000);
+    // Reports up to SLEEP_GAP_MS beyond the steps still count in full.
+    c = clockOnProgress(c, 601_000 + 1000 + SLEEP_GAP_MS, 1000);
+    expect(c.elapsedMs).toBe(2000 + 1000 + SLEEP_GAP_MS);
+    expect(isSleepGap(SLEEP_GAP_MS + 1001, 1000)).toBe(true);
+    expect(isSleepGap(SLEEP_GAP_MS + 1000, 1000)).toBe(false);
+  });
+
+  it('a restored run’s clock is its mean step time × steps, and closed', () => {
+    expect(restoredClock([{ ms: 100 }, { ms: 300 }], 50)).toEqual({ elapsedMs: 10_000, since: null });
+    expect(restoredClock([], 50)).toBe(IDLE_CLOCK);
   });
 });

@@ -53,7 +53,29 @@ export function clockOnState(c: RunClock, state: string, step: number, t: number
  */
 export function clockOnProgress(c: RunClock, t: number, stepMs: number): RunClock {
   if (c.since === null) return { elapsedMs: c.elapsedMs + Math.max(0, stepMs), since: null };
-  return { elapsedMs: c.elapsedMs + Math.max(0, t - c.since), since: t };
+  const gap = t - c.since;
+  // A laptop asleep (or a frozen tab) stops the worker too: such a gap is not training time.
+  if (isSleepGap(gap, stepMs)) return { elapsedMs: c.elapsedMs + Math.max(0, stepMs), since: t };
+  return { elapsedMs: c.elapsedMs + Math.max(0, gap), since: t };
+}
+
+/**
+ * Longest wait between two progress events, beyond the steps' own time,
+ * still counted as training: reports (snapshots, a held-out evaluation,
+ * a checkpoint) take seconds, a machine's sleep takes minutes.
+ */
+export const SLEEP_GAP_MS = 30_000;
+
+/** Whether `gapMs` between progress events carrying `stepMs` of steps means the machine slept. */
+export function isSleepGap(gapMs: number, stepMs: number): boolean {
+  return gapMs > Math.max(0, stepMs) + SLEEP_GAP_MS;
+}
+
+/** The clock of a run restored from a checkpoint: its steps' own time (mean step × step, as the history may be thinned). */
+export function restoredClock(history: ReadonlyArray<{ ms: number }>, step: number): RunClock {
+  if (!history.length) return IDLE_CLOCK;
+  const mean = history.reduce((a, m) => a + Math.max(0, m.ms), 0) / history.length;
+  return { elapsedMs: mean * step, since: null };
 }
 
 /** Training time at `now`: the open span counts up to now. */

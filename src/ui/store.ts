@@ -10,10 +10,10 @@ import type { ClusterSnapshot, EmbeddingsDump, EvalResult, ProjectionSnapshot, S
 import { UmapClient } from '../worker/umap-client';
 import type { UmapEvent } from '../worker/umap-protocol';
 import { EngineClient } from '../worker/client';
-import { DATASETS, DEFAULT_DATASET, MAX_IMAGES_PER_REQUEST, type BackendAttempt, type BackendName, type DatasetChoice, type DatasetName, type RunState, type Thumbnails, type UploadData } from '../worker/protocol';
+import { DATASETS, DEFAULT_DATASET, MAX_IMAGES_PER_REQUEST, type SavedRunInfo, type BackendAttempt, type BackendName, type DatasetChoice, type DatasetName, type RunState, type Thumbnails, type UploadData } from '../worker/protocol';
 import type { UploadReport } from '../core/data/upload';
 import type { TensorMemory } from '../worker/protocol';
-import { IDLE_CLOCK, clockOnProgress, clockOnState, type RunClock } from './status';
+import { IDLE_CLOCK, clockOnProgress, clockOnState, isSleepGap, restoredClock, type RunClock } from './status';
 
 export { DATASETS, DEFAULT_DATASET, type DatasetName, type DatasetChoice, type Thumbnails };
 
@@ -58,6 +58,8 @@ export interface ConnectOptions {
   backend?: BackendName | null;
   /** More than 1: the threaded WASM build with this many threads (default: single-threaded SIMD). */
   wasmThreads?: number;
+  /** Steps between IndexedDB checkpoints (0: only on Pause and Save now); the worker's AUTOSAVE_EVERY otherwise. */
+  autosaveEvery?: number;
   config?: ClimConfig;
   /** Data set and sizes; without it the worker's default (DEFAULT_DATASET, full size). */
   dataset?: { name?: DatasetName; seed?: number; nTrain?: number; nTest?: number };
@@ -77,6 +79,16 @@ export const MAX_HISTORY = 10_000;
 interface RateSample {
   t: number;
   step: number;
+}
+
+/** The outcome of the current run's last checkpoint attempt. */
+export interface LastSave {
+  step: number;
+  ok: boolean;
+  bytes: number;
+  ms: number;
+  message: string | null;
+  trigger: 'autosave' | 'pause' | 'manual';
 }
 
 export interface ClimState extends SettingsState {
@@ -123,6 +135,15 @@ export interface ClimState extends SettingsState {
   evals: EvalResult[];
   error: EngineError | null;
   rateSamples: RateSample[];
+  /** Runs saved in this browser (IndexedDB), most recent first. */
+  savedRuns: SavedRunInfo[];
+  lastSave: LastSave | null;
+  /** The page-load offer to resume the latest saved run; false once answered or once a run has started. */
+  resumeOffered: boolean;
+  /** A resume or import being checked by the worker (its token), or null. */
+  restoring: { token: number; source: 'saved' | 'file'; label: string } | null;
+  /** A run file download the page should save (bytes + name), taken by the component that offers it. */
+  runFile: { bytes: Uint8Array; fileName: string } | null;
 
   connect(opts?: ConnectOptions): void;
   start(): void;
@@ -146,6 +167,16 @@ export interface ClimState extends SettingsState {
   computeUmap(): void;
   cancelUmap(): void;
   setMapMethod(m: MapMethod): void;
+  /** Resumes a saved run: checked aside first; on success it replaces the current run, paused at its step. */
+  resumeSaved(key: string): void;
+  discardSaved(key: string): void;
+  dismissResumeOffer(): void;
+  saveNow(): void;
+  /** Imports a run file: checked aside first; a bad file leaves the current run untouched and says why. */
+  importRunFile(bytes: Uint8Array, fileName: string): void;
+  exportRun(): void;
+  /** The page has handed the run file to the browser. */
+  takeRunFile(): void;
   disconnect(): void;
 }
 
@@ -192,6 +223,11 @@ function initialState() {
     testSize: null as number | null,
     workerMemory: null as TensorMemory | null,
     error: null,
+    savedRuns: [] as SavedRunInfo[],
+    lastSave: null as LastSave | null,
+    resumeOffered: true,
+    restoring: null as ClimState['restoring'],
+    runFile: null as ClimState['runFile'],
     activeTab: 'training' as PaneId,
     ...initialSettings(defaultConfig()),
     ...runFields(),
@@ -230,6 +266,8 @@ export function createClimStore(deps: StoreDeps = {}): StoreApi<ClimState> {
   let umapJob: { dump: EmbeddingsDump; run: number } | null = null;
   /** Image indices asked for and not yet answered (no second request while one is in flight). */
   const pendingImages = new Set<number>();
+  /** Tokens of restore requests; only the latest one's answer is acted on. */
+  let restoreToken = 0;
 
   return createStore<ClimState>()((set, get) => {
     const onUmap = (e: UmapEvent) => {
@@ -258,9 +296,46 @@ export function createClimStore(deps: StoreDeps = {}): StoreApi<ClimState> {
       umapClient?.cancel();
     };
     const wire = (c: EngineClient) => [
-      c.on('ready', (e) =>
-        set({ backend: e.backend, adapter: e.adapter, isFallbackAdapter: e.isFallbackAdapter, failedBackends: e.failed }),
-      ),
+      c.on('ready', (e) => {
+        set({ backend: e.backend, adapter: e.adapter, isFallbackAdapter: e.isFallbackAdapter, failedBackends: e.failed });
+        // What this browser has saved: the page offers to resume the latest.
+        c.listSaved();
+      }),
+      c.on('saved', (e) => set({ savedRuns: e.entries })),
+      c.on('checkpoint', (e) => {
+        const { type: _t, runId: _r, ...save } = e;
+        set({ lastSave: save });
+        // A failed save is worth an interruption: the user may be about to close the tab.
+        if (!e.ok && e.message) set({ error: { message: e.message, recoverable: true } });
+      }),
+      c.on('restoreReady', (e) => {
+        const r = get().restoring;
+        if (!r || r.token !== e.token) return;
+        stopUmap();
+        pendingImages.clear();
+        c.commitRestore(e.token);
+      }),
+      c.on('restored', (e) => {
+        const firstLosses = e.history.slice(0, 20).map((m) => m.loss);
+        set({
+          ...runFields(),
+          config: e.config,
+          draft: e.config,
+          draftIssues: [],
+          preset: null,
+          dataset: e.dataset,
+          pinned: [],
+          metrics: e.history.slice(-MAX_HISTORY),
+          firstLosses,
+          evals: e.evals,
+          step: e.step,
+          clock: restoredClock(e.history, e.step),
+          restoring: null,
+          resumeOffered: false,
+          error: null,
+        });
+      }),
+      c.on('runFile', (e) => set({ runFile: { bytes: e.bytes, fileName: e.fileName } })),
       c.on('state', (e) => {
         const patch: Partial<ClimState> = { runState: e.state, step: e.step, datasetId: e.datasetId, trainSize: e.trainSize ?? null, testSize: e.testSize ?? null };
         if (e.memory) patch.workerMemory = e.memory;
@@ -279,7 +354,10 @@ export function createClimStore(deps: StoreDeps = {}): StoreApi<ClimState> {
         const s = get();
         const last = e.metrics[e.metrics.length - 1];
         const t = now();
-        const samples = [...s.rateSamples, { t, step: last.step }];
+        const stepMs = e.metrics.reduce((a, m) => a + m.ms, 0);
+        const prev = s.rateSamples[s.rateSamples.length - 1];
+        // After a sleep the old samples would average the gap into the rate (and the time left).
+        const samples = [...(prev && isSleepGap(t - prev.t, stepMs) ? [] : s.rateSamples), { t, step: last.step }];
         while (samples.length > 2 && t - samples[0].t > RATE_WINDOW_MS) samples.shift();
         const firstLosses =
           s.firstLosses.length >= 20 ? s.firstLosses : s.firstLosses.concat(e.metrics.map((m) => m.loss)).slice(0, 20);
@@ -289,7 +367,7 @@ export function createClimStore(deps: StoreDeps = {}): StoreApi<ClimState> {
           step: Math.max(s.step, last.step),
           rateSamples: samples,
           stepsPerSecond: stepsPerSecond(samples, last),
-          clock: clockOnProgress(s.clock, t, e.metrics.reduce((a, m) => a + m.ms, 0)),
+          clock: clockOnProgress(s.clock, t, stepMs),
           ...(e.memory ? { workerMemory: e.memory } : {}),
         });
       }),
@@ -324,7 +402,8 @@ export function createClimStore(deps: StoreDeps = {}): StoreApi<ClimState> {
         umapClient.run(d.vectors, n, d.dim, { seed: get().config.seed, nNeighbors: 15, minDist: 0.1 });
       }),
       c.on('eval', (e) => set({ evals: [...get().evals, e.result] })),
-      c.on('error', (e) => set({ error: { message: e.message, recoverable: e.recoverable } })),
+      // A failed restore check ends the restore (the worker says why; the current run is untouched).
+      c.on('error', (e) => set({ error: { message: e.message, recoverable: e.recoverable }, restoring: null })),
     ];
 
     return {
@@ -335,7 +414,10 @@ export function createClimStore(deps: StoreDeps = {}): StoreApi<ClimState> {
         if (client) return;
         client = makeClient();
         unsubscribe = wire(client);
-        client.init(opts.backend ?? null, opts.wasmThreads === undefined ? {} : { wasmThreads: opts.wasmThreads });
+        const initOpts: { wasmThreads?: number; autosaveEvery?: number } = {};
+        if (opts.wasmThreads !== undefined) initOpts.wasmThreads = opts.wasmThreads;
+        if (opts.autosaveEvery !== undefined) initOpts.autosaveEvery = opts.autosaveEvery;
+        client.init(opts.backend ?? null, initOpts);
         if (opts.preset !== undefined) set({ preset: opts.preset });
         if (opts.notices?.length) set({ notices: opts.notices });
         if (opts.config) {
@@ -356,7 +438,7 @@ export function createClimStore(deps: StoreDeps = {}): StoreApi<ClimState> {
         }
       },
       start() {
-        set({ error: null, rateSamples: [] });
+        set({ error: null, rateSamples: [], resumeOffered: false });
         client?.start();
       },
       pause() {
@@ -436,6 +518,34 @@ export function createClimStore(deps: StoreDeps = {}): StoreApi<ClimState> {
       },
       setMapMethod(m) {
         set({ mapMethod: m === 'umap' && !get().umapMap ? 'pca' : m });
+      },
+      resumeSaved(key) {
+        if (!client) return;
+        const info = get().savedRuns.find((r) => r.key === key);
+        const token = ++restoreToken;
+        set({ restoring: { token, source: 'saved', label: info ? `step ${info.step} on ${info.datasetLabel}` : 'saved run' }, resumeOffered: false, error: null });
+        client.prepareRestore(token, { from: 'saved', key });
+      },
+      discardSaved(key) {
+        client?.discardSaved(key);
+      },
+      dismissResumeOffer() {
+        set({ resumeOffered: false });
+      },
+      saveNow() {
+        client?.saveNow();
+      },
+      importRunFile(bytes, fileName) {
+        if (!client) return;
+        const token = ++restoreToken;
+        set({ restoring: { token, source: 'file', label: fileName }, resumeOffered: false, error: null });
+        client.prepareRestore(token, { from: 'file', bytes, fileName });
+      },
+      exportRun() {
+        client?.exportRun();
+      },
+      takeRunFile() {
+        set({ runFile: null });
       },
       disconnect() {
         for (const u of unsubscribe) u();

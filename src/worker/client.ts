@@ -66,7 +66,7 @@ export class EngineClient {
     return () => set.delete(f);
   }
 
-  init(backend: BackendName | null = null, opts: { wasmThreads?: number } = {}): void {
+  init(backend: BackendName | null = null, opts: { wasmThreads?: number; autosaveEvery?: number } = {}): void {
     this.send({ type: 'init', backend, ...opts });
   }
   configure(config: ClimConfig): void {
@@ -106,6 +106,29 @@ export class EngineClient {
   /** Live-safe fields for the paused run; keeps the run (and its id). */
   setLive(patch: LivePatch): void {
     this.send({ type: 'setLive', patch });
+  }
+
+  /** Runs saved in this browser; answered by a `saved` event. */
+  listSaved(): void {
+    this.send({ type: 'listSaved' });
+  }
+  discardSaved(key: string): void {
+    this.send({ type: 'discardSaved', key });
+  }
+  saveNow(): void {
+    this.send({ type: 'saveNow' });
+  }
+  /** Checks a saved run or a run file (its buffer moves to the worker) aside from the current run; answered by `restoreReady` or an error. */
+  prepareRestore(token: number, from: { from: 'saved'; key: string } | { from: 'file'; bytes: Uint8Array; fileName: string }): void {
+    this.send({ type: 'prepareRestore', token, ...from });
+  }
+  /** Switches to the prepared run: a new run, paused at its saved step. */
+  commitRestore(token: number): void {
+    this.send({ type: 'commitRestore', token });
+  }
+  /** The current run as a file; answered by a `runFile` event. */
+  exportRun(): void {
+    this.send({ type: 'exportRun' });
   }
 
   dispose(): void {

@@ -11,11 +11,15 @@ import { defaultConfig, validateConfig, type ClimConfig } from '../core/config';
 import { isLiveKey } from '../core/config-fields';
 import type { Dataset } from '../core/data/dataset';
 import { assembleDataset } from '../core/data/folder';
-import type { SelectionSnapshot, StepMetrics } from '../core/api';
+import type { EvalResult, SelectionSnapshot, StepMetrics } from '../core/api';
+import { RUN_FILE_EXTENSION, decodeCheckpoint, encodeCheckpoint, CheckpointError, type Checkpoint } from '../core/checkpoint';
+import { datasetFingerprint } from '../core/data/dataset';
+import { RunStore, type SavedRunInfo } from './run-store';
 import { memory as tfMemory } from '@tensorflow/tfjs';
 import { setUpBackend } from './backend';
 import { loadDataset, preloadFashionMnist } from './datasets';
 import {
+  AUTOSAVE_EVERY,
   DEFAULT_DATASET,
   MAX_IMAGES_PER_REQUEST,
   transferablesOf,
@@ -55,6 +59,20 @@ let state: RunState = 'idle';
 let pending: StepMetrics[] = [];
 let lastFlush = 0;
 let queue: Promise<void> = Promise.resolve();
+
+/** The current run's reports, kept for its checkpoints (the page's charts come back with a restored run). */
+let history: StepMetrics[] = [];
+let evals: EvalResult[] = [];
+/** History cap, as the page's (store.ts MAX_HISTORY): older halves are thinned. */
+const MAX_HISTORY = 10_000;
+let autosaveEvery = AUTOSAVE_EVERY;
+/** IndexedDB key of the current run's checkpoints (null until its trainer exists); the step of its last good save. */
+let runKey: string | null = null;
+let savedStep: number | null = null;
+let store: RunStore | null = null;
+let storeFailed: string | null = null;
+/** A restore checked and built aside (prepareRestore), waiting for commitRestore. */
+let prepared: { token: number; trainer: Trainer; data: Dataset; ck: Checkpoint; source: 'saved' | 'file'; key: string | null } | null = null;
 
 function post(e: WorkerEvent): void {
   scope.postMessage(e, transferablesOf(e));
@@ -104,6 +122,88 @@ function stopNow(): void {
 function disposeTrainer(): void {
   trainer?.dispose();
   trainer = null;
+  history = [];
+  evals = [];
+  runKey = null;
+  savedStep = null;
+}
+
+function recordMetrics(m: StepMetrics): void {
+  history.push(m);
+  if (history.length > MAX_HISTORY) {
+    const half = history.length >> 1;
+    history = history.slice(0, half).filter((_, i) => i % 2 === 0).concat(history.slice(half));
+  }
+}
+
+/** IndexedDB, opened once; where it is unavailable (private mode, old browsers) saving says so once and training goes on. */
+async function runStore(): Promise<RunStore | null> {
+  if (store || storeFailed) return store;
+  try {
+    store = await RunStore.open();
+  } catch (e) {
+    storeFailed = message(e);
+  }
+  return store;
+}
+
+/** How the current data set is found again on resume or on another machine. */
+type DatasetSource = { kind: 'builtin'; name: DatasetName; seed: number; nTrain?: number; nTest?: number } | { kind: 'upload'; name: string };
+
+function currentSource(): DatasetSource {
+  if (datasetName === 'upload') return { kind: 'upload', name: uploaded?.name ?? 'upload' };
+  return { kind: 'builtin', name: datasetName, seed: datasetOpts.seed ?? config.seed, nTrain: datasetOpts.nTrain, nTest: datasetOpts.nTest };
+}
+
+function sourceLabel(src: unknown, fallback: string): string {
+  const s = src as DatasetSource | undefined;
+  if (s?.kind === 'builtin') return s.name;
+  if (s?.kind === 'upload') return `upload “${s.name}”`;
+  return fallback;
+}
+
+async function encodeRun(t: Trainer): Promise<Uint8Array> {
+  const ck = await t.checkpoint({ app: { history, evals }, datasetSource: currentSource() });
+  return encodeCheckpoint(ck);
+}
+
+/** Checkpoints the current run to IndexedDB; reports the outcome (a failure keeps the previous save and says so). Inside the queue. */
+async function saveRun(t: Trainer, id: number, trigger: 'autosave' | 'pause' | 'manual'): Promise<void> {
+  const db = await runStore();
+  if (!db) {
+    post({ type: 'checkpoint', runId: id, step: t.step, ok: false, bytes: 0, ms: 0, message: `Not saved: this browser gives the page no IndexedDB (${storeFailed}). Export the run to a file to keep it.`, trigger });
+    return;
+  }
+  const t0 = performance.now();
+  const bytes = await encodeRun(t);
+  runKey ??= `run-${Date.now()}`;
+  const last = history[history.length - 1];
+  const info: SavedRunInfo = {
+    key: runKey,
+    step: t.step,
+    totalSteps: t.config.totalSteps,
+    savedAt: new Date().toISOString(),
+    datasetId: t.data.id,
+    datasetLabel: sourceLabel(currentSource(), t.data.id),
+    bytes: bytes.length,
+    loss: last ? last.loss : null,
+  };
+  const r = await db.save(bytes, info, savedStep);
+  if (r.ok) savedStep = t.step;
+  if (id !== runId) return;
+  post({ type: 'checkpoint', runId: id, step: t.step, ok: r.ok, bytes: bytes.length, ms: performance.now() - t0, message: r.ok ? null : r.message, trigger });
+  post({ type: 'saved', runId: id, entries: await db.list() });
+}
+
+/** The data set a checkpoint names, loaded without touching the current run's (a built-in by its recipe, an upload only if it is the one loaded). */
+async function datasetFor(ck: Checkpoint): Promise<Dataset> {
+  const src = ck.meta.dataset.source as DatasetSource | undefined;
+  if (src?.kind === 'builtin' && (src.name === 'fashion-mnist' || src.name === 'shapes')) {
+    return loadDataset(src.name, { seed: src.seed, nTrain: src.nTrain, nTest: src.nTest });
+  }
+  if (uploaded && datasetFingerprint(uploaded) === ck.meta.dataset.fingerprint) return uploaded;
+  const what = src?.kind === 'upload' ? `the folder or zip “${src.name}”` : `the data set “${ck.meta.dataset.id}”`;
+  throw new CheckpointError('dataset', `This run was trained on ${what} (${ck.meta.dataset.train} training + ${ck.meta.dataset.test} held-out images). Load it with the upload panel, then resume or import the run again.`);
 }
 
 /** Builds or fetches the current data set once per setDataset / seed change. */
@@ -218,6 +318,7 @@ async function stepOnce(t: Trainer, id: number, loopStep = false): Promise<void>
   const m = await t.trainStep();
   if (id !== runId) return;
   pending.push(m);
+  recordMetrics(m);
   if (performance.now() - lastFlush >= PROGRESS_EVERY_MS) flush(id);
   if (m.step % SNAPSHOT_EVERY === 0) {
     if (!(await announcePauseBeforeReports(id, loopStep))) return;
@@ -228,7 +329,12 @@ async function stepOnce(t: Trainer, id: number, loopStep = false): Promise<void>
     if (!(await announcePauseBeforeReports(id, loopStep))) return;
     const r = await t.evaluate();
     if (id !== runId) return;
+    evals.push(r);
     post({ type: 'eval', runId: id, result: r });
+  }
+  if (autosaveEvery > 0 && m.step % autosaveEvery === 0) {
+    if (!(await announcePauseBeforeReports(id, loopStep))) return;
+    await saveRun(t, id, 'autosave');
   }
 }
 
@@ -248,6 +354,7 @@ function scheduleNext(id: number, token: number): void {
 const handlers: { [K in WorkerRequest['type']]: (r: RequestOf<K>) => void } = {
   init(r) {
     void enqueue(async () => {
+      if (r.autosaveEvery !== undefined && Number.isInteger(r.autosaveEvery) && r.autosaveEvery >= 0) autosaveEvery = r.autosaveEvery;
       const choice = await setUpBackend(r.backend ?? null, { wasmThreads: r.wasmThreads });
       backendReady = true;
       if (r.backend && choice.backend !== r.backend) {
@@ -348,10 +455,112 @@ const handlers: { [K in WorkerRequest['type']]: (r: RequestOf<K>) => void } = {
     const id = runId;
     // Behind the in-flight step, so the reported step count is final
     // (stepOnce may have said 'paused' already, before that step's reports).
-    void enqueue(() => {
+    void enqueue(async () => {
       if (id !== runId) return;
       flush(id);
       if (state !== 'paused') setState(trainer ? 'paused' : 'idle', id);
+      // A paused tab may be closed next: keep what was trained (unless the last save is this step).
+      if (trainer && savedStep !== trainer.step) await saveRun(trainer, id, 'pause');
+    });
+  },
+  listSaved() {
+    const id = runId;
+    void enqueue(async () => {
+      const db = await runStore();
+      post({ type: 'saved', runId: id, entries: db ? await db.list() : [] });
+    });
+  },
+  discardSaved(r) {
+    const id = runId;
+    void enqueue(async () => {
+      const db = await runStore();
+      if (!db) return;
+      await db.remove(r.key);
+      if (r.key === runKey) {
+        runKey = null;
+        savedStep = null;
+      }
+      post({ type: 'saved', runId: id, entries: await db.list() });
+    });
+  },
+  saveNow() {
+    const id = runId;
+    void enqueue(async () => {
+      if (trainer && id === runId) await saveRun(trainer, id, 'manual');
+    });
+  },
+  prepareRestore(r) {
+    const id = runId;
+    void enqueue(async () => {
+      prepared?.trainer.dispose();
+      prepared = null;
+      if (!backendReady) throw new Error('The engine has no backend yet.');
+      const key = r.from === 'saved' ? r.key : null;
+      try {
+        let bytes: Uint8Array;
+        if (r.from === 'saved') {
+          const db = await runStore();
+          const b = db ? await db.load(r.key) : null;
+          if (!b) throw new CheckpointError('not-a-run-file', 'That saved run is no longer in this browser’s storage.');
+          bytes = b;
+        } else {
+          bytes = r.bytes;
+          if (bytes.length === 0) throw new CheckpointError('not-a-run-file', 'The file is empty (0 bytes), so it is not a run file.');
+        }
+        const ck = decodeCheckpoint(bytes);
+        const data = await datasetFor(ck);
+        const t = await Trainer.restore(ck, data);
+        prepared = { token: r.token, trainer: t, data, ck, source: r.from, key };
+        post({ type: 'restoreReady', runId: id, token: r.token, step: ck.meta.step, datasetId: ck.meta.dataset.id, source: r.from });
+      } catch (e) {
+        // Reported with what it was, and nothing of the current run touched.
+        const what = r.from === 'file' ? `Run file “${r.fileName}” not imported` : 'Saved run not resumed';
+        const why = e instanceof CheckpointError ? e.message : `it could not be read (${message(e)})`;
+        post({ type: 'error', runId: id, message: `${what}: ${why} The current run is unchanged.`, recoverable: true });
+      }
+    });
+  },
+  commitRestore(r) {
+    stopNow();
+    const id = runId;
+    void enqueue(async () => {
+      const p = prepared;
+      if (!p || p.token !== r.token) {
+        post({ type: 'error', runId: id, message: 'Nothing to resume: the prepared run was replaced or discarded.', recoverable: true });
+        return;
+      }
+      prepared = null;
+      disposeTrainer();
+      const app = (p.ck.meta.app ?? {}) as { history?: StepMetrics[]; evals?: EvalResult[] };
+      const src = p.ck.meta.dataset.source as DatasetSource | undefined;
+      config = structuredClone(p.ck.meta.config);
+      if (src?.kind === 'builtin') {
+        datasetName = src.name;
+        requestedDataset = src.name;
+        datasetOpts = { seed: src.seed === config.seed ? undefined : src.seed, nTrain: src.nTrain, nTest: src.nTest };
+      } else {
+        datasetName = 'upload';
+      }
+      dataset = p.data;
+      pinned = [];
+      trainer = p.trainer;
+      history = Array.isArray(app.history) ? app.history : [];
+      evals = Array.isArray(app.evals) ? app.evals : [];
+      // Resuming a saved run keeps saving under its key; an imported file starts its own.
+      runKey = p.key;
+      savedStep = p.key ? p.ck.meta.step : null;
+      post({ type: 'restored', runId: id, step: trainer.step, config, dataset: datasetName, history, evals, source: p.source });
+      setState('paused', id);
+      await sendSnapshots(trainer, id);
+    });
+  },
+  exportRun() {
+    const id = runId;
+    void enqueue(async () => {
+      if (!trainer) throw new Error('There is no run to export yet: start or step it first.');
+      const bytes = await encodeRun(trainer);
+      const stamp = new Date().toISOString().slice(0, 16).replace(/[:T]/g, '-');
+      post({ type: 'runFile', runId: id, bytes, fileName: `clim-${trainer.data.name}-step${trainer.step}-${stamp}${RUN_FILE_EXTENSION}` });
     });
   },
   step() {
@@ -393,6 +602,8 @@ const handlers: { [K in WorkerRequest['type']]: (r: RequestOf<K>) => void } = {
     stopNow();
     void enqueue(() => {
       disposeTrainer();
+      prepared?.trainer.dispose();
+      store?.close();
       scope.close();
     });
   },

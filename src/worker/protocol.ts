@@ -13,6 +13,9 @@ import type { BackendName } from '../core/backend-order';
 import type { ClimConfig } from '../core/config';
 import type { LivePatch } from '../core/config-fields';
 import type { ClusterSnapshot, EmbeddingsDump, EvalResult, ProjectionSnapshot, SelectionSnapshot, StepMetrics } from '../core/api';
+import type { SavedRunInfo } from './run-store';
+
+export type { SavedRunInfo };
 
 export type { BackendName } from '../core/backend-order';
 export { BACKEND_NAMES, isBackendName } from '../core/backend-order';
@@ -30,6 +33,12 @@ export const REQUEST_TYPES = [
   'pinAnchors',
   'requestImages',
   'requestEmbeddings',
+  'listSaved',
+  'discardSaved',
+  'saveNow',
+  'prepareRestore',
+  'commitRestore',
+  'exportRun',
   'dispose',
 ] as const;
 export type RequestType = (typeof REQUEST_TYPES)[number];
@@ -68,7 +77,8 @@ interface Req<T extends RequestType> {
 
 export type WorkerRequest =
   /** wasmThreads > 1: the threaded WASM build with that many XNNPACK threads (page option `?wasmthreads=N`). */
-  | (Req<'init'> & { backend?: BackendName | null; wasmThreads?: number })
+  /** autosaveEvery: checkpoint to IndexedDB every N steps (0: only on Pause and Save; default AUTOSAVE_EVERY; page option `?autosave=N`). */
+  | (Req<'init'> & { backend?: BackendName | null; wasmThreads?: number; autosaveEvery?: number })
   | (Req<'configure'> & { config: ClimConfig })
   /** 'upload' switches back to the upload the worker already holds (setUpload). */
   | (Req<'setDataset'> & { dataset: DatasetChoice; seed?: number; nTrain?: number; nTest?: number })
@@ -90,13 +100,33 @@ export type WorkerRequest =
   | (Req<'requestImages'> & { indices: number[] })
   /** Up to `max` bank rows for UMAP: answered by an `embeddings` event (nothing before the first step's model exists). */
   | (Req<'requestEmbeddings'> & { max: number })
+  /** The runs saved in IndexedDB: answered by a `saved` event. */
+  | Req<'listSaved'>
+  | (Req<'discardSaved'> & { key: string })
+  /** Checkpoint the current run now (also done every `autosaveEvery` steps and on Pause). */
+  | Req<'saveNow'>
+  /**
+   * Checks a saved run (by key) or a run file (bytes, transferred) and builds
+   * its trainer aside, without touching the current run: answered by
+   * `restoreReady` (then `commitRestore` switches to it) or by an error that
+   * says what is wrong and changes nothing.
+   */
+  | (Req<'prepareRestore'> & { token: number } & ({ from: 'saved'; key: string } | { from: 'file'; bytes: Uint8Array; fileName: string }))
+  /** Makes the prepared run (same token) the current one: a new run, paused at its saved step. */
+  | (Req<'commitRestore'> & { token: number })
+  /** The current run as one file: answered by a `runFile` event. */
+  | Req<'exportRun'>
   | Req<'dispose'>;
 
+/** Steps between autosaves when the page does not say: ~1 min of default training on a CPU, a few seconds on a GPU. */
+export const AUTOSAVE_EVERY = 100;
+
 /** Requests after which earlier events belong to a dead run. */
-export const NEW_RUN_REQUESTS: ReadonlySet<RequestType> = new Set<RequestType>(['init', 'configure', 'setDataset', 'setUpload', 'reset']);
+export const NEW_RUN_REQUESTS: ReadonlySet<RequestType> = new Set<RequestType>(['init', 'configure', 'setDataset', 'setUpload', 'reset', 'commitRestore']);
 
 /** Buffers of a request to move rather than copy (an upload's pixels can be tens of MB). */
 export function requestTransferables(r: WorkerRequest): Transferable[] {
+  if (r.type === 'prepareRestore') return r.from === 'file' ? [r.bytes.buffer as ArrayBuffer] : [];
   if (r.type !== 'setUpload') return [];
   const { images, labels } = r.upload;
   return [images.buffer, ...(labels ? [labels.buffer] : [])] as ArrayBuffer[];
@@ -105,7 +135,7 @@ export function requestTransferables(r: WorkerRequest): Transferable[] {
 /** Cap on the images of one `requestImages` (the rest of the list is ignored): 512 images of 32×32×3 are 1.5 MB. */
 export const MAX_IMAGES_PER_REQUEST = 512;
 
-export const EVENT_TYPES = ['ready', 'progress', 'selection', 'clusters', 'projection', 'images', 'embeddings', 'eval', 'state', 'error'] as const;
+export const EVENT_TYPES = ['ready', 'progress', 'selection', 'clusters', 'projection', 'images', 'embeddings', 'eval', 'state', 'saved', 'checkpoint', 'restoreReady', 'restored', 'runFile', 'error'] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
 /** 'preparing' covers Trainer.create (model build, first bank pass, k-means). */
@@ -156,6 +186,16 @@ export type WorkerEvent =
   | (Ev<'eval'> & { result: EvalResult })
   /** trainSize / testSize: images in the run's data set (absent until it is loaded); memory: the worker's tensors now. */
   | (Ev<'state'> & { state: RunState; step: number; datasetId: string | null; trainSize?: number; testSize?: number; memory?: TensorMemory })
+  /** Runs saved in IndexedDB, most recent first (after listSaved, and after each save or discard). */
+  | (Ev<'saved'> & { entries: SavedRunInfo[] })
+  /** A checkpoint attempt of the current run: saved (bytes, ms) or not, with the reason (quota: the previous one is kept). */
+  | (Ev<'checkpoint'> & { step: number; ok: boolean; bytes: number; ms: number; message: string | null; trigger: 'autosave' | 'pause' | 'manual' })
+  /** A prepared restore passed every check; its token, step and data set. */
+  | (Ev<'restoreReady'> & { token: number; step: number; datasetId: string; source: 'saved' | 'file' })
+  /** The current run is now a restored one: its settings, data set and history, paused at `step`. */
+  | (Ev<'restored'> & { step: number; config: ClimConfig; dataset: DatasetChoice; history: StepMetrics[]; evals: EvalResult[]; source: 'saved' | 'file' })
+  /** The current run as a file (transferred). */
+  | (Ev<'runFile'> & { bytes: Uint8Array; fileName: string })
   | (Ev<'error'> & { message: string; recoverable: boolean });
 
 export type EventOf<T extends EventType> = Extract<WorkerEvent, { type: T }>;
@@ -183,6 +223,7 @@ export function transferablesOf(e: WorkerEvent): Transferable[] {
     const d = e.dump;
     return [...new Set([d.index.buffer, d.vectors.buffer, d.cluster.buffer, ...(d.label ? [d.label.buffer] : [])])] as ArrayBuffer[];
   }
+  if (e.type === 'runFile') return [e.bytes.buffer as ArrayBuffer];
   if (e.type !== 'clusters') return [];
   const { assignments, sizes, nearest, galleryNear, galleryFar } = e.snapshot;
   // A buffer may appear at most once in a transfer list.
