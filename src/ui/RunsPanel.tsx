@@ -35,18 +35,18 @@ export function RunsPanel() {
   const restoring = useClim((s) => s.restoring);
   const runState = useClim((s) => s.runState);
   const step = useClim((s) => s.step);
-  const runFile = useClim((s) => s.runFile);
-  const { resumeSaved, discardSaved, saveNow, exportRun, importRunFile, takeRunFile } = climStore.getState();
+  const download = useClim((s) => s.download);
+  const { resumeSaved, discardSaved, saveNow, exportRun, importRunFile, takeDownload } = climStore.getState();
   const fileInput = useRef<HTMLInputElement>(null);
   const now = useNow();
   const hasRun = step > 0 || runState === 'paused';
   const busy = runState === 'connecting' || runState === 'preparing' || restoring !== null;
 
   useEffect(() => {
-    if (!runFile) return;
-    downloadBlob(runFile.fileName, new Blob([runFile.bytes as BlobPart], { type: 'application/octet-stream' }));
-    takeRunFile();
-  }, [runFile, takeRunFile]);
+    if (!download) return;
+    downloadBlob(download.fileName, new Blob([download.bytes as BlobPart], { type: 'application/octet-stream' }));
+    takeDownload();
+  }, [download, takeDownload]);
 
   const onImport = async (files: FileList | null) => {
     const f = files?.[0];

@@ -142,8 +142,12 @@ export interface ClimState extends SettingsState {
   resumeOffered: boolean;
   /** A resume or import being checked by the worker (its token), or null. */
   restoring: { token: number; source: 'saved' | 'file'; label: string } | null;
-  /** A run file download the page should save (bytes + name), taken by the component that offers it. */
-  runFile: { bytes: Uint8Array; fileName: string } | null;
+  /** The export zip is being built in the worker. */
+  exporting: boolean;
+  /** An evaluation asked for is running. */
+  evaluating: boolean;
+  /** A file the page should save (a run file or the export zip), taken by the component that offers it. */
+  download: { bytes: Uint8Array; fileName: string } | null;
 
   connect(opts?: ConnectOptions): void;
   start(): void;
@@ -175,8 +179,12 @@ export interface ClimState extends SettingsState {
   /** Imports a run file: checked aside first; a bad file leaves the current run untouched and says why. */
   importRunFile(bytes: Uint8Array, fileName: string): void;
   exportRun(): void;
+  /** Model, projector files, CSVs and config as one zip download. */
+  exportBundle(): void;
+  /** Evaluate now; `full` adds the linear probe, alignment/uniformity and cluster agreement. */
+  evaluateNow(full: boolean): void;
   /** The page has handed the run file to the browser. */
-  takeRunFile(): void;
+  takeDownload(): void;
   disconnect(): void;
 }
 
@@ -227,7 +235,9 @@ function initialState() {
     lastSave: null as LastSave | null,
     resumeOffered: true,
     restoring: null as ClimState['restoring'],
-    runFile: null as ClimState['runFile'],
+    exporting: false,
+    evaluating: false,
+    download: null as ClimState['download'],
     activeTab: 'training' as PaneId,
     ...initialSettings(defaultConfig()),
     ...runFields(),
@@ -335,7 +345,8 @@ export function createClimStore(deps: StoreDeps = {}): StoreApi<ClimState> {
           error: null,
         });
       }),
-      c.on('runFile', (e) => set({ runFile: { bytes: e.bytes, fileName: e.fileName } })),
+      c.on('runFile', (e) => set({ download: { bytes: e.bytes, fileName: e.fileName } })),
+      c.on('bundle', (e) => set({ download: { bytes: e.bytes, fileName: e.fileName }, exporting: false })),
       c.on('state', (e) => {
         const patch: Partial<ClimState> = { runState: e.state, step: e.step, datasetId: e.datasetId, trainSize: e.trainSize ?? null, testSize: e.testSize ?? null };
         if (e.memory) patch.workerMemory = e.memory;
@@ -401,9 +412,9 @@ export function createClimStore(deps: StoreDeps = {}): StoreApi<ClimState> {
         set({ umap: { ...idleUmap(), status: 'neighbours', points: n } });
         umapClient.run(d.vectors, n, d.dim, { seed: get().config.seed, nNeighbors: 15, minDist: 0.1 });
       }),
-      c.on('eval', (e) => set({ evals: [...get().evals, e.result] })),
+      c.on('eval', (e) => set({ evals: [...get().evals, e.result], evaluating: false })),
       // A failed restore check ends the restore (the worker says why; the current run is untouched).
-      c.on('error', (e) => set({ error: { message: e.message, recoverable: e.recoverable }, restoring: null })),
+      c.on('error', (e) => set({ error: { message: e.message, recoverable: e.recoverable }, restoring: null, exporting: false, evaluating: false })),
     ];
 
     return {
@@ -544,8 +555,18 @@ export function createClimStore(deps: StoreDeps = {}): StoreApi<ClimState> {
       exportRun() {
         client?.exportRun();
       },
-      takeRunFile() {
-        set({ runFile: null });
+      exportBundle() {
+        if (!client) return;
+        set({ exporting: true });
+        client.exportBundle();
+      },
+      evaluateNow(full) {
+        if (!client) return;
+        set({ evaluating: true });
+        client.evaluate(full);
+      },
+      takeDownload() {
+        set({ download: null });
       },
       disconnect() {
         for (const u of unsubscribe) u();

@@ -126,6 +126,14 @@ export class EngineClient {
   commitRestore(token: number): void {
     this.send({ type: 'commitRestore', token });
   }
+  /** Model, projector files, CSVs and config as one zip; answered by a `bundle` event. */
+  exportBundle(): void {
+    this.send({ type: 'exportBundle' });
+  }
+  /** Evaluates now (full: with the linear probe and representation metrics); answered by an `eval` event. */
+  evaluate(full: boolean): void {
+    this.send({ type: 'evaluate', full });
+  }
   /** The current run as a file; answered by a `runFile` event. */
   exportRun(): void {
     this.send({ type: 'exportRun' });

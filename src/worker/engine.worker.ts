@@ -15,6 +15,9 @@ import type { EvalResult, SelectionSnapshot, StepMetrics } from '../core/api';
 import { RUN_FILE_EXTENSION, decodeCheckpoint, encodeCheckpoint, CheckpointError, type Checkpoint } from '../core/checkpoint';
 import { datasetFingerprint } from '../core/data/dataset';
 import { RunStore, type SavedRunInfo } from './run-store';
+import { runExportFiles, SPRITE_PATH } from '../core/export/bundle';
+import type { Sprite } from '../core/export/projector';
+import { strToU8, zipSync, type Zippable } from 'fflate';
 import { memory as tfMemory } from '@tensorflow/tfjs';
 import { setUpBackend } from './backend';
 import { loadDataset, preloadFashionMnist } from './datasets';
@@ -193,6 +196,15 @@ async function saveRun(t: Trainer, id: number, trigger: 'autosave' | 'pause' | '
   if (id !== runId) return;
   post({ type: 'checkpoint', runId: id, step: t.step, ok: r.ok, bytes: bytes.length, ms: performance.now() - t0, message: r.ok ? null : r.message, trigger });
   post({ type: 'saved', runId: id, entries: await db.list() });
+}
+
+/** The projector sprite as PNG bytes, encoded by the browser (OffscreenCanvas). */
+async function spritePng(s: Sprite): Promise<Uint8Array> {
+  const canvas = new OffscreenCanvas(s.width, s.height);
+  const ctx = canvas.getContext('2d');
+  if (!ctx) throw new Error('This browser gives workers no 2-D canvas to draw the projector sprite.');
+  ctx.putImageData(new ImageData(new Uint8ClampedArray(s.rgba), s.width, s.height), 0, 0);
+  return new Uint8Array(await (await canvas.convertToBlob({ type: 'image/png' })).arrayBuffer());
 }
 
 /** The data set a checkpoint names, loaded without touching the current run's (a built-in by its recipe, an upload only if it is the one loaded). */
@@ -552,6 +564,31 @@ const handlers: { [K in WorkerRequest['type']]: (r: RequestOf<K>) => void } = {
       post({ type: 'restored', runId: id, step: trainer.step, config, dataset: datasetName, history, evals, source: p.source });
       setState('paused', id);
       await sendSnapshots(trainer, id);
+    });
+  },
+  exportBundle() {
+    const id = runId;
+    void enqueue(async () => {
+      if (!trainer || !dataset) throw new Error('There is no trained encoder to export yet: start or step the run first.');
+      const t0 = performance.now();
+      const { files, sprite } = await runExportFiles({ trainer, data: dataset, history, evals });
+      // Weights and PNG barely compress: stored as they are; the text is deflated.
+      const zipped: Zippable = {};
+      for (const f of files) zipped[f.path] = typeof f.content === 'string' ? strToU8(f.content) : [f.content, { level: 0 }];
+      zipped[SPRITE_PATH] = [await spritePng(sprite), { level: 0 }];
+      const bytes = zipSync(zipped, { level: 6 });
+      const name = `clim-${trainer.data.name}-step${trainer.step}-export.zip`;
+      if (id === runId) post({ type: 'bundle', runId: id, bytes, fileName: name, files: Object.keys(zipped), ms: performance.now() - t0 });
+    });
+  },
+  evaluate(r) {
+    const id = runId;
+    void enqueue(async () => {
+      if (!trainer || id !== runId) throw new Error('There is no encoder to evaluate yet: start or step the run first.');
+      const res = await trainer.evaluate({ full: r.full });
+      if (id !== runId) return;
+      evals.push(res);
+      post({ type: 'eval', runId: id, result: res });
     });
   },
   exportRun() {

@@ -39,6 +39,8 @@ export const REQUEST_TYPES = [
   'prepareRestore',
   'commitRestore',
   'exportRun',
+  'exportBundle',
+  'evaluate',
   'dispose',
 ] as const;
 export type RequestType = (typeof REQUEST_TYPES)[number];
@@ -116,6 +118,10 @@ export type WorkerRequest =
   | (Req<'commitRestore'> & { token: number })
   /** The current run as one file: answered by a `runFile` event. */
   | Req<'exportRun'>
+  /** The trained encoder (LayersModel), Embedding Projector files, CSVs and config as one zip: answered by a `bundle` event. */
+  | Req<'exportBundle'>
+  /** Evaluates now; `full` adds the linear probe, alignment/uniformity and cluster agreement (seconds, not a step). */
+  | (Req<'evaluate'> & { full: boolean })
   | Req<'dispose'>;
 
 /** Steps between autosaves when the page does not say: ~1 min of default training on a CPU, a few seconds on a GPU. */
@@ -135,7 +141,7 @@ export function requestTransferables(r: WorkerRequest): Transferable[] {
 /** Cap on the images of one `requestImages` (the rest of the list is ignored): 512 images of 32×32×3 are 1.5 MB. */
 export const MAX_IMAGES_PER_REQUEST = 512;
 
-export const EVENT_TYPES = ['ready', 'progress', 'selection', 'clusters', 'projection', 'images', 'embeddings', 'eval', 'state', 'saved', 'checkpoint', 'restoreReady', 'restored', 'runFile', 'error'] as const;
+export const EVENT_TYPES = ['ready', 'progress', 'selection', 'clusters', 'projection', 'images', 'embeddings', 'eval', 'state', 'saved', 'checkpoint', 'restoreReady', 'restored', 'runFile', 'bundle', 'error'] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
 /** 'preparing' covers Trainer.create (model build, first bank pass, k-means). */
@@ -196,6 +202,8 @@ export type WorkerEvent =
   | (Ev<'restored'> & { step: number; config: ClimConfig; dataset: DatasetChoice; history: StepMetrics[]; evals: EvalResult[]; source: 'saved' | 'file' })
   /** The current run as a file (transferred). */
   | (Ev<'runFile'> & { bytes: Uint8Array; fileName: string })
+  /** The export zip (transferred); `files`: the paths inside it. */
+  | (Ev<'bundle'> & { bytes: Uint8Array; fileName: string; files: string[]; ms: number })
   | (Ev<'error'> & { message: string; recoverable: boolean });
 
 export type EventOf<T extends EventType> = Extract<WorkerEvent, { type: T }>;
@@ -223,7 +231,7 @@ export function transferablesOf(e: WorkerEvent): Transferable[] {
     const d = e.dump;
     return [...new Set([d.index.buffer, d.vectors.buffer, d.cluster.buffer, ...(d.label ? [d.label.buffer] : [])])] as ArrayBuffer[];
   }
-  if (e.type === 'runFile') return [e.bytes.buffer as ArrayBuffer];
+  if (e.type === 'runFile' || e.type === 'bundle') return [e.bytes.buffer as ArrayBuffer];
   if (e.type !== 'clusters') return [];
   const { assignments, sizes, nearest, galleryNear, galleryFar } = e.snapshot;
   // A buffer may appear at most once in a transfer list.

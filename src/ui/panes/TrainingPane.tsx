@@ -1,3 +1,4 @@
+import { EvaluationCard } from './EvaluationCard';
 import { memo, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import { LineChartSvg, SeriesSample, type LineSeries, type MarkerShape } from '../LineChartSvg';
 import type { Row } from '../line-geometry';
@@ -150,7 +151,10 @@ const SEL_SERIES: SeriesDef<StepMetrics>[] = [
   { key: 'precision', name: 'precision', value: (m) => (m.precision === null ? null : m.precision * 100) },
 ];
 const SPEED_SERIES: SeriesDef<StepMetrics>[] = [{ key: 'ips', name: 'images/s', value: (m) => m.imagesPerSecond }];
-const KNN_SERIES: SeriesDef<EvalResult>[] = [{ key: 'knn', name: 'kNN top-1', value: (e) => (e.knnTop1 === null ? null : e.knnTop1 * 100) }];
+const KNN_SERIES: SeriesDef<EvalResult>[] = [
+  { key: 'knn', name: 'kNN top-1', value: (e) => (e.knnTop1 === null ? null : e.knnTop1 * 100) },
+  { key: 'linear', name: 'linear top-1', value: (e) => (e.linearTop1 === null ? null : e.linearTop1 * 100) },
+];
 
 const METRIC_CSV: CsvColumn<StepMetrics>[] = [
   { header: 'step', value: (m) => m.step },
@@ -168,6 +172,13 @@ const METRIC_CSV: CsvColumn<StepMetrics>[] = [
 const EVAL_CSV: CsvColumn<EvalResult>[] = [
   { header: 'step', value: (e) => e.step },
   { header: 'knn_top1', value: (e) => e.knnTop1 },
+  { header: 'linear_top1', value: (e) => e.linearTop1 },
+  { header: 'alignment', value: (e) => e.alignment },
+  { header: 'uniformity', value: (e) => e.uniformity },
+  { header: 'cluster_nmi', value: (e) => e.clusterNmi },
+  { header: 'cluster_ari', value: (e) => e.clusterAri },
+  { header: 'cluster_purity', value: (e) => e.clusterPurity },
+  { header: 'ms', value: (e) => e.ms },
 ];
 
 export function TrainingPane() {
@@ -182,7 +193,7 @@ export function TrainingPane() {
       <Chart id="loss" phase={0} title="Loss (mixed InfoNCE)" rows={metrics} x={stepX} series={LOSS_SERIES} empty={noSteps} csvRows={live} csvColumns={METRIC_CSV} />
       <Chart
         id="knn" phase={180}
-        title="kNN top-1 on held-out images"
+        title="Held-out top-1 (kNN, linear probe)"
         rows={evals}
         x={evalX}
         series={KNN_SERIES}
@@ -206,6 +217,7 @@ export function TrainingPane() {
         note={SELECTION_NOTE}
       />
       <Chart id="lr" phase={540} title="Learning rate" rows={metrics} x={stepX} series={LR_SERIES} empty={noSteps} csvRows={live} csvColumns={METRIC_CSV} />
+      <EvaluationCard />
       <Chart id="speed" phase={720} title="Images per second" rows={metrics} x={stepX} series={SPEED_SERIES} empty={noSteps} csvRows={live} csvColumns={METRIC_CSV} yDomain={FROM_ZERO} />
     </div>
   );
