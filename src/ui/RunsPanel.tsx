@@ -90,7 +90,7 @@ export function RunsPanel() {
         <button type="button" onClick={() => fileInput.current?.click()} disabled={busy || runState === 'running'} title="Continue a run exported on this or another machine" data-testid="import-run">
           Import run…
         </button>
-        <input ref={fileInput} type="file" accept=".climrun,application/octet-stream" hidden onChange={(e) => void onImport(e.target.files)} data-testid="import-input" />
+        <input ref={fileInput} type="file" aria-label="Run file to import" accept=".climrun,application/octet-stream" hidden onChange={(e) => void onImport(e.target.files)} data-testid="import-input" />
       </div>
       {restoring && (
         <p role="status" data-testid="restoring">
