@@ -9,6 +9,10 @@
  * the same layout rules, duplicate and size checks and skip report), with
  * PNG/JPEG decoded by `NodeDecoder`; the report goes to stderr so stdout
  * stays the training log.
+ *
+ *   npm run train -- --ablation --dataset fashion-mnist --steps 600 --out r.json --csv r.csv --md r.md
+ *
+ * runs the ablation report instead (src/cli/ablation.ts, src/core/ablation.ts).
  */
 import { parseArgs } from 'node:util';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -28,6 +32,8 @@ import { formatReport, type SkipKind } from '../core/data/upload';
 import { DEFAULT_MAX_PIXELS, loadImages, type Fit } from '../io/load-images';
 import { isZipName } from '../io/zip';
 import { DatasetPathError, NodeDecoder, nodeFiles } from './decode-node';
+import { ABLATION_DEFAULT_STEPS, ABLATION_IDS, ablationBaseConfig } from '../core/ablation';
+import { runAblation } from './ablation';
 
 const BACKENDS = ['wasm', 'cpu'] as const;
 const DATASETS = ['shapes', 'fashion-mnist'] as const;
@@ -131,7 +137,16 @@ const HELP = `Usage: npm run train -- [options]
   --threshold anchor|cluster-mean
   --mix none|cutmix|mixup
   --eval-every N              also evaluate every N steps (default: start and end only)
-  --quiet                     print only the summary`;
+  --quiet                     print only the summary
+  --ablation                  ablation report: train each arm (selection none/knn/cluster/center-wise
+                              × mix none/cutmix, and CLIM with two resolutions) on the same data,
+                              seed and --steps (default ${ABLATION_DEFAULT_STEPS}) one after another; print and write
+                              kNN top-1, linear top-1 and selection precision per arm and the raw-pixel
+                              kNN baseline. Base config: the fast-demo-cpu preset (+ --config, --seed,
+                              --threshold); --selection and --mix are set per arm
+  --ablation-arms A,B,…       only these arms, in this order: ${ABLATION_IDS.join(', ')}
+  --csv FILE                  --ablation: write the table as CSV here
+  --md FILE                   --ablation: write the table as Markdown here`;
 
 function oneOf<T extends string>(flag: string, v: string | undefined, options: readonly T[]): T | undefined {
   if (v === undefined) return undefined;
@@ -180,6 +195,10 @@ export function parseCli(argv: string[]) {
         fit: { type: 'string' },
         holdout: { type: 'string' },
         quiet: { type: 'boolean' },
+        ablation: { type: 'boolean' },
+        'ablation-arms': { type: 'string' },
+        csv: { type: 'string' },
+        md: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -189,7 +208,22 @@ export function parseCli(argv: string[]) {
     throw new UsageError((e as Error).message.split('\n')[0]);
   }
   const v = parsed.values;
-  const config = defaultConfig();
+  const ablation = v.ablation ?? false;
+  if (!ablation) {
+    const only = (['ablation-arms', 'csv', 'md'] as const).find((f) => v[f] !== undefined);
+    if (only) throw new UsageError(`--${only} applies to --ablation only`);
+  } else {
+    const fixed = (['selection', 'mix', 'eval-every'] as const).find((f) => v[f] !== undefined);
+    if (fixed) throw new UsageError(`--${fixed} cannot be used with --ablation: ${fixed === 'eval-every' ? 'each arm is evaluated once, at the end' : 'each arm sets it'}`);
+  }
+  const ablationArms = v['ablation-arms']?.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  if (ablationArms !== undefined) {
+    const unknown = ablationArms.filter((a) => !ABLATION_IDS.includes(a));
+    if (unknown.length) throw new UsageError(`--ablation-arms: unknown arm ${unknown.map((u) => `"${u}"`).join(', ')}; known: ${ABLATION_IDS.join(', ')}`);
+    if (ablationArms.length === 0) throw new UsageError('--ablation-arms needs at least one arm id');
+    if (new Set(ablationArms).size !== ablationArms.length) throw new UsageError('--ablation-arms: an arm is listed twice');
+  }
+  const config = ablation ? ablationBaseConfig() : defaultConfig();
   if (v.config) {
     let extra: unknown;
     try {
@@ -208,7 +242,7 @@ export function parseCli(argv: string[]) {
   config.selection = oneOf('selection', v.selection, SELECTION_MODES) ?? config.selection;
   config.centerThreshold = oneOf('threshold', v.threshold, CENTER_THRESHOLDS) ?? config.centerThreshold;
   config.mix = oneOf('mix', v.mix, MIX_MODES) ?? config.mix;
-  const steps = intFlag('steps', v.steps, 0) ?? 200;
+  const steps = intFlag('steps', v.steps, 0) ?? (ablation ? ABLATION_DEFAULT_STEPS : 200);
   if (v.steps !== undefined && v.config === undefined) config.totalSteps = Math.max(1, steps);
   const issues = validateConfig(config);
   if (issues.length) throw new UsageError(issues.map((i) => i.message).join(' '));
@@ -229,10 +263,14 @@ export function parseCli(argv: string[]) {
     evalEvery: intFlag('eval-every', v['eval-every'], 1),
     quiet: v.quiet ?? false,
     config,
+    ablation,
+    ablationArms,
+    csv: v.csv,
+    md: v.md,
   };
 }
 
-/** `log` takes the training log (stdout), `warn` the data report and decode rate (stderr). */
+/** `log` takes the training log (stdout), `warn` the data report and decode rate (stderr). Null for --help and --ablation (which writes its own report). */
 export async function run(argv: string[], log: (s: string) => void = (s) => console.log(s), warn: (s: string) => void = (s) => console.error(s)): Promise<RunReport | null> {
   const opts = parseCli(argv);
   if (opts.help) {
@@ -247,6 +285,10 @@ export async function run(argv: string[], log: (s: string) => void = (s) => cons
     ({ data, load } = await loadFolderDataset(opts.dataset.path, { size, fit: opts.fit, holdout: opts.holdout, seed: opts.config.seed }, warn));
   } else {
     data = loadDataset(opts.dataset.name, opts.config.seed);
+  }
+  if (opts.ablation) {
+    await runAblation({ data, load, config: opts.config, steps: opts.steps, backend: opts.backend, arms: opts.ablationArms, out: opts.out, csv: opts.csv, md: opts.md, quiet: opts.quiet }, log);
+    return null;
   }
   await tf.setBackend(opts.backend);
   await tf.ready();
