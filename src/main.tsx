@@ -2,7 +2,7 @@ import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './ui/App';
 import { climStore } from './ui/store';
-import { benchHookRequested } from './ui/params';
+import { benchHookRequested, testHooksRequested } from './ui/params';
 import { initialRun, installUrlSync } from './ui/url-sync';
 import { installBenchHook } from './ui/bench-hook';
 import './ui/app.css';
@@ -13,6 +13,10 @@ climStore.getState().connect(run);
 installUrlSync(climStore, window, run.backend ?? null);
 // `?bench=1`: read-only metrics for bench/browser.ts.
 if (benchHookRequested(window.location.search)) installBenchHook(window, climStore);
+// `?testhooks=1`: the end-to-end fault tests inject a NaN, a lost device or a crash.
+if (testHooksRequested(window.location.search)) {
+  Object.defineProperty(window, '__climTest', { value: Object.freeze({ fault: (kind: 'nan' | 'device-lost' | 'crash') => climStore.getState().injectTestFault(kind) }) });
+}
 
 const root = document.getElementById('root');
 if (!root) throw new Error('index.html lacks #root');

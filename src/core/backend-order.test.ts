@@ -49,4 +49,11 @@ describe('isBackendName', () => {
     for (const b of ['webgpu', 'webgl', 'wasm', 'cpu']) expect(isBackendName(b)).toBe(true);
     for (const b of ['WebGPU', '', 'tensorflow', null, 3]) expect(isBackendName(b)).toBe(false);
   });
+  it('skips backends that failed in this page, never cpu', () => {
+    const all = probe({ webgpu: hw, webgl: true, wasm: true });
+    expect(backendOrder(all, null, ['webgpu'])).toEqual(['webgl', 'wasm', 'cpu']);
+    expect(backendOrder(all, null, ['webgpu', 'webgl', 'wasm'])).toEqual(['cpu']);
+    expect(backendOrder(all, null, ['wasm', 'cpu'])).toEqual(['webgpu', 'webgl', 'cpu']);
+    expect(backendOrder(all, 'webgpu', ['webgpu'])).toEqual(['webgl', 'wasm', 'cpu']);
+  });
 });

@@ -31,8 +31,17 @@ export function isBackendName(x: unknown): x is BackendName {
  * backend goes first, even when the probe says it is missing, so that the
  * failure is reported rather than silently replaced; the rest follow as
  * fallbacks. `cpu` is always last because it always exists.
+ *
+ * `exclude`: backends that already failed in this page (a lost WebGPU device,
+ * an out-of-memory WebGL context), so a recovery moves on to the next one;
+ * `cpu` is never excluded, so there is always somewhere to go.
  */
-export function backendOrder(probe: BackendProbe, forced?: BackendName | null): BackendName[] {
+export function backendOrder(probe: BackendProbe, forced?: BackendName | null, exclude: readonly BackendName[] = []): BackendName[] {
+  const keep = (b: BackendName) => b === 'cpu' || !exclude.includes(b);
+  return rank(probe, forced).filter(keep);
+}
+
+function rank(probe: BackendProbe, forced?: BackendName | null): BackendName[] {
   const order: BackendName[] = [];
   const gpu = probe.webgpu;
   if (gpu && !gpu.isFallbackAdapter) order.push('webgpu');

@@ -9,19 +9,48 @@ import { StatusBar } from './StatusBar';
 import { ResumeOffer, RunsPanel } from './RunsPanel';
 import { TrainingPane } from './panes/TrainingPane';
 import { useClim, type PaneId } from './store';
+import { faultView } from './fault-view';
 
 function ErrorBanner() {
   const error = useClim((s) => s.error);
   const dismiss = useClim((s) => s.dismissError);
+  const restart = useClim((s) => s.restartEngine);
   if (!error) return null;
   return (
     <div className={error.recoverable ? 'error' : 'error fatal'} role="alert" data-testid="error">
-      <span>{error.message}</span>
-      {error.recoverable && (
+      <span>{error.message}</span>{' '}
+      {error.recoverable ? (
         <button type="button" onClick={dismiss} aria-label="Dismiss error">
           Dismiss
         </button>
+      ) : (
+        // The worker is gone with its run; what was saved in this browser is not.
+        <button type="button" onClick={restart} data-testid="restart-engine">
+          Restart the engine
+        </button>
       )}
+    </div>
+  );
+}
+
+/** A NaN/Inf loss or a lost GPU device: what happened, and the way back. */
+function FaultBanner() {
+  const fault = useClim((s) => s.fault);
+  const recover = useClim((s) => s.recoverFromFault);
+  const dismiss = useClim((s) => s.dismissFault);
+  if (!fault) return null;
+  const v = faultView(fault);
+  return (
+    <div className="error" role="alert" data-testid="fault" data-kind={fault.kind}>
+      <span>{v.message}</span>{' '}
+      {v.action && (
+        <button type="button" onClick={recover} data-testid="fault-recover">
+          {v.action}
+        </button>
+      )}{' '}
+      <button type="button" onClick={dismiss} aria-label="Dismiss the fault report">
+        Dismiss
+      </button>
     </div>
   );
 }
@@ -76,6 +105,7 @@ export function App() {
       <main className="main">
         <Controls />
         <ResumeOffer />
+        <FaultBanner />
         <ErrorBanner />
         <Tabs tabs={tabs} active={pane} onChange={setPane} label="Views" />
       </main>

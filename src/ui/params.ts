@@ -7,7 +7,8 @@
  * data set (default fashion-mnist), `?seed=N`, `?n=N` (training images) and
  * `?ntest=N` (held-out images) adjust the run. `?wasmthreads=N` (N > 1)
  * loads the threaded WASM build with N threads. `?autosave=N` checkpoints
- * to IndexedDB every N steps (0: only on Pause and Save; default 100). `?bench=1` exposes a
+ * to IndexedDB every N steps (0: only on Pause and Save; default 100).
+ * `?testhooks=1` lets the end-to-end tests inject faults (window.__climTest). `?bench=1` exposes a
  * read-only `window.__climPlayground` for bench/browser.ts (bench-hook.ts).
  * A `#hash` run description wins over these where both set something
  * (initialRun in url-sync.ts).
@@ -51,6 +52,7 @@ export function parseParams(search: string): ConnectOptions {
   const opts: ConnectOptions = { backend, config };
   const autosaveEvery = nonNegativeInt(q.get('autosave'));
   if (autosaveEvery !== undefined) opts.autosaveEvery = autosaveEvery;
+  if (q.get('testhooks') === '1') opts.testHooks = true;
   const wasmThreads = positiveInt(q.get('wasmthreads'));
   if (wasmThreads !== undefined) opts.wasmThreads = wasmThreads;
   if (name !== undefined || nTrain !== undefined || nTest !== undefined) {
@@ -63,4 +65,9 @@ export function parseParams(search: string): ConnectOptions {
 /** `?bench=1`: install the read-only benchmark hook (see bench-hook.ts). */
 export function benchHookRequested(search: string): boolean {
   return new URLSearchParams(search).get('bench') === '1';
+}
+
+/** `?testhooks=1`: the end-to-end tests may inject faults (NaN loss, lost device, crash). */
+export function testHooksRequested(search: string): boolean {
+  return new URLSearchParams(search).get('testhooks') === '1';
 }

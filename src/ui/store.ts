@@ -10,7 +10,7 @@ import type { ClusterSnapshot, EmbeddingsDump, EvalResult, ProjectionSnapshot, S
 import { UmapClient } from '../worker/umap-client';
 import type { UmapEvent } from '../worker/umap-protocol';
 import { EngineClient } from '../worker/client';
-import { DATASETS, DEFAULT_DATASET, MAX_IMAGES_PER_REQUEST, type SavedRunInfo, type BackendAttempt, type BackendName, type DatasetChoice, type DatasetName, type RunState, type Thumbnails, type UploadData } from '../worker/protocol';
+import { DATASETS, DEFAULT_DATASET, MAX_IMAGES_PER_REQUEST, type FaultReport, type TestFaultKind, type SavedRunInfo, type BackendAttempt, type BackendName, type DatasetChoice, type DatasetName, type RunState, type Thumbnails, type UploadData } from '../worker/protocol';
 import type { UploadReport } from '../core/data/upload';
 import type { TensorMemory } from '../worker/protocol';
 import { IDLE_CLOCK, clockOnProgress, clockOnState, isSleepGap, restoredClock, type RunClock } from './status';
@@ -60,6 +60,8 @@ export interface ConnectOptions {
   wasmThreads?: number;
   /** Steps between IndexedDB checkpoints (0: only on Pause and Save now); the worker's AUTOSAVE_EVERY otherwise. */
   autosaveEvery?: number;
+  /** `?testhooks=1`: the worker honours injected faults (end-to-end tests only). */
+  testHooks?: boolean;
   config?: ClimConfig;
   /** Data set and sizes; without it the worker's default (DEFAULT_DATASET, full size). */
   dataset?: { name?: DatasetName; seed?: number; nTrain?: number; nTest?: number };
@@ -148,6 +150,8 @@ export interface ClimState extends SettingsState {
   evaluating: boolean;
   /** A file the page should save (a run file or the export zip), taken by the component that offers it. */
   download: { bytes: Uint8Array; fileName: string } | null;
+  /** The last fault the worker caught (NaN/Inf loss, lost device) and what it did; null once answered. */
+  fault: FaultReport | null;
 
   connect(opts?: ConnectOptions): void;
   start(): void;
@@ -185,6 +189,16 @@ export interface ClimState extends SettingsState {
   evaluateNow(full: boolean): void;
   /** The page has handed the run file to the browser. */
   takeDownload(): void;
+  /**
+   * After a NaN/Inf loss: restore the last checkpoint with the safer learning
+   * rate the fault offered, or, with no checkpoint yet, start the run over with it.
+   */
+  recoverFromFault(): void;
+  dismissFault(): void;
+  /** After the worker died: a fresh worker with the same page options; the resume offer then shows the last save. */
+  restartEngine(): void;
+  /** Test-only (`?testhooks=1`): asks the worker to fake a fault. */
+  injectTestFault(kind: TestFaultKind): void;
   disconnect(): void;
 }
 
@@ -212,6 +226,7 @@ const runFields = () => ({
   images: { size: 0, pixels: new Map<number, Uint8Array>() } as ImageCache,
   evals: [] as EvalResult[],
   rateSamples: [] as RateSample[],
+  fault: null as FaultReport | null,
 });
 
 function initialState() {
@@ -278,6 +293,8 @@ export function createClimStore(deps: StoreDeps = {}): StoreApi<ClimState> {
   const pendingImages = new Set<number>();
   /** Tokens of restore requests; only the latest one's answer is acted on. */
   let restoreToken = 0;
+  /** What connect was given, for restartEngine. */
+  let connected: ConnectOptions = {};
 
   return createStore<ClimState>()((set, get) => {
     const onUmap = (e: UmapEvent) => {
@@ -347,6 +364,7 @@ export function createClimStore(deps: StoreDeps = {}): StoreApi<ClimState> {
       }),
       c.on('runFile', (e) => set({ download: { bytes: e.bytes, fileName: e.fileName } })),
       c.on('bundle', (e) => set({ download: { bytes: e.bytes, fileName: e.fileName }, exporting: false })),
+      c.on('fault', (e) => set({ fault: e.fault })),
       c.on('state', (e) => {
         const patch: Partial<ClimState> = { runState: e.state, step: e.step, datasetId: e.datasetId, trainSize: e.trainSize ?? null, testSize: e.testSize ?? null };
         if (e.memory) patch.workerMemory = e.memory;
@@ -423,11 +441,13 @@ export function createClimStore(deps: StoreDeps = {}): StoreApi<ClimState> {
       connect(opts = {}) {
         // Idempotent: StrictMode and hot reload may call it twice.
         if (client) return;
+        connected = opts;
         client = makeClient();
         unsubscribe = wire(client);
-        const initOpts: { wasmThreads?: number; autosaveEvery?: number } = {};
+        const initOpts: { wasmThreads?: number; autosaveEvery?: number; testHooks?: boolean } = {};
         if (opts.wasmThreads !== undefined) initOpts.wasmThreads = opts.wasmThreads;
         if (opts.autosaveEvery !== undefined) initOpts.autosaveEvery = opts.autosaveEvery;
+        if (opts.testHooks) initOpts.testHooks = true;
         client.init(opts.backend ?? null, initOpts);
         if (opts.preset !== undefined) set({ preset: opts.preset });
         if (opts.notices?.length) set({ notices: opts.notices });
@@ -567,6 +587,45 @@ export function createClimStore(deps: StoreDeps = {}): StoreApi<ClimState> {
       },
       takeDownload() {
         set({ download: null });
+      },
+      recoverFromFault() {
+        const f = get().fault;
+        if (!f || f.kind !== 'loss' || !client) return;
+        if (f.checkpoint) {
+          const token = ++restoreToken;
+          set({ fault: null, error: null, restoring: { token, source: 'saved', label: `step ${f.checkpoint.step}, learning rate ${f.saferLr}` } });
+          client.prepareRestore(token, { from: 'saved', key: f.checkpoint.key }, { lr: f.saferLr });
+        } else {
+          // Nothing saved before the fault: the same run again from step 0, with the lower rate.
+          get().configure({ ...get().config, lr: f.saferLr });
+        }
+      },
+      dismissFault() {
+        set({ fault: null });
+      },
+      restartEngine() {
+        const s = get();
+        for (const u of unsubscribe) u();
+        unsubscribe = [];
+        client?.terminate();
+        client = null;
+        stopUmap();
+        pendingImages.clear();
+        // The same page options with the run's current settings; an upload lived in the dead worker and must be loaded again.
+        const upload = s.dataset === 'upload';
+        const name: DatasetName = s.dataset === 'upload' ? DEFAULT_DATASET : s.dataset;
+        const opts: ConnectOptions = {
+          ...connected,
+          config: s.config,
+          preset: s.preset,
+          notices: upload ? ['The engine restarted: load your folder or zip again to train on it; the built-in data set is in use meanwhile.'] : [],
+          dataset: { ...sizes, name },
+        };
+        set({ ...runFields(), runState: 'connecting', backend: null, error: null, restoring: null, exporting: false, evaluating: false, resumeOffered: true, savedRuns: [], upload: upload ? null : s.upload });
+        get().connect(opts);
+      },
+      injectTestFault(kind) {
+        client?.testFault(kind);
       },
       disconnect() {
         for (const u of unsubscribe) u();

@@ -65,6 +65,8 @@ export function initialRun(search: string, hash: string): ConnectOptions {
   const name = d.dataset ?? queryName;
   const out: ConnectOptions = { backend: d.backend ?? fromQuery.backend ?? null, config, preset, notices };
   if (fromQuery.wasmThreads !== undefined) out.wasmThreads = fromQuery.wasmThreads;
+  if (fromQuery.autosaveEvery !== undefined) out.autosaveEvery = fromQuery.autosaveEvery;
+  if (fromQuery.testHooks) out.testHooks = true;
   if (name !== undefined || hasSizes) out.dataset = { ...sizes, ...(name !== undefined ? { name } : {}) };
   return out;
 }

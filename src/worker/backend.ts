@@ -136,21 +136,21 @@ export interface BackendChoice {
  * back asynchronously (dataSync is unreliable on WebGPU in a worker, §8).
  * Throws only when none works, which cannot happen while cpu exists.
  */
-export async function setUpBackend(forced: BackendName | null = null, opts: { wasmThreads?: number } = {}): Promise<BackendChoice> {
+export async function setUpBackend(forced: BackendName | null = null, opts: { wasmThreads?: number; exclude?: readonly BackendName[] } = {}): Promise<BackendChoice> {
   const restore = configureWasmThreads(opts.wasmThreads);
   try {
-    return await pickBackend(forced);
+    return await pickBackend(forced, opts.exclude ?? []);
   } finally {
     restore();
   }
 }
 
-async function pickBackend(forced: BackendName | null): Promise<BackendChoice> {
+async function pickBackend(forced: BackendName | null, exclude: readonly BackendName[]): Promise<BackendChoice> {
   const { adapter: gpu, reason: noGpu } = await probeWebGpu();
   const gl = probeWebGl();
   const probe: BackendProbe = { webgpu: gpu, webgl: gl.ok, webglSoftware: gl.software, wasm: probeWasm() };
   const failed: BackendAttempt[] = [];
-  for (const name of backendOrder(probe, forced)) {
+  for (const name of backendOrder(probe, forced, exclude)) {
     try {
       // A forced backend the probe did not find: say why rather than let tfjs fail vaguely.
       if (name === 'webgpu' && !gpu) throw new Error(noGpu);

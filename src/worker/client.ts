@@ -11,6 +11,7 @@ import {
   type DatasetChoice,
   type EventOf,
   type EventType,
+  type TestFaultKind,
   type WorkerEvent,
   type UploadData,
   type WorkerRequest,
@@ -66,7 +67,7 @@ export class EngineClient {
     return () => set.delete(f);
   }
 
-  init(backend: BackendName | null = null, opts: { wasmThreads?: number; autosaveEvery?: number } = {}): void {
+  init(backend: BackendName | null = null, opts: { wasmThreads?: number; autosaveEvery?: number; testHooks?: boolean } = {}): void {
     this.send({ type: 'init', backend, ...opts });
   }
   configure(config: ClimConfig): void {
@@ -119,8 +120,12 @@ export class EngineClient {
     this.send({ type: 'saveNow' });
   }
   /** Checks a saved run or a run file (its buffer moves to the worker) aside from the current run; answered by `restoreReady` or an error. */
-  prepareRestore(token: number, from: { from: 'saved'; key: string } | { from: 'file'; bytes: Uint8Array; fileName: string }): void {
-    this.send({ type: 'prepareRestore', token, ...from });
+  prepareRestore(token: number, from: { from: 'saved'; key: string } | { from: 'file'; bytes: Uint8Array; fileName: string }, live?: LivePatch): void {
+    this.send({ type: 'prepareRestore', token, ...from, ...(live ? { live } : {}) });
+  }
+  /** Test-only faults (the worker ignores them unless init said testHooks). */
+  testFault(kind: TestFaultKind): void {
+    this.send({ type: 'testFault', kind });
   }
   /** Switches to the prepared run: a new run, paused at its saved step. */
   commitRestore(token: number): void {
@@ -146,6 +151,15 @@ export class EngineClient {
     this.listeners.clear();
     // The worker closes itself after freeing its tensors; terminate is the backstop.
     setTimeout(() => this.worker.terminate(), 1000);
+  }
+
+  /** Ends a worker that crashed at once (no dispose request: it may not answer); nothing more is sent or heard. */
+  terminate(): void {
+    this.closed = true;
+    this.listeners.clear();
+    this.worker.onmessage = null;
+    this.worker.onerror = null;
+    this.worker.terminate();
   }
 
   private send(req: WithoutRunId<WorkerRequest>): void {

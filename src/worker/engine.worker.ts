@@ -8,7 +8,7 @@
  */
 import { Trainer } from '../core/train';
 import { defaultConfig, validateConfig, type ClimConfig } from '../core/config';
-import { isLiveKey } from '../core/config-fields';
+import { isLiveKey, type LivePatch } from '../core/config-fields';
 import type { Dataset } from '../core/data/dataset';
 import { assembleDataset } from '../core/data/folder';
 import type { EvalResult, SelectionSnapshot, StepMetrics } from '../core/api';
@@ -18,14 +18,16 @@ import { RunStore, type SavedRunInfo } from './run-store';
 import { runExportFiles, SPRITE_PATH } from '../core/export/bundle';
 import type { Sprite } from '../core/export/projector';
 import { strToU8, zipSync, type Zippable } from 'fflate';
-import { memory as tfMemory } from '@tensorflow/tfjs';
+import { fill as tfFill, memory as tfMemory } from '@tensorflow/tfjs';
 import { setUpBackend } from './backend';
+import { isDeviceFault, lossFault, saferLearningRate } from './faults';
 import { loadDataset, preloadFashionMnist } from './datasets';
 import {
   AUTOSAVE_EVERY,
   DEFAULT_DATASET,
   MAX_IMAGES_PER_REQUEST,
   transferablesOf,
+  type BackendName,
   type DatasetChoice,
   type DatasetName,
   type RequestOf,
@@ -75,7 +77,18 @@ let savedStep: number | null = null;
 let store: RunStore | null = null;
 let storeFailed: string | null = null;
 /** A restore checked and built aside (prepareRestore), waiting for commitRestore. */
-let prepared: { token: number; trainer: Trainer; data: Dataset; ck: Checkpoint; source: 'saved' | 'file'; key: string | null } | null = null;
+let prepared: { token: number; trainer: Trainer; data: Dataset; ck: Checkpoint; source: 'saved' | 'file'; key: string | null; live?: LivePatch } | null = null;
+
+/** The backend in use, how it was set up, and those that failed in this page (a lost device is not tried again). */
+let backendName: BackendName | null = null;
+let initOpts: { backend: BackendName | null; wasmThreads?: number } = { backend: null };
+const failedBackends: BackendName[] = [];
+/** Step whose loss was not a number: the weights are ruined from there, so nothing after it is saved or exported. */
+let faultedAt: number | null = null;
+/** `?testhooks=1`: testFault requests are honoured. */
+let testHooks = false;
+/** Test hook: the next step throws as a lost device does. */
+let loseDeviceAtNextStep = false;
 
 function post(e: WorkerEvent): void {
   scope.postMessage(e, transferablesOf(e));
@@ -91,11 +104,20 @@ function setState(s: RunState, id = runId): void {
   post({ type: 'state', runId: id, state: s, step: trainer?.step ?? 0, datasetId: dataset?.id ?? null, ...sizes, memory: memoryNow() });
 }
 
-/** Runs `op` after every earlier op; a failure is reported, never swallowed. */
+/**
+ * Runs `op` after every earlier op; a failure is reported, never swallowed.
+ * A lost GPU device (or its memory) is not reported as a plain error: the
+ * next op moves the run to another backend (recoverFromDevice).
+ */
 function enqueue(op: () => Promise<void> | void, recoverable = true): Promise<void> {
   queue = queue.then(op).catch((e: unknown) => {
+    const wasRunning = running;
     running = false;
     console.error(e);
+    if (recoverable && backendReady && isDeviceFault(e)) {
+      void enqueue(() => recoverFromDevice(e, wasRunning));
+      return;
+    }
     post({ type: 'error', runId, message: message(e), recoverable });
     if (recoverable && state !== 'idle') setState(trainer ? 'paused' : 'idle');
   });
@@ -129,6 +151,7 @@ function disposeTrainer(): void {
   evals = [];
   runKey = null;
   savedStep = null;
+  faultedAt = null;
 }
 
 function recordMetrics(m: StepMetrics): void {
@@ -172,6 +195,11 @@ async function encodeRun(t: Trainer): Promise<Uint8Array> {
 
 /** Checkpoints the current run to IndexedDB; reports the outcome (a failure keeps the previous save and says so). Inside the queue. */
 async function saveRun(t: Trainer, id: number, trigger: 'autosave' | 'pause' | 'manual'): Promise<void> {
+  if (faultedAt !== null) {
+    const kept = savedStep === null ? 'There is no earlier save.' : `The save of step ${savedStep} is kept.`;
+    post({ type: 'checkpoint', runId: id, step: t.step, ok: false, bytes: 0, ms: 0, message: `Not saved: the loss stopped being a number at step ${faultedAt}, so the weights since are not worth keeping. ${kept}`, trigger });
+    return;
+  }
   const db = await runStore();
   if (!db) {
     post({ type: 'checkpoint', runId: id, step: t.step, ok: false, bytes: 0, ms: 0, message: `Not saved: this browser gives the page no IndexedDB (${storeFailed}). Export the run to a file to keep it.`, trigger });
@@ -327,8 +355,24 @@ async function announcePauseBeforeReports(id: number, loopStep: boolean): Promis
 async function stepOnce(t: Trainer, id: number, loopStep = false): Promise<void> {
   // The step that will report keeps its mixed views for the Positives view.
   if ((t.step + 1) % SNAPSHOT_EVERY === 0) t.captureNextViews();
+  if (loseDeviceAtNextStep) {
+    loseDeviceAtNextStep = false;
+    throw new Error('GPU device was lost (test hook)');
+  }
   const m = await t.trainStep();
   if (id !== runId) return;
+  const fault = lossFault(m);
+  if (fault) {
+    // Stop before the metrics reach the charts or a save: the weights are ruined from this step.
+    running = false;
+    faultedAt = m.step;
+    flush(id);
+    const checkpoint = runKey !== null && savedStep !== null ? { key: runKey, step: savedStep } : null;
+    // Half the base rate the user set (the step's own rate is that one through warm-up and cosine).
+    post({ type: 'fault', runId: id, fault: { kind: 'loss', ...fault, saferLr: saferLearningRate(t.config.lr), checkpoint } });
+    setState('paused', id);
+    return;
+  }
   pending.push(m);
   recordMetrics(m);
   if (performance.now() - lastFlush >= PROGRESS_EVERY_MS) flush(id);
@@ -350,6 +394,61 @@ async function stepOnce(t: Trainer, id: number, loopStep = false): Promise<void>
   }
 }
 
+/**
+ * After a lost GPU device or an out-of-memory error: leave that backend for
+ * the next one that works (it is not tried again in this page), rebuild the
+ * run from its last checkpoint (or from scratch when it has none), tell the
+ * page what happened, and go on training if it was training. Inside the queue.
+ */
+async function recoverFromDevice(e: unknown, wasRunning: boolean): Promise<void> {
+  const id = runId;
+  const from = backendName ?? 'cpu';
+  if (!failedBackends.includes(from)) failedBackends.push(from);
+  const old = trainer;
+  const key = runKey;
+  trainer = null;
+  try {
+    old?.dispose();
+  } catch {
+    // The device is gone; its buffers went with it.
+  }
+  const choice = await setUpBackend(initOpts.backend === from ? null : initOpts.backend, { wasmThreads: initOpts.wasmThreads, exclude: failedBackends });
+  backendName = choice.backend;
+  post({ type: 'ready', runId, ...choice });
+  const db = key ? await runStore() : null;
+  const bytes = db && key ? await db.load(key) : null;
+  let resumedFrom: number | null = null;
+  if (bytes) {
+    const ck = decodeCheckpoint(bytes);
+    const data = await datasetFor(ck);
+    trainer = await Trainer.restore(ck, data);
+    dataset = data;
+    const app = (ck.meta.app ?? {}) as { history?: StepMetrics[]; evals?: EvalResult[] };
+    history = Array.isArray(app.history) ? app.history : [];
+    evals = Array.isArray(app.evals) ? app.evals : [];
+    runKey = key;
+    savedStep = ck.meta.step;
+    resumedFrom = ck.meta.step;
+    post({ type: 'restored', runId: id, step: trainer.step, config, dataset: datasetName, history, evals, source: 'saved' });
+  } else {
+    // Nothing saved yet: the same run from step 0 (what was trained is lost with the device).
+    history = [];
+    evals = [];
+    trainer = await Trainer.create(config, await currentDataset());
+    post({ type: 'restored', runId: id, step: 0, config, dataset: datasetName, history: [], evals: [], source: 'saved' });
+  }
+  post({ type: 'fault', runId: id, fault: { kind: 'device', message: message(e), from, to: choice.backend, resumedFrom, continued: wasRunning } });
+  if (wasRunning && id === runId) {
+    running = true;
+    const token = ++loop;
+    lastFlush = performance.now();
+    setState('running', id);
+    scheduleNext(id, token);
+  } else {
+    setState('paused', id);
+  }
+}
+
 /** Yields to the message queue (a macrotask) and then enqueues the next step. */
 function scheduleNext(id: number, token: number): void {
   const live = () => running && id === runId && token === loop;
@@ -367,7 +466,10 @@ const handlers: { [K in WorkerRequest['type']]: (r: RequestOf<K>) => void } = {
   init(r) {
     void enqueue(async () => {
       if (r.autosaveEvery !== undefined && Number.isInteger(r.autosaveEvery) && r.autosaveEvery >= 0) autosaveEvery = r.autosaveEvery;
+      testHooks = r.testHooks === true;
+      initOpts = { backend: r.backend ?? null, wasmThreads: r.wasmThreads };
       const choice = await setUpBackend(r.backend ?? null, { wasmThreads: r.wasmThreads });
+      backendName = choice.backend;
       backendReady = true;
       if (r.backend && choice.backend !== r.backend) {
         const why = choice.failed.find((f) => f.backend === r.backend)?.error ?? 'unavailable';
@@ -522,7 +624,7 @@ const handlers: { [K in WorkerRequest['type']]: (r: RequestOf<K>) => void } = {
         const ck = decodeCheckpoint(bytes);
         const data = await datasetFor(ck);
         const t = await Trainer.restore(ck, data);
-        prepared = { token: r.token, trainer: t, data, ck, source: r.from, key };
+        prepared = { token: r.token, trainer: t, data, ck, source: r.from, key, live: r.live };
         post({ type: 'restoreReady', runId: id, token: r.token, step: ck.meta.step, datasetId: ck.meta.dataset.id, source: r.from });
       } catch (e) {
         // Reported with what it was, and nothing of the current run touched.
@@ -546,6 +648,12 @@ const handlers: { [K in WorkerRequest['type']]: (r: RequestOf<K>) => void } = {
       const app = (p.ck.meta.app ?? {}) as { history?: StepMetrics[]; evals?: EvalResult[] };
       const src = p.ck.meta.dataset.source as DatasetSource | undefined;
       config = structuredClone(p.ck.meta.config);
+      // A restore after a loss fault comes with a safer learning rate (live-safe fields only).
+      const live = p.live && Object.keys(p.live).every(isLiveKey) && validateConfig({ ...config, ...p.live }).length === 0 ? p.live : null;
+      if (live) {
+        config = { ...config, ...live };
+        p.trainer.updateLive(live);
+      }
       if (src?.kind === 'builtin') {
         datasetName = src.name;
         requestedDataset = src.name;
@@ -570,6 +678,7 @@ const handlers: { [K in WorkerRequest['type']]: (r: RequestOf<K>) => void } = {
     const id = runId;
     void enqueue(async () => {
       if (!trainer || !dataset) throw new Error('There is no trained encoder to export yet: start or step the run first.');
+      if (faultedAt !== null) throw new Error(`Not exported: the loss stopped being a number at step ${faultedAt}, so the encoder's weights are not numbers either. Restore the last checkpoint first.`);
       const t0 = performance.now();
       const { files, sprite } = await runExportFiles({ trainer, data: dataset, history, evals });
       // Weights and PNG barely compress: stored as they are; the text is deflated.
@@ -595,6 +704,7 @@ const handlers: { [K in WorkerRequest['type']]: (r: RequestOf<K>) => void } = {
     const id = runId;
     void enqueue(async () => {
       if (!trainer) throw new Error('There is no run to export yet: start or step it first.');
+      if (faultedAt !== null) throw new Error(`Not exported: the loss stopped being a number at step ${faultedAt}. Restore the last checkpoint first.`);
       const bytes = await encodeRun(trainer);
       const stamp = new Date().toISOString().slice(0, 16).replace(/[:T]/g, '-');
       post({ type: 'runFile', runId: id, bytes, fileName: `clim-${trainer.data.name}-step${trainer.step}-${stamp}${RUN_FILE_EXTENSION}` });
@@ -633,6 +743,31 @@ const handlers: { [K in WorkerRequest['type']]: (r: RequestOf<K>) => void } = {
       }
       config = next;
       trainer?.updateLive(r.patch);
+    });
+  },
+  testFault(r) {
+    if (!testHooks) {
+      post({ type: 'error', runId, message: 'Test hooks are off (open the page with ?testhooks=1).', recoverable: true });
+      return;
+    }
+    if (r.kind === 'crash') {
+      // Outside the queue and every handler: the page sees the worker's error event, as for a real crash.
+      setTimeout(() => {
+        throw new Error('the engine crashed (test hook)');
+      }, 0);
+      return;
+    }
+    if (r.kind === 'device-lost') {
+      loseDeviceAtNextStep = true;
+      return;
+    }
+    void enqueue(() => {
+      const t = trainer;
+      if (!t) throw new Error('No run to inject a NaN into: start or step it first.');
+      const stem = t.query.params[0].variable;
+      const nan = tfFill(stem.shape, NaN);
+      stem.assign(nan);
+      nan.dispose();
     });
   },
   dispose() {

@@ -41,6 +41,7 @@ export const REQUEST_TYPES = [
   'exportRun',
   'exportBundle',
   'evaluate',
+  'testFault',
   'dispose',
 ] as const;
 export type RequestType = (typeof REQUEST_TYPES)[number];
@@ -80,7 +81,8 @@ interface Req<T extends RequestType> {
 export type WorkerRequest =
   /** wasmThreads > 1: the threaded WASM build with that many XNNPACK threads (page option `?wasmthreads=N`). */
   /** autosaveEvery: checkpoint to IndexedDB every N steps (0: only on Pause and Save; default AUTOSAVE_EVERY; page option `?autosave=N`). */
-  | (Req<'init'> & { backend?: BackendName | null; wasmThreads?: number; autosaveEvery?: number })
+  /** testHooks: honour `testFault` (page option `?testhooks=1`, for the end-to-end fault tests only). */
+  | (Req<'init'> & { backend?: BackendName | null; wasmThreads?: number; autosaveEvery?: number; testHooks?: boolean })
   | (Req<'configure'> & { config: ClimConfig })
   /** 'upload' switches back to the upload the worker already holds (setUpload). */
   | (Req<'setDataset'> & { dataset: DatasetChoice; seed?: number; nTrain?: number; nTest?: number })
@@ -113,7 +115,7 @@ export type WorkerRequest =
    * `restoreReady` (then `commitRestore` switches to it) or by an error that
    * says what is wrong and changes nothing.
    */
-  | (Req<'prepareRestore'> & { token: number } & ({ from: 'saved'; key: string } | { from: 'file'; bytes: Uint8Array; fileName: string }))
+  | (Req<'prepareRestore'> & { token: number; live?: LivePatch } & ({ from: 'saved'; key: string } | { from: 'file'; bytes: Uint8Array; fileName: string }))
   /** Makes the prepared run (same token) the current one: a new run, paused at its saved step. */
   | (Req<'commitRestore'> & { token: number })
   /** The current run as one file: answered by a `runFile` event. */
@@ -122,7 +124,30 @@ export type WorkerRequest =
   | Req<'exportBundle'>
   /** Evaluates now; `full` adds the linear probe, alignment/uniformity and cluster agreement (seconds, not a step). */
   | (Req<'evaluate'> & { full: boolean })
+  /**
+   * Test-only (ignored unless init said testHooks): `nan` turns the query
+   * encoder's weights into NaN so the next step's loss is NaN; `device-lost`
+   * makes the next step throw as a lost GPU device does; `crash` throws
+   * outside any handler, as a worker that dies does.
+   */
+  | (Req<'testFault'> & { kind: TestFaultKind })
   | Req<'dispose'>;
+
+export const TEST_FAULT_KINDS = ['nan', 'device-lost', 'crash'] as const;
+export type TestFaultKind = (typeof TEST_FAULT_KINDS)[number];
+
+/**
+ * A fault the worker caught and what it did about it (issue 6, "Faults").
+ * `loss`: the step's loss was NaN or ±Infinity; training paused, nothing
+ * saved after it; `checkpoint` is the last good save to restore (null: none
+ * yet, start over). `device`: the GPU device was lost or out of memory; the
+ * engine moved to backend `to`, restored the run from its last checkpoint
+ * (`resumedFrom`, null when there was none and the run starts over) and,
+ * if it was training, goes on.
+ */
+export type FaultReport =
+  | { kind: 'loss'; step: number; term: 'anchor' | 'positive' | 'anchor and positive' | 'total'; value: string; lr: number; saferLr: number; checkpoint: { key: string; step: number } | null }
+  | { kind: 'device'; message: string; from: BackendName; to: BackendName; resumedFrom: number | null; continued: boolean };
 
 /** Steps between autosaves when the page does not say: ~1 min of default training on a CPU, a few seconds on a GPU. */
 export const AUTOSAVE_EVERY = 100;
@@ -141,7 +166,7 @@ export function requestTransferables(r: WorkerRequest): Transferable[] {
 /** Cap on the images of one `requestImages` (the rest of the list is ignored): 512 images of 32×32×3 are 1.5 MB. */
 export const MAX_IMAGES_PER_REQUEST = 512;
 
-export const EVENT_TYPES = ['ready', 'progress', 'selection', 'clusters', 'projection', 'images', 'embeddings', 'eval', 'state', 'saved', 'checkpoint', 'restoreReady', 'restored', 'runFile', 'bundle', 'error'] as const;
+export const EVENT_TYPES = ['ready', 'progress', 'selection', 'clusters', 'projection', 'images', 'embeddings', 'eval', 'state', 'saved', 'checkpoint', 'restoreReady', 'restored', 'runFile', 'bundle', 'fault', 'error'] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
 /** 'preparing' covers Trainer.create (model build, first bank pass, k-means). */
@@ -204,6 +229,7 @@ export type WorkerEvent =
   | (Ev<'runFile'> & { bytes: Uint8Array; fileName: string })
   /** The export zip (transferred); `files`: the paths inside it. */
   | (Ev<'bundle'> & { bytes: Uint8Array; fileName: string; files: string[]; ms: number })
+  | (Ev<'fault'> & { fault: FaultReport })
   | (Ev<'error'> & { message: string; recoverable: boolean });
 
 export type EventOf<T extends EventType> = Extract<WorkerEvent, { type: T }>;
