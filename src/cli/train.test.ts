@@ -286,3 +286,48 @@ describe('train CLI --ablation', () => {
     }
   });
 });
+
+describe('train CLI --export', () => {
+  it('writes the same exports as the app, with CSVs that match the report, and ends with the full evaluation', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'clim-run-export-'));
+    try {
+      const cfg = { width: 4, stemStride: 1, stages: 2, groups: 4, resolutions: [16], projHidden: 16, projDim: 8, queueSize: 32, batchSize: 16, clusters: 8, climWarmupSteps: 1, kmeansEvery: 2 };
+      writeFileSync(join(dir, 'c.json'), JSON.stringify(cfg));
+      const out = join(dir, 'r.json');
+      const exp = join(dir, 'export');
+      const r = (await run(['--steps', '3', '--seed', '2', '--backend', 'wasm', '--config', join(dir, 'c.json'), '--export', exp, '--out', out, '--quiet'], () => {})) as RunReport;
+      const rel = r.exported!.map((p) => p.slice(exp.length + 1)).sort();
+      expect(rel).toEqual(['config.json', 'evals.csv', 'metrics.csv', 'model/model.json', 'model/weights.bin', 'projector/metadata.tsv', 'projector/projector_config.json', 'projector/sprite.png', 'projector/vectors.tsv']);
+      expect(JSON.parse(readFileSync(out, 'utf8'))).toEqual(JSON.parse(JSON.stringify(r)));
+
+      // metrics.csv: one row per step, the report's losses.
+      const [mHead, ...mRows] = readFileSync(join(exp, 'metrics.csv'), 'utf8').trimEnd().split('\n');
+      const lossCol = mHead.split(',').indexOf('loss');
+      expect(mRows.map((l) => Number(l.split(',')[lossCol]))).toEqual(r.history.map((h) => h.loss));
+      // evals.csv: the untrained and the final evaluation; the final one is full.
+      const [eHead, ...eRows] = readFileSync(join(exp, 'evals.csv'), 'utf8').trimEnd().split('\n');
+      const col = (name: string) => eHead.split(',').indexOf(name);
+      expect(eRows.map((l) => Number(l.split(',')[col('step')]))).toEqual([0, 3]);
+      expect(eRows[0].split(',')[col('linearTop1')]).toBe('');
+      expect(Number(eRows[1].split(',')[col('linearTop1')])).toBe(r.eval.linearTop1);
+      expect(Number(eRows[1].split(',')[col('knnTop1')])).toBe(r.eval.knnTop1);
+      expect(r.eval.linearTop1).toBeGreaterThan(0);
+      expect(r.eval.clusterNmi).not.toBeNull();
+      expect(JSON.parse(readFileSync(join(exp, 'config.json'), 'utf8'))).toEqual(r.config);
+      // The projector set: a row per point in vectors and metadata (plus its header), projDim values each.
+      const vectors = readFileSync(join(exp, 'projector/vectors.tsv'), 'utf8').trimEnd().split('\n');
+      expect(vectors.every((l) => l.split('\t').length === cfg.projDim)).toBe(true);
+      expect(readFileSync(join(exp, 'projector/metadata.tsv'), 'utf8').trimEnd().split('\n')).toHaveLength(vectors.length + 1);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('--export and --full-eval are refused with --ablation', () => {
+    expect(() => parseCli(['--ablation', '--export', 'x'])).toThrow(/^--export cannot be used with --ablation/);
+    expect(() => parseCli(['--ablation', '--full-eval'])).toThrow(/^--full-eval cannot be used with --ablation/);
+    expect(parseCli(['--export', 'x'])).toMatchObject({ exportDir: 'x', fullEval: true });
+    expect(parseCli(['--full-eval'])).toMatchObject({ exportDir: undefined, fullEval: true });
+    expect(parseCli([])).toMatchObject({ fullEval: false });
+  });
+});

@@ -26,7 +26,8 @@ import { Trainer } from '../core/train';
 import { makeShapesDataset } from '../core/data/shapes';
 import { parseFashionMnist } from '../core/data/fashion-mnist';
 import type { Dataset } from '../core/data/dataset';
-import type { StepMetrics } from '../core/api';
+import type { EvalResult, StepMetrics } from '../core/api';
+import { writeRunExports } from './export-files';
 import { IMAGE_EXTENSIONS, assembleDataset } from '../core/data/folder';
 import { formatReport, type SkipKind } from '../core/data/upload';
 import { DEFAULT_MAX_PIXELS, loadImages, type Fit } from '../io/load-images';
@@ -117,7 +118,13 @@ export interface RunReport {
   /** Present for a folder or .zip data set. */
   load?: LoadSummary;
   history: Array<Pick<StepMetrics, 'step' | 'loss' | 'lossAnchor' | 'lossPositive' | 'lr' | 'ms' | 'imagesPerSecond' | 'coverage' | 'precision'>>;
-  eval: { step: number; knnTop1: number | null; initialKnnTop1: number | null };
+  /**
+   * The last evaluation. With --full-eval or --export it also has the linear
+   * probe, alignment/uniformity and cluster agreement (null otherwise).
+   */
+  eval: { step: number; knnTop1: number | null; initialKnnTop1: number | null } & Pick<EvalResult, 'linearTop1' | 'alignment' | 'uniformity' | 'clusterPurity' | 'clusterNmi' | 'clusterAri'>;
+  /** --export: the files written (model, Embedding Projector set, CSVs, config). */
+  exported?: string[];
   wallSeconds: number;
 }
 
@@ -138,6 +145,11 @@ const HELP = `Usage: npm run train -- [options]
   --mix none|cutmix|mixup
   --eval-every N              also evaluate every N steps (default: start and end only)
   --quiet                     print only the summary
+  --full-eval                 end with the full evaluation: linear-probe top-1, alignment/uniformity,
+                              cluster NMI/ARI/purity (seconds more)
+  --export DIR                write the trained encoder (tfjs LayersModel), Embedding Projector files
+                              (vectors, metadata, sprite, config), metrics.csv, evals.csv and
+                              config.json under DIR, as the app's export zip has them (implies --full-eval)
   --ablation                  ablation report: train each arm (selection none/knn/cluster/center-wise
                               × mix none/cutmix, and CLIM with two resolutions) on the same data,
                               seed and --steps (default ${ABLATION_DEFAULT_STEPS}) one after another; print and write
@@ -195,6 +207,8 @@ export function parseCli(argv: string[]) {
         fit: { type: 'string' },
         holdout: { type: 'string' },
         quiet: { type: 'boolean' },
+        'full-eval': { type: 'boolean' },
+        export: { type: 'string' },
         ablation: { type: 'boolean' },
         'ablation-arms': { type: 'string' },
         csv: { type: 'string' },
@@ -213,8 +227,15 @@ export function parseCli(argv: string[]) {
     const only = (['ablation-arms', 'csv', 'md'] as const).find((f) => v[f] !== undefined);
     if (only) throw new UsageError(`--${only} applies to --ablation only`);
   } else {
-    const fixed = (['selection', 'mix', 'eval-every'] as const).find((f) => v[f] !== undefined);
-    if (fixed) throw new UsageError(`--${fixed} cannot be used with --ablation: ${fixed === 'eval-every' ? 'each arm is evaluated once, at the end' : 'each arm sets it'}`);
+    const fixed = (['selection', 'mix', 'eval-every', 'export', 'full-eval'] as const).find((f) => v[f] !== undefined);
+    const why: Record<typeof fixed & string, string> = {
+      selection: 'each arm sets it',
+      mix: 'each arm sets it',
+      'eval-every': 'each arm is evaluated once, at the end',
+      export: 'it exports one run; use --out, --csv and --md for the table',
+      'full-eval': 'each arm is evaluated in full already',
+    };
+    if (fixed) throw new UsageError(`--${fixed} cannot be used with --ablation: ${why[fixed]}`);
   }
   const ablationArms = v['ablation-arms']?.split(',').map((s) => s.trim()).filter((s) => s !== '');
   if (ablationArms !== undefined) {
@@ -262,6 +283,8 @@ export function parseCli(argv: string[]) {
     out: v.out,
     evalEvery: intFlag('eval-every', v['eval-every'], 1),
     quiet: v.quiet ?? false,
+    exportDir: v.export,
+    fullEval: (v['full-eval'] ?? false) || v.export !== undefined,
     config,
     ablation,
     ablationArms,
@@ -298,19 +321,30 @@ export async function run(argv: string[], log: (s: string) => void = (s) => cons
     const initial = await trainer.evaluate();
     if (!opts.quiet) log(`backend=${tf.getBackend()} dataset=${data.id} train=${data.train.n} test=${data.test.n} kNN@0=${fmt(initial.knnTop1)}`);
     const history: RunReport['history'] = [];
+    // Every step's full metrics and every evaluation, for --export's metrics.csv and evals.csv.
+    const metrics: StepMetrics[] = [];
+    const evals: EvalResult[] = [initial];
     for (let s = 0; s < opts.steps; s++) {
       const m = await trainer.trainStep();
       if (!Number.isFinite(m.loss)) throw new Error(`loss became ${m.loss} at step ${m.step}`);
+      metrics.push(m);
       history.push({ step: m.step, loss: m.loss, lossAnchor: m.lossAnchor, lossPositive: m.lossPositive, lr: m.lr, ms: m.ms, imagesPerSecond: m.imagesPerSecond, coverage: m.coverage, precision: m.precision });
       if (!opts.quiet && (m.step % 10 === 0 || m.step === 1)) {
         log(`step ${m.step}/${opts.steps} loss ${m.loss.toFixed(4)} lr ${m.lr.toFixed(4)} ${m.ms.toFixed(0)} ms (${m.imagesPerSecond.toFixed(0)} img/s) coverage ${m.coverage.toFixed(2)} precision ${fmt(m.precision)}`);
       }
       if (opts.evalEvery && m.step % opts.evalEvery === 0 && m.step !== opts.steps) {
         const e = await trainer.evaluate();
+        evals.push(e);
         if (!opts.quiet) log(`step ${m.step} kNN top-1 ${fmt(e.knnTop1)}`);
       }
     }
-    const final = opts.steps > 0 ? await trainer.evaluate() : initial;
+    const final = opts.steps > 0 || opts.fullEval ? await trainer.evaluate({ full: opts.fullEval }) : initial;
+    if (final !== initial) evals.push(final);
+    let exported: string[] | undefined;
+    if (opts.exportDir) {
+      exported = await writeRunExports(opts.exportDir, { trainer, data, history: metrics, evals });
+      if (!opts.quiet) log(`exported ${exported.length} files to ${opts.exportDir}`);
+    }
     const report: RunReport = {
       version: 1,
       config: opts.config,
@@ -318,7 +352,18 @@ export async function run(argv: string[], log: (s: string) => void = (s) => cons
       dataset: { id: data.id, train: data.train.n, test: data.test.n, labelled: data.train.labels !== null },
       ...(load ? { load } : {}),
       history,
-      eval: { step: final.step, knnTop1: final.knnTop1, initialKnnTop1: initial.knnTop1 },
+      eval: {
+        step: final.step,
+        knnTop1: final.knnTop1,
+        initialKnnTop1: initial.knnTop1,
+        linearTop1: final.linearTop1,
+        alignment: final.alignment,
+        uniformity: final.uniformity,
+        clusterPurity: final.clusterPurity,
+        clusterNmi: final.clusterNmi,
+        clusterAri: final.clusterAri,
+      },
+      ...(exported ? { exported } : {}),
       wallSeconds: (Date.now() - started) / 1000,
     };
     if (opts.out) writeFileSync(opts.out, JSON.stringify(report, null, 1));
@@ -326,7 +371,7 @@ export async function run(argv: string[], log: (s: string) => void = (s) => cons
     const lastN = history.slice(-20);
     const mean = (h: typeof history) => (h.length ? h.reduce((a, b) => a + b.loss, 0) / h.length : NaN);
     const medianMs = history.length ? [...history.map((h) => h.ms)].sort((a, b) => a - b)[Math.floor(history.length / 2)] : NaN;
-    log(`done: ${history.length} steps in ${report.wallSeconds.toFixed(1)} s, median ${medianMs.toFixed(0)} ms/step; loss first20 ${mean(firstN).toFixed(4)} last20 ${mean(lastN).toFixed(4)}; kNN top-1 ${fmt(initial.knnTop1)} → ${fmt(final.knnTop1)}${opts.out ? `; report ${opts.out}` : ''}`);
+    log(`done: ${history.length} steps in ${report.wallSeconds.toFixed(1)} s, median ${medianMs.toFixed(0)} ms/step; loss first20 ${mean(firstN).toFixed(4)} last20 ${mean(lastN).toFixed(4)}; kNN top-1 ${fmt(initial.knnTop1)} → ${fmt(final.knnTop1)}${opts.fullEval ? `, linear top-1 ${fmt(final.linearTop1)}` : ''}${opts.out ? `; report ${opts.out}` : ''}`);
     return report;
   } finally {
     trainer.dispose();
