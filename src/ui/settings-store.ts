@@ -56,7 +56,8 @@ export function settingsLocked(s: Pick<ClimState, 'runState'>): boolean {
 }
 
 /** Why Start (and Step) cannot be pressed because of the settings, or null. */
-export function startBlocker(s: Pick<SettingsState, 'draftIssues'>): string | null {
+export function startBlocker(s: Pick<SettingsState, 'draftIssues'> & { ablation?: { status: string } | null }): string | null {
+  if (s.ablation?.status === 'running') return 'An ablation is training: stop it or let it finish first.';
   const n = s.draftIssues.length;
   if (n === 0) return null;
   return `Fix ${n === 1 ? 'the invalid setting' : `${n} invalid settings`} first: ${s.draftIssues[0].message}`;

@@ -13,6 +13,8 @@ import { EngineClient } from '../worker/client';
 import { DATASETS, DEFAULT_DATASET, MAX_IMAGES_PER_REQUEST, type FaultReport, type TestFaultKind, type SavedRunInfo, type BackendAttempt, type BackendName, type DatasetChoice, type DatasetName, type RunState, type Thumbnails, type UploadData } from '../worker/protocol';
 import type { UploadReport } from '../core/data/upload';
 import type { TensorMemory } from '../worker/protocol';
+import { ablationCsv } from '../core/ablation-table';
+import type { EventOf } from '../worker/protocol';
 import { IDLE_CLOCK, clockOnProgress, clockOnState, isSleepGap, restoredClock, type RunClock } from './status';
 
 export { DATASETS, DEFAULT_DATASET, type DatasetName, type DatasetChoice, type Thumbnails };
@@ -93,6 +95,9 @@ export interface LastSave {
   trigger: 'autosave' | 'pause' | 'manual';
 }
 
+/** The ablation report in the app, as the worker last reported it (protocol `ablation` event). */
+export type AblationState = Omit<EventOf<'ablation'>, 'type' | 'runId'>;
+
 export interface ClimState extends SettingsState {
   runState: UiRunState;
   backend: BackendName | null;
@@ -152,6 +157,8 @@ export interface ClimState extends SettingsState {
   download: { bytes: Uint8Array; fileName: string } | null;
   /** The last fault the worker caught (NaN/Inf loss, lost device) and what it did; null once answered. */
   fault: FaultReport | null;
+  /** The ablation in progress or last finished, or null. */
+  ablation: AblationState | null;
 
   connect(opts?: ConnectOptions): void;
   start(): void;
@@ -197,6 +204,11 @@ export interface ClimState extends SettingsState {
   dismissFault(): void;
   /** After the worker died: a fresh worker with the same page options; the resume offer then shows the last save. */
   restartEngine(): void;
+  /** Trains each chosen arm (ABLATION_IDS) for `steps` steps on the current data set and settings; pauses the run. */
+  runAblation(arms: string[], steps: number): void;
+  stopAblation(): void;
+  /** The ablation table as CSV, through `download`. */
+  downloadAblationCsv(): void;
   /** Test-only (`?testhooks=1`): asks the worker to fake a fault. */
   injectTestFault(kind: TestFaultKind): void;
   disconnect(): void;
@@ -253,6 +265,7 @@ function initialState() {
     exporting: false,
     evaluating: false,
     download: null as ClimState['download'],
+    ablation: null as AblationState | null,
     activeTab: 'training' as PaneId,
     ...initialSettings(defaultConfig()),
     ...runFields(),
@@ -365,6 +378,10 @@ export function createClimStore(deps: StoreDeps = {}): StoreApi<ClimState> {
       c.on('runFile', (e) => set({ download: { bytes: e.bytes, fileName: e.fileName } })),
       c.on('bundle', (e) => set({ download: { bytes: e.bytes, fileName: e.fileName }, exporting: false })),
       c.on('fault', (e) => set({ fault: e.fault })),
+      c.on('ablation', (e) => {
+        const { type: _t, runId: _r, ...ablation } = e;
+        set({ ablation });
+      }),
       c.on('state', (e) => {
         const patch: Partial<ClimState> = { runState: e.state, step: e.step, datasetId: e.datasetId, trainSize: e.trainSize ?? null, testSize: e.testSize ?? null };
         if (e.memory) patch.workerMemory = e.memory;
@@ -623,6 +640,20 @@ export function createClimStore(deps: StoreDeps = {}): StoreApi<ClimState> {
         };
         set({ ...runFields(), runState: 'connecting', backend: null, error: null, restoring: null, exporting: false, evaluating: false, resumeOffered: true, savedRuns: [], upload: upload ? null : s.upload });
         get().connect(opts);
+      },
+      runAblation(arms, steps) {
+        if (!client || get().ablation?.status === 'running') return;
+        // Shown at once; the worker's first report replaces it.
+        set({ ablation: { status: 'running', arms: [], steps, rows: [], baseline: null, current: null, message: null }, error: null });
+        client.runAblation(arms, steps);
+      },
+      stopAblation() {
+        client?.stopAblation();
+      },
+      downloadAblationCsv() {
+        const a = get().ablation;
+        if (!a || a.rows.length === 0) return;
+        set({ download: { bytes: new TextEncoder().encode(ablationCsv(a.rows)), fileName: `clim-ablation-${a.steps}steps.csv` } });
       },
       injectTestFault(kind) {
         client?.testFault(kind);

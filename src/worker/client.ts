@@ -123,6 +123,13 @@ export class EngineClient {
   prepareRestore(token: number, from: { from: 'saved'; key: string } | { from: 'file'; bytes: Uint8Array; fileName: string }, live?: LivePatch): void {
     this.send({ type: 'prepareRestore', token, ...from, ...(live ? { live } : {}) });
   }
+  /** The ablation report over the current data set and settings; answered by `ablation` events. */
+  runAblation(arms: string[], steps: number): void {
+    this.send({ type: 'runAblation', arms, steps });
+  }
+  stopAblation(): void {
+    this.send({ type: 'stopAblation' });
+  }
   /** Test-only faults (the worker ignores them unless init said testHooks). */
   testFault(kind: TestFaultKind): void {
     this.send({ type: 'testFault', kind });

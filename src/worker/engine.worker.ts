@@ -21,6 +21,7 @@ import { strToU8, zipSync, type Zippable } from 'fflate';
 import { fill as tfFill, memory as tfMemory } from '@tensorflow/tfjs';
 import { setUpBackend } from './backend';
 import { isDeviceFault, lossFault, saferLearningRate } from './faults';
+import { AblationAbortedError, ablationConfigs, rawPixelKnn, runAblationArm, type AblationBaseline, type AblationRow } from '../core/ablation';
 import { loadDataset, preloadFashionMnist } from './datasets';
 import {
   AUTOSAVE_EVERY,
@@ -85,6 +86,10 @@ let initOpts: { backend: BackendName | null; wasmThreads?: number } = { backend:
 const failedBackends: BackendName[] = [];
 /** Step whose loss was not a number: the weights are ruined from there, so nothing after it is saved or exported. */
 let faultedAt: number | null = null;
+/** The ablation in progress: set `aborted` to stop it between steps. */
+let ablationSignal: { aborted: boolean } | null = null;
+/** At most this many steps per ablation arm in the app (a typo of 200000 would run for days). */
+const ABLATION_MAX_STEPS = 20_000;
 /** `?testhooks=1`: testFault requests are honoured. */
 let testHooks = false;
 /** Test hook: the next step throws as a lost device does. */
@@ -141,6 +146,8 @@ function flush(id: number): void {
 function stopNow(): void {
   running = false;
   pending = [];
+  // A new run, data set or config makes a running ablation's base stale.
+  if (ablationSignal) ablationSignal.aborted = true;
 }
 
 /** Only ever from inside the queue, so no step is using the model. */
@@ -449,6 +456,70 @@ async function recoverFromDevice(e: unknown, wasRunning: boolean): Promise<void>
   }
 }
 
+/**
+ * The ablation report (src/core/ablation.ts) in the worker: the current data
+ * set and settings as the base, each chosen arm trained from scratch for
+ * `steps` steps and evaluated in full, one after another, with the raw-pixel
+ * kNN baseline first. The current run is paused and kept; the arms' trainers
+ * are their own and disposed after each arm. Inside the queue, so nothing
+ * else uses the backend meanwhile; `between` yields so Stop is heard.
+ */
+async function runAblationJob(r: RequestOf<'runAblation'>, signal: { aborted: boolean }): Promise<void> {
+  const id = runId;
+  if (state === 'running') {
+    flush(id);
+    setState(trainer ? 'paused' : 'idle', id);
+  }
+  const rows: AblationRow[] = [];
+  let baseline: AblationBaseline | null = null;
+  let armsInfo: Array<{ id: string; label: string }> = [];
+  const steps = r.steps;
+  const report = (status: 'running' | 'done' | 'stopped' | 'failed', current: { index: number; id: string; step: number } | null, msg: string | null = null) =>
+    post({ type: 'ablation', runId: id, status, arms: armsInfo, steps, rows: [...rows], baseline, current, message: msg });
+  if (!Number.isInteger(steps) || steps < 1 || steps > ABLATION_MAX_STEPS) {
+    report('failed', null, `Steps per arm must be a whole number from 1 to ${ABLATION_MAX_STEPS} (got ${steps}).`);
+    return;
+  }
+  let arms: ReturnType<typeof ablationConfigs>;
+  try {
+    // The cosine schedule ends with each arm's budget, as in the runner.
+    arms = ablationConfigs({ ...config, resolutions: [...config.resolutions], totalSteps: steps }, r.arms);
+  } catch (e) {
+    report('failed', null, message(e));
+    return;
+  }
+  armsInfo = arms.map((a) => ({ id: a.id, label: a.label }));
+  const data = await currentDataset();
+  report('running', null);
+  baseline = { knnTop1: await rawPixelKnn(data, config.evalK, config.evalTemperature), k: config.evalK, tau: config.evalTemperature };
+  report('running', null);
+  for (const [index, arm] of arms.entries()) {
+    let last = 0;
+    try {
+      const row = await runAblationArm(arm, data, steps, {
+        signal,
+        between: yieldToMessages,
+        onStep: (m) => {
+          const now = performance.now();
+          if (now - last < PROGRESS_EVERY_MS && m.step !== 1) return;
+          last = now;
+          report('running', { index, id: arm.id, step: m.step });
+        },
+      });
+      rows.push(row);
+      report('running', null);
+    } catch (e) {
+      if (e instanceof AblationAbortedError) {
+        report('stopped', null, `Stopped in arm “${arm.id}” at step ${e.step}; ${rows.length} of ${arms.length} arms finished.`);
+        return;
+      }
+      report('failed', null, `Arm “${arm.id}” failed: ${message(e)}. ${rows.length} of ${arms.length} arms finished.`);
+      return;
+    }
+  }
+  report('done', null);
+}
+
 /** Yields to the message queue (a macrotask) and then enqueues the next step. */
 function scheduleNext(id: number, token: number): void {
   const live = () => running && id === runId && token === loop;
@@ -744,6 +815,27 @@ const handlers: { [K in WorkerRequest['type']]: (r: RequestOf<K>) => void } = {
       config = next;
       trainer?.updateLive(r.patch);
     });
+  },
+  runAblation(r) {
+    if (ablationSignal) {
+      post({ type: 'error', runId, message: 'An ablation is already running: stop it first.', recoverable: true });
+      return;
+    }
+    // Training and the ablation share the one backend: the run pauses (and is kept).
+    running = false;
+    const signal = { aborted: false };
+    ablationSignal = signal;
+    void enqueue(async () => {
+      try {
+        await runAblationJob(r, signal);
+      } finally {
+        if (ablationSignal === signal) ablationSignal = null;
+      }
+    });
+  },
+  stopAblation() {
+    // On receipt: the arm checks the flag before its next step.
+    if (ablationSignal) ablationSignal.aborted = true;
   },
   testFault(r) {
     if (!testHooks) {

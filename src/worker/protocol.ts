@@ -14,6 +14,7 @@ import type { ClimConfig } from '../core/config';
 import type { LivePatch } from '../core/config-fields';
 import type { ClusterSnapshot, EmbeddingsDump, EvalResult, ProjectionSnapshot, SelectionSnapshot, StepMetrics } from '../core/api';
 import type { SavedRunInfo } from './run-store';
+import type { AblationBaseline, AblationRow } from '../core/ablation-table';
 
 export type { SavedRunInfo };
 
@@ -41,6 +42,8 @@ export const REQUEST_TYPES = [
   'exportRun',
   'exportBundle',
   'evaluate',
+  'runAblation',
+  'stopAblation',
   'testFault',
   'dispose',
 ] as const;
@@ -125,6 +128,15 @@ export type WorkerRequest =
   /** Evaluates now; `full` adds the linear probe, alignment/uniformity and cluster agreement (seconds, not a step). */
   | (Req<'evaluate'> & { full: boolean })
   /**
+   * The ablation report in the app (src/core/ablation.ts): the current run's
+   * data set and settings as the base, the chosen arms (ABLATION_IDS) trained
+   * one after another for `steps` steps each, every arm evaluated in full.
+   * Pauses the current run (which is kept); answered by `ablation` events.
+   */
+  | (Req<'runAblation'> & { arms: string[]; steps: number })
+  /** Stops the ablation after the step in flight; the finished arms' rows stay. */
+  | Req<'stopAblation'>
+  /**
    * Test-only (ignored unless init said testHooks): `nan` turns the query
    * encoder's weights into NaN so the next step's loss is NaN; `device-lost`
    * makes the next step throw as a lost GPU device does; `crash` throws
@@ -166,7 +178,7 @@ export function requestTransferables(r: WorkerRequest): Transferable[] {
 /** Cap on the images of one `requestImages` (the rest of the list is ignored): 512 images of 32×32×3 are 1.5 MB. */
 export const MAX_IMAGES_PER_REQUEST = 512;
 
-export const EVENT_TYPES = ['ready', 'progress', 'selection', 'clusters', 'projection', 'images', 'embeddings', 'eval', 'state', 'saved', 'checkpoint', 'restoreReady', 'restored', 'runFile', 'bundle', 'fault', 'error'] as const;
+export const EVENT_TYPES = ['ready', 'progress', 'selection', 'clusters', 'projection', 'images', 'embeddings', 'eval', 'state', 'saved', 'checkpoint', 'restoreReady', 'restored', 'runFile', 'bundle', 'fault', 'ablation', 'error'] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
 /** 'preparing' covers Trainer.create (model build, first bank pass, k-means). */
@@ -230,6 +242,12 @@ export type WorkerEvent =
   /** The export zip (transferred); `files`: the paths inside it. */
   | (Ev<'bundle'> & { bytes: Uint8Array; fileName: string; files: string[]; ms: number })
   | (Ev<'fault'> & { fault: FaultReport })
+  /**
+   * Ablation progress: the arms, the rows finished so far, the raw-pixel
+   * baseline once computed, the arm and step in progress (null when not
+   * training an arm), and the status ('done' / 'stopped' / 'failed' end it).
+   */
+  | (Ev<'ablation'> & { status: 'running' | 'done' | 'stopped' | 'failed'; arms: Array<{ id: string; label: string }>; steps: number; rows: AblationRow[]; baseline: AblationBaseline | null; current: { index: number; id: string; step: number } | null; message: string | null })
   | (Ev<'error'> & { message: string; recoverable: boolean });
 
 export type EventOf<T extends EventType> = Extract<WorkerEvent, { type: T }>;
@@ -241,6 +259,8 @@ export type RequestOf<T extends RequestType> = Extract<WorkerRequest, { type: T 
  */
 export function isRunScoped(e: WorkerEvent): boolean {
   if (e.type === 'ready') return false;
+  // An ablation outlives the run it started from: its end (stopped by a Reset) must still arrive.
+  if (e.type === 'ablation') return false;
   if (e.type === 'error' && !e.recoverable) return false;
   return true;
 }

@@ -1,4 +1,5 @@
 import { EvaluationCard } from './EvaluationCard';
+import { AblationCard } from './AblationCard';
 import { memo, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import { LineChartSvg, SeriesSample, type LineSeries, type MarkerShape } from '../LineChartSvg';
 import type { Row } from '../line-geometry';
@@ -218,6 +219,7 @@ export function TrainingPane() {
       />
       <Chart id="lr" phase={540} title="Learning rate" rows={metrics} x={stepX} series={LR_SERIES} empty={noSteps} csvRows={live} csvColumns={METRIC_CSV} />
       <EvaluationCard />
+      <AblationCard />
       <Chart id="speed" phase={720} title="Images per second" rows={metrics} x={stepX} series={SPEED_SERIES} empty={noSteps} csvRows={live} csvColumns={METRIC_CSV} yDomain={FROM_ZERO} />
     </div>
   );
