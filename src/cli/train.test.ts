@@ -163,7 +163,7 @@ describe('train CLI', () => {
       const warned: string[] = [];
       const report = await run(['--dataset', zip, '--steps', '1', '--backend', 'wasm', '--config', cfgPath, '--fit', 'pad', '--quiet'], () => {}, (s) => warned.push(s));
       expect(report?.dataset).toEqual({ id: 'folder:loose:6:s=8', train: 6, test: 0, labelled: false });
-      expect(report?.eval).toEqual({ step: 1, knnTop1: null, initialKnnTop1: null });
+      expect(report?.eval).toEqual({ step: 1, knnTop1: null, initialKnnTop1: null, linearTop1: null, alignment: null, uniformity: null, clusterPurity: null, clusterNmi: null, clusterAri: null });
       expect(warned.slice(0, 3)).toEqual(['6 images loaded from 6 files, unlabelled', '  all images: 6', 'note: no class folders (<label>/<image>): the images train unlabelled and evaluation is off']);
       expect(warned[3]).toMatch(/^decode: 6 image files .* \(8×8, fit pad\)$/);
     });
