@@ -51,6 +51,9 @@ export const ABLATION_VARIANTS: readonly AblationVariant[] = Object.freeze([
  */
 export const ABLATION_DEFAULT_STEPS = 600;
 
+/** At most this many steps per arm in the app (a typo of 200000 would run for days); the worker and the form both check it. */
+export const ABLATION_MAX_STEPS = 20_000;
+
 export const ABLATION_IDS: readonly string[] = Object.freeze(ABLATION_VARIANTS.map((v) => v.id));
 
 /** One line of the ablation table. Accuracies are fractions in [0, 1]. */

@@ -21,7 +21,7 @@ import { strToU8, zipSync, type Zippable } from 'fflate';
 import { fill as tfFill, memory as tfMemory } from '@tensorflow/tfjs';
 import { setUpBackend } from './backend';
 import { isDeviceFault, lossFault, saferLearningRate } from './faults';
-import { AblationAbortedError, ablationConfigs, rawPixelKnn, runAblationArm, type AblationBaseline, type AblationRow } from '../core/ablation';
+import { ABLATION_MAX_STEPS, AblationAbortedError, ablationConfigs, rawPixelKnn, runAblationArm, type AblationBaseline, type AblationRow } from '../core/ablation';
 import { loadDataset, preloadFashionMnist } from './datasets';
 import {
   AUTOSAVE_EVERY,
@@ -88,8 +88,6 @@ const failedBackends: BackendName[] = [];
 let faultedAt: number | null = null;
 /** The ablation in progress: set `aborted` to stop it between steps. */
 let ablationSignal: { aborted: boolean } | null = null;
-/** At most this many steps per ablation arm in the app (a typo of 200000 would run for days). */
-const ABLATION_MAX_STEPS = 20_000;
 /** `?testhooks=1`: testFault requests are honoured. */
 let testHooks = false;
 /** Test hook: the next step throws as a lost device does. */
@@ -193,6 +191,12 @@ function sourceLabel(src: unknown, fallback: string): string {
   if (s?.kind === 'builtin') return s.name;
   if (s?.kind === 'upload') return `upload “${s.name}”`;
   return fallback;
+}
+
+/** The chart history and evaluations a checkpoint carries (encodeRun's `app`); empty when absent. */
+function chartsOf(ck: Checkpoint): { history: StepMetrics[]; evals: EvalResult[] } {
+  const app = (ck.meta.app ?? {}) as { history?: unknown; evals?: unknown };
+  return { history: Array.isArray(app.history) ? (app.history as StepMetrics[]) : [], evals: Array.isArray(app.evals) ? (app.evals as EvalResult[]) : [] };
 }
 
 async function encodeRun(t: Trainer): Promise<Uint8Array> {
@@ -430,9 +434,7 @@ async function recoverFromDevice(e: unknown, wasRunning: boolean): Promise<void>
     const data = await datasetFor(ck);
     trainer = await Trainer.restore(ck, data);
     dataset = data;
-    const app = (ck.meta.app ?? {}) as { history?: StepMetrics[]; evals?: EvalResult[] };
-    history = Array.isArray(app.history) ? app.history : [];
-    evals = Array.isArray(app.evals) ? app.evals : [];
+    ({ history, evals } = chartsOf(ck));
     runKey = key;
     savedStep = ck.meta.step;
     resumedFrom = ck.meta.step;
@@ -716,7 +718,6 @@ const handlers: { [K in WorkerRequest['type']]: (r: RequestOf<K>) => void } = {
       }
       prepared = null;
       disposeTrainer();
-      const app = (p.ck.meta.app ?? {}) as { history?: StepMetrics[]; evals?: EvalResult[] };
       const src = p.ck.meta.dataset.source as DatasetSource | undefined;
       config = structuredClone(p.ck.meta.config);
       // A restore after a loss fault comes with a safer learning rate (live-safe fields only).
@@ -735,8 +736,7 @@ const handlers: { [K in WorkerRequest['type']]: (r: RequestOf<K>) => void } = {
       dataset = p.data;
       pinned = [];
       trainer = p.trainer;
-      history = Array.isArray(app.history) ? app.history : [];
-      evals = Array.isArray(app.evals) ? app.evals : [];
+      ({ history, evals } = chartsOf(p.ck));
       // Resuming a saved run keeps saving under its key; an imported file starts its own.
       runKey = p.key;
       savedStep = p.key ? p.ck.meta.step : null;

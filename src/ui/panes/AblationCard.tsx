@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import { ABLATION_VARIANTS } from '../../core/ablation-table';
+import { ABLATION_MAX_STEPS, ABLATION_VARIANTS } from '../../core/ablation-table';
 import { climStore, useClim } from '../store';
 
 const pct = (v: number | null) => (v === null ? '—' : `${(v * 100).toFixed(1)}%`);
@@ -22,7 +22,7 @@ export function AblationCard() {
   const [chosen, setChosen] = useState<Set<string>>(() => new Set(ABLATION_VARIANTS.map((v) => v.id)));
   const [stepsText, setStepsText] = useState(String(DEFAULT_ABLATION_STEPS));
   const steps = /^\d+$/.test(stepsText.trim()) ? Number(stepsText.trim()) : NaN;
-  const stepsProblem = Number.isInteger(steps) && steps >= 1 && steps <= 20_000 ? null : 'Steps per arm: a whole number from 1 to 20000.';
+  const stepsProblem = Number.isInteger(steps) && steps >= 1 && steps <= ABLATION_MAX_STEPS ? null : `Steps per arm: a whole number from 1 to ${ABLATION_MAX_STEPS}.`;
   const running = ablation?.status === 'running';
   const busy = runState === 'connecting' || runState === 'preparing';
   const arms = ABLATION_VARIANTS.filter((v) => chosen.has(v.id)).map((v) => v.id);
