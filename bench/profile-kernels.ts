@@ -4,7 +4,7 @@
  * Runs `tf.profile` around measured steps of the real Trainer and sums
  * kernelTimeMs per kernel name, and per kernel name + input shapes.
  *
- *   npx tsx bench/profile-kernels.ts [--config default|b32] [--steps 3] [--backend wasm]
+ *   npx tsx bench/profile-kernels.ts [--config default|b32] [--steps 3] [--backend wasm] [--top 40]
  * Writes bench/results/kernels-<backend>-<config>.json.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -17,7 +17,7 @@ import { makeShapesDataset } from '../src/core/data/shapes';
 import type { Dataset } from '../src/core/data/dataset';
 import { Rng } from '../src/core/rng';
 
-const { values } = parseArgs({ options: { config: { type: 'string', default: 'default' }, steps: { type: 'string', default: '3' }, backend: { type: 'string', default: 'wasm' }, clim: { type: 'boolean', default: true }, bank: { type: 'string' } } });
+const { values } = parseArgs({ options: { config: { type: 'string', default: 'default' }, steps: { type: 'string', default: '3' }, backend: { type: 'string', default: 'wasm' }, clim: { type: 'boolean', default: true }, bank: { type: 'string' }, top: { type: 'string', default: '40' } } });
 
 function randomDataset(n: number, size: number): Dataset {
   const images = new Uint8Array(n * size * size * 3);
@@ -68,7 +68,7 @@ async function main() {
   }
   const perStep = (ms: number) => +(ms / steps).toFixed(2);
   const names = [...byName].sort((a, b) => b[1] - a[1]).map(([name, ms]) => ({ name, msPerStep: perStep(ms), share: SCOPES.has(name) ? null : +(ms / kernelTotal).toFixed(4) }));
-  const shapes = [...byShape].sort((a, b) => b[1].ms - a[1].ms).slice(0, 40).map(([key, e]) => ({ kernel: key, msPerStep: perStep(e.ms), callsPerStep: e.calls / steps }));
+  const shapes = [...byShape].sort((a, b) => b[1].ms - a[1].ms).filter(([key]) => !SCOPES.has(key.slice(0, key.indexOf(' [')))).slice(0, Number(values.top)).map(([key, e]) => ({ kernel: key, msPerStep: perStep(e.ms), callsPerStep: e.calls / steps }));
   const out = { date: new Date().toISOString(), backend: tf.getBackend(), config: values.config, steps, wallMsPerStepProfiled: perStep(wall), kernelMsPerStep: perStep(kernelTotal), byKernel: names, topKernelShapes: shapes };
   console.log(`wall ${out.wallMsPerStepProfiled} ms/step (profiled), kernels ${out.kernelMsPerStep} ms/step`);
   for (const n of names.slice(0, 16)) console.log(`${n.name.padEnd(28)} ${String(n.msPerStep).padStart(8)} ms  ${n.share === null ? '(scope)' : (100 * n.share).toFixed(1) + '%'}`);

@@ -31,7 +31,7 @@ import { matMulABt } from './ops/matmul';
 import { isHostBackend } from './ops/host-backend';
 import { getSelectionPolicy, REASON_NAMES } from './clim/selection';
 import { getMixer } from './clim/mix';
-import { applyAugment, centreView, drawAugment, type AugmentParams } from './augment/augment';
+import { applyAugment, centreView, drawAugment, padForCrops, type AugmentParams } from './augment/augment';
 import { mixedInfoNCE } from './losses/infonce';
 import { AdamW, createOptimizer, type Optimizer } from './optim';
 import { warmupCosine } from './schedule';
@@ -374,16 +374,17 @@ export class Trainer {
     this.captureViews = false;
     let captured: tf.Tensor4D | null = null;
     const out = tf.tidy(() => {
+      const [pa, pp] = [padForCrops(xa), padForCrops(xp)];
       // Keys: one key-encoder pass per resolution over [anchor views; positive views].
       const keys = c.resolutions.map((r, i) => {
-        const views = tf.concat([applyAugment(xa, r, draws[i].ka), applyAugment(xp, r, draws[i].kp)], 0) as tf.Tensor4D;
+        const views = tf.concat([applyAugment(xa, r, draws[i].ka, pa), applyAugment(xp, r, draws[i].kp, pp)], 0) as tf.Tensor4D;
         const k = this.key.embed(views);
         return { anchor: tf.slice(k, [0, 0], [B, -1]) as tf.Tensor2D, positive: tf.slice(k, [B, 0], [B, -1]) as tf.Tensor2D };
       });
 
       // Query views are mixed outside the gradient tape: they depend on no parameter.
       const mixedViews = c.resolutions.map((r, i) => {
-        const m = mixer.apply(plan, applyAugment(xa, r, draws[i].qa), applyAugment(xp, r, draws[i].qp));
+        const m = mixer.apply(plan, applyAugment(xa, r, draws[i].qa, pa), applyAugment(xp, r, draws[i].qp, pp));
         if (i === 0) lambdaFirst = m.lambda;
         if (i === 0 && capture) captured = tf.keep(tf.cast(tf.round(tf.mul(tf.clipByValue(m.mixed, 0, 1), 255)), 'int32') as tf.Tensor4D);
         return { x: m.mixed, lambda: tf.tensor1d(m.lambda) };

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { conv2dSame, setConvGradMode } from './conv';
+import { conv2dSame, rot180, setConvGradMode } from './conv';
 import { Rng } from '../rng';
 
 /** Random tensor from the seeded generator, as plain values usable on any backend. */
@@ -20,6 +20,9 @@ const cases: Case[] = [
   { b: 1, h: 6, ci: 2, co: 3, k: 5, s: 1 },
   { b: 2, h: 12, ci: 3, co: 2, k: 5, s: 2 },
   { b: 1, h: 1, ci: 1, co: 1, k: 3, s: 1 },
+  // Stride 3: one tap per phase (k = 3), and phases reaching both ways (k = 5: d from −1 to 1).
+  { b: 2, h: 9, ci: 2, co: 3, k: 3, s: 3 },
+  { b: 1, h: 9, ci: 3, co: 2, k: 5, s: 3 },
 ];
 
 /** Gradients of sum(conv(x, w) ⊙ g) w.r.t. x and w, so every output position has a distinct weight. */
@@ -76,5 +79,18 @@ describe('conv2dSame forward-conv gradients', () => {
         expect(maxAbsDiff(got.dw, ref.dw), `dw ${JSON.stringify(c)}`).toBeLessThan(1e-3);
       }
     });
+  });
+
+  it('rot180 equals a naive index flip of both spatial axes (3×3, 1×1, 5×3)', async () => {
+    await tf.setBackend('cpu');
+    const rng = new Rng(9);
+    for (const [kh, kw, ci, co] of [[3, 3, 2, 3], [1, 1, 4, 2], [5, 3, 2, 2]]) {
+      const vals = randn([kh, kw, ci, co], rng);
+      const got = await rot180(tf.tensor4d(vals, [kh, kw, ci, co])).data();
+      const at = (a: number, b: number, i: number, o: number) => ((a * kw + b) * ci + i) * co + o;
+      for (let a = 0; a < kh; a++) for (let b = 0; b < kw; b++) for (let i = 0; i < ci; i++) for (let o = 0; o < co; o++) {
+        expect(got[at(a, b, i, o)]).toBe(vals[at(kh - 1 - a, kw - 1 - b, i, o)]);
+      }
+    }
   });
 });
