@@ -9,8 +9,8 @@
  * g of sample b, with n = H·W·C/G values, x_c = x − μ, rstd = 1/√(σ² + ε):
  *
  *   forward   y = x_c·a + β,  a = rstd·γ (per b, c)
- *   backward  S₁ = Σ_hw dy,  S₂ = Σ_hw dy·x_c              (B×1×G×C/G each)
- *             m₁ = Σ_c γ·S₁ / n,  m₂ = rstd·Σ_c γ·S₂ / n     (B×1×G×1)
+ *   backward  S₁ = Σ_hw dy,  S₂ = Σ_hw dy·x_c              (per b, c)
+ *             m₁ = Σ_c γ·S₁ / n,  m₂ = rstd·Σ_c γ·S₂ / n     (per b, g)
  *             dx = a·dy − (rstd²·m₂)·x_c − rstd·m₁
  *             dγ = Σ_b rstd·S₂,  dβ = Σ_b S₁
  * which is the usual dx = rstd·(dŷ − mean(dŷ) − x̂·mean(dŷ·x̂)), dŷ = γ·dy,
@@ -32,61 +32,68 @@ export function effectiveGroups(groups: number, channels: number): number {
 const EPS = 1e-5;
 
 /**
- * Σ over H and W per (sample, channel): B×H×W×C → B×1×G×C/G.
+ * Mean over H and W per (sample, channel): B×H×W×C → B×C.
  *
  * Why avgPool on WASM/cpu: tfjs-wasm reduces a non-inner axis by transposing
  * the whole tensor first, while a global average pool is one XNNPACK pass
  * (64×16×16×16: Sum over H, W 0.75 ms, avgPool 0.15 ms; GroupNorm's four
- * such sums were ~9% of a default step). GPU backends keep their reduction.
+ * such reductions were ~9% of a default step). GPU backends keep their mean.
  */
-function sumHW(x: tf.Tensor4D, g: number): tf.Tensor4D {
+function channelMeans(x: tf.Tensor4D): tf.Tensor2D {
   const [b, h, w, c] = x.shape;
-  if (isHostBackend()) return tf.reshape(tf.mul(tf.avgPool(x, [h, w], 1, 'valid'), h * w), [b, 1, g, c / g]);
-  return tf.sum(tf.reshape(x, [b, h * w, g, c / g]), 1, true);
+  if (isHostBackend()) return tf.reshape(tf.avgPool(x, [h, w], 1, 'valid'), [b, c]);
+  return tf.mean(x, [1, 2]);
+}
+
+/**
+ * C×C matrix whose product with per-channel values averages them over each
+ * group's C/G channels and spreads the result back onto those channels.
+ * Why a matMul: it does a group mean and its broadcast in one small kernel,
+ * where reshapes, a sum, a division and a multiply took five (per-op cost
+ * dominates on these B×C tensors: ~3,200 kernels per default step).
+ */
+function groupAverager(c: number, g: number): tf.Tensor2D {
+  const cg = c / g;
+  const m = new Float32Array(c * c);
+  for (let i = 0; i < c; i++) for (let j = 0; j < c; j++) if (Math.floor(i / cg) === Math.floor(j / cg)) m[i * c + j] = 1 / cg;
+  return tf.tensor2d(m, [c, c]);
 }
 
 /**
  * x: B×H×W×C, gamma and beta: C → B×H×W×C. Statistics over (H, W, C/G) per
  * sample and group, biased variance, ε = 1e-5 (as torch.nn.GroupNorm).
+ * Per-(b, c) values are B×C (spread over each group's channels), broadcast
+ * over H×W as B×1×1×C: an inner axis of C keeps tfjs-wasm's binary kernels
+ * on their fast path (a B×1×G×1 operand took 2–3× longer).
  */
 export function groupNorm(x: tf.Tensor4D, gamma: tf.Tensor, beta: tf.Tensor, groups: number): tf.Tensor4D {
   const [b, h, w, c] = x.shape;
   const g = effectiveGroups(groups, c);
-  const cg = c / g;
   const hw = h * w;
-  const n = hw * cg;
+  const spread = (t: tf.Tensor) => tf.reshape(t, [b, 1, 1, c]);
   // customGrad's typing passes inputs and `save` through one rest parameter.
   const gnFn = tf.customGrad(((...args: [tf.Tensor, tf.Tensor, tf.Tensor, tf.GradSaveFunc]) => {
     const [xIn, gammaIn, betaIn, save] = args;
-    const xg = tf.reshape(xIn, [b, hw, g, cg]);
-    // Full-size ops broadcast only per-(b, c) operands (B×1×G×C/G): a B×1×G×1
-    // operand sends tfjs-wasm's binary kernels down their generic broadcast
-    // path, 2–3× slower (64×32×32×32: Sub 17.6 ms vs 9.6, Mul 15.9 vs 5.9).
-    const perC = tf.ones([1, 1, 1, cg]);
-    const mu = tf.mul(tf.div(tf.sum(sumHW(xIn as tf.Tensor4D, g), 3, true), n), perC); // B×1×G×C/G
-    const xc = tf.sub(xg, mu);
-    const sq = tf.reshape(tf.square(xc), [b, h, w, c]) as tf.Tensor4D;
-    const rstd = tf.rsqrt(tf.add(tf.div(tf.sum(sumHW(sq, g), 3, true), n), EPS)); // B×1×G×1
-    const gam = tf.reshape(gammaIn, [1, 1, g, cg]);
-    const a = tf.mul(rstd, gam); // B×1×G×C/G
-    const y = tf.reshape(tf.add(tf.mul(xc, a), tf.reshape(betaIn, [1, 1, g, cg])), [b, h, w, c]);
-    save([xc, rstd, gam, a, perC]);
+    const avg = groupAverager(c, g);
+    const xc = tf.sub(xIn, spread(tf.matMul(channelMeans(xIn as tf.Tensor4D), avg))) as tf.Tensor4D;
+    const rstd = tf.rsqrt(tf.add(tf.matMul(channelMeans(tf.square(xc)), avg), EPS)); // B×C
+    const a = tf.mul(rstd, gammaIn); // B×C
+    const y = tf.add(tf.mul(xc, spread(a)), betaIn);
+    save([xc, rstd, gammaIn, a, avg]);
     return {
       value: y,
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const [xs, r, gm, sc, pc] = saved;
-        const dyg = tf.reshape(dy, [b, hw, g, cg]);
-        const s1 = sumHW(dy as tf.Tensor4D, g); // B×1×G×C/G
-        const s2 = sumHW(tf.reshape(tf.mul(dyg, xs), [b, h, w, c]) as tf.Tensor4D, g);
-        const m1 = tf.div(tf.sum(tf.mul(gm, s1), 3, true), n); // B×1×G×1
-        const m2 = tf.div(tf.mul(r, tf.sum(tf.mul(gm, s2), 3, true)), n);
-        // Per-group factors spread over C/G first, for the fast broadcast path (see forward).
-        const k2 = tf.mul(tf.mul(tf.square(r), m2), pc); // B×1×G×C/G
-        const k3 = tf.mul(tf.mul(r, m1), pc);
-        const dx = tf.sub(tf.mul(dyg, sc), tf.add(tf.mul(xs, k2), k3));
-        const dGamma = tf.sum(tf.mul(r, s2), [0, 1]);
-        const dBeta = tf.sum(s1, [0, 1]);
-        return [tf.reshape(dx, [b, h, w, c]), tf.reshape(dGamma, gammaIn.shape), tf.reshape(dBeta, betaIn.shape)];
+        const [xs, r, gm, sc, av] = saved as [tf.Tensor4D, tf.Tensor2D, tf.Tensor, tf.Tensor2D, tf.Tensor2D];
+        const a1 = channelMeans(dy as tf.Tensor4D); // S₁/HW, B×C
+        const a2 = channelMeans(tf.mul(dy, xs) as tf.Tensor4D); // S₂/HW
+        const m1 = tf.matMul(tf.mul(a1, gm) as tf.Tensor2D, av); // Σ_c γ·S₁ / n, spread
+        const m2 = tf.mul(r, tf.matMul(tf.mul(a2, gm) as tf.Tensor2D, av));
+        const k2 = tf.mul(tf.square(r), m2);
+        const k3 = tf.mul(r, m1);
+        const dx = tf.sub(tf.mul(dy, spread(sc)), tf.add(tf.mul(xs, spread(k2)), spread(k3)));
+        const dGamma = tf.mul(tf.sum(tf.mul(r, a2), 0), hw);
+        const dBeta = tf.mul(tf.sum(a1, 0), hw);
+        return [dx, tf.reshape(dGamma, gammaIn.shape), tf.reshape(dBeta, betaIn.shape)];
       },
     };
   }) as unknown as Parameters<typeof tf.customGrad>[0]);
