@@ -10,9 +10,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
-import { chromium } from 'playwright';
-import { CHROMIUM_ARGS, CHROMIUM_EXECUTABLE } from '../e2e/chromium';
-import { buildApp, freePort, startPreview, stopPreview } from './preview';
+import { runBench, withPreviewPage } from './preview';
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -24,15 +22,10 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 async function main() {
   const steps = arg('steps', 5);
   const saves = arg('saves', 5);
-  buildApp();
-  const port = await freePort();
-  const preview = await startPreview(port);
-  const browser = await chromium.launch({ executablePath: CHROMIUM_EXECUTABLE, args: [...CHROMIUM_ARGS] });
   const load = [loadavg()[0]];
-  try {
-    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  await withPreviewPage(async (page, origin) => {
     // autosave=0: only the saves pressed here.
-    await page.goto(`http://localhost:${port}/?backend=wasm&autosave=0`);
+    await page.goto(`${origin}/?backend=wasm&autosave=0`);
     await page.getByTestId('run-state').filter({ hasText: 'idle' }).waitFor({ timeout: 120_000 });
     await page.getByTestId('step-once').click();
     await page.getByTestId('step').filter({ hasText: /^1$/ }).waitFor({ timeout: 180_000 });
@@ -77,12 +70,6 @@ async function main() {
     console.log(`median save ${out.medianSaveMs} ms (${results[0].bytes}); reload → resumed step ${resumedStep} in ${resumeSeconds.toFixed(1)} s`);
     mkdirSync('bench/results', { recursive: true });
     writeFileSync('bench/results/checkpoint-browser.json', JSON.stringify(out, null, 1));
-  } finally {
-    await browser.close();
-    stopPreview(preview);
-  }
+  });
 }
-main().catch((e) => {
-  console.error(e);
-  process.exit(1);
-});
+runBench(main);

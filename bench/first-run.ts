@@ -8,24 +8,17 @@
  *   npx tsx bench/first-run.ts [--no-build]
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { chromium } from 'playwright';
-import { CHROMIUM_ARGS, CHROMIUM_EXECUTABLE } from '../e2e/chromium';
-import { buildApp, freePort, startPreview, stopPreview } from './preview';
+import { runBench, withPreviewPage } from './preview';
 
 async function main() {
-  buildApp();
-  const port = await freePort();
-  const preview = await startPreview(port);
-  const browser = await chromium.launch({ executablePath: CHROMIUM_EXECUTABLE, args: [...CHROMIUM_ARGS] });
   const events: { t: number; what: string }[] = [];
-  try {
-    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  await withPreviewPage(async (page, origin) => {
     const t0 = Date.now();
     const mark = (what: string) => {
       events.push({ t: +((Date.now() - t0) / 1000).toFixed(2), what });
       console.log(events[events.length - 1]);
     };
-    await page.goto(`http://localhost:${port}/`);
+    await page.goto(`${origin}/`);
     mark('page loaded');
     const start = page.getByRole('button', { name: 'Start', exact: true });
     await page.getByTestId('run-state').filter({ hasText: 'idle' }).waitFor({ timeout: 120_000 });
@@ -50,12 +43,6 @@ async function main() {
     mkdirSync('bench/results', { recursive: true });
     await page.screenshot({ path: 'bench/results/first-run-30s.png' });
     writeFileSync('bench/results/first-run.json', JSON.stringify({ date: new Date().toISOString(), events, status }, null, 1));
-  } finally {
-    await browser.close();
-    stopPreview(preview);
-  }
+  });
 }
-main().catch((e) => {
-  console.error(e);
-  process.exit(1);
-});
+runBench(main);

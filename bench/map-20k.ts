@@ -8,19 +8,12 @@
  *   npx tsx bench/map-20k.ts [--no-build]  → bench/results/map-20k.json
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { chromium } from 'playwright';
-import { CHROMIUM_ARGS, CHROMIUM_EXECUTABLE } from '../e2e/chromium';
-import { buildApp, freePort, longTasksSince, recordLongTasks, startPreview, stopPreview } from './preview';
+import { longTasksSince, recordLongTasks, runBench, withPreviewPage } from './preview';
 
 async function main() {
-  buildApp();
-  const port = await freePort();
-  const preview = await startPreview(port);
-  const browser = await chromium.launch({ executablePath: CHROMIUM_EXECUTABLE, args: [...CHROMIUM_ARGS] });
-  try {
-    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  await withPreviewPage(async (page, origin) => {
     await recordLongTasks(page);
-    await page.goto(`http://localhost:${port}/?backend=wasm&dataset=shapes&n=20000&ntest=500&preset=fast-demo-cpu&climwarmup=0`);
+    await page.goto(`${origin}/?backend=wasm&dataset=shapes&n=20000&ntest=500&preset=fast-demo-cpu&climwarmup=0`);
     await page.getByTestId('run-state').filter({ hasText: 'idle' }).waitFor({ timeout: 120_000 });
     await page.getByRole('button', { name: 'Start', exact: true }).click();
     await page.waitForFunction(() => Number(document.querySelector('[data-testid=step]')?.textContent) >= 26, null, { timeout: 600_000 });
@@ -53,12 +46,6 @@ async function main() {
     mkdirSync('bench/results', { recursive: true });
     writeFileSync('bench/results/map-20k.json', JSON.stringify(out, null, 1));
     await page.screenshot({ path: 'bench/results/map-20k.png' });
-  } finally {
-    await browser.close();
-    stopPreview(preview);
-  }
+  });
 }
-main().catch((e) => {
-  console.error(e);
-  process.exit(1);
-});
+runBench(main);

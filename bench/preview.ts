@@ -5,7 +5,8 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
-import type { Page } from 'playwright';
+import { chromium, type Page } from 'playwright';
+import { CHROMIUM_ARGS, CHROMIUM_EXECUTABLE } from '../e2e/chromium';
 
 /** `vite build` unless the command line has `--no-build` (a build already in dist/). */
 export function buildApp(argv: readonly string[] = process.argv): void {
@@ -77,4 +78,30 @@ export function stopPreview(child: ChildProcess): void {
       child.kill('SIGTERM');
     }
   }
+}
+
+/**
+ * The app built (unless --no-build), served on a free port, and one
+ * 1280×900 page of Debian's Chromium handed to `use` with the origin; the
+ * browser and the server are closed afterwards, however `use` ends.
+ */
+export async function withPreviewPage(use: (page: Page, origin: string) => Promise<void>): Promise<void> {
+  buildApp();
+  const port = await freePort();
+  const preview = await startPreview(port);
+  const browser = await chromium.launch({ executablePath: CHROMIUM_EXECUTABLE, args: [...CHROMIUM_ARGS] });
+  try {
+    await use(await browser.newPage({ viewport: { width: 1280, height: 900 } }), `http://localhost:${port}`);
+  } finally {
+    await browser.close();
+    stopPreview(preview);
+  }
+}
+
+/** Runs a benchmark's main, exiting non-zero with the error printed if it fails. */
+export function runBench(main: () => Promise<void>): void {
+  main().catch((e) => {
+    console.error(e);
+    process.exit(1);
+  });
 }

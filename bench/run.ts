@@ -11,7 +11,12 @@
  * - tf.memory() tensors and bytes every 100 steps over `--memory-steps`
  *   steps of the fast-demo preset (must stay flat).
  *
- *   npm run bench [-- --steps 10 --warmup 2 --memory-steps 1000 --no-torch]
+ * - the speed of this shared 2-core machine drifts by ±30% within minutes,
+ *   so each case alternates `--rounds` times between `--steps` tfjs steps and
+ *   a PyTorch run of as many steps: the ratio is the median of the rounds'
+ *   ratios, each taken from measurements seconds apart.
+ *
+ *   npm run bench [-- --steps 10 --warmup 2 --rounds 3 --memory-steps 1000 --no-torch]
  * Writes bench/results/step-node-<backend>.json; docs/BENCHMARKS.md summarises it.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -33,6 +38,7 @@ const { values } = parseArgs({
     'memory-steps': { type: 'string', default: '1000' },
     'no-torch': { type: 'boolean', default: false },
     only: { type: 'string' },
+    rounds: { type: 'string', default: '3' },
   },
 });
 const steps = Number(values.steps);
@@ -89,23 +95,34 @@ async function main() {
     const ms: number[] = [];
     const selMs: number[] = [];
     const kmMs: number[] = [];
+    const rounds: { tfjsMs: number; torchMs?: number; ratio?: number }[] = [];
     const tensors0 = tf.memory().numTensors;
-    for (let i = 0; i < steps; i++) {
-      const m = await t.trainStep();
-      ms.push(m.ms);
-      selMs.push(m.selectionMs);
-      kmMs.push(m.kmeansMs);
+    for (let r = 0; r < Number(values.rounds); r++) {
+      const roundMs: number[] = [];
+      for (let i = 0; i < steps; i++) {
+        const m = await t.trainStep();
+        roundMs.push(m.ms);
+        selMs.push(m.selectionMs);
+        kmMs.push(m.kmeansMs);
+      }
+      ms.push(...roundMs);
+      const round: (typeof rounds)[number] = { tfjsMs: +median(roundMs).toFixed(1) };
+      if (torch && !big) {
+        round.torchMs = +torchStep(config).medianMs.toFixed(1);
+        round.ratio = +(round.tfjsMs / round.torchMs).toFixed(2);
+      }
+      rounds.push(round);
     }
     const tensorDelta = tf.memory().numTensors - tensors0;
     t.dispose();
     const med = median(ms);
-    const row: Record<string, unknown> = { case: name, batchSize: config.batchSize, resolutions: config.resolutions, medianMs: +med.toFixed(1), imagesPerSecond: +((config.batchSize * 1000) / med).toFixed(1), minMs: +Math.min(...ms).toFixed(1), maxMs: +Math.max(...ms).toFixed(1), tensorDelta, bankSize: big ? bank : data.train.n, selectionMedianMs: +median(selMs).toFixed(1), selectionShare: +(median(selMs) / med).toFixed(3), kmeansMsInRun: +kmMs.reduce((a, b) => a + b, 0).toFixed(0) };
+    const row: Record<string, unknown> = { case: name, batchSize: config.batchSize, resolutions: config.resolutions, medianMs: +med.toFixed(1), imagesPerSecond: +((config.batchSize * 1000) / med).toFixed(1), minMs: +Math.min(...ms).toFixed(1), maxMs: +Math.max(...ms).toFixed(1), tensorDelta, bankSize: big ? bank : data.train.n, selectionMedianMs: +median(selMs).toFixed(1), selectionShare: +(median(selMs) / med).toFixed(3), kmeansMsInRun: +kmMs.reduce((a, b) => a + b, 0).toFixed(0), loadavg1: +os.loadavg()[0].toFixed(2) };
     if (torch && !big) {
-      const r = torchStep(config);
-      row.torchMedianMs = +r.medianMs.toFixed(1);
-      row.torchThreads = r.threads;
-      row.ratio = +(med / r.medianMs).toFixed(2);
+      row.torchMedianMs = median(rounds.map((x) => x.torchMs!));
+      row.torchThreads = 1;
+      row.ratio = median(rounds.map((x) => x.ratio!));
     }
+    row.rounds = rounds;
     console.log(JSON.stringify(row));
     rows.push(row);
   }
@@ -125,7 +142,7 @@ async function main() {
     t.dispose();
   }
 
-  const out = { date: new Date().toISOString(), backend: tf.getBackend(), node: process.version, cpus: os.cpus().length, cpu: os.cpus()[0]?.model, steps, warmup, torch, rows, memory, memoryConfig: 'fast-demo-cpu', rssMiB: Math.round(process.memoryUsage().rss / 2 ** 20) };
+  const out = { date: new Date().toISOString(), backend: tf.getBackend(), node: process.version, cpus: os.cpus().length, cpu: os.cpus()[0]?.model, steps, warmup, rounds: Number(values.rounds), torch, rows, memory, memoryConfig: 'fast-demo-cpu', rssMiB: Math.round(process.memoryUsage().rss / 2 ** 20) };
   mkdirSync('bench/results', { recursive: true });
   writeFileSync(`bench/results/step-node-${tf.getBackend()}.json`, JSON.stringify(out, null, 1));
 }

@@ -257,6 +257,20 @@ async function datasetFor(ck: Checkpoint): Promise<Dataset> {
   throw new CheckpointError('dataset', `This run was trained on ${what} (${ck.meta.dataset.train} training + ${ck.meta.dataset.test} held-out images). Load it with the upload panel, then resume or import the run again.`);
 }
 
+/** A checkpoint decoded, its data set found and a trainer rebuilt from it; nothing of the current run is touched. */
+async function restoreFrom(bytes: Uint8Array): Promise<{ ck: Checkpoint; data: Dataset; trainer: Trainer }> {
+  const ck = decodeCheckpoint(bytes);
+  const data = await datasetFor(ck);
+  return { ck, data, trainer: await Trainer.restore(ck, data) };
+}
+
+/** A run saved in this browser's storage under `key`, as restoreFrom; null when it is not stored (or there is no storage). */
+async function loadSaved(key: string): Promise<{ ck: Checkpoint; data: Dataset; trainer: Trainer } | null> {
+  const db = await runStore();
+  const bytes = db ? await db.load(key) : null;
+  return bytes ? restoreFrom(bytes) : null;
+}
+
 /** Builds or fetches the current data set once per setDataset / seed change. */
 async function currentDataset(): Promise<Dataset> {
   if (dataset) return dataset;
@@ -426,13 +440,11 @@ async function recoverFromDevice(e: unknown, wasRunning: boolean): Promise<void>
   const choice = await setUpBackend(initOpts.backend === from ? null : initOpts.backend, { wasmThreads: initOpts.wasmThreads, exclude: failedBackends });
   backendName = choice.backend;
   post({ type: 'ready', runId, ...choice });
-  const db = key ? await runStore() : null;
-  const bytes = db && key ? await db.load(key) : null;
+  const saved = key ? await loadSaved(key) : null;
   let resumedFrom: number | null = null;
-  if (bytes) {
-    const ck = decodeCheckpoint(bytes);
-    const data = await datasetFor(ck);
-    trainer = await Trainer.restore(ck, data);
+  if (saved) {
+    const { ck, data } = saved;
+    trainer = saved.trainer;
     dataset = data;
     ({ history, evals } = chartsOf(ck));
     runKey = key;
@@ -684,19 +696,16 @@ const handlers: { [K in WorkerRequest['type']]: (r: RequestOf<K>) => void } = {
       if (!backendReady) throw new Error('The engine has no backend yet.');
       const key = r.from === 'saved' ? r.key : null;
       try {
-        let bytes: Uint8Array;
+        let got: Awaited<ReturnType<typeof restoreFrom>>;
         if (r.from === 'saved') {
-          const db = await runStore();
-          const b = db ? await db.load(r.key) : null;
-          if (!b) throw new CheckpointError('not-a-run-file', 'That saved run is no longer in this browser’s storage.');
-          bytes = b;
+          const saved = await loadSaved(r.key);
+          if (!saved) throw new CheckpointError('not-a-run-file', 'That saved run is no longer in this browser’s storage.');
+          got = saved;
         } else {
-          bytes = r.bytes;
-          if (bytes.length === 0) throw new CheckpointError('not-a-run-file', 'The file is empty (0 bytes), so it is not a run file.');
+          if (r.bytes.length === 0) throw new CheckpointError('not-a-run-file', 'The file is empty (0 bytes), so it is not a run file.');
+          got = await restoreFrom(r.bytes);
         }
-        const ck = decodeCheckpoint(bytes);
-        const data = await datasetFor(ck);
-        const t = await Trainer.restore(ck, data);
+        const { ck, data, trainer: t } = got;
         prepared = { token: r.token, trainer: t, data, ck, source: r.from, key, live: r.live };
         post({ type: 'restoreReady', runId: id, token: r.token, step: ck.meta.step, datasetId: ck.meta.dataset.id, source: r.from });
       } catch (e) {
