@@ -77,17 +77,24 @@ function SnapshotSummary() {
   );
 }
 
-export function App() {
-  const firstLosses = useClim((s) => s.firstLosses);
+/** The panes, made once: stable elements, so a hidden pane is not re-rendered when the tabs are. */
+const TABS: readonly TabDef<PaneId>[] = [
+  { id: 'training', label: 'Training', content: <TrainingPane /> },
+  { id: 'positives', label: 'Positives', content: <PositivesPane /> },
+  { id: 'clusters', label: 'Clusters', content: <ClustersPane /> },
+  { id: 'about', label: 'About', content: <AboutPane /> },
+];
+
+/** The tabbed views, apart from App so that App's own store reads (first losses) do not re-render them. */
+function Views() {
   // In the store: the Clusters map switches to Positives when an image is pinned.
   const pane = useClim((s) => s.activeTab);
   const setPane = useClim((s) => s.setActiveTab);
-  const tabs: TabDef<PaneId>[] = [
-    { id: 'training', label: 'Training', render: () => <TrainingPane /> },
-    { id: 'positives', label: 'Positives', render: () => <PositivesPane /> },
-    { id: 'clusters', label: 'Clusters', render: () => <ClustersPane /> },
-    { id: 'about', label: 'About', render: () => <AboutPane /> },
-  ];
+  return <Tabs tabs={TABS} active={pane} onChange={setPane} label="Views" />;
+}
+
+export function App() {
+  const firstLosses = useClim((s) => s.firstLosses);
   return (
     <div className="app">
       <header className="app-header">
@@ -107,7 +114,7 @@ export function App() {
         <ResumeOffer />
         <FaultBanner />
         <ErrorBanner />
-        <Tabs tabs={tabs} active={pane} onChange={setPane} label="Views" />
+        <Views />
       </main>
       <footer className="statusbar" aria-label="Run status">
         <StatusBar />
