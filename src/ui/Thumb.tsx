@@ -1,14 +1,18 @@
-import { useEffect, useRef } from 'react';
+import { memo, useEffect, useRef } from 'react';
 
 /**
  * One S×S RGB image from a byte buffer, drawn on a canvas and scaled up with
  * crisp pixels (the images are 24–32 px; smoothing would blur them away).
  */
-export function Thumb({ pixels, size, scale = 2, label, className }: { pixels: Uint8Array | null; size: number; scale?: number; label: string; className?: string }) {
+export const Thumb = memo(function Thumb({ pixels, size, scale = 2, label, className }: { pixels: Uint8Array | null; size: number; scale?: number; label: string; className?: string }) {
   const ref = useRef<HTMLCanvasElement>(null);
+  // What this canvas shows now: a new snapshot (or a pane shown again, which re-runs effects) often brings the same image.
+  const drawn = useRef<{ canvas: HTMLCanvasElement; size: number; pixels: Uint8Array } | null>(null);
   useEffect(() => {
     const c = ref.current;
     if (!c || !pixels || size <= 0) return;
+    const d = drawn.current;
+    if (d && d.canvas === c && d.size === size && sameBytes(d.pixels, pixels)) return;
     const ctx = c.getContext('2d');
     if (!ctx) return;
     const img = ctx.createImageData(size, size);
@@ -19,9 +23,17 @@ export function Thumb({ pixels, size, scale = 2, label, className }: { pixels: U
       img.data[i * 4 + 3] = 255;
     }
     ctx.putImageData(img, 0, 0);
+    drawn.current = { canvas: c, size, pixels: pixels.slice() };
   }, [pixels, size]);
   if (!pixels) return <span className={`thumb missing ${className ?? ''}`} style={{ width: size * scale, height: size * scale }} role="img" aria-label={`${label} (no image)`} />;
   return <canvas ref={ref} width={size} height={size} className={`thumb ${className ?? ''}`} style={{ width: size * scale, height: size * scale }} role="img" aria-label={label} />;
+});
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /** The bytes of training image `index` in a thumbnail set, or null when the set lacks it. */

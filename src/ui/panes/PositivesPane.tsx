@@ -1,7 +1,7 @@
-import { useState } from 'react';
+import { memo, useDeferredValue, useState } from 'react';
 import { useMountedCount } from '../defer';
 import type { AnchorSelection, NeighbourInfo, RejectReason } from '../../core/api';
-import { useClim } from '../store';
+import { useClim, type Thumbnails } from '../store';
 import { Thumb, thumbPixels } from '../Thumb';
 
 /**
@@ -32,8 +32,7 @@ function labelName(classNames: string[], label: number | null): string | null {
   return classNames[label] ?? `class ${label}`;
 }
 
-function NeighbourCell({ nb, anchor, classNames, chosen, onPin }: { nb: NeighbourInfo; anchor: AnchorSelection; classNames: string[]; chosen: boolean; onPin: (i: number) => void }) {
-  const thumbs = useClim((s) => s.thumbs);
+const NeighbourCell = memo(function NeighbourCell({ nb, anchor, thumbs, classNames, chosen, onPin }: { nb: NeighbourInfo; anchor: AnchorSelection; thumbs: Thumbnails | null; classNames: string[]; chosen: boolean; onPin: (i: number) => void }) {
   const falsePositive = nb.kept && nb.label !== null && anchor.label !== null && nb.label !== anchor.label;
   const name = labelName(classNames, nb.label);
   const cls = ['neighbour', nb.kept ? 'kept' : 'rejected', chosen ? 'chosen' : '', falsePositive ? 'false-positive' : ''].join(' ');
@@ -57,11 +56,10 @@ function NeighbourCell({ nb, anchor, classNames, chosen, onPin }: { nb: Neighbou
       {chosen && <span className="nb-chosen">◆ chosen positive</span>}
     </li>
   );
-}
+});
 
-function AnchorCard({ a, classNames, nearest, onPin, onUnpin }: { a: AnchorSelection; classNames: string[]; nearest: Int32Array | null; onPin: (i: number) => void; onUnpin: (i: number) => void }) {
-  const thumbs = useClim((s) => s.thumbs);
-  const mode = useClim((s) => s.selection?.mode ?? 'center-wise');
+/** Memoised, and fed by props only: a card re-renders when its anchor or the thumbnails change, not on every store update. */
+const AnchorCard = memo(function AnchorCard({ a, mode, thumbs, classNames, nearest, onPin, onUnpin }: { a: AnchorSelection; mode: string; thumbs: Thumbnails | null; classNames: string[]; nearest: Int32Array | null; onPin: (i: number) => void; onUnpin: (i: number) => void }) {
   const size = thumbs?.size ?? 0;
   const kept = a.neighbours.filter((n) => n.kept).length;
   const centreImage = nearest ? nearest[a.cluster] : -1;
@@ -110,21 +108,24 @@ function AnchorCard({ a, classNames, nearest, onPin, onUnpin }: { a: AnchorSelec
       <ol className="neighbours" aria-label={`${a.neighbours.length} nearest neighbours, most similar first`}>
         {a.neighbours.map((nb, rank) => (
           // Keyed by rank: a new snapshot updates the same cells (and canvases) in place instead of rebuilding them.
-          <NeighbourCell key={rank} nb={nb} anchor={a} classNames={classNames} chosen={a.positive === nb.index} onPin={onPin} />
+          <NeighbourCell key={rank} nb={nb} anchor={a} thumbs={thumbs} classNames={classNames} chosen={a.positive === nb.index} onPin={onPin} />
         ))}
       </ol>
     </article>
   );
-}
+});
 
 export function PositivesPane() {
-  const selection = useClim((s) => s.selection);
+  // Deferred (null on mount): the tab switch commits the light shell at once; the cards render in a following, interruptible render.
+  const liveSelection = useClim((s) => s.selection);
+  const selection = useDeferredValue(liveSelection, null);
+  const thumbs = useDeferredValue(useClim((s) => s.thumbs), null);
+  const nearest = useDeferredValue(useClim((s) => s.clusters?.nearest ?? null), null);
+  const n = useClim((s) => s.clusters?.assignments.length ?? 0);
   const classNames = useClim((s) => s.classNames);
-  const clusters = useClim((s) => s.clusters);
   const pinAnchor = useClim((s) => s.pinAnchor);
   const unpinAnchor = useClim((s) => s.unpinAnchor);
   const [pinText, setPinText] = useState('');
-  const n = clusters?.assignments.length ?? 0;
   const pinValue = Number(pinText);
   // One card per frame while the view mounts (see useMountedCount).
   const shownCards = useMountedCount(selection?.anchors.length ?? 0);
@@ -156,11 +157,11 @@ export function PositivesPane() {
         </button>
         {pinText !== '' && !pinValid && <span className="field-error"> Enter a training image number from 0 to {Math.max(0, n - 1)}.</span>}
       </form>
-      {!selection || selection.anchors.length === 0 ? (
+      {!selection && liveSelection ? null : !selection || selection.anchors.length === 0 ? (
         <p className="chart-empty">The first snapshot comes at step 25 (or press Step while paused after pinning an image).</p>
       ) : (
         // Keyed by position: a new snapshot (new anchors) updates the cards in place rather than remounting them.
-        selection.anchors.slice(0, shownCards).map((a, i) => <AnchorCard key={i} a={a} classNames={classNames} nearest={clusters?.nearest ?? null} onPin={pinAnchor} onUnpin={unpinAnchor} />)
+        selection.anchors.slice(0, shownCards).map((a, i) => <AnchorCard key={i} a={a} mode={selection.mode} thumbs={thumbs} classNames={classNames} nearest={nearest} onPin={pinAnchor} onUnpin={unpinAnchor} />)
       )}
     </div>
   );
