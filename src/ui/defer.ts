@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'react';
+import { startTransition, useEffect, useState } from 'react';
 
 /**
  * A count that starts at 1 and grows by one each animation frame up to
@@ -12,7 +12,8 @@ export function useMountedCount(total: number): number {
   const [count, setCount] = useState(1);
   useEffect(() => {
     if (count >= total) return;
-    const raf = requestAnimationFrame(() => setCount((c) => c + 1));
+    // A transition: the part's render yields to input and other work (time-sliced); only its commit is one task.
+    const raf = requestAnimationFrame(() => startTransition(() => setCount((c) => c + 1)));
     return () => cancelAnimationFrame(raf);
   }, [count, total]);
   return Math.min(count, total);

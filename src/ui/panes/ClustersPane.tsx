@@ -1,4 +1,4 @@
-import { useEffect, useMemo, useState } from 'react';
+import { useDeferredValue, useEffect, useMemo, useState } from 'react';
 import type { ClusterSnapshot, ProjectionSnapshot } from '../../core/api';
 import { UMAP_MAX_POINTS, useClim, type ClimState } from '../store';
 import { Thumb, thumbPixels } from '../Thumb';
@@ -325,14 +325,16 @@ function SizeBars({ clusters }: { clusters: ClusterSnapshot }) {
 const pickMap = (s: ClimState) => (s.mapMethod === 'umap' && s.umapMap ? s.umapMap : s.projection);
 
 export function ClustersPane() {
-  const clusters = useClim((s) => s.clusters);
-  const map = useClim(pickMap);
+  // Deferred (null on mount): the tab switch commits a light shell; new snapshots re-render the view in an interruptible render.
+  const liveClusters = useClim((s) => s.clusters);
+  const clusters = useDeferredValue(liveClusters, null);
+  const map = useDeferredValue(useClim(pickMap), null);
   const hasLabels = useClim((s) => s.projection?.label != null);
   const [colourBy, setColourBy] = useState<ColourBy>('cluster');
   // The map and the cluster list mount a frame apart, after the rest of the view, each in a task of its own (see useMountedCount).
-  const mounted = useMountedCount(3);
+  const mounted = useMountedCount(clusters ? 3 : 0);
   const mapReady = mounted >= 2;
-  if (!clusters) return <p className="chart-empty">Clusters appear with the first snapshot (step 25).</p>;
+  if (!clusters) return liveClusters ? <div className="clusters-pane" /> : <p className="chart-empty">Clusters appear with the first snapshot (step 25).</p>;
   const total = clusters.assignments.length;
   const empty = clusters.sizes.filter((s) => s === 0).length;
   const by: ColourBy = colourBy === 'label' && hasLabels ? 'label' : 'cluster';
