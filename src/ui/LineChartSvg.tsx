@@ -1,4 +1,4 @@
-import { useLayoutEffect, useMemo, useRef, useState, type KeyboardEvent, type PointerEvent } from 'react';
+import { useEffect, useMemo, useRef, useState, type KeyboardEvent, type PointerEvent } from 'react';
 import { tick } from './chart-geometry';
 import { LINE_MARGIN as M, lineGeometry, markerIndices, nearestRow, type Row } from './line-geometry';
 
@@ -52,15 +52,34 @@ export function SeriesSample({ s }: { s: LineSeries }) {
   );
 }
 
+/**
+ * Width of the last chart measured: the charts share one column, so a chart
+ * mounting (the Training pane shown again, a chart's first data) starts at the
+ * right width and lays out once. Measuring in a layout effect instead forced a
+ * synchronous page layout and a second render inside the mount's task.
+ */
+let lastWidth = 0;
+/** Before any chart was measured: about a chart's width in the 1280 px layout. */
+const FIRST_GUESS = 640;
+
 function useWidth() {
   const ref = useRef<HTMLDivElement>(null);
-  const [width, setWidth] = useState(0);
-  useLayoutEffect(() => {
+  const [width, setWidth] = useState(() => lastWidth || FIRST_GUESS);
+  useEffect(() => {
     const el = ref.current;
     if (!el) return;
-    setWidth(Math.round(el.getBoundingClientRect().width));
-    if (typeof ResizeObserver === 'undefined') return;
-    const ro = new ResizeObserver((entries) => setWidth(Math.round(entries[0].contentRect.width)));
+    if (typeof ResizeObserver === 'undefined') {
+      setWidth(Math.round(el.getBoundingClientRect().width));
+      return;
+    }
+    // Reports the size after layout (also once on observe): re-renders only when it differs from the guess.
+    const ro = new ResizeObserver((entries) => {
+      const w = Math.round(entries[0].contentRect.width);
+      if (w > 0) {
+        lastWidth = w;
+        setWidth(w);
+      }
+    });
     ro.observe(el);
     return () => ro.disconnect();
   }, []);
