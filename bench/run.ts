@@ -95,7 +95,7 @@ async function main() {
     const ms: number[] = [];
     const selMs: number[] = [];
     const kmMs: number[] = [];
-    const rounds: { tfjsMs: number; torchMs?: number; ratio?: number }[] = [];
+    const rounds: { tfjsMs: number; torchMs?: number; torchThreads?: number; ratio?: number }[] = [];
     const tensors0 = tf.memory().numTensors;
     for (let r = 0; r < Number(values.rounds); r++) {
       const roundMs: number[] = [];
@@ -108,7 +108,9 @@ async function main() {
       ms.push(...roundMs);
       const round: (typeof rounds)[number] = { tfjsMs: +median(roundMs).toFixed(1) };
       if (torch && !big) {
-        round.torchMs = +torchStep(config).medianMs.toFixed(1);
+        const r = torchStep(config);
+        round.torchMs = +r.medianMs.toFixed(1);
+        round.torchThreads = r.threads;
         round.ratio = +(round.tfjsMs / round.torchMs).toFixed(2);
       }
       rounds.push(round);
@@ -119,7 +121,7 @@ async function main() {
     const row: Record<string, unknown> = { case: name, batchSize: config.batchSize, resolutions: config.resolutions, medianMs: +med.toFixed(1), imagesPerSecond: +((config.batchSize * 1000) / med).toFixed(1), minMs: +Math.min(...ms).toFixed(1), maxMs: +Math.max(...ms).toFixed(1), tensorDelta, bankSize: big ? bank : data.train.n, selectionMedianMs: +median(selMs).toFixed(1), selectionShare: +(median(selMs) / med).toFixed(3), kmeansMsInRun: +kmMs.reduce((a, b) => a + b, 0).toFixed(0), loadavg1: +os.loadavg()[0].toFixed(2) };
     if (torch && !big) {
       row.torchMedianMs = median(rounds.map((x) => x.torchMs!));
-      row.torchThreads = 1;
+      row.torchThreads = rounds[0].torchThreads;
       row.ratio = median(rounds.map((x) => x.ratio!));
     }
     row.rounds = rounds;

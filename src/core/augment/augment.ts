@@ -87,6 +87,11 @@ function mul3(x: readonly number[], y: readonly number[]): number[] {
 // The exact inverse (not the rounded textbook one) makes a zero rotation the identity.
 const YIQ_INV = inv3(YIQ);
 
+/** The (I, Q)-plane rotation angle of a hue shift of `turns`: negated, so that +hue moves red towards yellow (see hueMatrix). */
+function hueAngle(turns: number): number {
+  return -2 * Math.PI * turns;
+}
+
 /**
  * Row-major 3×3 matrix M with rgb' = M·rgb that shifts hue by `turns`
  * (fraction of a full turn) as a rotation of the chroma plane (I, Q) of YIQ,
@@ -96,7 +101,7 @@ const YIQ_INV = inv3(YIQ);
  * the hue angle).
  */
 export function hueMatrix(turns: number): number[] {
-  const t = -2 * Math.PI * turns;
+  const t = hueAngle(turns);
   const c = Math.cos(t);
   const s = Math.sin(t);
   const rot = [1, 0, 0, 0, c, -s, 0, s, c];
@@ -269,7 +274,7 @@ export function colourCoefficients(d: AugmentDraw, b: number): { p: number; q: n
     o = c * o + (1 - c) * (p + q + o);
     [p, q, r] = [c * p, c * q, c * r];
     linear(d.saturation[b], 1 - d.saturation[b], 0);
-    const t = -2 * Math.PI * d.hue[b]; // hueMatrix's angle
+    const t = hueAngle(d.hue[b]);
     linear(Math.cos(t), 1 - Math.cos(t), Math.sin(t));
   }
   if (d.gray[b]) linear(0, 1, 0);
