@@ -8,12 +8,18 @@ import { expect, test, type Page } from '@playwright/test';
  * and becomes the map.
  */
 
-/** CSS position (relative to the map) of some drawn point: the first non-transparent pixel of the base canvas near its middle. */
+/** CSS position (relative to the map) of some drawn point: the first non-transparent pixel of the map image near its middle. */
 async function somePoint(page: Page): Promise<{ x: number; y: number }> {
-  return page.getByTestId('cluster-map').evaluate((c: HTMLCanvasElement) => {
+  const map = page.getByTestId('cluster-map');
+  await expect.poll(() => map.evaluate((el) => el instanceof HTMLImageElement && el.complete && el.naturalWidth > 0)).toBe(true);
+  return map.evaluate((img: HTMLImageElement) => {
+    const c = document.createElement('canvas');
+    c.width = img.naturalWidth;
+    c.height = img.naturalHeight;
     const ctx = c.getContext('2d') as CanvasRenderingContext2D;
+    ctx.drawImage(img, 0, 0);
     const { data, width, height } = ctx.getImageData(0, 0, c.width, c.height);
-    const scale = c.width / c.clientWidth;
+    const scale = c.width / img.clientWidth;
     // Scan outwards from the centre row so the point is well inside the map.
     for (let dy = 0; dy < height / 2; dy++)
       for (const y of [Math.floor(height / 2) + dy, Math.floor(height / 2) - dy])
@@ -44,7 +50,7 @@ test('Clusters: map of N points and C clusters, hover thumbnail, click pins an a
   await expect(page.getByTestId('cluster-nmi')).toHaveText(/^0\.\d{3}$|^1\.000$/);
   await expect(page.getByTestId('cluster-row')).toHaveCount(10);
   // The first cluster's gallery is open: nearest and farthest members drawn.
-  await expect(page.getByTestId('gallery-nearest').first().locator('canvas.thumb').first()).toBeVisible();
+  await expect(page.getByTestId('gallery-nearest').first().locator('img.thumb').first()).toBeVisible();
   info.annotations.push({ type: 'map redraw (512 points)', description: `${await map.getAttribute('data-draw-ms')} ms` });
 
   // Colour by label: the legend lists the Fashion-MNIST classes.
@@ -58,7 +64,7 @@ test('Clusters: map of N points and C clusters, hover thumbnail, click pins an a
   await input.hover({ position: p });
   const tip = page.getByTestId('map-tooltip');
   await expect(tip).toBeVisible();
-  await expect(tip.locator('canvas.thumb')).toBeVisible();
+  await expect(tip.locator('img.thumb')).toBeVisible();
   const index = Number((await tip.textContent())?.match(/#(\d+)/)?.[1]);
   expect(Number.isInteger(index)).toBe(true);
   await page.screenshot({ path: info.outputPath('pane-clusters-map.png'), fullPage: true });

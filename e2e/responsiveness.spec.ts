@@ -70,25 +70,63 @@ async function attachShot(page: Page, info: TestInfo, file: string): Promise<voi
 
 const PANES = ['Training', 'Positives', 'Clusters', 'About'] as const;
 
+/**
+ * Runs in the page: for each tab id, marks `tab <id>`, clicks the tab, waits for it to be
+ * selected (and, on Positives, for a card) and for two more steps. Polls every 100 ms with
+ * a few DOM reads, so the measured window holds the app's work and not the harness's.
+ */
+async function switchTabsWhileTraining(ids: string[]): Promise<void> {
+  const q = (sel: string) => document.querySelector(sel);
+  const step = () => Number(q('[data-testid="step"]')?.textContent);
+  const until = (what: string, ok: () => boolean, ms = 120_000) =>
+    new Promise<void>((resolve, reject) => {
+      const t0 = performance.now();
+      const tick = () => {
+        const err = q('[data-testid="error"]');
+        if (err) reject(new Error(`engine error: ${err.textContent}`));
+        else if (ok()) resolve();
+        else if (performance.now() - t0 > ms) reject(new Error(`timed out waiting for ${what}`));
+        else setTimeout(tick, 100);
+      };
+      tick();
+    });
+  for (const id of ids) {
+    performance.mark(`tab ${id}`);
+    const tab = q(`#tab-${id}`) as HTMLButtonElement;
+    tab.click();
+    await until(`tab ${id} selected`, () => tab.getAttribute('aria-selected') === 'true');
+    if (id === 'positives') await until('an anchor card', () => q('[data-testid="anchor-card"]') !== null);
+    const s = step();
+    await until(`step ${s + 2}`, () => step() >= s + 2);
+  }
+}
+
 // Playwright's trace takes a DOM snapshot in the page around every action and
 // assertion poll (50–90 ms each on the settings form): the harness's own long
 // tasks, not the app's. Screenshots are attached by the test itself.
 test.use({ trace: 'off', screenshot: 'off' });
 
-// Two retries: on this 2-core machine another process taking a core shows up
-// as a long task of a few ms over the line (measured: 0 long tasks in three
-// quiet runs, 1–6 of 51–118 ms at load 3–7; tab switches under load gave
-// 51–85 ms in 2026-11-29 runs while other suites ran); a real page-side
-// regression fails all three. Tab-switch work is being cut (next slice).
-test.describe.configure({ retries: 2 });
+// Two retries, for a machine busier than any measured: after the tab switches
+// were cut (thumbnails and the cluster map as images, not canvases; fonts
+// warmed at load; the map drawn when the page is idle) and the harness's own
+// work moved out of the measured window, 2026-11-29 runs here gave 0 long
+// tasks in 6 of 6 quiet runs, 3 of 3 beside a busy process and 3 of 3 with
+// the page's CPU throttled 1.5× (before: 3 of 4 quiet runs had one of 53–87
+// ms). E2E_RETRIES overrides, E2E_CPU_THROTTLE slows the page to check the
+// margin (2×: 1–2 tasks of 55–59 ms).
+test.describe.configure({ retries: Number(process.env.E2E_RETRIES ?? 2) });
 
 test('no main-thread task over 50 ms while training at full speed, through snapshots and tab switches', async ({ page, browser }, info) => {
   await observeLongTasks(page);
   // E2E_TRACE=1: a Chrome trace of the run (timeline + JS samples), to find what a long task was.
   const trace = process.env.E2E_TRACE ? info.outputPath('trace.json') : null;
   if (trace) await browser.startTracing(page, { path: trace, categories: ['devtools.timeline', 'disabled-by-default-devtools.timeline', 'v8.execute', 'disabled-by-default-v8.cpu_profiler', 'blink.user_timing'] });
+  // E2E_CPU_THROTTLE=N: the page's main thread N× slower (CDP), to reproduce a slower CI machine here.
+  const throttle = Number(process.env.E2E_CPU_THROTTLE ?? 0);
+  if (throttle > 1) await (await page.context().newCDPSession(page)).send('Emulation.setCPUThrottlingRate', { rate: throttle });
   const errors = await openIdle(page, '/?backend=wasm');
   await expect(page.getByTestId('backend')).toHaveText('wasm');
+  if (process.env.E2E_CSS) await page.addStyleTag({ content: process.env.E2E_CSS });
 
   const t0 = await page.evaluate(() => performance.mark('start').startTime);
   await page.getByRole('button', { name: 'Start', exact: true }).click();
@@ -98,14 +136,11 @@ test('no main-thread task over 50 ms while training at full speed, through snaps
   expect((await snapshotsOf(page)).selection?.step).toBeGreaterThanOrEqual(25);
 
   // Every view while training: each renders the latest data and keeps updating for a few progress events.
-  for (const name of [...PANES.slice(1), PANES[0]]) {
-    await page.evaluate((n) => performance.mark(`tab ${n}`), name);
-    await page.getByRole('tab', { name }).click();
-    await expect(page.getByRole('tab', { name })).toHaveAttribute('aria-selected', 'true');
-    if (name === 'Positives') await expect(page.getByTestId('anchor-card').first()).toBeVisible();
-    const s = await stepOf(page);
-    await waitForStep(page, s + 2);
-  }
+  // The switches and the waits run inside the page, and cost it next to nothing: Playwright's own
+  // injected-script work also runs on the page's main thread and shows up as long tasks there
+  // (measured in a Chrome trace: a role query over the whole DOM took 44 ms, and an expect whose
+  // first poll finds no element builds an ARIA snapshot of the page, 126 ms).
+  await page.evaluate(switchTabsWhileTraining, PANES.slice(1).concat(PANES[0]).map((p) => p.toLowerCase()));
   await expect(page.getByTestId('run-state')).toHaveText('running');
   const steps = await stepOf(page);
   const tasks = (await page.evaluate(() => window.__longTasks ?? [])).filter((t) => t.start >= t0);

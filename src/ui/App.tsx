@@ -1,3 +1,4 @@
+import { FontWarmup } from './FontWarmup';
 import { Controls, DatasetPicker } from './Controls';
 import { Tabs, type TabDef } from './Tabs';
 import { PositivesPane } from './panes/PositivesPane';
@@ -124,6 +125,7 @@ export function App() {
         {JSON.stringify(firstLosses)}
       </pre>
       <SnapshotSummary />
+      <FontWarmup />
     </div>
   );
 }

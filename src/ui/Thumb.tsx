@@ -1,37 +1,37 @@
-import { memo, useEffect, useRef } from 'react';
+import { memo, useMemo } from 'react';
+import { rgbBmpDataUrl } from './bmp';
 
 /**
- * One S×S RGB image from a byte buffer, drawn on a canvas and scaled up with
- * crisp pixels (the images are 24–32 px; smoothing would blur them away).
+ * One S×S RGB image from a byte buffer, shown as an <img> of a BMP data URL
+ * (see bmp.ts for why not a canvas) and scaled up with crisp pixels (the
+ * images are 24–32 px; smoothing would blur them away).
  */
-export const Thumb = memo(function Thumb({ pixels, size, scale = 2, label, className }: { pixels: Uint8Array | null; size: number; scale?: number; label: string; className?: string }) {
-  const ref = useRef<HTMLCanvasElement>(null);
-  // What this canvas shows now: a new snapshot (or a pane shown again, which re-runs effects) often brings the same image.
-  const drawn = useRef<{ canvas: HTMLCanvasElement; size: number; pixels: Uint8Array } | null>(null);
-  useEffect(() => {
-    const c = ref.current;
-    if (!c || !pixels || size <= 0) return;
-    const d = drawn.current;
-    if (d && d.canvas === c && d.size === size && sameBytes(d.pixels, pixels)) return;
-    const ctx = c.getContext('2d');
-    if (!ctx) return;
-    const img = ctx.createImageData(size, size);
-    for (let i = 0, j = 0; i < size * size; i++, j += 3) {
-      img.data[i * 4] = pixels[j];
-      img.data[i * 4 + 1] = pixels[j + 1];
-      img.data[i * 4 + 2] = pixels[j + 2];
-      img.data[i * 4 + 3] = 255;
-    }
-    ctx.putImageData(img, 0, 0);
-    drawn.current = { canvas: c, size, pixels: pixels.slice() };
-  }, [pixels, size]);
-  if (!pixels) return <span className={`thumb missing ${className ?? ''}`} style={{ width: size * scale, height: size * scale }} role="img" aria-label={`${label} (no image)`} />;
-  return <canvas ref={ref} width={size} height={size} className={`thumb ${className ?? ''}`} style={{ width: size * scale, height: size * scale }} role="img" aria-label={label} />;
-});
+export const Thumb = memo(function Thumb({ pixels, size, scale = 2, label, className }: ThumbProps) {
+  const src = useMemo(() => (pixels && size > 0 && pixels.length === size * size * 3 ? rgbBmpDataUrl(pixels, size, size) : null), [pixels, size]);
+  if (!src) return <span className={`thumb missing ${className ?? ''}`} style={{ width: size * scale, height: size * scale }} role="img" aria-label={`${label} (no image)`} />;
+  return <img src={src} width={size} height={size} className={`thumb ${className ?? ''}`} style={{ width: size * scale, height: size * scale }} alt={label} decoding="async" draggable={false} />;
+}, sameThumb);
 
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+interface ThumbProps {
+  pixels: Uint8Array | null;
+  size: number;
+  scale?: number;
+  label: string;
+  className?: string;
+}
+
+/**
+ * Props equal when the pixels hold the same bytes: each snapshot (and each
+ * thumbPixels call) hands a new subarray, often of the same image, and a
+ * re-render would rebuild its data URL for nothing.
+ */
+function sameThumb(a: ThumbProps, b: ThumbProps): boolean {
+  return a.size === b.size && a.scale === b.scale && a.label === b.label && a.className === b.className && samePixels(a.pixels, b.pixels);
+}
+
+function samePixels(a: Uint8Array | null, b: Uint8Array | null): boolean {
   if (a === b) return true;
-  if (a.length !== b.length) return false;
+  if (!a || !b || a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
 }

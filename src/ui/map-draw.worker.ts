@@ -2,7 +2,8 @@
  * Draws the Clusters map's points off the main thread. Blending 20,000
  * markers into one ImageData took 76–137 ms on this machine's software
  * rendering: far over the 50 ms a main-thread task may take while training.
- * Here it costs the page only a drawImage of the returned bitmap.
+ * The PNG is encoded here too: the page shows it as an image (see
+ * ScatterMap.tsx for why not a canvas).
  */
 /// <reference lib="webworker" />
 import { bucketByGroup, drawPoints } from './scatter-draw';
@@ -23,13 +24,14 @@ export interface MapDrawRequest {
 
 export interface MapDrawResult {
   id: number;
-  bitmap: ImageBitmap;
+  png: Blob;
+  /** Time to draw the points (not to encode the PNG). */
   ms: number;
 }
 
 let canvas: OffscreenCanvas | null = null;
 
-self.onmessage = (ev: MessageEvent<MapDrawRequest>) => {
+self.onmessage = async (ev: MessageEvent<MapDrawRequest>) => {
   const q = ev.data;
   const W = Math.max(1, Math.round(q.width * q.dpr));
   const H = Math.max(1, Math.round(q.height * q.dpr));
@@ -39,7 +41,7 @@ self.onmessage = (ev: MessageEvent<MapDrawRequest>) => {
   const ctx = canvas.getContext('2d');
   if (!ctx) throw new Error('no 2-D context for an OffscreenCanvas in this browser');
   const ms = drawPoints(ctx, q.screen, bucketByGroup(q.groups, q.n), q.width, q.height, q.dpr, q.r);
-  const bitmap = canvas.transferToImageBitmap();
-  const out: MapDrawResult = { id: q.id, bitmap, ms };
-  self.postMessage(out, [bitmap]);
+  const png = await canvas.convertToBlob({ type: 'image/png' });
+  const out: MapDrawResult = { id: q.id, png, ms };
+  self.postMessage(out);
 };

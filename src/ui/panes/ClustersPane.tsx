@@ -18,10 +18,15 @@ type ColourBy = 'cluster' | 'label';
 
 const pct = (v: number) => `${(100 * v).toFixed(1)}%`;
 
-/** Pixels of training image i from the image cache, else from the selection's thumbnails. */
+/**
+ * Pixels of training image i from the image cache, else from the selection's
+ * thumbnails. Deferred like the pane's data: a store update renders at once
+ * (useSyncExternalStore cannot wait), and new thumbnails in that urgent pass
+ * re-rendered every gallery image in the task of the worker's message.
+ */
 function usePixels(): (i: number) => Uint8Array | null {
-  const images = useClim((s) => s.images);
-  const thumbs = useClim((s) => s.thumbs);
+  const images = useDeferredValue(useClim((s) => s.images));
+  const thumbs = useDeferredValue(useClim((s) => s.thumbs));
   return (i: number) => images.pixels.get(i) ?? thumbPixels(thumbs, i);
 }
 
@@ -258,7 +263,7 @@ function Gallery({ clusters, c }: { clusters: ClusterSnapshot; c: number }) {
 }
 
 function SizeBars({ clusters }: { clusters: ClusterSnapshot }) {
-  const thumbs = useClim((s) => s.thumbs);
+  const thumbs = useDeferredValue(useClim((s) => s.thumbs));
   const pinAnchor = useClim((s) => s.pinAnchor);
   const setActiveTab = useClim((s) => s.setActiveTab);
   const requestImages = useClim((s) => s.requestImages);
