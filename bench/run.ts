@@ -12,14 +12,15 @@
  *   steps of the fast-demo preset (must stay flat).
  *
  * - the speed of this shared 2-core machine drifts by ±30% within minutes,
- *   so each case alternates `--rounds` times between `--steps` tfjs steps and
- *   a PyTorch run of as many steps: the ratio is the median of the rounds'
- *   ratios, each taken from measurements seconds apart.
+ *   so tfjs and PyTorch steps alternate one by one (the reference runs as a
+ *   long-lived `clim_ref.py serve` process), `--rounds` × `--steps` pairs per
+ *   case: the ratio is the median of the paired per-step ratios.
  *
  *   npm run bench [-- --steps 10 --warmup 2 --rounds 3 --memory-steps 1000 --no-torch]
  * Writes bench/results/step-node-<backend>.json; docs/BENCHMARKS.md summarises it.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { createInterface } from 'node:readline';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import os from 'node:os';
@@ -45,6 +46,11 @@ const steps = Number(values.steps);
 const warmup = Number(values.warmup);
 const PY = '/usr/bin/python3';
 const DATA = 'bench/reference/out/shapes.bin';
+
+function quantile(xs: number[], q: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(q * s.length))];
+}
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -72,12 +78,57 @@ function torchAvailable(): boolean {
   return !values['no-torch'] && existsSync(PY) && spawnSync(PY, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0;
 }
 
-function torchStep(config: ClimConfig): Record<string, number> {
-  mkdirSync('bench/reference/out', { recursive: true });
-  const file = 'bench/reference/out/bench-config.json';
-  writeFileSync(file, JSON.stringify(config));
-  const out = execFileSync(PY, ['bench/reference/clim_ref.py', 'bench', '--config', file, '--data', DATA, '--threads', '1', '--steps', String(steps), '--warmup', String(warmup)], { encoding: 'utf8' });
-  return JSON.parse(out.trim().split('\n').pop()!);
+/**
+ * The PyTorch reference as a long-lived process (`clim_ref.py serve`) that
+ * runs one step per request: the benchmark alternates single tfjs and
+ * PyTorch steps, so each ratio compares steps taken about a second apart.
+ * (Separate runs of a dozen steps each gave per-round ratios of 1.19–2.13
+ * for one unchanged case on 2026-11-29.)
+ */
+class TorchServer {
+  private readonly lines: string[] = [];
+  private wake: (() => void) | null = null;
+  threads = 1;
+
+  private constructor(private readonly proc: ChildProcessWithoutNullStreams) {
+    createInterface({ input: proc.stdout }).on('line', (l) => {
+      this.lines.push(l);
+      this.wake?.();
+    });
+    proc.stderr.on('data', (d) => process.stderr.write(d));
+  }
+
+  static async start(config: ClimConfig): Promise<TorchServer> {
+    mkdirSync('bench/reference/out', { recursive: true });
+    const file = 'bench/reference/out/bench-config.json';
+    writeFileSync(file, JSON.stringify(config));
+    const proc = spawn(PY, ['bench/reference/clim_ref.py', 'serve', '--config', file, '--data', DATA, '--threads', '1', '--warmup', String(warmup)]);
+    const s = new TorchServer(proc);
+    const ready = JSON.parse(await s.next()) as { ready: boolean; threads: number };
+    s.threads = ready.threads;
+    return s;
+  }
+
+  private async next(): Promise<string> {
+    while (!this.lines.length) {
+      if (this.proc.exitCode !== null) throw new Error(`clim_ref.py serve exited with ${this.proc.exitCode}`);
+      await new Promise<void>((resolve) => {
+        this.wake = resolve;
+        setTimeout(resolve, 1000);
+      });
+      this.wake = null;
+    }
+    return this.lines.shift()!;
+  }
+
+  async step(): Promise<number> {
+    this.proc.stdin.write('step\n');
+    return (JSON.parse(await this.next()) as { ms: number }).ms;
+  }
+
+  close(): void {
+    this.proc.stdin.end();
+  }
 }
 
 async function main() {
@@ -96,33 +147,51 @@ async function main() {
     const selMs: number[] = [];
     const kmMs: number[] = [];
     const rounds: { tfjsMs: number; torchMs?: number; torchThreads?: number; ratio?: number }[] = [];
+    const pairRatios: number[] = [];
+    const torchMs: number[] = [];
+    const server = torch && !big ? await TorchServer.start(config) : null;
     const tensors0 = tf.memory().numTensors;
     for (let r = 0; r < Number(values.rounds); r++) {
       const roundMs: number[] = [];
+      const roundTorch: number[] = [];
+      const roundRatios: number[] = [];
       for (let i = 0; i < steps; i++) {
+        // Alternate which side goes first, so neither always follows the other.
+        const torchFirst = server !== null && i % 2 === 1;
+        const tm = torchFirst ? await server.step() : 0;
         const m = await t.trainStep();
         roundMs.push(m.ms);
         selMs.push(m.selectionMs);
         kmMs.push(m.kmeansMs);
+        if (server) {
+          const ms2 = torchFirst ? tm : await server.step();
+          roundTorch.push(ms2);
+          roundRatios.push(m.ms / ms2);
+        }
       }
       ms.push(...roundMs);
+      torchMs.push(...roundTorch);
+      pairRatios.push(...roundRatios);
       const round: (typeof rounds)[number] = { tfjsMs: +median(roundMs).toFixed(1) };
-      if (torch && !big) {
-        const r = torchStep(config);
-        round.torchMs = +r.medianMs.toFixed(1);
-        round.torchThreads = r.threads;
-        round.ratio = +(round.tfjsMs / round.torchMs).toFixed(2);
+      if (server) {
+        round.torchMs = +median(roundTorch).toFixed(1);
+        round.torchThreads = server.threads;
+        round.ratio = +median(roundRatios).toFixed(2);
       }
       rounds.push(round);
     }
+    server?.close();
     const tensorDelta = tf.memory().numTensors - tensors0;
     t.dispose();
     const med = median(ms);
     const row: Record<string, unknown> = { case: name, batchSize: config.batchSize, resolutions: config.resolutions, medianMs: +med.toFixed(1), imagesPerSecond: +((config.batchSize * 1000) / med).toFixed(1), minMs: +Math.min(...ms).toFixed(1), maxMs: +Math.max(...ms).toFixed(1), tensorDelta, bankSize: big ? bank : data.train.n, selectionMedianMs: +median(selMs).toFixed(1), selectionShare: +(median(selMs) / med).toFixed(3), kmeansMsInRun: +kmMs.reduce((a, b) => a + b, 0).toFixed(0), loadavg1: +os.loadavg()[0].toFixed(2) };
-    if (torch && !big) {
-      row.torchMedianMs = median(rounds.map((x) => x.torchMs!));
-      row.torchThreads = rounds[0].torchThreads;
-      row.ratio = median(rounds.map((x) => x.ratio!));
+    if (server) {
+      row.torchMedianMs = +median(torchMs).toFixed(1);
+      row.torchThreads = server.threads;
+      // The median of the paired per-step ratios; the ratio of the medians beside it.
+      row.ratio = +median(pairRatios).toFixed(3);
+      row.ratioOfMedians = +(med / median(torchMs)).toFixed(3);
+      row.pairRatioQuartiles = [quantile(pairRatios, 0.25), quantile(pairRatios, 0.75)].map((v) => +v.toFixed(3));
     }
     row.rounds = rounds;
     console.log(JSON.stringify(row));

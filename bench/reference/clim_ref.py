@@ -491,6 +491,25 @@ def cmd_bench(args):
     print(json.dumps(res))
 
 
+def cmd_serve(args):
+    """One training step per 'step' line on stdin, answered by {"ms": …} on stdout: lets bench/run.ts
+    alternate single tfjs and PyTorch steps, so both sides of each ratio are measured under the same
+    machine speed (it drifts by ±30% within minutes here)."""
+    cfg = load_config(args)
+    torch.set_num_threads(args.threads)
+    x = load_data(args.data)[1]['train'][0] if args.data else random_data(max(cfg['batchSize'] * 4, 512), args.size, 1)
+    t = Trainer(cfg, x, cfg['seed'])
+    for _ in range(args.warmup):
+        t.train_step()
+    print(json.dumps({'ready': True, 'threads': torch.get_num_threads(), 'torch': torch.__version__}), flush=True)
+    for line in sys.stdin:
+        if line.strip() != 'step':
+            continue
+        t0 = time.perf_counter()
+        t.train_step()
+        print(json.dumps({'ms': (time.perf_counter() - t0) * 1000}), flush=True)
+
+
 def load_config(args):
     cfg = json.load(open(args.config))
     for kv in args.set or []:
@@ -571,6 +590,12 @@ def main():
     b.add_argument('--threads', type=int, default=1)
     b.add_argument('--steps', type=int, default=10)
     b.add_argument('--warmup', type=int, default=2)
+    sv = sub.add_parser('serve')
+    sv.add_argument('--config', required=True)
+    sv.add_argument('--data')
+    sv.add_argument('--size', type=int, default=32)
+    sv.add_argument('--threads', type=int, default=1)
+    sv.add_argument('--warmup', type=int, default=2)
     t = sub.add_parser('train')
     t.add_argument('--config', required=True)
     t.add_argument('--data', required=True)
@@ -578,13 +603,13 @@ def main():
     t.add_argument('--steps', type=int, default=200)
     t.add_argument('--eval-every', type=int, default=50)
     t.add_argument('--out')
-    for p in (b, t):
+    for p in (b, sv, t):
         p.add_argument('--set', action='append', help='override a config field, e.g. --set lr=0.1')
     c = sub.add_parser('check')
     c.add_argument('--dump', required=True)
     c.add_argument('--threads', type=int, default=1)
     args = ap.parse_args()
-    {'bench': cmd_bench, 'train': cmd_train, 'check': cmd_check}[args.cmd](args)
+    {'bench': cmd_bench, 'serve': cmd_serve, 'train': cmd_train, 'check': cmd_check}[args.cmd](args)
 
 
 if __name__ == '__main__':
