@@ -52,11 +52,13 @@ describe('useSharedWasmIdentity', () => {
     const xv = Float32Array.from({ length: 6 * 5 }, () => rng.normal());
     const wv = Float32Array.from({ length: 5 * 4 }, () => rng.normal());
     // A custom op whose backward needs a tensor computed inside it (saved with `save`, i.e. cloned).
-    const softplusSq = tf.customGrad((x: tf.Tensor, save: tf.GradSaveFunc) => {
+    // customGrad's typing passes inputs and `save` through one rest parameter (as in models/conv.ts).
+    const softplusSq = tf.customGrad(((...args: [tf.Tensor, tf.GradSaveFunc]) => {
+      const [x, save] = args;
       const s = tf.softplus(x);
       save([x, s]);
       return { value: tf.square(s), gradFunc: (dy: tf.Tensor, [xs, ss]: tf.Tensor[]) => tf.mul(dy, tf.mul(tf.mul(ss, 2), tf.sigmoid(xs))) };
-    });
+    }) as unknown as Parameters<typeof tf.customGrad>[0]);
     const grads = async () => {
       const x = tf.tensor2d(xv, [6, 5]);
       const w = tf.variable(tf.tensor2d(wv, [5, 4]));
