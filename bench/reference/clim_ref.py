@@ -472,13 +472,19 @@ def random_data(n, size, seed):
     return torch.rand(n, 3, size, size, generator=g)
 
 
-def cmd_bench(args):
+def warm_trainer(args):
+    """The Trainer `bench` and `serve` time: config, thread count, data (or random images), warm-up steps done."""
     cfg = load_config(args)
     torch.set_num_threads(args.threads)
     x = load_data(args.data)[1]['train'][0] if args.data else random_data(max(cfg['batchSize'] * 4, 512), args.size, 1)
     t = Trainer(cfg, x, cfg['seed'])
     for _ in range(args.warmup):
         t.train_step()
+    return cfg, t
+
+
+def cmd_bench(args):
+    cfg, t = warm_trainer(args)
     ms = []
     for _ in range(args.steps):
         t0 = time.perf_counter()
@@ -495,12 +501,7 @@ def cmd_serve(args):
     """One training step per 'step' line on stdin, answered by {"ms": …} on stdout: lets bench/run.ts
     alternate single tfjs and PyTorch steps, so both sides of each ratio are measured under the same
     machine speed (it drifts by ±30% within minutes here)."""
-    cfg = load_config(args)
-    torch.set_num_threads(args.threads)
-    x = load_data(args.data)[1]['train'][0] if args.data else random_data(max(cfg['batchSize'] * 4, 512), args.size, 1)
-    t = Trainer(cfg, x, cfg['seed'])
-    for _ in range(args.warmup):
-        t.train_step()
+    _, t = warm_trainer(args)
     print(json.dumps({'ready': True, 'threads': torch.get_num_threads(), 'torch': torch.__version__}), flush=True)
     for line in sys.stdin:
         if line.strip() != 'step':
@@ -584,18 +585,14 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest='cmd', required=True)
     b = sub.add_parser('bench')
-    b.add_argument('--config', required=True)
-    b.add_argument('--data')
-    b.add_argument('--size', type=int, default=32)
-    b.add_argument('--threads', type=int, default=1)
     b.add_argument('--steps', type=int, default=10)
-    b.add_argument('--warmup', type=int, default=2)
     sv = sub.add_parser('serve')
-    sv.add_argument('--config', required=True)
-    sv.add_argument('--data')
-    sv.add_argument('--size', type=int, default=32)
-    sv.add_argument('--threads', type=int, default=1)
-    sv.add_argument('--warmup', type=int, default=2)
+    for p in (b, sv):  # warm_trainer's arguments
+        p.add_argument('--config', required=True)
+        p.add_argument('--data')
+        p.add_argument('--size', type=int, default=32)
+        p.add_argument('--threads', type=int, default=1)
+        p.add_argument('--warmup', type=int, default=2)
     t = sub.add_parser('train')
     t.add_argument('--config', required=True)
     t.add_argument('--data', required=True)
