@@ -26,6 +26,7 @@ import { parseArgs } from 'node:util';
 import os from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
+import { useFastWasmKernels } from '../src/core/ops/wasm-kernels';
 import { defaultConfig } from '../src/core/config';
 import { Rng } from '../src/core/rng';
 import { sphericalKMeans, type KMeansState } from '../src/core/clim/kmeans';
@@ -37,6 +38,7 @@ const { values } = parseArgs({
     reps: { type: 'string', default: '5' },
     sizes: { type: 'string', default: '1000,10000,60000' },
     profile: { type: 'boolean', default: false },
+    stock: { type: 'boolean', default: false }, // WASM's own kernels, for an A/B
   },
 });
 const reps = Number(values.reps);
@@ -80,6 +82,8 @@ async function profile(once: () => Promise<void>): Promise<string> {
 
 async function main() {
   await tf.setBackend(values.backend!);
+  // The kernels Trainer.create installs (ops/wasm-kernels.ts), so these numbers are the training loop's.
+  if (values.backend === 'wasm' && !values.stock) useFastWasmKernels();
   await tf.ready();
   const rng = new Rng(7);
   const rows: Record<string, unknown>[] = [];

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
+import { preferStockWasmKernels } from './ops/wasm-kernels';
 import { EpochSampler, Trainer, ownKeyMask } from './train';
 import { KeyQueue } from './clim/queue';
 import { tinyConfig, type ClimConfig } from './config';
@@ -46,6 +47,22 @@ describe('Trainer', () => {
     const c = await losses({ ...cfg, seed: 5 }, data, 4);
     expect(c).not.toEqual(a);
     a.forEach((l) => expect(Number.isFinite(l)).toBe(true));
+  });
+
+  it('trains with the JS WASM kernels (ops/wasm-kernels.ts) as with the stock ones: the same losses to float rounding', async () => {
+    // Two resolutions and CLIM from step 0: crops, pads, gathers and top-k all run.
+    const cfg = tinyConfig({ seed: 9, resolutions: [16, 8] });
+    const fast = await losses(cfg, data, 4);
+    const fastCrop = tf.getKernel('CropAndResize', 'wasm');
+    preferStockWasmKernels(true);
+    try {
+      const stock = await losses(cfg, data, 4);
+      expect(tf.getKernel('CropAndResize', 'wasm')).not.toBe(fastCrop);
+      // May differ in the last bits: the stock CropAndResize rounds in float32, the JS one in doubles (as tfjs' cpu kernel).
+      fast.forEach((l, i) => expect(Math.abs(l - stock[i])).toBeLessThan(1e-4 * Math.abs(stock[i])));
+    } finally {
+      preferStockWasmKernels(false);
+    }
   });
 
   it('keeps tf.memory().numTensors flat across 20 steps (k-means and snapshots included)', async () => {

@@ -14,7 +14,7 @@
  * Only a few scalars and B indices are read back per step, with `await data()`.
  */
 import * as tf from '@tensorflow/tfjs';
-import { useSharedWasmIdentity } from './ops/wasm-identity';
+import { useFastWasmKernels } from './ops/wasm-kernels';
 import type { ClimConfig } from './config';
 import { assertValidConfig, validateConfig } from './config';
 import { isLiveKey, type LivePatch } from './config-fields';
@@ -229,7 +229,7 @@ export class Trainer {
 
   /** Builds the model, fills the bank with one pass of the (random) key encoder (§2) and runs the first k-means. */
   static async create(config: ClimConfig, data: Dataset): Promise<Trainer> {
-    useSharedWasmIdentity();
+    useFastWasmKernels();
     const t = new Trainer(config, data);
     // In a tidy: assign shares the embeddings' data but leaves that tensor alive too.
     tf.tidy(() => t.bank.setAll(t.embedAll(t.key, t.trainImages)));

@@ -8,6 +8,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { matMulABt } from '../ops/matmul';
 import { isHostBackend } from '../ops/host-backend';
+import { topkColumns } from '../ops/topk-columns';
 
 /** Default number of bank rows per chunk on GPU backends: a B=64 batch against 16k rows is a 4 MB similarity block. */
 export const KNN_DEFAULT_CHUNK = 16384;
@@ -108,11 +109,15 @@ export function knn(
     // merge below sorts B × (blocks·want) numbers instead of B×N.
     const candSims: tf.Tensor2D[] = [];
     const candIdx: tf.Tensor2D[] = [];
+    // On WASM/cpu the fast product order puts the bank rows first (rows×B),
+    // and topkColumns reads that block as it is instead of transposing it.
+    const queryT = isHostBackend() ? tf.transpose(query) : null; // D×B
     for (let start = 0; start < n; start += step) {
       const rows = Math.min(step, n - start);
       const block = start === 0 && rows === n ? bank : bank.slice([start, 0], [rows, d]);
-      const sims = matMulABt(query, block); // B×rows
-      const top = tf.topk(sims, Math.min(want, rows), true);
+      const top = queryT
+        ? topkColumns(tf.matMul(block, queryT) as tf.Tensor2D, Math.min(want, rows))
+        : tf.topk(matMulABt(query, block), Math.min(want, rows), true); // B×rows
       candSims.push(top.values as tf.Tensor2D);
       candIdx.push(start === 0 ? (top.indices as tf.Tensor2D) : (tf.add(top.indices, tf.scalar(start, 'int32')) as tf.Tensor2D));
     }
