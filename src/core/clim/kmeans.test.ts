@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
+import { useFastWasmKernels, useStockWasmKernels } from '../ops/wasm-kernels';
 import { Rng } from '../rng';
 import { type KMeansState, sphericalKMeans } from './kmeans';
 import { type Mat, blobs, dot, naiveAssign, naiveClusterTables, naiveSphericalKMeans, normalise, randomUnitRows, rows } from './naive.test-util';
@@ -31,10 +32,10 @@ async function read(s: KMeansState): Promise<Read> {
   };
 }
 
-async function run(x: Mat, clusters: number, iters: number, seed: number, init?: Mat, blockElements?: number): Promise<Read> {
+async function run(x: Mat, clusters: number, iters: number, seed: number, init?: Mat, blockElements?: number, segmentSumFrom?: number): Promise<Read> {
   const xt = tf.tensor2d(x);
   const it = init ? tf.tensor2d(init) : null;
-  const s = await sphericalKMeans(xt, clusters, iters, new Rng(seed), it, { blockElements });
+  const s = await sphericalKMeans(xt, clusters, iters, new Rng(seed), it, { blockElements, segmentSumFrom });
   const out = await read(s);
   s.dispose();
   tf.dispose([xt, it].filter((t): t is tf.Tensor2D => t !== null));
@@ -233,26 +234,35 @@ describe('sphericalKMeans (§2)', () => {
     xt.dispose();
   });
 
-  it('wasm backend: same warm-started run as cpu, and k-means++ recovers the blobs there too', async () => {
+  it('wasm backend: same warm-started run as cpu, and k-means++ recovers the blobs there too (one-hot sums, then the segment-sum kernel)', async () => {
     const { x } = blobs(new Rng(4), 5, 30, 6, 0.35);
     const init = [x[3], x[40], x[41], x[100], x[149]];
     const cpu = await run(x, 5, 5, 0, init, 5 * 16);
     const cpuPP = await run(blobs(new Rng(1), 4, 30, 8, 0.1).x, 4, 10, 1);
     await tf.setBackend('wasm');
     try {
-      expect(tf.getBackend()).toBe('wasm');
-      const wasm = await run(x, 5, 5, 0, init, 5 * 16);
-      expect(wasm.assign).toEqual(cpu.assign);
-      expect(wasm.order).toEqual(cpu.order);
-      expect(wasm.rank).toEqual(cpu.rank);
-      expect(wasm.start).toEqual(cpu.start);
-      expectClose(wasm.centroids, cpu.centroids);
-      expectClose(wasm.meanCentreSim, cpu.meanCentreSim);
-      const b = blobs(new Rng(1), 4, 30, 8, 0.1);
-      const pp = await run(b.x, 4, 10, 1);
-      expectSameGrouping(pp.assign, b.group);
-      expect(pp.assign).toEqual(cpuPP.assign);
+      for (const segmentSum of [false, true]) {
+        // Without ops/wasm-kernels.ts, WASM has no UnsortedSegmentSum and clusterSums takes the one-hot product;
+        // with it, segmentSumFrom 1 makes these few clusters use the segment sum.
+        if (segmentSum) useFastWasmKernels();
+        expect(tf.getKernel('UnsortedSegmentSum', 'wasm') !== undefined).toBe(segmentSum);
+        expect(tf.getBackend()).toBe('wasm');
+        const from = segmentSum ? 1 : undefined;
+        const wasm = await run(x, 5, 5, 0, init, 5 * 16, from);
+        expect(wasm.assign).toEqual(cpu.assign);
+        expect(wasm.order).toEqual(cpu.order);
+        expect(wasm.rank).toEqual(cpu.rank);
+        expect(wasm.start).toEqual(cpu.start);
+        expectClose(wasm.centroids, cpu.centroids);
+        expectClose(wasm.meanCentreSim, cpu.meanCentreSim);
+        const b = blobs(new Rng(1), 4, 30, 8, 0.1);
+        const pp = await run(b.x, 4, 10, 1, undefined, undefined, from);
+        expectSameGrouping(pp.assign, b.group);
+        expect(pp.assign).toEqual(cpuPP.assign);
+      }
     } finally {
+      useStockWasmKernels();
+      tf.unregisterKernel('UnsortedSegmentSum', 'wasm');
       await tf.setBackend('cpu');
     }
   });

@@ -5,13 +5,14 @@
  *
  * Written by hand in tfjs ops (matMul, argMax, oneHot, cumsum, scatterND) so
  * the heavy N×C work runs on the active backend, GPU included. Per-cluster
- * sums use oneHot + matMul because UnsortedSegmentSum is not registered on
- * the wasm backend. Every N×C product is built in row blocks of at most
+ * sums are a segment sum on WASM and cpu and oneHot + matMul on GPUs (see
+ * clusterSums). Every N×C product is built in row blocks of at most
  * BLOCK_ELEMENTS numbers, so a 60k bank with 1000 clusters never allocates a
  * 240 MB one-hot matrix.
  */
 import * as tf from '@tensorflow/tfjs';
 import { matMulABt, matMulAtB } from '../ops/matmul';
+import { isHostBackend } from '../ops/host-backend';
 import type { Rng } from '../rng';
 
 export interface KMeansState {
@@ -36,7 +37,18 @@ export interface KMeansState {
 export interface KMeansOptions {
   /** Upper bound on rows×C numbers per block of the N×C work (default 2^22); tests lower it to exercise the block merge. */
   blockElements?: number;
+  /** Fewest clusters for which WASM/cpu sum clusters by segment sum rather than the one-hot product (default SEGMENT_SUM_FROM). */
+  segmentSumFrom?: number;
 }
+
+/**
+ * From this many clusters the segment sum (N×D additions in JS) beats the
+ * one-hot product (N×C×D multiply-adds in XNNPACK, plus building and
+ * transposing the one-hot block). Per Lloyd iteration over a 60k×128 bank
+ * on the CI machine (`bench/selection.ts --profile`): C = 10, ~12 ms of
+ * products against ~35 ms of segment sums; C = 100, ~280 ms against ~30 ms.
+ */
+export const SEGMENT_SUM_FROM = 16;
 
 /** Upper bound on rows×C numbers held at once by a block of the N×C work (16 MB of float32). */
 const BLOCK_ELEMENTS = 1 << 22;
@@ -88,10 +100,21 @@ function assignStep(x: tf.Tensor2D, mu: tf.Tensor2D, step: number): { assign: tf
   });
 }
 
-/** Per-cluster sums oneHot(a)ᵀ·x (C×D) and member counts (C, float), accumulated over row blocks. */
-function clusterSums(x: tf.Tensor2D, assign: tf.Tensor1D, clusters: number, step: number): { sums: tf.Tensor2D; counts: tf.Tensor1D } {
+/**
+ * Per-cluster sums (C×D) and member counts (C, float). On WASM and cpu
+ * with C ≥ segmentSumFrom: unsortedSegmentSum over the whole bank, N×D
+ * additions (WASM's kernel is ops/wasm-kernels.ts). Otherwise, and on GPU backends: oneHot(a)ᵀ·x accumulated over row
+ * blocks, a product the GPU runs fast, where a scatter-add is not.
+ */
+function clusterSums(x: tf.Tensor2D, assign: tf.Tensor1D, clusters: number, step: number, segmentSumFrom: number): { sums: tf.Tensor2D; counts: tf.Tensor1D } {
   return tf.tidy(() => {
     const [n, d] = x.shape;
+    if (clusters >= segmentSumFrom && isHostBackend() && tf.getKernel('UnsortedSegmentSum', tf.getBackend())) {
+      return {
+        sums: tf.unsortedSegmentSum(x, assign, clusters) as tf.Tensor2D,
+        counts: tf.unsortedSegmentSum(tf.ones([n]), assign, clusters) as tf.Tensor1D,
+      };
+    }
     let sums: tf.Tensor2D = tf.zeros([clusters, d]);
     let counts: tf.Tensor1D = tf.zeros([clusters]);
     for (const [s, rows] of blocks(n, step)) {
@@ -207,6 +230,7 @@ export async function sphericalKMeans(
   }
   const live = Math.min(clusters, n);
   const step = blockRows(live, opts.blockElements ?? BLOCK_ELEMENTS);
+  const segmentSumFrom = opts.segmentSumFrom ?? SEGMENT_SUM_FROM;
 
   let mu: tf.Tensor2D = init
     ? tf.tidy(() => normaliseRows(init.slice([0, 0], [live, d]), null))
@@ -217,14 +241,14 @@ export async function sphericalKMeans(
     assign?.dispose();
     const fit = assignStep(x, mu, step);
     assign = fit.assign;
-    let acc = clusterSums(x, assign, live, step);
+    let acc = clusterSums(x, assign, live, step, segmentSumFrom);
     sizes = await readSizes(acc.counts);
     if (sizes.includes(0)) {
       const moved = await reseedEmpty(assign, fit.best, sizes);
       assign.dispose();
       assign = moved;
       tf.dispose([acc.sums, acc.counts]);
-      acc = clusterSums(x, assign, live, step);
+      acc = clusterSums(x, assign, live, step, segmentSumFrom);
     }
     fit.best.dispose();
     const next = normaliseRows(acc.sums, mu);

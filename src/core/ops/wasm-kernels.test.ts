@@ -38,7 +38,7 @@ describe('fast WASM kernels', () => {
   beforeAll(async () => {
     before = tf.getBackend();
     await tf.setBackend('wasm');
-    expect(useFastWasmKernels().sort()).toEqual(['CropAndResize', 'GatherV2', 'PadV2', 'TopK']);
+    expect(useFastWasmKernels().sort()).toEqual(['CropAndResize', 'GatherV2', 'PadV2', 'Slice', 'SplitV', 'TopK', 'Unpack']);
   });
   afterAll(async () => {
     useStockWasmKernels();
@@ -90,6 +90,43 @@ describe('fast WASM kernels', () => {
     await expectSameAsCpu(() => tf.pad(tf.tensor3d(xi, [2, 3, 4], 'int32'), [[1, 1], [0, 2], [1, 0]], 9));
     await expectSameAsCpu(() => tf.pad(tf.tensor2d([1, 0, 1, 1], [2, 2], 'bool'), [[1, 0], [0, 1]]));
     await expectSameAsCpu(() => tf.pad(tf.tensor2d([], [0, 3]), [[1, 1], [0, 1]], 2));
+  });
+
+  it('Slice, split and unstack equal cpu: row blocks, inner windows, single elements, negative sizes, int32, bool (stock), empty', async () => {
+    const x = floats(4 * 5 * 6 * 3);
+    const xi = ints(30, 1000);
+    const x4 = () => tf.tensor4d(x, [4, 5, 6, 3]);
+    await expectSameAsCpu(() => tf.slice(tf.tensor2d(x.subarray(0, 60), [20, 3]), [7, 0], [9, 3])); // a block of bank rows
+    await expectSameAsCpu(() => tf.slice(x4(), [1, 2, 1, 0], [2, 3, 4, 3]));
+    await expectSameAsCpu(() => tf.slice(x4(), [0, 0, 0, 1], [-1, -1, -1, 2]));
+    await expectSameAsCpu(() => tf.slice(x4(), [3, 4, 5, 2], [1, 1, 1, 1]));
+    await expectSameAsCpu(() => tf.slice(tf.tensor1d(x.subarray(0, 10)), 4, 5));
+    await expectSameAsCpu(() => tf.slice(tf.tensor2d(xi, [5, 6], 'int32'), [1, 2], [3, 2]));
+    await expectSameAsCpu(() => tf.slice(tf.tensor2d([1, 0, 1, 1, 0, 0], [2, 3], 'bool'), [0, 1], [2, 2]));
+    await expectSameAsCpu(() => tf.slice(x4(), [1, 0, 0, 0], [0, 5, 6, 3]));
+    await expectSameAsCpu(() => tf.split(x4(), [1, 3], 0));
+    await expectSameAsCpu(() => tf.split(x4(), 3, 2));
+    await expectSameAsCpu(() => tf.split(tf.tensor2d(xi, [5, 6], 'int32'), [2, -1], 1));
+    await expectSameAsCpu(() => tf.unstack(x4(), 1));
+    await expectSameAsCpu(() => tf.unstack(tf.tensor2d(xi, [5, 6], 'int32')));
+  });
+
+  it('UnsortedSegmentSum (absent from stock WASM) equals cpu: rows into segments, ids out of range dropped, empty segments zero, 1-D, int32', async () => {
+    expect(tf.getKernel('UnsortedSegmentSum', 'wasm')).toBeDefined();
+    const x = floats(50 * 6);
+    const ids = Int32Array.from({ length: 50 }, (_, i) => (i % 7 === 3 ? 9 : i % 7 === 5 ? -1 : rng.int(5))); // 9 and −1: dropped
+    await expectSameAsCpu(() => tf.unsortedSegmentSum(tf.tensor2d(x, [50, 6]), tf.tensor1d(ids, 'int32'), 6)); // segment 5 stays empty
+    await expectSameAsCpu(() => tf.unsortedSegmentSum(tf.tensor1d(x.subarray(0, 50)), tf.tensor1d(ids, 'int32'), 5));
+    // int32 keeps its dtype (the TF op's contract; tfjs' cpu kernel returns float32), checked against a loop.
+    const xi = ints(50 * 2, 100);
+    const want = new Array<number>(10).fill(0);
+    ids.forEach((s, i) => {
+      if (s >= 0 && s < 5) for (let j = 0; j < 2; j++) want[s * 2 + j] += xi[i * 2 + j];
+    });
+    const got = tf.unsortedSegmentSum(tf.tensor2d(xi, [50, 2], 'int32'), tf.tensor1d(ids, 'int32'), 5);
+    expect(got.dtype).toBe('int32');
+    expect(Array.from(await got.data())).toEqual(want);
+    got.dispose();
   });
 
   it('TopK equals cpu: random rows, ties by lower position, k = 0, k = n, k above the JS limit (stock)', async () => {

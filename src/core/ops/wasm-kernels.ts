@@ -11,7 +11,13 @@
  * - CropAndResize 64×34×34×3 → 32×32 (RandomResizedCrop, 8 per step):
  *   5.2 → 3.6 ms;
  * - PadV2 64×16×16×16 in H and W: 0.7 → 0.4 ms;
- * - TopK k = 11 over 64×60,000: 13.6 → 8.6 ms.
+ * - TopK k = 11 over 64×60,000: 13.6 → 8.6 ms;
+ * - Slice (and SplitV, Unpack, which slice once per output): the stock
+ *   kernel first copies the whole input out of the heap (`readSync`) for
+ *   every slice; taking row blocks of a 60k bank in k-means cost ~1 s per
+ *   10 Lloyd iterations at C = 100.
+ *
+ * UnsortedSegmentSum is added, not replaced: WASM has none (see k-means).
  *
  * Tried and left to the stock kernels because JS lost: Transpose (a tiled
  * JS transpose of 60,000×64 took 38 ms against 12–20 ms) and MirrorPad.
@@ -234,6 +240,113 @@ function makePad(stock: tf.KernelConfig): tf.KernelFunc {
   };
 }
 
+// ---------------------------------------------------------------- Slice, SplitV, Unpack
+
+/**
+ * dst = src[begin : begin + size] (row-major). Trailing axes taken whole
+ * join the innermost partial axis into one contiguous run, so a block of
+ * bank rows is a single copy.
+ */
+export function sliceInto(src: Int32Array, shape: readonly number[], begin: readonly number[], size: readonly number[], dst: Int32Array): void {
+  const r = shape.length;
+  if (sizeOf(size) === 0) return;
+  let d = r - 1;
+  while (d > 0 && size[d] === shape[d]) d--;
+  const inStrides = rowMajorStrides(shape);
+  const run = size[d] * inStrides[d];
+  let start = 0;
+  for (let i = 0; i < r; i++) start += begin[i] * inStrides[i];
+  const outStrides = rowMajorStrides(size);
+  forEachIndex(size.slice(0, d), inStrides.slice(0, d), outStrides.slice(0, d), (s, o) => copyRun(src, start + s, dst, o, run));
+}
+
+/** One slice as a new WASM tensor (the stock kernel first copies the whole input out of the heap, for every slice). */
+function sliceOut(backend: WasmBackendLike, x: tf.TensorInfo, begin: number[], size: number[]): tf.TensorInfo {
+  const out = backend.makeOutput(size, x.dtype);
+  sliceInto(bits(backend.typedArrayFromHeap(x)), x.shape, begin, size, bits(backend.typedArrayFromHeap(out)));
+  return out;
+}
+
+function sliceKernel(args: KernelArgs): tf.TensorInfo {
+  const x = args.inputs.x as tf.TensorInfo;
+  const { begin, size } = args.attrs as unknown as { begin: number | number[]; size: number | number[] };
+  const [b, sz] = tf.slice_util.parseSliceParams(x as tf.Tensor, begin, size);
+  return sliceOut(args.backend as unknown as WasmBackendLike, x, b, sz);
+}
+
+function splitVKernel(args: KernelArgs): tf.TensorInfo[] {
+  const x = args.inputs.x as tf.TensorInfo;
+  const { numOrSizeSplits, axis } = args.attrs as unknown as { numOrSizeSplits: number | number[]; axis: number };
+  const ax = tf.util.parseAxisParam(axis, x.shape)[0];
+  const sizes = tf.backend_util.prepareSplitSize(x as tf.Tensor, numOrSizeSplits, ax);
+  const begin = new Array<number>(x.shape.length).fill(0);
+  return sizes.map((s) => {
+    const size = [...x.shape];
+    size[ax] = s;
+    const out = sliceOut(args.backend as unknown as WasmBackendLike, x, begin, size);
+    begin[ax] += s;
+    return out;
+  });
+}
+
+function unpackKernel(args: KernelArgs): tf.TensorInfo[] {
+  const value = args.inputs.value as tf.TensorInfo;
+  const rank = value.shape.length;
+  let { axis } = args.attrs as unknown as { axis: number };
+  if (axis < 0) axis += rank;
+  const outShape = value.shape.filter((_, i) => i !== axis);
+  const size = [...value.shape];
+  size[axis] = 1;
+  const begin = new Array<number>(rank).fill(0);
+  return Array.from({ length: value.shape[axis] }, (_, i) => {
+    begin[axis] = i;
+    const out = sliceOut(args.backend as unknown as WasmBackendLike, value, begin, size);
+    return { ...out, shape: outShape };
+  });
+}
+
+// ---------------------------------------------------------------- UnsortedSegmentSum
+
+/**
+ * out[s] = Σ_{i : ids[i] = s} x[i] (rows of x: `inner` values each); ids
+ * outside [0, numSegments) are dropped. Sums run in row order in doubles and
+ * are rounded once, as the cpu kernel's masked sums are.
+ */
+export function segmentSumInto(x: Float32Array | Int32Array, ids: Int32Array, inner: number, numSegments: number, out: Float32Array | Int32Array): void {
+  const acc = new Float64Array(numSegments * inner);
+  for (let i = 0; i < ids.length; i++) {
+    const s = ids[i];
+    if (s < 0 || s >= numSegments) continue;
+    const o = s * inner;
+    const xi = i * inner;
+    for (let j = 0; j < inner; j++) acc[o + j] += x[xi + j];
+  }
+  for (let j = 0; j < acc.length; j++) out[j] = acc[j];
+}
+
+/**
+ * Not a replacement: tfjs-wasm has no UnsortedSegmentSum at all, so k-means
+ * had to form per-cluster sums as oneHot(c)ᵀ·X, an N×C×D product (768 M
+ * multiply-adds per 42k-row block at C = 100) plus a transpose of the
+ * one-hot block, where the sum itself is N×D additions.
+ */
+function segmentSumKernel(args: KernelArgs): tf.TensorInfo {
+  const backend = args.backend as unknown as WasmBackendLike;
+  const x = args.inputs.x as tf.TensorInfo;
+  const ids = args.inputs.segmentIds as tf.TensorInfo;
+  const { numSegments } = args.attrs as unknown as { numSegments: number };
+  const innerShape = x.shape.slice(ids.shape.length);
+  const out = backend.makeOutput([numSegments, ...innerShape], x.dtype);
+  segmentSumInto(
+    backend.typedArrayFromHeap(x) as Float32Array | Int32Array,
+    backend.typedArrayFromHeap(ids) as Int32Array,
+    sizeOf(innerShape),
+    numSegments,
+    backend.typedArrayFromHeap(out) as Float32Array | Int32Array,
+  );
+  return out;
+}
+
 // ---------------------------------------------------------------- CropAndResize
 
 /**
@@ -361,6 +474,9 @@ function cropAndResizeKernel(args: KernelArgs): tf.TensorInfo {
 const REPLACEMENTS: Record<string, (stock: tf.KernelConfig) => tf.KernelFunc> = {
   GatherV2: (stock) => fourByteOnly('x', stock, gatherKernel),
   TopK: makeTopK,
+  Slice: (stock) => fourByteOnly('x', stock, sliceKernel),
+  SplitV: (stock) => fourByteOnly('x', stock, splitVKernel as unknown as tf.KernelFunc),
+  Unpack: (stock) => fourByteOnly('value', stock, unpackKernel as unknown as tf.KernelFunc),
   PadV2: (stock) => fourByteOnly('x', stock, makePad(stock)),
   CropAndResize: (stock) => (args: KernelArgs) => ((args.inputs.image as tf.TensorInfo).dtype === 'float32' ? cropAndResizeKernel(args) : stock.kernelFunc(args)),
 };
@@ -394,6 +510,10 @@ export function preferStockWasmKernels(on: boolean): void {
  */
 export function useFastWasmKernels(): string[] {
   useSharedWasmIdentity();
+  // Added, not replaced (no stock kernel exists), so it stays in both A/B arms.
+  if (tf.getKernel('Transpose', 'wasm') && !tf.getKernel('UnsortedSegmentSum', 'wasm')) {
+    tf.registerKernel({ kernelName: 'UnsortedSegmentSum', backendName: 'wasm', kernelFunc: segmentSumKernel });
+  }
   if (preferStock) return [];
   for (const [name, make] of Object.entries(REPLACEMENTS)) {
     const current = tf.getKernel(name, 'wasm');
