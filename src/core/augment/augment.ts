@@ -23,6 +23,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ClimConfig } from '../config';
 import type { Rng } from '../rng';
+import { colourAffineKernel, hasColourAffineKernel } from '../ops/colour-affine';
 
 /**
  * The augmentation fields of the run config (crop area share drawn uniformly in
@@ -307,6 +308,12 @@ export function applyAugment(images: tf.Tensor4D, out: number, d: AugmentDraw, p
     for (let b = 0; b < batch; b++) {
       const m = colourCoefficients(d, b);
       [P[b], Q[b], R[b], O[b]] = [m.p, m.q, m.r, m.o];
+    }
+    if (hasColourAffineKernel()) {
+      // WASM: the same map in one pass over the heap (ops/colour-affine.ts).
+      const coeffs = new Float32Array(batch * 4);
+      for (let b = 0; b < batch; b++) coeffs.set([P[b], Q[b], R[b], O[b]], b * 4);
+      return colourAffineKernel(crops, tf.tensor2d(coeffs, [batch, 4]), GREY_K, CHROMA_S, LUMA);
     }
     const n3 = out * out * 3;
     const rows = tf.reshape(crops, [batch * out * out, 3]) as tf.Tensor2D;

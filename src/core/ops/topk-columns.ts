@@ -81,6 +81,13 @@ const wasmTopKColumns: tf.KernelFunc = ({ inputs, attrs, backend }) => {
   return [values, indices];
 };
 
+let enabled = true;
+
+/** Switched with the other JS kernels by ops/wasm-kernels.ts (A/B benchmarks and tests). */
+export function enableTopkColumnsKernel(on: boolean): void {
+  enabled = on;
+}
+
 function ensureRegistered(): boolean {
   if (!tf.getKernel('Transpose', 'wasm')) return false; // the WASM backend is not loaded in this bundle
   if (!tf.getKernel(TOPK_COLUMNS, 'wasm')) tf.registerKernel({ kernelName: TOPK_COLUMNS, backendName: 'wasm', kernelFunc: wasmTopKColumns });
@@ -96,7 +103,7 @@ function ensureRegistered(): boolean {
 export function topkColumns(x: tf.Tensor2D, k: number): { values: tf.Tensor2D; indices: tf.Tensor2D } {
   const [n] = x.shape;
   if (!Number.isInteger(k) || k < 0 || k > n) throw new Error(`topkColumns: k = ${k} must be a whole number from 0 to ${n}.`);
-  if (tf.getBackend() === 'wasm' && x.dtype === 'float32' && ensureRegistered()) {
+  if (enabled && tf.getBackend() === 'wasm' && x.dtype === 'float32' && ensureRegistered()) {
     const [values, indices] = tf.engine().runKernel(TOPK_COLUMNS, { x }, { k } as unknown as tf.NamedAttrMap) as tf.Tensor[];
     return { values: values as tf.Tensor2D, indices: indices as tf.Tensor2D };
   }

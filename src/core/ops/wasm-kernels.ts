@@ -32,6 +32,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { useSharedWasmIdentity } from './wasm-identity';
+import { enableColourAffineKernel } from './colour-affine';
+import { enableTopkColumnsKernel } from './topk-columns';
 
 type Heap = Float32Array | Int32Array | Uint8Array;
 
@@ -515,6 +517,8 @@ export function useFastWasmKernels(): string[] {
     tf.registerKernel({ kernelName: 'UnsortedSegmentSum', backendName: 'wasm', kernelFunc: segmentSumKernel });
   }
   if (preferStock) return [];
+  enableColourAffineKernel(true);
+  enableTopkColumnsKernel(true);
   for (const [name, make] of Object.entries(REPLACEMENTS)) {
     const current = tf.getKernel(name, 'wasm');
     if (!current || installed.get(name)?.fast === current) continue;
@@ -527,8 +531,10 @@ export function useFastWasmKernels(): string[] {
   return [...installed.keys()].filter((n) => tf.getKernel(n, 'wasm') === installed.get(n)!.fast);
 }
 
-/** Puts WASM's own kernels back (tests compare against them). */
+/** Puts WASM's own kernels back, and the tfjs-op paths of the two JS-only ops (tests and A/B benchmarks compare against them). */
 export function useStockWasmKernels(): void {
+  enableColourAffineKernel(false);
+  enableTopkColumnsKernel(false);
   for (const [name, { stock }] of installed) {
     tf.unregisterKernel(name, 'wasm');
     tf.registerKernel(stock);
