@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { topkColumns, topKColumnsInto } from './topk-columns';
+import { topkColumns, topKColumnsBlockedInto, topKColumnsInto, TOPK_BLOCKED_FROM } from './topk-columns';
 import { Rng } from '../rng';
 
 const rng = new Rng(3);
@@ -71,6 +71,57 @@ describe('topkColumns', () => {
     const got = await run(x, 2000, 64, 11);
     expect(got.indices).toEqual(want.indices);
     expect(got.values).toEqual(want.values);
+  });
+
+  it('the block pre-pass gives the plain result: ties, a partial last block, −∞ and NaN columns, fewer blocks than k', () => {
+    const blockMaxOf = (x: Float32Array, n: number, b: number, block: number) => {
+      const nb = Math.floor(n / block);
+      const m = new Float32Array(nb * b).fill(-Infinity);
+      for (let blk = 0; blk < nb; blk++) for (let r = blk * block; r < blk * block + block; r++) for (let c = 0; c < b; c++) m[blk * b + c] = Math.max(m[blk * b + c], x[r * b + c]);
+      return m;
+    };
+    const cases: [number, number, number, () => number][] = [
+      [16 * 40 + 7, 5, 11, () => rng.normal()],
+      [16 * 30, 4, 9, () => rng.int(3)], // many ties straddling τ
+      [16 * 3 + 2, 3, 5, () => rng.normal()], // 3 blocks < k = 5: plain pass
+    ];
+    for (const [n, b, k, gen] of cases) {
+      const x = Float32Array.from({ length: n * b }, gen);
+      if (n > 100) {
+        // Column 1: mostly −∞ (fewer than k finite values); column 2 of the first case: a NaN.
+        for (let r = 0; r < n; r++) if (r % 97 !== 0) x[r * b + 1] = -Infinity;
+        x[5 * b + 2] = NaN;
+      }
+      const want = naive(x, n, b, k);
+      const plainV = new Float32Array(b * k);
+      const plainI = new Int32Array(b * k);
+      topKColumnsInto(x, n, b, k, plainV, plainI);
+      const v = new Float32Array(b * k);
+      const i = new Int32Array(b * k);
+      topKColumnsBlockedInto(x, n, b, k, blockMaxOf(x, n, b, 16), 16, v, i);
+      expect(Array.from(i)).toEqual(Array.from(plainI));
+      expect(Array.from(v)).toEqual(Array.from(plainV));
+      // And the plain kernel agrees with the sort wherever no NaN is involved.
+      for (let c = 0; c < b; c++) if (!(n > 100 && c === 2)) expect(Array.from(i.subarray(c * k, c * k + k))).toEqual(want.indices[c]);
+    }
+  });
+
+  it(`wasm, ${TOPK_BLOCKED_FROM}+ rows (max-pool pre-pass): equals transpose + tf.topk on cpu, ties included`, async () => {
+    const n = TOPK_BLOCKED_FROM + 37;
+    for (const gen of [() => rng.normal(), () => rng.int(5)]) {
+      const x = Float32Array.from({ length: n * 8 }, gen);
+      await tf.setBackend('cpu');
+      const t = tf.tensor2d(x, [n, 8]);
+      const ref = tf.topk(tf.transpose(t), 11);
+      const want = { values: await ref.values.array(), indices: await ref.indices.array() };
+      tf.dispose([t, ref.values, ref.indices]);
+      await tf.setBackend('wasm');
+      const n0 = tf.memory().numTensors;
+      const got = await run(x, n, 8, 11);
+      expect(tf.memory().numTensors).toBe(n0);
+      expect(got.indices).toEqual(want.indices);
+      expect(got.values).toEqual(want.values);
+    }
   });
 
   it('−∞ and NaN entries fill only places nothing else takes, −∞ first, in row order', () => {

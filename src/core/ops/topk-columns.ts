@@ -6,9 +6,11 @@
  * × queries: the bank as the product's row operand is the fast order, see
  * ops/matmul.ts), and TopK works along rows. Turning a 60,000×64 block
  * around cost a Transpose of 12–20 ms and the stock TopK another 20 ms per
- * CLIM step. This kernel reads the block once in memory order and keeps a
- * sorted k-list per column, which a value enters only if it beats that
- * column's current k-th: one pass, no copy.
+ * CLIM step. This kernel reads the block in memory order and keeps a sorted
+ * k-list per column, which a value enters only if it beats that column's
+ * current k-th: one pass, no copy. From 4,096 rows, XNNPACK's max pool first
+ * takes each column's maximum over blocks of 16 rows, and the JS pass reads
+ * only the blocks that can hold a top-k value (topKColumnsBlockedInto).
  *
  * Other backends (GPU: shared memory and parallel sorts; cpu: tests) run the
  * same contract as transpose + tf.topk, which is also the test's reference.
@@ -69,15 +71,90 @@ export function topKColumnsInto(x: Float32Array, n: number, b: number, k: number
   }
 }
 
+/** Inserts rows [r0, r1) of column c into its sorted k-list at values/indices[c·k …] (the rule of topKColumnsInto). */
+function scanColumn(x: Float32Array, b: number, c: number, k: number, r0: number, r1: number, values: Float32Array, indices: Int32Array): void {
+  const o = c * k;
+  let kth = values[o + k - 1];
+  for (let r = r0; r < r1; r++) {
+    const v = x[r * b + c];
+    if (!(v > kth)) continue;
+    let pos = k - 1;
+    while (pos > 0 && values[o + pos - 1] < v) {
+      values[o + pos] = values[o + pos - 1];
+      indices[o + pos] = indices[o + pos - 1];
+      pos--;
+    }
+    values[o + pos] = v;
+    indices[o + pos] = r;
+    kth = values[o + k - 1];
+  }
+}
+
+/**
+ * topKColumnsInto with a pre-pass: blockMax (⌊N/block⌋×B) holds each
+ * column's maximum over every `block` consecutive rows. The k-th largest
+ * block maximum τ is at most the column's k-th largest value (k blocks each
+ * hold a value ≥ τ), so only blocks whose maximum is ≥ τ (and the rows after
+ * the last whole block) can hold the top k. Scanning those in row order
+ * gives exactly topKColumnsInto's result, ties included. A column whose τ is
+ * not finite, or whose block maxima hold a NaN, is scanned whole.
+ */
+export function topKColumnsBlockedInto(x: Float32Array, n: number, b: number, k: number, blockMax: Float32Array, block: number, values: Float32Array, indices: Int32Array): void {
+  const nb = b === 0 ? 0 : blockMax.length / b;
+  if (k === 0 || b === 0) return;
+  if (nb < k) {
+    topKColumnsInto(x, n, b, k, values, indices);
+    return;
+  }
+  const tauVals = new Float32Array(b * k);
+  topKColumnsInto(blockMax, nb, b, k, tauVals, new Int32Array(b * k));
+  values.fill(-Infinity);
+  indices.fill(-1);
+  const whole: number[] = [];
+  for (let c = 0; c < b; c++) {
+    const tau = tauVals[c * k + k - 1];
+    let nan = false;
+    for (let blk = 0; blk < nb && !nan; blk++) nan = blockMax[blk * b + c] !== blockMax[blk * b + c];
+    if (nan || !(tau > -Infinity)) {
+      whole.push(c);
+      continue;
+    }
+    for (let blk = 0; blk < nb; blk++) {
+      if (blockMax[blk * b + c] >= tau) scanColumn(x, b, c, k, blk * block, blk * block + block, values, indices);
+    }
+    scanColumn(x, b, c, k, nb * block, n, values, indices);
+  }
+  if (whole.length === 0) return;
+  // The rare whole-column case (−∞ or NaN around): the plain kernel on those columns alone.
+  for (const c of whole) {
+    const col = new Float32Array(n);
+    for (let r = 0; r < n; r++) col[r] = x[r * b + c];
+    const v = new Float32Array(k);
+    const i = new Int32Array(k);
+    topKColumnsInto(col, n, 1, k, v, i);
+    values.set(v, c * k);
+    indices.set(i, c * k);
+  }
+}
+
+/** Rows per block of the pre-pass, and the bank size from which it pays (below it one plain pass is cheap). */
+export const TOPK_BLOCK = 16;
+export const TOPK_BLOCKED_FROM = 4096;
+
 const wasmTopKColumns: tf.KernelFunc = ({ inputs, attrs, backend }) => {
   const be = backend as unknown as WasmBackendLike;
   const x = inputs.x as tf.TensorInfo;
+  const blockMax = inputs.blockMax as tf.TensorInfo | undefined;
   const { k } = attrs as unknown as { k: number };
   const [n, b] = x.shape;
   const values = be.makeOutput([b, k], 'float32');
   const indices = be.makeOutput([b, k], 'int32');
   // Views after both allocations: growing the heap detaches older views.
-  topKColumnsInto(be.typedArrayFromHeap(x) as Float32Array, n, b, k, be.typedArrayFromHeap(values) as Float32Array, be.typedArrayFromHeap(indices) as Int32Array);
+  const xs = be.typedArrayFromHeap(x) as Float32Array;
+  const vs = be.typedArrayFromHeap(values) as Float32Array;
+  const is = be.typedArrayFromHeap(indices) as Int32Array;
+  if (blockMax) topKColumnsBlockedInto(xs, n, b, k, be.typedArrayFromHeap(blockMax) as Float32Array, TOPK_BLOCK, vs, is);
+  else topKColumnsInto(xs, n, b, k, vs, is);
   return [values, indices];
 };
 
@@ -104,7 +181,14 @@ export function topkColumns(x: tf.Tensor2D, k: number): { values: tf.Tensor2D; i
   const [n] = x.shape;
   if (!Number.isInteger(k) || k < 0 || k > n) throw new Error(`topkColumns: k = ${k} must be a whole number from 0 to ${n}.`);
   if (enabled && tf.getBackend() === 'wasm' && x.dtype === 'float32' && ensureRegistered()) {
-    const [values, indices] = tf.engine().runKernel(TOPK_COLUMNS, { x }, { k } as unknown as tf.NamedAttrMap) as tf.Tensor[];
+    const nb = Math.floor(n / TOPK_BLOCK);
+    // Block maxima by XNNPACK's max pool (SIMD over the B columns as channels): one fast pass, after which
+    // the JS kernel reads only the few blocks that can hold a column's top k.
+    const blockMax = n >= TOPK_BLOCKED_FROM && nb >= k ? tf.tidy(() => tf.maxPool(tf.reshape(x, [1, n, 1, x.shape[1]]) as tf.Tensor4D, [TOPK_BLOCK, 1], [TOPK_BLOCK, 1], 'valid')) : null;
+    const bm = blockMax ? tf.reshape(blockMax, [nb, x.shape[1]]) : null;
+    const inputs: tf.NamedTensorMap = bm ? { x, blockMax: bm } : { x };
+    const [values, indices] = tf.engine().runKernel(TOPK_COLUMNS, inputs, { k } as unknown as tf.NamedAttrMap) as tf.Tensor[];
+    tf.dispose([blockMax, bm].filter((t): t is tf.Tensor => t !== null));
     return { values: values as tf.Tensor2D, indices: indices as tf.Tensor2D };
   }
   return tf.tidy(() => {
