@@ -7,7 +7,8 @@
  * Then whole default-config CLIM steps on one Trainer, in blocks that
  * alternate the two kernel sets (the shared Identity is on in both).
  *
- *   npx tsx bench/wasm-kernels.ts [--reps 30] [--blocks 6] [--steps 5]
+ *   npx tsx bench/wasm-kernels.ts [--reps 30] [--blocks 6] [--steps 5] [--untimed 1]
+ * (`--blocks 40 --steps 1 --untimed 0`: the two sets alternate every step.)
  * Writes bench/results/wasm-kernels.json.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -20,7 +21,7 @@ import { defaultConfig } from '../src/core/config';
 import { Trainer } from '../src/core/train';
 import { makeShapesDataset } from '../src/core/data/shapes';
 
-const { values } = parseArgs({ options: { reps: { type: 'string', default: '30' }, blocks: { type: 'string', default: '6' }, steps: { type: 'string', default: '5' } } });
+const { values } = parseArgs({ options: { reps: { type: 'string', default: '30' }, blocks: { type: 'string', default: '6' }, steps: { type: 'string', default: '5' }, untimed: { type: 'string', default: '1' } } });
 const reps = Number(values.reps);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
@@ -118,7 +119,7 @@ async function main() {
     for (const side of (b % 2 ? ['fast', 'stock'] : ['stock', 'fast']) as ('stock' | 'fast')[]) {
       if (side === 'stock') useStockWasmKernels();
       else useFastWasmKernels();
-      await t.trainStep(); // first step after a switch: not timed
+      for (let i = 0; i < Number(values.untimed); i++) await t.trainStep(); // steps after a switch left untimed
       const t0 = performance.now();
       const c0 = process.cpuUsage();
       for (let i = 0; i < steps; i++) sel[side].push((await t.trainStep()).selectionMs ?? 0);
@@ -135,6 +136,7 @@ async function main() {
     config: 'default, climWarmupSteps 0',
     blocks,
     stepsPerBlock: steps,
+    untimedAfterSwitch: Number(values.untimed),
     msPerStep: ms,
     median: { stock: median(ms.stock), fast: median(ms.fast) },
     pairedRatiosFastOverStock: paired.map((r) => +r.toFixed(3)),
