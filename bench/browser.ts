@@ -114,6 +114,10 @@ interface CaseResult {
   /** Worker-reported ms of the warm-up steps (the first includes kernel/shader compilation). */
   warmupMs: number[];
   stepMs: number[];
+  /** StepMetrics.selectionMs of the measured steps (kNN + cluster filter + draw), its median and its median share of the step. */
+  selectionMs?: number[];
+  selectionMedianMs?: number;
+  selectionShare?: number;
   /** Seconds from Start to the first reported step (model build, first bank pass, k-means). */
   setupSeconds?: number;
   longTasks?: { count: number; maxMs: number; totalMs: number; durations: number[] };
@@ -262,6 +266,9 @@ async function runCase(browser: Browser, base: string, c: Case): Promise<CaseRes
       r.minMs = Math.min(...r.stepMs);
       r.maxMs = Math.max(...r.stepMs);
       r.imagesPerSecond = (config.batchSize * 1000) / r.medianMs;
+      r.selectionMs = measured.map((m) => m.selectionMs);
+      r.selectionMedianMs = median(r.selectionMs);
+      r.selectionShare = median(measured.map((m) => m.selectionMs / m.ms));
     } else if (!t0) {
       r.error = `${history.length} of ${WARMUP} warm-up steps within ${SETUP_MS / 1000} s of Start (set-up included)`;
     } else {
@@ -308,7 +315,7 @@ function fmt(v: number | undefined, d = 0): string {
 
 function printTable(results: CaseResult[]): void {
   const rows = [
-    ['case', 'backend', 'adapter', 'batch', 'steps', 'median ms', 'img/s', 'long tasks', 'max long ms'],
+    ['case', 'backend', 'adapter', 'batch', 'steps', 'median ms', 'img/s', 'selection ms (share)', 'long tasks', 'max long ms'],
     ...results.map((r) => [
       r.name,
       r.backend === r.requestedBackend ? r.backend : `${r.requestedBackend} ✗`,
@@ -317,6 +324,7 @@ function printTable(results: CaseResult[]): void {
       String(r.stepsMeasured),
       fmt(r.medianMs),
       fmt(r.imagesPerSecond, 1),
+      r.selectionMedianMs === undefined ? '—' : `${fmt(r.selectionMedianMs, 1)} (${fmt(100 * (r.selectionShare ?? NaN), 1)}%)`,
       r.longTasks ? String(r.longTasks.count) : '—',
       r.longTasks ? String(r.longTasks.maxMs) : '—',
     ]),
