@@ -115,10 +115,16 @@ function convInputGradPhases(dy: tf.Tensor4D, filter: tf.Tensor4D, h: number, st
     const wT = tf.reshape(tf.transpose(filter, [0, 1, 3, 2]), [k * k, co * ci]); // (a, b) × (Co, Ci)
     const picked = tf.matMul(tf.tensor2d(sel, [len * len * s * s, k * k]), wT); // exact: one 1·w term per entry
     const f = tf.reshape(tf.transpose(tf.reshape(picked, [len, len, s, s, co, ci]), [0, 1, 4, 2, 3, 5]), [len, len, co, s * s * ci]) as tf.Tensor4D;
-    const dyp = tf.pad(dy, [[0, 0], [dMax, -dMin], [dMax, -dMin], [0, 0]]);
     const [b, ho, wo] = dy.shape;
+    // dy padded by the conv itself (explicit padding: no padded copy of dy).
+    const pad: [[number, number], [number, number], [number, number], [number, number]] = [
+      [0, 0],
+      [dMax, -dMin],
+      [dMax, -dMin],
+      [0, 0],
+    ];
     // depthToSpace by hand: tfjs-wasm's DepthToSpace took 17 ms on 64×8×8×64, this 4-D transpose 0.3 ms.
-    const phases = tf.reshape(tf.conv2d(dyp, f, 1, 'valid'), [b * ho, wo, s, s * ci]); // (b, t) × t′ × p × (q, ci)
+    const phases = tf.reshape(tf.conv2d(dy, f, 1, pad), [b * ho, wo, s, s * ci]); // (b, t) × t′ × p × (q, ci)
     return tf.reshape(tf.transpose(phases, [0, 2, 1, 3]), [b, ho * s, wo * s, ci]) as tf.Tensor4D;
   });
 }
@@ -162,20 +168,21 @@ export function convFilterGrad(x: tf.Tensor4D, dy: tf.Tensor4D, k: number, strid
     const [, ho, wo, co] = dy.shape;
     const top = samePadBefore(h, k, stride);
     const left = samePadBefore(w, k, stride);
-    // Pad so that a valid, s-dilated correlation with the ho×wo "filter" dy
+    // Padding so that an s-dilated correlation with the ho×wo "filter" dy
     // yields at least k outputs per axis.
-    const bottom = (ho - 1) * stride + k - h - top;
-    const right = (wo - 1) * stride + k - w - left;
-    const xp = tf.pad(x, [
-      [0, 0],
-      [top, Math.max(bottom, 0)],
-      [left, Math.max(right, 0)],
-      [0, 0],
-    ]);
-    const [, hp, wp] = xp.shape;
-    const wide = tf.reshape(tf.transpose(tf.reshape(xp, [b, hp * wp * ci])), [1, hp, wp * ci, b]) as tf.Tensor4D; // 1×Hp×(Wp·Ci)×B
+    const bottom = Math.max((ho - 1) * stride + k - h - top, 0);
+    const right = Math.max((wo - 1) * stride + k - w - left, 0);
+    const wide = tf.reshape(tf.transpose(tf.reshape(x, [b, h * w * ci])), [1, h, w * ci, b]) as tf.Tensor4D; // 1×H×(W·Ci)×B
     const dyT = tf.transpose(dy, [1, 2, 0, 3]) as tf.Tensor4D; // ho×wo×B×Co
-    let g = tf.conv2d(wide, dyT, 1, 'valid', 'NHWC', [stride, stride * ci]); // 1×(≥k)×(≥k·Ci)×Co
+    // The padding as the conv's own (explicit) padding: whole pixels are Ci columns of the wide image,
+    // and XNNPACK reads padding from a zero buffer instead of a padded copy of x.
+    const pad: [[number, number], [number, number], [number, number], [number, number]] = [
+      [0, 0],
+      [top, bottom],
+      [left * ci, right * ci],
+      [0, 0],
+    ];
+    let g = tf.conv2d(wide, dyT, 1, pad, 'NHWC', [stride, stride * ci]); // 1×(≥k)×(≥k·Ci)×Co
     if (g.shape[1] !== k || g.shape[2] !== k * ci) g = tf.slice(g, [0, 0, 0, 0], [1, k, k * ci, co]);
     return tf.reshape(g, [k, k, ci, co]) as tf.Tensor4D;
   });
