@@ -15,13 +15,9 @@
  * are also the reference in the tests.
  */
 import * as tf from '@tensorflow/tfjs';
+import type { WasmHeapBackend } from './wasm-heap';
 
 export const COLOUR_AFFINE = 'ClimColourAffine';
-
-interface WasmBackendLike {
-  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
-  typedArrayFromHeap(t: tf.TensorInfo): Float32Array | Int32Array | Uint8Array;
-}
 
 /**
  * x: B×N×3 (row-major), coeffs: B×4 (P, Q, R, O), k and s: 3×3 row-form maps
@@ -60,7 +56,7 @@ export function colourAffineInto(x: Float32Array, batch: number, coeffs: Float32
 }
 
 const wasmColourAffine: tf.KernelFunc = ({ inputs, attrs, backend }) => {
-  const be = backend as unknown as WasmBackendLike;
+  const be = backend as unknown as WasmHeapBackend;
   const x = inputs.x as tf.TensorInfo;
   const coeffs = inputs.coeffs as tf.TensorInfo;
   const { k, s, luma } = attrs as unknown as { k: number[]; s: number[]; luma: number[] };

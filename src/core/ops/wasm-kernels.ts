@@ -11,7 +11,7 @@
  * - CropAndResize 64×34×34×3 → 32×32 (RandomResizedCrop, 8 per step):
  *   5.2 → 3.6 ms;
  * - PadV2 64×16×16×16 in H and W: 0.7 → 0.4 ms;
- * - TopK k = 11 over 64×60,000: 13.6 → 8.6 ms;
+ * - TopK k = 11 over 64×60,000: 14–20 → 13–17 ms;
  * - Slice (and SplitV, Unpack, which slice once per output): the stock
  *   kernel first copies the whole input out of the heap (`readSync`) for
  *   every slice; taking row blocks of a 60k bank in k-means cost ~1 s per
@@ -33,7 +33,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { useSharedWasmIdentity } from './wasm-identity';
 import { enableColourAffineKernel } from './colour-affine';
-import { enableTopkColumnsKernel } from './topk-columns';
+import { enableTopkColumnsKernel, topKRowsInto } from './topk-columns';
+import { wasmBackendLoaded, type WasmHeapBackend } from './wasm-heap';
 
 type Heap = Float32Array | Int32Array | Uint8Array;
 
@@ -47,18 +48,7 @@ function bits(a: Heap): Int32Array {
   return a instanceof Int32Array ? a : new Int32Array(a.buffer, a.byteOffset, a.length);
 }
 
-interface WasmBackendLike {
-  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
-  typedArrayFromHeap(t: tf.TensorInfo): Heap;
-}
-
 type KernelArgs = Parameters<tf.KernelFunc>[0];
-
-function sizeOf(shape: readonly number[]): number {
-  let n = 1;
-  for (const s of shape) n *= s;
-  return n;
-}
 
 function rowMajorStrides(shape: readonly number[]): number[] {
   const st = new Array<number>(shape.length);
@@ -103,13 +93,13 @@ function copyRun(src: Int32Array, s: number, dst: Int32Array, d: number, n: numb
 // ---------------------------------------------------------------- GatherV2
 
 function gatherKernel(args: KernelArgs): tf.TensorInfo {
-  const backend = args.backend as unknown as WasmBackendLike;
+  const backend = args.backend as unknown as WasmHeapBackend;
   const x = args.inputs.x as tf.TensorInfo;
   const indices = args.inputs.indices as tf.TensorInfo;
   const { axis, batchDims } = args.attrs as { axis: number; batchDims: number };
   const parsedAxis = tf.util.parseAxisParam(axis, x.shape)[0];
   const info = tf.backend_util.segment_util.collectGatherOpShapeInfo(x as tf.Tensor, indices as tf.Tensor, parsedAxis, batchDims);
-  const nIdx = sizeOf(indices.shape) / info.batchSize;
+  const nIdx = tf.util.sizeFromShape(indices.shape) / info.batchSize;
   const out = backend.makeOutput(info.outputShape, x.dtype);
   const idx = backend.typedArrayFromHeap(indices);
   const axisDim = x.shape[parsedAxis];
@@ -118,7 +108,7 @@ function gatherKernel(args: KernelArgs): tf.TensorInfo {
     // The stock kernel's check and message.
     if (!(v >= 0 && v <= axisDim - 1)) throw new Error(`GatherV2: the index value ${v} is not in [0, ${axisDim - 1}]`);
   }
-  if (sizeOf(x.shape) === 0) return out;
+  if (tf.util.sizeFromShape(x.shape) === 0) return out;
   const src = bits(backend.typedArrayFromHeap(x));
   const dst = bits(backend.typedArrayFromHeap(out));
   const { batchSize, outerSize, dimSize, sliceSize } = info;
@@ -137,64 +127,20 @@ function gatherKernel(args: KernelArgs): tf.TensorInfo {
 
 // ---------------------------------------------------------------- TopK
 
-/** Above this k the insertion below (O(n·k) worst case) is left to the stock kernel. */
+/** Above this k the k-list insertion (O(n·k) worst case) is left to the stock kernel. */
 const TOPK_MAX_K = 64;
-
-/**
- * Per row of n values, the k largest, by value descending and among equal
- * values by position ascending (the order of the cpu and WebGL kernels, which
- * `knn` relies on for ties). One pass keeping a sorted k-list: a value enters
- * only if it beats the current k-th, which almost none of a long row does.
- * NaN never enters (it is not greater than anything).
- */
-export function topKInto(src: Float32Array, n: number, k: number, values: Float32Array, indices: Int32Array): void {
-  const rows = n === 0 ? 0 : src.length / n;
-  for (let r = 0; r < rows; r++) {
-    const base = r * n;
-    const o = r * k;
-    let m = 0;
-    let kth = 0;
-    for (let j = 0; j < n; j++) {
-      const v = src[base + j];
-      let pos: number;
-      if (m === k) {
-        if (!(v > kth)) continue;
-        pos = k - 1;
-      } else {
-        if (v !== v) continue; // NaN
-        pos = m++;
-      }
-      while (pos > 0 && values[o + pos - 1] < v) {
-        values[o + pos] = values[o + pos - 1];
-        indices[o + pos] = indices[o + pos - 1];
-        pos--;
-      }
-      values[o + pos] = v;
-      indices[o + pos] = j;
-      kth = values[o + k - 1];
-    }
-    // A row with NaNs may leave slots unfilled: fill them with the NaN positions in order, as a full sort would put them last.
-    for (let j = 0; m < k && j < n; j++) {
-      const v = src[base + j];
-      if (v !== v) {
-        values[o + m] = v;
-        indices[o + m++] = j;
-      }
-    }
-  }
-}
 
 function makeTopK(stock: tf.KernelConfig): tf.KernelFunc {
   return (args: KernelArgs) => {
     const { k } = args.attrs as { k: number; sorted: boolean };
     const x = args.inputs.x as tf.TensorInfo;
     if (k > TOPK_MAX_K || x.dtype !== 'float32') return stock.kernelFunc(args);
-    const backend = args.backend as unknown as WasmBackendLike;
+    const backend = args.backend as unknown as WasmHeapBackend;
     const n = x.shape[x.shape.length - 1];
     const outShape = [...x.shape.slice(0, -1), k];
     const values = backend.makeOutput(outShape, x.dtype);
     const indices = backend.makeOutput(outShape, 'int32');
-    topKInto(backend.typedArrayFromHeap(x) as Float32Array, n, k, backend.typedArrayFromHeap(values) as Float32Array, backend.typedArrayFromHeap(indices) as Int32Array);
+    topKRowsInto(backend.typedArrayFromHeap(x) as Float32Array, n, k, backend.typedArrayFromHeap(values) as Float32Array, backend.typedArrayFromHeap(indices) as Int32Array);
     return [values, indices];
   };
 }
@@ -202,13 +148,13 @@ function makeTopK(stock: tf.KernelConfig): tf.KernelFunc {
 // ---------------------------------------------------------------- PadV2
 
 /**
- * Constant padding. Trailing axes without padding form one contiguous run
- * together with the last padded axis, so a 64×16×16×16 map padded in H and W
- * is 1,024 copies of 256 values.
+ * Constant padding: copies src into dst, which the caller has filled with the
+ * constant. Trailing axes without padding form one contiguous run together
+ * with the last padded axis, so a 64×16×16×16 map padded in H and W is 1,024
+ * copies of 256 values.
  */
-/** Copies src into dst, which the caller has filled with the constant. */
-export function padInto(src: Int32Array, shape: readonly number[], paddings: readonly (readonly [number, number])[], dst: Int32Array): void {
-  if (sizeOf(shape) === 0) return;
+export function padInto(src: Int32Array, shape: number[], paddings: readonly (readonly [number, number])[], dst: Int32Array): void {
+  if (tf.util.sizeFromShape(shape) === 0) return;
   const r = shape.length;
   const outShape = shape.map((s, i) => s + paddings[i][0] + paddings[i][1]);
   const outStrides = rowMajorStrides(outShape);
@@ -218,7 +164,7 @@ export function padInto(src: Int32Array, shape: readonly number[], paddings: rea
     copyRun(src, 0, dst, 0, src.length);
     return;
   }
-  const run = sizeOf(shape.slice(lastPadded));
+  const run = tf.util.sizeFromShape(shape.slice(lastPadded));
   let start = 0;
   for (let i = 0; i < r; i++) start += paddings[i][0] * outStrides[i];
   const inStrides = rowMajorStrides(shape);
@@ -229,7 +175,7 @@ function makePad(stock: tf.KernelConfig): tf.KernelFunc {
   return (args: KernelArgs) => {
     const { paddings, constantValue } = args.attrs as { paddings: [number, number][]; constantValue: number };
     if (paddings.some(([a, b]) => a < 0 || b < 0)) return stock.kernelFunc(args);
-    const backend = args.backend as unknown as WasmBackendLike;
+    const backend = args.backend as unknown as WasmHeapBackend;
     const x = args.inputs.x as tf.TensorInfo;
     const out = backend.makeOutput(
       x.shape.map((s, i) => s + paddings[i][0] + paddings[i][1]),
@@ -249,9 +195,9 @@ function makePad(stock: tf.KernelConfig): tf.KernelFunc {
  * join the innermost partial axis into one contiguous run, so a block of
  * bank rows is a single copy.
  */
-export function sliceInto(src: Int32Array, shape: readonly number[], begin: readonly number[], size: readonly number[], dst: Int32Array): void {
+export function sliceInto(src: Int32Array, shape: readonly number[], begin: readonly number[], size: number[], dst: Int32Array): void {
   const r = shape.length;
-  if (sizeOf(size) === 0) return;
+  if (tf.util.sizeFromShape(size) === 0) return;
   let d = r - 1;
   while (d > 0 && size[d] === shape[d]) d--;
   const inStrides = rowMajorStrides(shape);
@@ -263,7 +209,7 @@ export function sliceInto(src: Int32Array, shape: readonly number[], begin: read
 }
 
 /** One slice as a new WASM tensor (the stock kernel first copies the whole input out of the heap, for every slice). */
-function sliceOut(backend: WasmBackendLike, x: tf.TensorInfo, begin: number[], size: number[]): tf.TensorInfo {
+function sliceOut(backend: WasmHeapBackend, x: tf.TensorInfo, begin: number[], size: number[]): tf.TensorInfo {
   const out = backend.makeOutput(size, x.dtype);
   sliceInto(bits(backend.typedArrayFromHeap(x)), x.shape, begin, size, bits(backend.typedArrayFromHeap(out)));
   return out;
@@ -273,7 +219,7 @@ function sliceKernel(args: KernelArgs): tf.TensorInfo {
   const x = args.inputs.x as tf.TensorInfo;
   const { begin, size } = args.attrs as unknown as { begin: number | number[]; size: number | number[] };
   const [b, sz] = tf.slice_util.parseSliceParams(x as tf.Tensor, begin, size);
-  return sliceOut(args.backend as unknown as WasmBackendLike, x, b, sz);
+  return sliceOut(args.backend as unknown as WasmHeapBackend, x, b, sz);
 }
 
 function splitVKernel(args: KernelArgs): tf.TensorInfo[] {
@@ -285,7 +231,7 @@ function splitVKernel(args: KernelArgs): tf.TensorInfo[] {
   return sizes.map((s) => {
     const size = [...x.shape];
     size[ax] = s;
-    const out = sliceOut(args.backend as unknown as WasmBackendLike, x, begin, size);
+    const out = sliceOut(args.backend as unknown as WasmHeapBackend, x, begin, size);
     begin[ax] += s;
     return out;
   });
@@ -302,7 +248,7 @@ function unpackKernel(args: KernelArgs): tf.TensorInfo[] {
   const begin = new Array<number>(rank).fill(0);
   return Array.from({ length: value.shape[axis] }, (_, i) => {
     begin[axis] = i;
-    const out = sliceOut(args.backend as unknown as WasmBackendLike, value, begin, size);
+    const out = sliceOut(args.backend as unknown as WasmHeapBackend, value, begin, size);
     return { ...out, shape: outShape };
   });
 }
@@ -333,7 +279,7 @@ export function segmentSumInto(x: Float32Array | Int32Array, ids: Int32Array, in
  * one-hot block, where the sum itself is N×D additions.
  */
 function segmentSumKernel(args: KernelArgs): tf.TensorInfo {
-  const backend = args.backend as unknown as WasmBackendLike;
+  const backend = args.backend as unknown as WasmHeapBackend;
   const x = args.inputs.x as tf.TensorInfo;
   const ids = args.inputs.segmentIds as tf.TensorInfo;
   const { numSegments } = args.attrs as unknown as { numSegments: number };
@@ -342,7 +288,7 @@ function segmentSumKernel(args: KernelArgs): tf.TensorInfo {
   segmentSumInto(
     backend.typedArrayFromHeap(x) as Float32Array | Int32Array,
     backend.typedArrayFromHeap(ids) as Int32Array,
-    sizeOf(innerShape),
+    tf.util.sizeFromShape(innerShape),
     numSegments,
     backend.typedArrayFromHeap(out) as Float32Array | Int32Array,
   );
@@ -451,7 +397,7 @@ export function cropAndResizeInto(
 }
 
 function cropAndResizeKernel(args: KernelArgs): tf.TensorInfo {
-  const backend = args.backend as unknown as WasmBackendLike;
+  const backend = args.backend as unknown as WasmHeapBackend;
   const { image, boxes, boxInd } = args.inputs as { image: tf.TensorInfo; boxes: tf.TensorInfo; boxInd: tf.TensorInfo };
   const { cropSize, method, extrapolationValue } = args.attrs as { cropSize: [number, number]; method: 'bilinear' | 'nearest'; extrapolationValue: number };
   const [ch, cw] = cropSize;
@@ -513,7 +459,7 @@ export function preferStockWasmKernels(on: boolean): void {
 export function useFastWasmKernels(): string[] {
   useSharedWasmIdentity();
   // Added, not replaced (no stock kernel exists), so it stays in both A/B arms.
-  if (tf.getKernel('Transpose', 'wasm') && !tf.getKernel('UnsortedSegmentSum', 'wasm')) {
+  if (wasmBackendLoaded() && !tf.getKernel('UnsortedSegmentSum', 'wasm')) {
     tf.registerKernel({ kernelName: 'UnsortedSegmentSum', backendName: 'wasm', kernelFunc: segmentSumKernel });
   }
   if (preferStock) return [];
