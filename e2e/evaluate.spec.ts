@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { strFromU8, unzipSync } from 'fflate';
 import * as tf from '@tensorflow/tfjs';
 import { presetConfig } from '../src/core/presets';
+import { bankDim } from '../src/core/config';
 import { encodeHash } from '../src/ui/url-state';
 
 /**
@@ -51,7 +52,8 @@ test('evaluate now, then export the model and embeddings', async ({ page }, info
   const meta = strFromU8(files['projector/metadata.tsv']).trim().split('\n');
   expect(vectors.length).toBe(300);
   expect(meta.length).toBe(301); // header + one row per vector
-  expect(vectors[0].split('\t').length).toBe(cfg.projDim);
+  // The bank rows: backbone features (F wide) by default, projections (d wide) with bankSpace 'projection'.
+  expect(vectors[0].split('\t').length).toBe(bankDim(cfg));
   expect(strFromU8(files['metrics.csv']).trim().split('\n').length).toBe(4); // header + 3 steps
   expect(JSON.parse(strFromU8(files['config.json'])).seed).toBe(cfg.seed);
   // The PNG signature, and the model loads with plain tfjs from the two files.

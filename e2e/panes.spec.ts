@@ -12,8 +12,10 @@ import { encodeHash } from '../src/ui/url-state';
 test('Positives, Clusters and About show the run after the first snapshot', async ({ page }, info) => {
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
-  // fast-demo-cpu: k = 10, C = 10; 512 training images keep set-up short.
-  const hash = encodeHash({ config: { ...presetConfig('fast-demo-cpu'), climWarmupSteps: 0 }, preset: 'fast-demo-cpu', dataset: 'fashion-mnist' });
+  // fast-demo-cpu (k = 5, C = 10 by default); 512 training images keep set-up short.
+  const config = { ...presetConfig('fast-demo-cpu'), climWarmupSteps: 0 };
+  const k = config.knnK;
+  const hash = encodeHash({ config, preset: 'fast-demo-cpu', dataset: 'fashion-mnist' });
   await page.goto(`/?backend=wasm&n=512&ntest=128${hash}`);
   await expect(page.getByTestId('run-state')).toHaveText('idle', { timeout: 60_000 });
   await expect(page.getByTestId('preset-select')).toHaveValue('fast-demo-cpu');
@@ -42,12 +44,12 @@ test('Positives, Clusters and About show the run after the first snapshot', asyn
   expect(await cards.count()).toBeGreaterThanOrEqual(1);
   const first = cards.first();
   const neighbours = first.getByTestId('neighbour');
-  await expect(neighbours).toHaveCount(10);
+  await expect(neighbours).toHaveCount(k);
   const reasons = await neighbours.evaluateAll((els) => els.map((e) => e.getAttribute('data-reason')));
   for (const r of reasons) expect(['kept', 'different-cluster', 'farther-from-centre']).toContain(r);
   // The rule line counts the kept ones with the live numbers.
   const kept = reasons.filter((r) => r === 'kept').length;
-  await expect(first.getByTestId('anchor-rule')).toContainText(`Kept ${kept} of 10`);
+  await expect(first.getByTestId('anchor-rule')).toContainText(`Kept ${kept} of ${k}`);
   // Every image drawn: anchor, centre, neighbours (canvas thumbnails, not placeholders).
   expect(await first.locator('.thumb.missing').count()).toBeLessThanOrEqual(1);
   await page.screenshot({ path: info.outputPath('pane-positives.png'), fullPage: true });
@@ -58,7 +60,7 @@ test('Positives, Clusters and About show the run after the first snapshot', asyn
   await expect(cards.first()).toHaveAttribute('aria-label', `Anchor image #${pin}`);
 
   await page.getByRole('tab', { name: 'Clusters' }).click();
-  await expect(page.getByTestId('cluster-row')).toHaveCount(10);
+  await expect(page.getByTestId('cluster-row')).toHaveCount(config.clusters);
   await page.screenshot({ path: info.outputPath('pane-clusters.png'), fullPage: true });
 
   await page.getByRole('tab', { name: 'About' }).click();

@@ -8,7 +8,7 @@ import { zipSync } from 'fflate';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { parseCli, run, type RunReport } from './train';
-import { DEFAULT_CONFIG } from '../core/config';
+import { DEFAULT_CONFIG, bankDim } from '../core/config';
 import { ABLATION_CSV_HEADER, ABLATION_DEFAULT_STEPS, ablationBaseConfig, rawPixelKnn } from '../core/ablation';
 import { makeShapesDataset } from '../core/data/shapes';
 import type { AblationReport } from './ablation';
@@ -47,6 +47,39 @@ describe('train CLI', () => {
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(/^error: --mix must be one of none, cutmix, mixup \(got "blend"\)/);
   });
+
+  it('--minutes stops on training time, sizes the schedule from the first steps, and --eval-minutes evaluates along the way', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'clim-minutes-'));
+    try {
+      writeFileSync(join(dir, 'c.json'), JSON.stringify({ width: 4, stemStride: 1, stages: 2, groups: 4, resolutions: [16], projHidden: 16, projDim: 8, queueSize: 16, batchSize: 8, clusters: 4 }));
+      const lines: string[] = [];
+      // 60 steps of a tiny model take well under 0.1 min here; the budget (0.1 min = 6 s) then still stops it.
+      const r = (await run(['--minutes', '0.1', '--eval-minutes', '0.02', '--backend', 'wasm', '--config', join(dir, 'c.json')], (l) => lines.push(l))) as RunReport;
+      const trained = r.history.reduce((a, h) => a + h.ms, 0);
+      // Stops at whichever comes first: the first step that reaches 6 s of training time, or the
+      // calibrated schedule's last step (when later steps ran faster than the first 50).
+      if (trained >= 6000) expect(trained - r.history[r.history.length - 1].ms).toBeLessThan(6000);
+      else expect(r.history.length).toBe(r.config.totalSteps);
+      expect(trained).toBeGreaterThan(3000);
+      // The schedule was sized after 50 steps: totalSteps from the mean step time, reported in config.
+      expect(r.history.length).toBeGreaterThan(50);
+      const calibrated = lines.find((l) => l.startsWith('calibrated:')) ?? '';
+      expect(calibrated).toMatch(new RegExp(`→ totalSteps ${r.config.totalSteps} for 0.1 min$`));
+      const mean = r.history.slice(1, 50).reduce((a, h) => a + h.ms, 0) / 49;
+      const used = r.history.slice(0, 50).reduce((a, h) => a + h.ms, 0);
+      expect(r.config.totalSteps).toBe(Math.max(51, 50 + Math.round((6000 - used) / mean)));
+      // Evaluations every 0.02 min (1.2 s) of training time, with the full probe, and the final one.
+      const mid = r.evals.slice(1, -1);
+      expect(mid.length).toBeGreaterThanOrEqual(2);
+      mid.forEach((e, i) => {
+        expect(e.seconds).toBeGreaterThanOrEqual(1.2 * (i + 1) - 1e-9);
+        expect(e.linearTop1).not.toBeNull();
+      });
+      expect(r.evals[r.evals.length - 1].step).toBe(r.history.length);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
 
   it('--steps 0 evaluates the untrained encoder and writes an empty history', async () => {
     const cfg = { ...DEFAULT_CONFIG, width: 4, projHidden: 16, projDim: 8, queueSize: 16, batchSize: 8, clusters: 4 };
@@ -291,7 +324,7 @@ describe('train CLI --export', () => {
   it('writes the same exports as the app, with CSVs that match the report, and ends with the full evaluation', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'clim-run-export-'));
     try {
-      const cfg = { width: 4, stemStride: 1, stages: 2, groups: 4, resolutions: [16], projHidden: 16, projDim: 8, queueSize: 32, batchSize: 16, clusters: 8, climWarmupSteps: 1, kmeansEvery: 2 };
+      const cfg = { width: 4, stemStride: 1, stages: 2, groups: 4, resolutions: [16], projHidden: 16, projDim: 12, queueSize: 32, batchSize: 16, clusters: 8, climWarmupSteps: 1, kmeansEvery: 2 };
       writeFileSync(join(dir, 'c.json'), JSON.stringify(cfg));
       const out = join(dir, 'r.json');
       const exp = join(dir, 'export');
@@ -316,7 +349,21 @@ describe('train CLI --export', () => {
       expect(JSON.parse(readFileSync(join(exp, 'config.json'), 'utf8'))).toEqual(r.config);
       // The projector set: a row per point in vectors and metadata (plus its header), projDim values each.
       const vectors = readFileSync(join(exp, 'projector/vectors.tsv'), 'utf8').trimEnd().split('\n');
-      expect(vectors.every((l) => l.split('\t').length === cfg.projDim)).toBe(true);
+      // Bank rows: the backbone's F = 8 features by default, not the projection's d = 12.
+      expect(vectors.every((l) => l.split('\t').length === bankDim({ ...DEFAULT_CONFIG, ...cfg }))).toBe(true);
+      expect(bankDim({ ...DEFAULT_CONFIG, ...cfg })).toBe(8);
+      // The rule comparison: one entry per rule, the center-wise set inside kNN ∩ cluster inside kNN.
+      const rc = Object.fromEntries((r.ruleComparison ?? []).map((x) => [x.rule, x]));
+      expect(Object.keys(rc)).toEqual(['knn', 'knn-cluster', 'center-wise', 'center-wise-mean', 'cluster']);
+      expect(rc.knn.keptPerAnchor).toBe(DEFAULT_CONFIG.knnK);
+      expect(rc['knn-cluster'].keptPerAnchor).toBeLessThanOrEqual(rc.knn.keptPerAnchor);
+      expect(rc['center-wise'].keptPerAnchor).toBeLessThanOrEqual(rc['knn-cluster'].keptPerAnchor);
+      for (const x of Object.values(rc)) if (x.precision !== null) expect(x.precision).toBeGreaterThanOrEqual(0);
+      // Every evaluation with the training time it ran at: step 0 at 0 s, the final one after 3 steps.
+      expect(r.evals.map((e) => e.step)).toEqual([0, 3]);
+      expect(r.evals[0].seconds).toBe(0);
+      expect(r.evals[1].seconds).toBeCloseTo(r.history.reduce((a, h) => a + h.ms, 0) / 1000, 6);
+      expect(r.evals[1].linearTop1).toBe(r.eval.linearTop1);
       expect(readFileSync(join(exp, 'projector/metadata.tsv'), 'utf8').trimEnd().split('\n')).toHaveLength(vectors.length + 1);
     } finally {
       rmSync(dir, { recursive: true, force: true });

@@ -35,6 +35,8 @@ import { isZipName } from '../io/zip';
 import { DatasetPathError, NodeDecoder, nodeFiles } from './decode-node';
 import { ABLATION_DEFAULT_STEPS, ABLATION_IDS, ablationBaseConfig } from '../core/ablation';
 import { runAblation } from './ablation';
+import type { RuleStats } from '../core/clim/rule-comparison';
+import { CALIBRATION_STEPS, TimeBudget } from './time-budget';
 
 const BACKENDS = ['wasm', 'cpu'] as const;
 const DATASETS = ['shapes', 'fashion-mnist'] as const;
@@ -123,6 +125,14 @@ export interface RunReport {
    * probe, alignment/uniformity and cluster agreement (null otherwise).
    */
   eval: { step: number; knnTop1: number | null; initialKnnTop1: number | null } & Pick<EvalResult, 'linearTop1' | 'alignment' | 'uniformity' | 'clusterPurity' | 'clusterNmi' | 'clusterAri'>;
+  /**
+   * Every selection rule on the final bank and clusters, over the same probe
+   * anchors (rule-comparison.ts): precision of the kept set (null without
+   * labels) and its mean size. Null before the first k-means.
+   */
+  ruleComparison: Array<Pick<RuleStats, 'rule' | 'precision' | 'keptPerAnchor' | 'coverage'>> | null;
+  /** Every evaluation of the run (start, every --eval-every steps or --eval-minutes, end) with its wall time. */
+  evals: Array<{ step: number; seconds: number; knnTop1: number | null; linearTop1: number | null }>;
   /** --export: the files written (model, Embedding Projector set, CSVs, config). */
   exported?: string[];
   wallSeconds: number;
@@ -144,6 +154,10 @@ const HELP = `Usage: npm run train -- [options]
   --threshold anchor|cluster-mean
   --mix none|cutmix|mixup
   --eval-every N              also evaluate every N steps (default: start and end only)
+  --minutes M                 train for M minutes of training time (evaluations not counted); without
+                              --steps the cosine schedule's length (totalSteps) is set from the mean
+                              step time of the first ${CALIBRATION_STEPS} steps so it ends with the budget
+  --eval-minutes E            also evaluate (kNN and linear probe) every E minutes of training time
   --quiet                     print only the summary
   --full-eval                 end with the full evaluation: linear-probe top-1, alignment/uniformity,
                               cluster NMI/ARI/purity (seconds more)
@@ -181,6 +195,13 @@ function fractionFlag(flag: string, v: string | undefined): number | undefined {
   return x;
 }
 
+function positiveFlag(flag: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const x = Number(v);
+  if (v.trim() === '' || !Number.isFinite(x) || x <= 0) throw new UsageError(`--${flag} must be a number above 0 (got "${v}")`);
+  return x;
+}
+
 function intFlag(flag: string, v: string | undefined, min: number): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);
@@ -204,6 +225,8 @@ export function parseCli(argv: string[]) {
         threshold: { type: 'string' },
         mix: { type: 'string' },
         'eval-every': { type: 'string' },
+        minutes: { type: 'string' },
+        'eval-minutes': { type: 'string' },
         fit: { type: 'string' },
         holdout: { type: 'string' },
         quiet: { type: 'boolean' },
@@ -227,13 +250,15 @@ export function parseCli(argv: string[]) {
     const only = (['ablation-arms', 'csv', 'md'] as const).find((f) => v[f] !== undefined);
     if (only) throw new UsageError(`--${only} applies to --ablation only`);
   } else {
-    const fixed = (['selection', 'mix', 'eval-every', 'export', 'full-eval'] as const).find((f) => v[f] !== undefined);
+    const fixed = (['selection', 'mix', 'eval-every', 'export', 'full-eval', 'minutes', 'eval-minutes'] as const).find((f) => v[f] !== undefined);
     const why: Record<typeof fixed & string, string> = {
       selection: 'each arm sets it',
       mix: 'each arm sets it',
       'eval-every': 'each arm is evaluated once, at the end',
       export: 'it exports one run; use --out, --csv and --md for the table',
       'full-eval': 'each arm is evaluated in full already',
+      minutes: 'every arm gets the same --steps',
+      'eval-minutes': 'each arm is evaluated once, at the end',
     };
     if (fixed) throw new UsageError(`--${fixed} cannot be used with --ablation: ${why[fixed]}`);
   }
@@ -245,6 +270,7 @@ export function parseCli(argv: string[]) {
     if (new Set(ablationArms).size !== ablationArms.length) throw new UsageError('--ablation-arms: an arm is listed twice');
   }
   const config = ablation ? ablationBaseConfig() : defaultConfig();
+  let configSetsTotal = false;
   if (v.config) {
     let extra: unknown;
     try {
@@ -257,13 +283,17 @@ export function parseCli(argv: string[]) {
       if (!(key in config)) throw new UsageError(`--config ${v.config}: unknown field "${key}"`);
     }
     Object.assign(config, extra);
+    configSetsTotal = Object.prototype.hasOwnProperty.call(extra, 'totalSteps');
   }
   const seed = intFlag('seed', v.seed, 0);
   if (seed !== undefined) config.seed = seed;
   config.selection = oneOf('selection', v.selection, SELECTION_MODES) ?? config.selection;
   config.centerThreshold = oneOf('threshold', v.threshold, CENTER_THRESHOLDS) ?? config.centerThreshold;
   config.mix = oneOf('mix', v.mix, MIX_MODES) ?? config.mix;
-  const steps = intFlag('steps', v.steps, 0) ?? (ablation ? ABLATION_DEFAULT_STEPS : 200);
+  const minutes = positiveFlag('minutes', v.minutes);
+  const evalMinutes = positiveFlag('eval-minutes', v['eval-minutes']);
+  // With --minutes alone the time decides when training stops.
+  const steps = intFlag('steps', v.steps, 0) ?? (ablation ? ABLATION_DEFAULT_STEPS : minutes !== undefined ? Infinity : 200);
   if (v.steps !== undefined && v.config === undefined) config.totalSteps = Math.max(1, steps);
   const issues = validateConfig(config);
   if (issues.length) throw new UsageError(issues.map((i) => i.message).join(' '));
@@ -282,6 +312,10 @@ export function parseCli(argv: string[]) {
     backend: oneOf('backend', v.backend, BACKENDS) ?? 'wasm',
     out: v.out,
     evalEvery: intFlag('eval-every', v['eval-every'], 1),
+    minutes,
+    evalMinutes,
+    /** The schedule's length follows the time budget (--minutes without --steps or a config totalSteps). */
+    calibrate: minutes !== undefined && v.steps === undefined && !configSetsTotal,
     quiet: v.quiet ?? false,
     exportDir: v.export,
     fullEval: (v['full-eval'] ?? false) || v.export !== undefined,
@@ -324,22 +358,46 @@ export async function run(argv: string[], log: (s: string) => void = (s) => cons
     // Every step's full metrics and every evaluation, for --export's metrics.csv and evals.csv.
     const metrics: StepMetrics[] = [];
     const evals: EvalResult[] = [initial];
-    for (let s = 0; s < opts.steps; s++) {
+    /** Training time so far (ms): steps only, evaluations not counted, so --minutes means the same with or without them. */
+    let trainMs = 0;
+    const evalSeconds: number[] = [0];
+    const budget = new TimeBudget(opts.minutes, opts.evalMinutes);
+    let steps = opts.steps;
+    const evaluate = async (full: boolean) => {
+      const e = await trainer.evaluate({ full });
+      evals.push(e);
+      evalSeconds.push(trainMs / 1000);
+      return e;
+    };
+    for (let s = 0; s < steps && !budget.spent(trainMs); s++) {
       const m = await trainer.trainStep();
       if (!Number.isFinite(m.loss)) throw new Error(`loss became ${m.loss} at step ${m.step}`);
+      trainMs += m.ms;
       metrics.push(m);
       history.push({ step: m.step, loss: m.loss, lossAnchor: m.lossAnchor, lossPositive: m.lossPositive, lr: m.lr, ms: m.ms, imagesPerSecond: m.imagesPerSecond, coverage: m.coverage, precision: m.precision });
-      if (!opts.quiet && (m.step % 10 === 0 || m.step === 1)) {
-        log(`step ${m.step}/${opts.steps} loss ${m.loss.toFixed(4)} lr ${m.lr.toFixed(4)} ${m.ms.toFixed(0)} ms (${m.imagesPerSecond.toFixed(0)} img/s) coverage ${m.coverage.toFixed(2)} precision ${fmt(m.precision)}`);
+      if (opts.calibrate && m.step === CALIBRATION_STEPS) {
+        const total = budget.scheduleSteps(metrics.map((x) => x.ms), m.step);
+        trainer.updateLive({ totalSteps: total });
+        opts.config.totalSteps = total;
+        steps = total;
+        if (!opts.quiet) log(`calibrated: ${(trainMs / m.step).toFixed(1)} ms per step over ${m.step} steps → totalSteps ${total} for ${opts.minutes} min`);
       }
-      if (opts.evalEvery && m.step % opts.evalEvery === 0 && m.step !== opts.steps) {
-        const e = await trainer.evaluate();
-        evals.push(e);
+      const last = budget.spent(trainMs) || m.step >= steps;
+      if (!opts.quiet && (m.step % 10 === 0 || m.step === 1)) {
+        log(`step ${m.step}/${Number.isFinite(steps) ? steps : '?'} loss ${m.loss.toFixed(4)} lr ${m.lr.toFixed(4)} ${m.ms.toFixed(0)} ms (${m.imagesPerSecond.toFixed(0)} img/s) coverage ${m.coverage.toFixed(2)} precision ${fmt(m.precision)}`);
+      }
+      if (last) continue;
+      if (budget.evalDue(trainMs)) {
+        const e = await evaluate(true);
+        if (!opts.quiet) log(`${(trainMs / 60000).toFixed(1)} min, step ${m.step}: kNN top-1 ${fmt(e.knnTop1)}, linear top-1 ${fmt(e.linearTop1)}`);
+      } else if (opts.evalEvery && m.step % opts.evalEvery === 0) {
+        const e = await evaluate(false);
         if (!opts.quiet) log(`step ${m.step} kNN top-1 ${fmt(e.knnTop1)}`);
       }
     }
-    const final = opts.steps > 0 || opts.fullEval ? await trainer.evaluate({ full: opts.fullEval }) : initial;
-    if (final !== initial) evals.push(final);
+    const ran = trainer.step > 0;
+    const final = ran || opts.fullEval ? await evaluate(opts.fullEval || opts.evalMinutes !== undefined) : initial;
+    const rules = await trainer.ruleComparison();
     let exported: string[] | undefined;
     if (opts.exportDir) {
       exported = await writeRunExports(opts.exportDir, { trainer, data, history: metrics, evals });
@@ -363,6 +421,8 @@ export async function run(argv: string[], log: (s: string) => void = (s) => cons
         clusterNmi: final.clusterNmi,
         clusterAri: final.clusterAri,
       },
+      ruleComparison: rules ? rules.rules.map((r) => ({ rule: r.rule, precision: r.precision, keptPerAnchor: r.keptPerAnchor, coverage: r.coverage })) : null,
+      evals: evals.map((e, i) => ({ step: e.step, seconds: evalSeconds[i], knnTop1: e.knnTop1, linearTop1: e.linearTop1 })),
       ...(exported ? { exported } : {}),
       wallSeconds: (Date.now() - started) / 1000,
     };

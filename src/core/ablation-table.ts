@@ -78,6 +78,13 @@ export interface AblationRow {
   alignment: number | null;
   uniformity: number | null;
   clusterNmi: number | null;
+  /**
+   * Precision of plain kNN's and of center-wise's kept sets on the final bank
+   * and clusters, over the same probe anchors (rule-comparison.ts): the
+   * paper's claim, measured for every arm whatever rule it trained with.
+   */
+  knnRulePrecision: number | null;
+  centerWiseRulePrecision: number | null;
   /** Wall time of the arm: trainer set-up, training and the full evaluation. */
   seconds: number;
   steps: number;
@@ -90,7 +97,7 @@ export interface AblationBaseline {
   tau: number;
 }
 
-export const ABLATION_CSV_HEADER = 'id,label,steps,knn_top1,linear_top1,precision,coverage,final_loss,alignment,uniformity,cluster_nmi,seconds';
+export const ABLATION_CSV_HEADER = 'id,label,steps,knn_top1,linear_top1,precision,coverage,final_loss,alignment,uniformity,cluster_nmi,knn_rule_precision,center_wise_rule_precision,seconds';
 
 const csvNum = (v: number | null, digits = 6): string => (v === null ? '' : Number(v.toFixed(digits)).toString());
 const csvText = (s: string): string => (/[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
@@ -110,6 +117,8 @@ export function ablationCsv(rows: readonly AblationRow[]): string {
       csvNum(r.alignment),
       csvNum(r.uniformity),
       csvNum(r.clusterNmi),
+      csvNum(r.knnRulePrecision),
+      csvNum(r.centerWiseRulePrecision),
       csvNum(r.seconds, 1),
     ].join(','),
   );
@@ -121,15 +130,16 @@ const num = (v: number | null, d: number): string => (v === null ? '—' : v.toF
 
 /**
  * A Markdown table (one row per arm: kNN top-1, linear top-1, selection
- * precision, coverage, final loss, alignment, uniformity, cluster NMI, time)
+ * precision, coverage, final loss, alignment, uniformity, cluster NMI, the
+ * final kNN and center-wise rule precision, time)
  * and, under it, the raw-pixel baseline on the same split when given.
  */
 export function ablationMarkdown(rows: readonly AblationRow[], baseline: AblationBaseline | null): string {
-  const head = '| arm | kNN top-1 | linear top-1 | selection precision | coverage | final loss | alignment | uniformity | cluster NMI | time |';
-  const rule = '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |';
+  const head = '| arm | kNN top-1 | linear top-1 | selection precision | coverage | final loss | alignment | uniformity | cluster NMI | kNN rule precision | center-wise rule precision | time |';
+  const rule = '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |';
   const body = rows.map(
     (r) =>
-      `| ${r.label.replace(/\|/g, '\\|')} (\`${r.id}\`) | ${pct(r.knnTop1)} | ${pct(r.linearTop1)} | ${pct(r.precision)} | ${pct(r.coverage)} | ${num(r.finalLoss, 3)} | ${num(r.alignment, 3)} | ${num(r.uniformity, 3)} | ${num(r.clusterNmi, 3)} | ${r.seconds.toFixed(0)} s |`,
+      `| ${r.label.replace(/\|/g, '\\|')} (\`${r.id}\`) | ${pct(r.knnTop1)} | ${pct(r.linearTop1)} | ${pct(r.precision)} | ${pct(r.coverage)} | ${num(r.finalLoss, 3)} | ${num(r.alignment, 3)} | ${num(r.uniformity, 3)} | ${num(r.clusterNmi, 3)} | ${pct(r.knnRulePrecision)} | ${pct(r.centerWiseRulePrecision)} | ${r.seconds.toFixed(0)} s |`,
   );
   const lines = [head, rule, ...body];
   if (baseline) lines.push('', `Raw-pixel kNN baseline (same split, k = ${baseline.k}, τ = ${baseline.tau}): ${pct(baseline.knnTop1)} top-1.`);

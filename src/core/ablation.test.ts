@@ -215,27 +215,27 @@ describe('on the wasm backend', () => {
 
 describe('table text', () => {
   const rows: AblationRow[] = [
-    { id: 'moco-v2', label: 'MoCo v2', knnTop1: 0.5, linearTop1: 0.625, precision: null, coverage: null, finalLoss: 4.56789, alignment: 0.25, uniformity: -1.5, clusterNmi: 0.3333333, seconds: 12.34, steps: 100 },
-    { id: 'center-wise+cutmix', label: 'CLIM, "1 res", a|b', knnTop1: 0.71875, linearTop1: null, precision: 0.8125, coverage: 0.96875, finalLoss: 4.1, alignment: null, uniformity: null, clusterNmi: null, seconds: 20, steps: 100 },
+    { id: 'moco-v2', label: 'MoCo v2', knnTop1: 0.5, linearTop1: 0.625, precision: null, coverage: null, finalLoss: 4.56789, alignment: 0.25, uniformity: -1.5, clusterNmi: 0.3333333, knnRulePrecision: 0.6, centerWiseRulePrecision: null, seconds: 12.34, steps: 100 },
+    { id: 'center-wise+cutmix', label: 'CLIM, "1 res", a|b', knnTop1: 0.71875, linearTop1: null, precision: 0.8125, coverage: 0.96875, finalLoss: 4.1, alignment: null, uniformity: null, clusterNmi: null, knnRulePrecision: 0.65, centerWiseRulePrecision: 0.6875, seconds: 20, steps: 100 },
   ];
 
   it('CSV: the header, one line per arm, empty cells for missing values, quoted labels', () => {
     expect(ablationCsv(rows)).toBe(
       [
         ABLATION_CSV_HEADER,
-        'moco-v2,MoCo v2,100,0.5,0.625,,,4.56789,0.25,-1.5,0.333333,12.3',
-        'center-wise+cutmix,"CLIM, ""1 res"", a|b",100,0.71875,,0.8125,0.96875,4.1,,,,20',
+        'moco-v2,MoCo v2,100,0.5,0.625,,,4.56789,0.25,-1.5,0.333333,0.6,,12.3',
+        'center-wise+cutmix,"CLIM, ""1 res"", a|b",100,0.71875,,0.8125,0.96875,4.1,,,,0.65,0.6875,20',
         '',
       ].join('\n'),
     );
-    expect(ABLATION_CSV_HEADER.split(',')).toEqual(['id', 'label', 'steps', 'knn_top1', 'linear_top1', 'precision', 'coverage', 'final_loss', 'alignment', 'uniformity', 'cluster_nmi', 'seconds']);
+    expect(ABLATION_CSV_HEADER.split(',')).toEqual(['id', 'label', 'steps', 'knn_top1', 'linear_top1', 'precision', 'coverage', 'final_loss', 'alignment', 'uniformity', 'cluster_nmi', 'knn_rule_precision', 'center_wise_rule_precision', 'seconds']);
   });
 
   it('Markdown: percentages, dashes for missing values, and the baseline line', () => {
     const md = ablationMarkdown(rows, { knnTop1: 0.8061, k: 20, tau: 0.1 }).split('\n');
-    expect(md[0]).toBe('| arm | kNN top-1 | linear top-1 | selection precision | coverage | final loss | alignment | uniformity | cluster NMI | time |');
-    expect(md[2]).toBe('| MoCo v2 (`moco-v2`) | 50.0% | 62.5% | — | — | 4.568 | 0.250 | -1.500 | 0.333 | 12 s |');
-    expect(md[3]).toBe('| CLIM, "1 res", a\\|b (`center-wise+cutmix`) | 71.9% | — | 81.3% | 96.9% | 4.100 | — | — | — | 20 s |');
+    expect(md[0]).toBe('| arm | kNN top-1 | linear top-1 | selection precision | coverage | final loss | alignment | uniformity | cluster NMI | kNN rule precision | center-wise rule precision | time |');
+    expect(md[2]).toBe('| MoCo v2 (`moco-v2`) | 50.0% | 62.5% | — | — | 4.568 | 0.250 | -1.500 | 0.333 | 60.0% | — | 12 s |');
+    expect(md[3]).toBe('| CLIM, "1 res", a\\|b (`center-wise+cutmix`) | 71.9% | — | 81.3% | 96.9% | 4.100 | — | — | — | 65.0% | 68.8% | 20 s |');
     expect(md[5]).toBe('Raw-pixel kNN baseline (same split, k = 20, τ = 0.1): 80.6% top-1.');
     expect(ablationMarkdown(rows, null).trimEnd().split('\n')).toHaveLength(4);
   });

@@ -146,6 +146,8 @@ export async function runAblationArm(arm: AblationArm, data: Dataset, steps: num
       await opts.between?.();
     }
     const e = await trainer.evaluate({ full: true });
+    const rules = (await trainer.ruleComparison())?.rules ?? [];
+    const rulePrecision = (rule: string) => rules.find((r) => r.rule === rule)?.precision ?? null;
     return {
       id: arm.id,
       label: arm.label,
@@ -157,6 +159,8 @@ export async function runAblationArm(arm: AblationArm, data: Dataset, steps: num
       alignment: e.alignment,
       uniformity: e.uniformity,
       clusterNmi: e.clusterNmi,
+      knnRulePrecision: rulePrecision('knn'),
+      centerWiseRulePrecision: rulePrecision('center-wise'),
       seconds: (tf.util.now() - t0) / 1000,
       steps,
     };

@@ -3,6 +3,7 @@
  * cross the worker boundary and be written to JSON. Types only, no tfjs.
  */
 import type { SelectionMode } from './config';
+import type { RuleComparison } from './clim/rule-comparison';
 
 /** One training step, as the charts and the runner's history need it. */
 export interface StepMetrics {
@@ -31,6 +32,8 @@ export interface StepMetrics {
   selectionMs: number;
   /** Time of the k-means run this step triggered (every kmeansEvery steps), else 0. Included in `ms`. */
   kmeansMs: number;
+  /** Time of the full bank re-embedding this step triggered (every bankRefreshEvery steps), else 0. Included in `ms`. */
+  refreshMs: number;
 }
 
 /** Why a neighbour was not kept as a positive candidate (§3). */
@@ -72,6 +75,8 @@ export interface SelectionSnapshot {
   step: number;
   mode: SelectionMode;
   anchors: AnchorSelection[];
+  /** Every rule on the same probe anchors, bank and clusters (issue 15); null before the first k-means. */
+  rules: RuleComparison | null;
 }
 
 /** Its arrays are fresh copies owned by the receiver (they may be transferred). */

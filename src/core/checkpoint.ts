@@ -15,7 +15,7 @@
  * is used. Chosen over zip/JSON: one copy of the arrays, no base64, no
  * compression pass over ~20 MB of floats that barely compress.
  */
-import type { ClimConfig } from './config';
+import { upgradeSavedConfig, type ClimConfig } from './config';
 import type { RngState } from './rng';
 
 export const CHECKPOINT_MAGIC = 'CLIMRUN\n';
@@ -207,7 +207,10 @@ export function decodeCheckpoint(bytes: Uint8Array): Checkpoint {
     const raw = payload.slice(e.offset, e.offset + n * 4).buffer;
     return { name: e.name, dtype: e.dtype, shape: e.shape, data: e.dtype === 'int32' ? new Int32Array(raw) : new Float32Array(raw) };
   });
-  return { meta: header.meta, tensors };
+  const meta = header.meta;
+  // Runs saved before a config field existed carry on as they behaved then (config.ts).
+  const config = meta && typeof meta.config === 'object' && meta.config !== null ? upgradeSavedConfig(meta.config) : meta?.config;
+  return { meta: meta ? { ...meta, config } : meta, tensors };
 }
 
 /** Bytes the encoded checkpoint will take (payload only; the header adds a few kB), for quota estimates. */

@@ -37,7 +37,7 @@ describe('CONFIG_FIELDS', () => {
     expect(live).toEqual(
       [
         'lr', 'momentum', 'weightDecay', 'temperature', 'keyMomentum', 'mixProb', 'mixAlpha', 'centerThreshold',
-        'knnK', 'evalK', 'evalTemperature', 'climWarmupSteps', 'totalSteps', 'warmupSteps',
+        'knnK', 'evalK', 'evalTemperature', 'climWarmupSteps', 'totalSteps', 'warmupSteps', 'bankView', 'bankRefreshEvery',
       ].sort(),
     );
   });

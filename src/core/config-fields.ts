@@ -5,6 +5,8 @@
  * check every bound against validateConfig so the two cannot drift apart.
  */
 import {
+  BANK_SPACES,
+  BANK_VIEWS,
   CENTER_THRESHOLDS,
   MIX_MODES,
   NORMS,
@@ -97,6 +99,8 @@ export type ConfigField =
 // - mixProb, mixAlpha: drawn from afresh at every step (§4).
 // - climWarmupSteps, centerThreshold, knnK: the selection reads them per step
 //   from the bank it already holds; k only caps the neighbour search (§3).
+// - bankView, bankRefreshEvery: read at each bank write and refresh; the bank
+//   keeps its shape (§2).
 // - evalK, evalTemperature: read at each kNN evaluation (§6).
 const ROWS = [
   // --- Data & augmentation (§1) ---
@@ -248,6 +252,19 @@ const ROWS = [
     key: 'kmeansIters', group: 'CLIM selection', label: 'k-means iterations', kind: 'int',
     min: 1, max: 1000, step: 1, liveSafe: false, hash: 'ki',
     help: 'Lloyd iterations in each k-means run (§2).',
+  },
+  {
+    key: 'bankView', group: 'CLIM selection', label: 'Bank rows from', kind: 'enum', options: BANK_VIEWS, liveSafe: true, hash: 'bv',
+    help: 'Whether an anchor’s memory-bank row is the key encoder’s embedding of the clean image or of its augmented key view, which makes neighbours and clusters much noisier (§2).',
+  },
+  {
+    key: 'bankRefreshEvery', group: 'CLIM selection', label: 'Refresh bank every E steps', kind: 'int',
+    min: 0, max: 1_000_000, step: 50, liveSafe: true, hash: 'bre',
+    help: 'Steps between two full re-embeddings of the memory bank with the current key encoder (0 = never), so rows written many steps ago do not go stale (§2).',
+  },
+  {
+    key: 'bankSpace', group: 'CLIM selection', label: 'Bank space', kind: 'enum', options: BANK_SPACES, liveSafe: false, hash: 'bsp',
+    help: 'Whether neighbours and clusters are searched among the key encoder’s projections z or among its backbone features, the space the kNN monitor evaluates (§2).',
   },
 
   // --- Mixture (§4) ---

@@ -14,6 +14,10 @@ export const OPTIMIZERS = ['sgd', 'adam'] as const;
 export type OptimizerKind = (typeof OPTIMIZERS)[number];
 export const NORMS = ['group', 'none'] as const;
 export type NormKind = (typeof NORMS)[number];
+export const BANK_VIEWS = ['clean', 'augmented'] as const;
+export type BankView = (typeof BANK_VIEWS)[number];
+export const BANK_SPACES = ['projection', 'backbone'] as const;
+export type BankSpace = (typeof BANK_SPACES)[number];
 
 export interface ClimConfig {
   /** Seed of every random draw (augmentation, sampling, initialisation). */
@@ -71,6 +75,12 @@ export interface ClimConfig {
   knnK: number;
   /** Number of clusters C. */
   clusters: number;
+  /** What an anchor's bank row is written from: the key encoder's embedding of its clean centre view, or of its augmented key view (§2). */
+  bankView: BankView;
+  /** Re-embed the whole bank (clean views, key encoder) every E steps; 0 = never (§2). */
+  bankRefreshEvery: number;
+  /** The space the bank, kNN and k-means live in: the key encoder's projection z (d = projDim) or its backbone features (L2-normalised) (§2). */
+  bankSpace: BankSpace;
   /** Re-run spherical k-means every R steps. */
   kmeansEvery: number;
   /** Lloyd iterations per k-means run. */
@@ -125,8 +135,11 @@ export const DEFAULT_CONFIG: Readonly<ClimConfig> = Object.freeze({
   selection: 'center-wise', // the paper's rule (§3)
   climWarmupSteps: 100, // measured on shapes: early positives are at chance purity (13%) and early mixing slowed kNN gains
   centerThreshold: 'anchor', // the abstract's wording (§3)
-  knnK: 10, // §8 measured purity at k = 10
-  clusters: 10, // a few clusters per class on small sets
+  knnK: 5, // the nearest neighbours are the purest: precision +1.2 to +2.6 points over k = 10 (docs/BENCHMARKS.md)
+  clusters: 10, // C = 30 made center-wise as pure as kNN (+1.4) but halved its coverage (53%) at 600 steps (docs/BENCHMARKS.md)
+  bankView: 'clean', // augmented rows cost 21–28 points of 10-NN purity on Fashion-MNIST (docs/BENCHMARKS.md)
+  bankRefreshEvery: 0, // off: each anchor's own clean write keeps the bank within an epoch of the encoder
+  bankSpace: 'backbone', // 10-NN purity +3 points over the projection; selection precision +4.3 points (two seeds, docs/BENCHMARKS.md)
   kmeansEvery: 50, // bank drifts slowly; k-means every ~50 steps is cheap
   kmeansIters: 10, // spherical k-means converges in a few Lloyd steps
   mix: 'cutmix', // author code default (§4)
@@ -232,6 +245,9 @@ export function validateConfig(c: ClimConfig): ConfigIssue[] {
   oneOf('centerThreshold', CENTER_THRESHOLDS);
   int('knnK', 1, 1000);
   int('clusters', 1, 10000);
+  oneOf('bankView', BANK_VIEWS);
+  int('bankRefreshEvery', 0, 1_000_000);
+  oneOf('bankSpace', BANK_SPACES);
   int('kmeansEvery', 1, 1_000_000);
   int('kmeansIters', 1, 1000);
   oneOf('mix', MIX_MODES);
@@ -245,6 +261,29 @@ export function validateConfig(c: ClimConfig): ConfigIssue[] {
   int('evalK', 1, 10000);
   num('evalTemperature', 0, 10, true);
   return issues;
+}
+
+/** Width F of the backbone's features: `width` channels doubled at each stage after the first, then pooled. */
+export function featureDim(c: Pick<ClimConfig, 'width' | 'stages'>): number {
+  return c.width * 2 ** (c.stages - 1);
+}
+
+/** Width of a memory-bank row: the projection's d, or the backbone's F (config.bankSpace). */
+export function bankDim(c: Pick<ClimConfig, 'bankSpace' | 'projDim' | 'width' | 'stages'>): number {
+  return c.bankSpace === 'projection' ? c.projDim : featureDim(c);
+}
+
+/**
+ * The values of fields added after the first run-file format, as runs saved
+ * before them behaved: a saved config without `bankView` wrote augmented key
+ * views of the projection into its bank and never refreshed it, so resuming
+ * it replays exactly.
+ */
+export const PRE_BANK_VIEW_FIELDS: Readonly<Pick<ClimConfig, 'bankView' | 'bankRefreshEvery' | 'bankSpace'>> = Object.freeze({ bankView: 'augmented', bankRefreshEvery: 0, bankSpace: 'projection' });
+
+/** A saved config with every later field filled in as the run that saved it behaved. */
+export function upgradeSavedConfig(saved: ClimConfig): ClimConfig {
+  return { ...PRE_BANK_VIEW_FIELDS, ...saved };
 }
 
 /** Throws one Error listing every issue; for the CLI and the worker boundary. */

@@ -26,7 +26,7 @@ describe('presets', () => {
     const knn = presetConfig('lesson-knn-same-k');
     expect([center.selection, knn.selection]).toEqual(['center-wise', 'knn']);
     expect({ ...center, selection: 'knn' }).toEqual(knn);
-    expect([center.mix, center.knnK]).toEqual(['none', 10]);
+    expect([center.mix, center.knnK]).toEqual(['none', 5]);
   });
 
   it('presetConfig returns fresh arrays and unknown ids fail with the list of known ones', () => {

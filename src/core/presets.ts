@@ -53,13 +53,13 @@ export const PRESETS: readonly Preset[] = Object.freeze([
     id: 'lesson-center-vs-knn',
     label: 'Lesson: center-wise vs plain kNN',
     description: 'Center-wise positives without mixing: of the anchor’s k nearest neighbours only those in its cluster and closer to the centre; compare the positives’ precision with the “plain kNN, same k” lesson run.',
-    overrides: { selection: 'center-wise', mix: 'none', knnK: 10 },
+    overrides: { selection: 'center-wise', mix: 'none', knnK: 5 },
   },
   {
     id: 'lesson-knn-same-k',
     label: 'Lesson: plain kNN at the same k',
     description: 'The other half of the center-wise lesson: the same k and no mixing, but any of the k nearest neighbours may be the positive, so wrong-class neighbours get through more often.',
-    overrides: { selection: 'knn', mix: 'none', knnK: 10 },
+    overrides: { selection: 'knn', mix: 'none', knnK: 5 },
   },
 ]);
 

@@ -7,3 +7,8 @@ export function warmupCosine(step: number, base: number, warmup: number, total: 
   const t = Math.min(1, Math.max(0, (step - warmup) / span));
   return 0.5 * base * (1 + Math.cos(Math.PI * t));
 }
+
+/** Whether the memory bank is re-embedded after finished step `done` (1-based): every `every` steps, never for 0 (METHOD §2, config.bankRefreshEvery). */
+export function bankRefreshDue(done: number, every: number): boolean {
+  return every > 0 && done % every === 0;
+}

@@ -49,6 +49,37 @@ describe('checkpoint round trip on wasm', () => {
     uninterrupted.forEach((l) => expect(Number.isFinite(l)).toBe(true));
   });
 
+  it('a clean-view bank refreshed every 4 steps: the same 10 losses', async () => {
+    const { uninterrupted, resumed } = await roundTrip(tinyConfig({ seed: 24, bankView: 'clean', bankRefreshEvery: 4, climWarmupSteps: 6, kmeansEvery: 5 }));
+    expect(resumed).toEqual(uninterrupted);
+  });
+
+  it('a backbone-space bank with augmented rows and Mixup: the same 10 losses', async () => {
+    const { uninterrupted, resumed } = await roundTrip(tinyConfig({ seed: 26, bankSpace: 'backbone', bankView: 'augmented', mix: 'mixup', kmeansEvery: 4 }));
+    expect(resumed).toEqual(uninterrupted);
+  });
+
+  it('a run file saved before bankView existed resumes as it ran then: augmented bank rows, no refresh', async () => {
+    const cfg = tinyConfig({ seed: 25, bankView: 'augmented', bankRefreshEvery: 0, bankSpace: 'projection', kmeansEvery: 3 });
+    const t = await Trainer.create(cfg, data);
+    await steps(t, 6);
+    const ck = await t.checkpoint();
+    const old = { ...ck.meta.config } as Partial<ClimConfig>;
+    delete old.bankView;
+    delete old.bankRefreshEvery;
+    delete old.bankSpace;
+    const bytes = encodeCheckpoint({ ...ck, meta: { ...ck.meta, config: old as ClimConfig } });
+    const uninterrupted = await steps(t, 6);
+    t.dispose();
+    const decoded = decodeCheckpoint(bytes);
+    expect(decoded.meta.config.bankView).toBe('augmented');
+    expect(decoded.meta.config.bankRefreshEvery).toBe(0);
+    const r = await Trainer.restore(decoded, data);
+    expect(r.config.bankView).toBe('augmented');
+    expect(await steps(r, 6)).toEqual(uninterrupted);
+    r.dispose();
+  });
+
   it('AdamW with two resolutions and mixup: the same 10 losses', async () => {
     const { uninterrupted, resumed } = await roundTrip(tinyConfig({ seed: 22, optimizer: 'adam', lr: 1e-3, resolutions: [16, 8], mix: 'mixup', climWarmupSteps: 2, kmeansEvery: 4 }));
     expect(resumed).toEqual(uninterrupted);

@@ -9,6 +9,8 @@ import { makeShapesDataset } from './data/shapes';
 import type { Dataset } from './data/dataset';
 import { Rng } from './rng';
 import { warmupCosine } from './schedule';
+import { centreView } from './augment/augment';
+import { featureDim } from './models/encoder';
 
 const data = makeShapesDataset({ seed: 3, nTrain: 96, nTest: 32, size: 16 });
 
@@ -37,6 +39,76 @@ describe('Trainer', () => {
   });
   afterAll(async () => {
     await tf.setBackend('cpu');
+  });
+
+  it("bankView 'clean' writes each anchor's row from the key encoder's embedding of its clean centre view, before selecting", async () => {
+    // keyMomentum 1: the key encoder never moves, so the expected rows can be computed before and after alike.
+    const cfg = tinyConfig({ seed: 6, keyMomentum: 1, bankView: 'clean', bankSpace: 'projection', resolutions: [8] });
+    const t = await Trainer.create(cfg, data);
+    const before = await t.bank.tensor.array();
+    await t.trainStep();
+    const anchors = Array.from((t as unknown as { last: { anchors: Int32Array } }).last.anchors);
+    const after = await t.bank.tensor.array();
+    const want = tf.tidy(() => {
+      const x = tf.div(tf.tensor4d(Float32Array.from(data.train.images), [data.train.n, 16, 16, 3]), 255) as tf.Tensor4D;
+      return t.key.embed(centreView(tf.gather(x, anchors), 8));
+    });
+    const wantRows = await want.array();
+    want.dispose();
+    anchors.forEach((a, b) => after[a].forEach((v, j) => expect(v).toBeCloseTo(wantRows[b][j], 4)));
+    // Every other row is untouched.
+    const set = new Set(anchors);
+    before.forEach((row, i) => {
+      if (!set.has(i)) expect(after[i]).toEqual(row);
+    });
+    // The augmented view gives other rows (the old behaviour, kept as a setting).
+    const u = await Trainer.create({ ...cfg, bankView: 'augmented' }, data);
+    await u.trainStep();
+    const ua = await u.bank.tensor.array();
+    const differs = anchors.some((a, b) => ua[a].some((v, j) => Math.abs(v - wantRows[b][j]) > 1e-3));
+    expect(differs).toBe(true);
+    t.dispose();
+    u.dispose();
+  });
+
+  it("bankSpace 'backbone' keeps the key encoder's normalised backbone features (F wide), and seeds the queues with real keys", async () => {
+    const cfg = tinyConfig({ seed: 8, bankSpace: 'backbone', bankRefreshEvery: 1, climWarmupSteps: 0, projDim: 24 });
+    const t = await Trainer.create(cfg, data);
+    expect(t.bank.dim).toBe(featureDim(cfg));
+    expect(t.bank.dim).not.toBe(cfg.projDim);
+    // Queue keys are projections (d wide, unit rows), not bank rows.
+    const q = (await t.queues[0].keys.array()) as number[][];
+    expect(q[0]).toHaveLength(cfg.projDim);
+    q.forEach((row) => expect(Math.hypot(...row)).toBeCloseTo(1, 4));
+    await t.trainStep(); // refreshes the whole bank after the step
+    const got = await t.bank.tensor.array();
+    const want = tf.tidy(() => {
+      const x = tf.div(tf.tensor4d(Float32Array.from(data.train.images), [data.train.n, 16, 16, 3]), 255) as tf.Tensor4D;
+      const f = t.key.features(x);
+      return tf.div(f, tf.norm(f, 'euclidean', 1, true)) as tf.Tensor2D;
+    });
+    const wantRows = await want.array();
+    want.dispose();
+    got.forEach((row, i) => row.forEach((v, j) => expect(v).toBeCloseTo(wantRows[i][j], 4)));
+    t.dispose();
+  });
+
+  it('bankRefreshEvery re-embeds every row from the clean views with the current key encoder', async () => {
+    const cfg = tinyConfig({ seed: 7, bankRefreshEvery: 2, climWarmupSteps: 0, kmeansEvery: 100, bankSpace: 'projection' });
+    const t = await Trainer.create(cfg, data);
+    const m1 = await t.trainStep();
+    expect(m1.refreshMs).toBe(0);
+    const m2 = await t.trainStep();
+    expect(m2.refreshMs).toBeGreaterThan(0);
+    const got = await t.bank.tensor.array();
+    const want = tf.tidy(() => {
+      const x = tf.div(tf.tensor4d(Float32Array.from(data.train.images), [data.train.n, 16, 16, 3]), 255) as tf.Tensor4D;
+      return t.key.embed(x); // resolution 16 = the image size: the centre view is the image itself
+    });
+    const wantRows = await want.array();
+    want.dispose();
+    got.forEach((row, i) => row.forEach((v, j) => expect(v).toBeCloseTo(wantRows[i][j], 4)));
+    t.dispose();
   });
 
   it('same seed + config + backend ⇒ the same loss sequence; another seed differs', async () => {

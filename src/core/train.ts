@@ -16,7 +16,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { useFastWasmKernels } from './ops/wasm-kernels';
 import type { ClimConfig } from './config';
-import { assertValidConfig, validateConfig } from './config';
+import { assertValidConfig, bankDim, upgradeSavedConfig, validateConfig } from './config';
 import { isLiveKey, type LivePatch } from './config-fields';
 import type { ClusterSnapshot, EmbeddingsDump, EvalResult, NeighbourInfo, ProjectionSnapshot, RejectReason, SelectionSnapshot, StepMetrics } from './api';
 import type { Dataset } from './data/dataset';
@@ -31,11 +31,12 @@ import { knn } from './clim/knn';
 import { matMulABt } from './ops/matmul';
 import { isHostBackend } from './ops/host-backend';
 import { getSelectionPolicy, REASON_NAMES } from './clim/selection';
+import { compareRulesOnBank, type RuleComparison } from './clim/rule-comparison';
 import { getMixer } from './clim/mix';
 import { applyAugment, centreView, drawAugment, padForCrops, type AugmentParams } from './augment/augment';
 import { mixedInfoNCE } from './losses/infonce';
 import { AdamW, createOptimizer, type Optimizer } from './optim';
-import { warmupCosine } from './schedule';
+import { bankRefreshDue, warmupCosine } from './schedule';
 import { knnClassify } from './eval/knn-monitor';
 import { clusterAgreement } from './eval/cluster-metrics';
 import { pca2 } from './eval/pca';
@@ -54,6 +55,10 @@ const MAP_SUBSET_SALT = 0x3a9d;
 const EVAL_SALT = 0x7e1a;
 /** Held-out images whose embeddings give alignment and uniformity: the N×N Gram matrix stays at 4 MB. */
 export const EVAL_REPR_MAX = 1000;
+/** Anchors of the rule comparison: a precision near 0.6 has a standard error of about 2 points over 512. */
+export const RULE_PROBE_MAX = 512;
+/** Salt of the rule comparison's probe anchors (fixed for a run, so its chart follows the same images). */
+const RULE_PROBE_SALT = 0x51c7;
 
 /**
  * Per-cluster galleries from each image's cluster c(i) and its centre
@@ -209,6 +214,7 @@ export class Trainer {
   /** D×2 PCA axes of the last map, the warm start of the next (pca.ts); host memory, nothing to dispose. */
   private mapAxes: Float32Array | null = null;
   private mapIndex: Int32Array | null = null;
+  private probeIndex: Int32Array | null = null;
 
   private constructor(config: ClimConfig, readonly data: Dataset) {
     assertValidConfig(config);
@@ -221,7 +227,7 @@ export class Trainer {
     this.testImages = data.test.n > 0 ? splitTensor(data.test.images, data.test.n, data.size) : null;
     this.query = Encoder.create(config, this.rng.fork());
     this.key = this.query.copy(false);
-    this.bank = new MemoryBank(data.train.n, config.projDim);
+    this.bank = new MemoryBank(data.train.n, bankDim(config));
     const qrng = this.rng.fork();
     this.queues = config.resolutions.map(() => new KeyQueue(config.queueSize, config.projDim, qrng));
     this.optimizer = createOptimizer(config.optimizer, this.query.params, config.momentum, config.weightDecay);
@@ -231,8 +237,7 @@ export class Trainer {
   static async create(config: ClimConfig, data: Dataset): Promise<Trainer> {
     useFastWasmKernels();
     const t = new Trainer(config, data);
-    // In a tidy: assign shares the embeddings' data but leaves that tensor alive too.
-    tf.tidy(() => t.bank.setAll(t.embedAll(t.key, t.trainImages)));
+    t.refreshBank();
     t.seedQueues();
     await t.recluster();
     return t;
@@ -250,8 +255,18 @@ export class Trainer {
       if (q.size === 0) continue;
       const idx = new Int32Array(q.size);
       for (let i = 0; i < q.size; i++) idx[i] = this.rng.int(n);
-      tf.tidy(() => q.fill(tf.gather(this.bank.tensor, tf.tensor1d(idx, 'int32')), idx));
+      tf.tidy(() => {
+        const at = tf.tensor1d(idx, 'int32');
+        // A backbone-space bank holds no keys: embed the drawn images' centre views instead.
+        const keys = this.config.bankSpace === 'projection' ? tf.gather(this.bank.tensor, at) : this.key.embed(centreView(tf.gather(this.trainImages, at), this.config.resolutions[0]));
+        q.fill(keys as tf.Tensor2D, idx);
+      });
     }
+  }
+
+  /** Bank rows of views x (B×S×S×3) in the bank's space (config.bankSpace), B×dim, unit rows. */
+  private bankRows(x: tf.Tensor4D): tf.Tensor2D {
+    return this.config.bankSpace === 'projection' ? this.key.embed(x) : l2Normalize(this.key.features(x));
   }
 
   get step(): number {
@@ -295,9 +310,11 @@ export class Trainer {
     return warmupCosine(this.stepCount, this.cfg.lr, this.cfg.warmupSteps, this.cfg.totalSteps);
   }
 
-  private embedAll(enc: Encoder, images: tf.Tensor4D): tf.Tensor2D {
+
+  /** Re-embeds every bank row from its image's clean centre view with the current key encoder (§2, config.bankRefreshEvery). */
+  refreshBank(): void {
     const r = this.config.resolutions[0];
-    return mapChunks(images, 256, (x) => enc.embed(centreView(x, r)));
+    tf.tidy(() => this.bank.setAll(mapChunks(this.trainImages, 256, (x) => this.bankRows(centreView(x, r)))));
   }
 
   private async recluster(): Promise<void> {
@@ -307,26 +324,32 @@ export class Trainer {
   }
 
   /**
-   * The anchor and positive images of a batch, B×S×S×3 each. On WASM and cpu
-   * they are copied from the host bytes: tfjs' WASM GatherV2 took 12 ms for 64
-   * images of 32×32×3 while the copy takes well under 1 ms, and reading the B
-   * positive indices back costs nothing where the "device" is the CPU. On GPU
-   * backends a gather keeps everything on the device (no readback mid-step).
+   * Training images idx (B int32) as B×S×S×3. On WASM and cpu they are copied
+   * from the host bytes: tfjs' WASM GatherV2 took 12 ms for 64 images of
+   * 32×32×3 while the copy takes well under 1 ms, and reading B indices back
+   * (`known` saves even that) costs nothing where the "device" is the CPU. On
+   * GPU backends a gather keeps everything on the device (no readback mid-step).
    */
-  private async batchImages(anchors: Int32Array, anchorIdx: tf.Tensor1D, positives: tf.Tensor1D): Promise<[tf.Tensor4D, tf.Tensor4D]> {
-    if (!isHostBackend()) {
-      return tf.tidy(() => [tf.gather(this.trainImages, anchorIdx), tf.gather(this.trainImages, positives)] as [tf.Tensor4D, tf.Tensor4D]);
-    }
-    const pos = await positives.data();
+  private async batchImages(idx: tf.Tensor1D, known?: Int32Array): Promise<tf.Tensor4D> {
+    if (!isHostBackend()) return tf.tidy(() => tf.gather(this.trainImages, idx) as tf.Tensor4D);
+    const ids = known ?? (await idx.data());
     const { images } = this.data.train;
     const S = this.data.size;
     const per = S * S * 3;
-    const take = (idx: ArrayLike<number>) => {
-      const f = new Float32Array(idx.length * per);
-      for (let b = 0; b < idx.length; b++) unitFloats(images.subarray(idx[b] * per, (idx[b] + 1) * per), f, b * per);
-      return tf.tensor4d(f, [idx.length, S, S, 3]);
-    };
-    return [take(anchors), take(pos)];
+    const f = new Float32Array(ids.length * per);
+    for (let b = 0; b < ids.length; b++) unitFloats(images.subarray(ids[b] * per, (ids[b] + 1) * per), f, b * per);
+    return tf.tensor4d(f, [ids.length, S, S, 3]);
+  }
+
+  /**
+   * bankView 'clean' (§2): each anchor's bank row becomes the key encoder's
+   * embedding of its clean centre view before the selection reads the bank,
+   * so the anchor searches with a fresh z_i. The anchors of a batch are the
+   * images whose rows are oldest (each epoch draws every image once), and
+   * searching with their stale rows cost about 10 points of precision.
+   */
+  private writeCleanRows(anchorIdx: tf.Tensor1D, xa: tf.Tensor4D): void {
+    tf.tidy(() => this.bank.update(anchorIdx, this.bankRows(centreView(xa, this.config.resolutions[0]))));
   }
 
   async trainStep(): Promise<StepMetrics> {
@@ -355,6 +378,9 @@ export class Trainer {
     let lambdaFirst: Float32Array = new Float32Array(B).fill(1);
 
     const anchorIdx = tf.tensor1d(anchors, 'int32');
+    const xa = await this.batchImages(anchorIdx, anchors);
+    const clean = c.bankView === 'clean';
+    if (clean) this.writeCleanRows(anchorIdx, xa);
     const tSel = performanceNow();
     const sel = tf.tidy(() => {
       const s = policy.select({
@@ -370,7 +396,7 @@ export class Trainer {
       return { positives: s.positives, keptCount: s.keptCount };
     });
     const selectionMs = performanceNow() - tSel;
-    const [xa, xp] = await this.batchImages(anchors, anchorIdx, sel.positives);
+    const xp = await this.batchImages(sel.positives);
 
     const capture = this.captureViews;
     this.captureViews = false;
@@ -378,10 +404,15 @@ export class Trainer {
     const out = tf.tidy(() => {
       const [pa, pp] = [padForCrops(xa), padForCrops(xp)];
       // Keys: one key-encoder pass per resolution over [anchor views; positive views].
+      let augmentedRows: tf.Tensor2D | null = null;
       const keys = c.resolutions.map((r, i) => {
         const views = tf.concat([applyAugment(xa, r, draws[i].ka, pa), applyAugment(xp, r, draws[i].kp, pp)], 0) as tf.Tensor4D;
-        const k = this.key.embed(views);
-        return { anchor: tf.slice(k, [0, 0], [B, -1]) as tf.Tensor2D, positive: tf.slice(k, [B, 0], [B, -1]) as tf.Tensor2D };
+        const f = this.key.features(views);
+        const k = this.key.project(f);
+        const anchor = tf.slice(k, [0, 0], [B, -1]) as tf.Tensor2D;
+        // bankView 'augmented': the rows come from the anchors' first key view, as in the author code.
+        if (i === 0 && !clean) augmentedRows = c.bankSpace === 'projection' ? anchor : l2Normalize(tf.slice(f, [0, 0], [B, -1]) as tf.Tensor2D);
+        return { anchor, positive: tf.slice(k, [B, 0], [B, -1]) as tf.Tensor2D };
       });
 
       // Query views are mixed outside the gradient tape: they depend on no parameter.
@@ -419,7 +450,7 @@ export class Trainer {
       this.optimizer.apply(grads, lr);
       this.key.momentumUpdate(this.query, c.keyMomentum);
       keys.forEach((k, s) => this.queues[s].enqueue(k.anchor, anchors));
-      this.bank.update(anchorIdx, keys[0].anchor);
+      if (augmentedRows) this.bank.update(anchorIdx, augmentedRows);
 
       return { loss: value, parts: parts as unknown as tf.Tensor1D, positives: sel.positives, keptCount: sel.keptCount };
     });
@@ -437,6 +468,12 @@ export class Trainer {
     this.last = { anchors, positives, lambda: lambdaFirst, mixed, mixedSize: c.resolutions[0] };
 
     this.stepCount++;
+    let refreshMs = 0;
+    if (bankRefreshDue(this.stepCount, c.bankRefreshEvery)) {
+      const tr = performanceNow();
+      this.refreshBank();
+      refreshMs = performanceNow() - tr;
+    }
     let kmeansMs = 0;
     if (this.stepCount % c.kmeansEvery === 0) {
       const tk = performanceNow();
@@ -472,6 +509,7 @@ export class Trainer {
       lambdaMean: lambdaSum / B,
       selectionMs,
       kmeansMs,
+      refreshMs,
     };
   }
 
@@ -509,7 +547,8 @@ export class Trainer {
         batchPos.push(-1);
       }
     }
-    if (anchorIds.length === 0) return { step: this.stepCount, mode: c.selection, anchors: [] };
+    const rules = await this.ruleComparison();
+    if (anchorIds.length === 0) return { step: this.stepCount, mode: c.selection, anchors: [], rules };
 
     const policy = getSelectionPolicy(c.selection);
     const t = tf.tidy(() => {
@@ -552,6 +591,7 @@ export class Trainer {
     return {
       step: this.stepCount,
       mode: c.selection,
+      rules,
       anchors: anchorIds.map((anchor, a) => {
         const neighbours: NeighbourInfo[] = [];
         for (let j = 0; j < k; j++) {
@@ -584,6 +624,20 @@ export class Trainer {
         };
       }),
     };
+  }
+
+  /**
+   * Every selection rule on the same anchors, bank and clusters
+   * (rule-comparison.ts): a fixed seeded probe of up to RULE_PROBE_MAX
+   * training images, so a run's chart follows the same anchors. Null before
+   * the first k-means. Reads no training stream: looking never changes the loss.
+   */
+  async ruleComparison(): Promise<RuleComparison | null> {
+    if (!this.clusters) return null;
+    const n = this.data.train.n;
+    this.probeIndex ??= sampleSubset(n, Math.min(n, RULE_PROBE_MAX), new Rng(this.config.seed ^ RULE_PROBE_SALT));
+    const rules = await compareRulesOnBank(this.bank.tensor, this.clusters, this.probeIndex, this.config.knnK, this.data.train.labels);
+    return { step: this.stepCount, anchors: this.probeIndex.length, k: Math.min(this.config.knnK, n - 1), clusters: this.clusters.sizes.length, rules };
   }
 
   /**
@@ -840,7 +894,7 @@ export class Trainer {
    * never touched. Throws CheckpointError with the first problem found.
    */
   static async restore(ck: Checkpoint, data: Dataset): Promise<Trainer> {
-    const m = ck.meta;
+    const m = { ...ck.meta, config: upgradeSavedConfig(ck.meta.config) };
     const problems = validateConfig(m.config);
     if (problems.length) throw new CheckpointError('mismatch', `The run's settings are not valid here: ${problems.map((p) => p.message).join(' ')}`);
     const fp = datasetFingerprint(data);
@@ -888,7 +942,7 @@ export class Trainer {
       if (m.clusterSizes) {
         const C = m.config.clusters;
         const N = data.train.n;
-        const D = m.config.projDim;
+        const D = bankDim(m.config);
         const specs: Array<[string, number[], 'float32' | 'int32']> = [
           ['kmeans/centroids', [C, D], 'float32'],
           ['kmeans/assignments', [N], 'int32'],

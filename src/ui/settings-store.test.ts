@@ -32,7 +32,7 @@ function pausedAfter(steps: number) {
     type: 'progress',
     runId: worker.last.runId,
     metrics: Array.from({ length: steps }, (_, i) => ({
-      step: i + 1, loss: 5, lossAnchor: 5, lossPositive: 5, lr: 0.06, ms: 100, imagesPerSecond: 80, coverage: 1, precision: null, lambdaMean: 1, selectionMs: 0, kmeansMs: 0,
+      step: i + 1, loss: 5, lossAnchor: 5, lossPositive: 5, lr: 0.06, ms: 100, imagesPerSecond: 80, coverage: 1, precision: null, lambdaMean: 1, selectionMs: 0, kmeansMs: 0, refreshMs: 0,
     })),
   });
   state('paused', steps);

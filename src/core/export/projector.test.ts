@@ -60,15 +60,15 @@ describe('projector exports', () => {
   });
 
   it('metricsCsv: a header of every StepMetrics field and a null precision as an empty field', () => {
-    const base: StepMetrics = { step: 1, loss: 2.5, lossAnchor: 2.25, lossPositive: 3, lr: 0.03, ms: 12, imagesPerSecond: 640, coverage: 1, precision: 0.5, lambdaMean: 0.75, selectionMs: 0.5, kmeansMs: 0 };
+    const base: StepMetrics = { step: 1, loss: 2.5, lossAnchor: 2.25, lossPositive: 3, lr: 0.03, ms: 12, imagesPerSecond: 640, coverage: 1, precision: 0.5, lambdaMean: 0.75, selectionMs: 0.5, kmeansMs: 0, refreshMs: 0 };
     const text = metricsCsv([base, { ...base, step: 2, loss: 2.125, precision: null, kmeansMs: 4 }]);
     expect(text).toBe(
-      'step,loss,lossAnchor,lossPositive,lr,ms,imagesPerSecond,coverage,precision,lambdaMean,selectionMs,kmeansMs\n' +
-        '1,2.5,2.25,3,0.03,12,640,1,0.5,0.75,0.5,0\n' +
-        '2,2.125,2.25,3,0.03,12,640,1,,0.75,0.5,4\n',
+      'step,loss,lossAnchor,lossPositive,lr,ms,imagesPerSecond,coverage,precision,lambdaMean,selectionMs,kmeansMs,refreshMs\n' +
+        '1,2.5,2.25,3,0.03,12,640,1,0.5,0.75,0.5,0,0\n' +
+        '2,2.125,2.25,3,0.03,12,640,1,,0.75,0.5,4,0\n',
     );
     expect([...STEP_COLUMNS].sort()).toEqual(Object.keys(base).sort());
-    expect(metricsCsv([])).toBe('step,loss,lossAnchor,lossPositive,lr,ms,imagesPerSecond,coverage,precision,lambdaMean,selectionMs,kmeansMs\n');
+    expect(metricsCsv([])).toBe('step,loss,lossAnchor,lossPositive,lr,ms,imagesPerSecond,coverage,precision,lambdaMean,selectionMs,kmeansMs,refreshMs\n');
   });
 
   it('evalCsv: every field but the confusion matrix', () => {

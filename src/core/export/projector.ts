@@ -159,6 +159,7 @@ const STEP_COLUMNS_SET: Record<keyof StepMetrics, true> = {
   lambdaMean: true,
   selectionMs: true,
   kmeansMs: true,
+  refreshMs: true,
 };
 export const STEP_COLUMNS = Object.keys(STEP_COLUMNS_SET) as (keyof StepMetrics)[];
 

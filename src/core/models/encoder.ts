@@ -13,7 +13,7 @@
  * keys cannot match through batch statistics (the BatchNorm leak of §1).
  */
 import * as tf from '@tensorflow/tfjs';
-import type { ClimConfig } from '../config';
+import { featureDim, type ClimConfig } from '../config';
 import type { Rng } from '../rng';
 import { conv2dSame } from './conv';
 import { groupNorm } from './groupnorm';
@@ -31,9 +31,7 @@ export interface Param {
 
 export type EncoderShape = Pick<ClimConfig, 'width' | 'stemStride' | 'stages' | 'blocksPerStage' | 'norm' | 'groups' | 'projHidden' | 'projDim'>;
 
-export function featureDim(s: EncoderShape): number {
-  return s.width * 2 ** (s.stages - 1);
-}
+export { featureDim };
 
 /** Owns the variables of one encoder. */
 export class Encoder {
