@@ -15,7 +15,7 @@ import { LINE_MARGIN as M, lineGeometry, markerIndices, nearestRow, type Row } f
  * which serialises the SVG alone, looks like the page.
  */
 
-export type MarkerShape = 'circle' | 'square' | 'triangle' | 'diamond';
+export type MarkerShape = 'circle' | 'square' | 'triangle' | 'diamond' | 'cross';
 
 export interface LineSeries {
   key: string;
@@ -23,7 +23,11 @@ export interface LineSeries {
   stroke: string;
   dash?: string;
   marker: MarkerShape;
+  /** Line width (default 1.8): a thicker line singles one series out. */
+  width?: number;
 }
+
+const LINE_WIDTH = 1.8;
 
 /** Markers a series draws along its line, so series differ by shape as well as colour and dash. */
 const MARKERS_PER_SERIES = 8;
@@ -37,6 +41,12 @@ export function markerPath(shape: MarkerShape, cx: number, cy: number, r: number
       return `M${cx},${cy - r * 1.2}L${cx + r * 1.1},${cy + r * 0.8}L${cx - r * 1.1},${cy + r * 0.8}Z`;
     case 'diamond':
       return `M${cx},${cy - r * 1.3}L${cx + r * 1.3},${cy}L${cx},${cy + r * 1.3}L${cx - r * 1.3},${cy}Z`;
+    case 'cross': {
+      // A filled plus sign, arms a third of the marker wide.
+      const t = r / 2.5;
+      const a = r * 1.2;
+      return `M${cx - t},${cy - a}h${2 * t}v${a - t}h${a - t}v${2 * t}h${t - a}v${a - t}h${-2 * t}v${t - a}h${t - a}v${-2 * t}h${a - t}Z`;
+    }
     default:
       return `M${cx - r},${cy}a${r},${r} 0 1,0 ${2 * r},0a${r},${r} 0 1,0 ${-2 * r},0Z`;
   }
@@ -46,7 +56,7 @@ export function markerPath(shape: MarkerShape, cx: number, cy: number, r: number
 export function SeriesSample({ s }: { s: LineSeries }) {
   return (
     <svg width="26" height="10" aria-hidden="true">
-      <line x1="0" y1="5" x2="26" y2="5" stroke={s.stroke} strokeWidth="2" strokeDasharray={s.dash} />
+      <line x1="0" y1="5" x2="26" y2="5" stroke={s.stroke} strokeWidth={s.width ?? 2} strokeDasharray={s.dash} />
       <path d={markerPath(s.marker, 13, 5, 3)} fill={s.stroke} />
     </svg>
   );
@@ -158,7 +168,7 @@ export function LineChartSvg({ rows, series, title, height = 190, unit = '', yDo
           <line x1={M.left} x2={M.left} y1={M.top} y2={height - M.bottom} stroke="#9ca3af" />
           {series.map((s, i) => (
             <g key={s.key} data-series={s.key}>
-              <path d={g.paths[i]} fill="none" stroke={s.stroke} strokeWidth={1.8} strokeDasharray={s.dash} strokeLinejoin="round" />
+              <path d={g.paths[i]} fill="none" stroke={s.stroke} strokeWidth={s.width ?? LINE_WIDTH} strokeDasharray={s.dash} strokeLinejoin="round" />
               {markerIndices(rows.length, MARKERS_PER_SERIES, i / series.length).map((k) => {
                 const v = rows[k][s.key];
                 if (v === null || v === undefined || !Number.isFinite(v)) return null;

@@ -1,5 +1,6 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { ClusterSnapshot, ProjectionSnapshot, StepMetrics } from '../core/api';
+import type { RuleComparison } from './rule-names';
 import { UmapClient, type UmapWorkerLike } from '../worker/umap-client';
 import type { UmapEvent, UmapRequest } from '../worker/umap-protocol';
 import { defaultConfig, tinyConfig } from '../core/config';
@@ -7,7 +8,7 @@ import { presetConfig } from '../core/presets';
 import { EngineClient } from '../worker/client';
 import type { WorkerEvent } from '../worker/protocol';
 import { transferablesOf } from '../worker/protocol';
-import { createClimStore, IMAGE_CACHE_MAX, MAX_HISTORY, UMAP_MAX_POINTS, stepsPerSecond, type ClimState } from './store';
+import { createClimStore, IMAGE_CACHE_MAX, MAX_HISTORY, MAX_RULE_HISTORY, UMAP_MAX_POINTS, stepsPerSecond, type ClimState } from './store';
 import { benchHookRequested, parseParams } from './params';
 import { BENCH_HOOK_NAME, installBenchHook, type ClimBenchHook } from './bench-hook';
 import type { StoreApi } from 'zustand/vanilla';
@@ -27,6 +28,7 @@ const metric = (step: number, loss = 5 - step * 0.01, ms = 100): StepMetrics => 
   lambdaMean: 1,
   selectionMs: 0,
   kmeansMs: 0,
+  refreshMs: 0,
 });
 
 /** A cluster snapshot of 3 images in 2 clusters, galleries of 2. */
@@ -262,7 +264,7 @@ describe('store', () => {
     const id = worker.lastRunId;
     const snap = clusterSnap();
     worker.emit({ type: 'clusters', runId: id, snapshot: snap });
-    worker.emit({ type: 'selection', runId: id, snapshot: { step: 25, mode: 'center-wise', anchors: [] }, thumbs: { size: 2, index: Int32Array.from([3]), pixels: new Uint8Array(12) }, classNames: ['a', 'b'] });
+    worker.emit({ type: 'selection', runId: id, snapshot: { step: 25, mode: 'center-wise', anchors: [], rules: null }, thumbs: { size: 2, index: Int32Array.from([3]), pixels: new Uint8Array(12) }, classNames: ['a', 'b'] });
     const result = { step: 100, knnTop1: 0.5, linearTop1: null, confusion: null, classes: 2, alignment: null, uniformity: null, clusterPurity: null, clusterNmi: null, clusterAri: null, ms: 12 };
     worker.emit({ type: 'eval', runId: id, result });
     expect(st().clusters?.sizes).toEqual(new Int32Array([1, 2]));
@@ -270,6 +272,45 @@ describe('store', () => {
     expect(Array.from(st().thumbs!.index)).toEqual([3]);
     expect(st().classNames).toEqual(['a', 'b']);
     expect(st().evals).toEqual([result]);
+  });
+
+  it('keeps a history of rule comparisons: appends newer steps, ignores a repeated step, clears on a new run', () => {
+    st().connect();
+    ready();
+    const rules = (step: number, p: number): RuleComparison => ({
+      step,
+      anchors: 512,
+      k: 10,
+      clusters: 8,
+      rules: [{ rule: 'knn', precision: p, keptPerAnchor: 10, coverage: 1 }],
+    });
+    const select = (runId: number, step: number, r: RuleComparison | null) =>
+      worker.emit({ type: 'selection', runId, snapshot: { step, mode: 'center-wise', anchors: [], rules: r }, thumbs: { size: 2, index: Int32Array.from([]), pixels: new Uint8Array(0) }, classNames: [] });
+    const id = worker.lastRunId;
+    select(id, 25, null);
+    expect(st().ruleHistory).toEqual([]);
+    select(id, 25, rules(25, 0.5));
+    select(id, 50, rules(50, 0.6));
+    expect(st().ruleHistory.map((r) => r.step)).toEqual([25, 50]);
+    // The same step again (or an older one) is not a new point.
+    select(id, 50, rules(50, 0.9));
+    select(id, 50, rules(25, 0.9));
+    expect(st().ruleHistory.map((r) => r.rules[0].precision)).toEqual([0.5, 0.6]);
+    // A snapshot without rules keeps the history.
+    select(id, 75, null);
+    expect(st().ruleHistory).toHaveLength(2);
+    // Capped: the older half thinned, the newest kept.
+    for (let s = 75; s < 75 + 25 * MAX_RULE_HISTORY; s += 25) select(id, s, rules(s, 0.5));
+    expect(st().ruleHistory.length).toBeLessThanOrEqual(MAX_RULE_HISTORY);
+    expect(st().ruleHistory[0].step).toBe(25);
+    expect(st().ruleHistory[st().ruleHistory.length - 1].step).toBe(50 + 25 * MAX_RULE_HISTORY);
+    // A new run starts an empty history, and the old run's late snapshots are dropped.
+    st().reset();
+    expect(st().ruleHistory).toEqual([]);
+    select(id, 100, rules(100, 0.7));
+    expect(st().ruleHistory).toEqual([]);
+    select(worker.lastRunId, 25, rules(25, 0.4));
+    expect(st().ruleHistory.map((r) => r.step)).toEqual([25]);
   });
 
   it('keeps the PCA map of the current run; a reset clears it', () => {
@@ -666,7 +707,7 @@ describe('store: ablation', () => {
     const n = worker.sent.length;
     st().runAblation(['knn'], 30);
     expect(worker.sent).toHaveLength(n);
-    const row = { id: 'knn', label: 'kNN positives', knnTop1: 0.5, linearTop1: 0.625, precision: 0.4, coverage: 0.9, finalLoss: 4.2, alignment: 0.5, uniformity: -2, clusterNmi: 0.3, seconds: 12.3, steps: 30 };
+    const row = { id: 'knn', label: 'kNN positives', knnTop1: 0.5, linearTop1: 0.625, precision: 0.4, coverage: 0.9, finalLoss: 4.2, alignment: 0.5, uniformity: -2, clusterNmi: 0.3, knnRulePrecision: 0.55, centerWiseRulePrecision: 0.5625, seconds: 12.3, steps: 30 };
     const arms = [{ id: 'knn', label: 'kNN positives' }, { id: 'center-wise', label: 'center-wise positives' }];
     // Ablation events are heard even from an older run id (a Reset during it).
     worker.emit({ type: 'ablation', runId: 0, status: 'running', arms, steps: 30, rows: [row], baseline: { knnTop1: 0.3, k: 20, tau: 0.1 }, current: { index: 1, id: 'center-wise', step: 7 }, message: null });
@@ -678,6 +719,6 @@ describe('store: ablation', () => {
     st().downloadAblationCsv();
     const d = st().download!;
     expect(d.fileName).toBe('clim-ablation-30steps.csv');
-    expect(new TextDecoder().decode(d.bytes)).toBe(`${ABLATION_CSV_HEADER}\nknn,kNN positives,30,0.5,0.625,0.4,0.9,4.2,0.5,-2,0.3,12.3\n`);
+    expect(new TextDecoder().decode(d.bytes)).toBe(`${ABLATION_CSV_HEADER}\nknn,kNN positives,30,0.5,0.625,0.4,0.9,4.2,0.5,-2,0.3,0.55,0.5625,12.3\n`);
   });
 });

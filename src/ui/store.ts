@@ -7,6 +7,7 @@ import { useStore } from 'zustand';
 import { defaultConfig, validateConfig, type ClimConfig } from '../core/config';
 import { initialSettings, pendingRestart, settingsActions, type SettingsState } from './settings-store';
 import type { ClusterSnapshot, EmbeddingsDump, EvalResult, ProjectionSnapshot, SelectionSnapshot, StepMetrics } from '../core/api';
+import type { RuleComparison } from './rule-names';
 import { UmapClient } from '../worker/umap-client';
 import type { UmapEvent } from '../worker/umap-protocol';
 import { EngineClient } from '../worker/client';
@@ -79,6 +80,8 @@ type DatasetSizes = Omit<NonNullable<ConnectOptions['dataset']>, 'name'>;
 const RATE_WINDOW_MS = 10_000;
 /** History cap: ~100k numbers, far more than a chart can show. */
 export const MAX_HISTORY = 10_000;
+/** Rule-comparison history cap (one entry per selection snapshot, every 25 steps). */
+export const MAX_RULE_HISTORY = 400;
 
 interface RateSample {
   t: number;
@@ -124,6 +127,8 @@ export interface ClimState extends SettingsState {
   /** The worker's live tensors (tf.memory()) at its last report. */
   workerMemory: TensorMemory | null;
   selection: SelectionSnapshot | null;
+  /** The selection rules compared at each snapshot of the current run, oldest first (capped at MAX_RULE_HISTORY, thinned evenly). */
+  ruleHistory: RuleComparison[];
   /** Pixels of the images the selection snapshot names. */
   thumbs: Thumbnails | null;
   /** Class names of the data set in use (empty when unlabelled). */
@@ -229,6 +234,7 @@ const runFields = () => ({
   stepsPerSecond: null,
   clock: IDLE_CLOCK,
   selection: null,
+  ruleHistory: [] as RuleComparison[],
   thumbs: null,
   clusters: null,
   projection: null as ProjectionSnapshot | null,
@@ -273,9 +279,9 @@ function initialState() {
 }
 
 /** Keeps every other point of the older half, so long runs stay chartable. */
-function appendCapped(history: StepMetrics[], more: StepMetrics[]): StepMetrics[] {
+function appendCapped<T>(history: T[], more: T[], max = MAX_HISTORY): T[] {
   let out = history.concat(more);
-  while (out.length > MAX_HISTORY) {
+  while (out.length > max) {
     const half = out.length >> 1;
     out = out.slice(0, half).filter((_, i) => i % 2 === 0).concat(out.slice(half));
   }
@@ -417,7 +423,13 @@ export function createClimStore(deps: StoreDeps = {}): StoreApi<ClimState> {
           ...(e.memory ? { workerMemory: e.memory } : {}),
         });
       }),
-      c.on('selection', (e) => set({ selection: e.snapshot, thumbs: e.thumbs, classNames: e.classNames })),
+      c.on('selection', (e) => {
+        const rules = e.snapshot.rules;
+        const history = get().ruleHistory;
+        const last = history[history.length - 1];
+        const ruleHistory = rules && (!last || rules.step > last.step) ? appendCapped(history, [rules], MAX_RULE_HISTORY) : history;
+        set({ selection: e.snapshot, ruleHistory, thumbs: e.thumbs, classNames: e.classNames });
+      }),
       c.on('clusters', (e) => set({ clusters: e.snapshot })),
       c.on('projection', (e) => set({ projection: e.projection })),
       c.on('images', (e) => {

@@ -3,6 +3,7 @@ import { useMountedCount } from '../defer';
 import type { AnchorSelection, NeighbourInfo, RejectReason } from '../../core/api';
 import { useClim, type Thumbnails } from '../store';
 import { Thumb, thumbPixels } from '../Thumb';
+import { RuleComparisonCard } from './RuleComparisonCard';
 
 /**
  * The teaching view (issue 5): for a few anchors of the last reported step,
@@ -133,6 +134,7 @@ export function PositivesPane() {
 
   return (
     <div className="positives-pane" data-testid="positives-pane">
+      <RuleComparisonCard />
       <p className="explain">
         Each anchor’s k nearest images in the memory bank, most similar first. <strong>{selection ? MODE_RULE[selection.mode] && `This run (${selection.mode}) ${MODE_RULE[selection.mode]}` : ''}</strong>{' '}
         The positive is drawn from the kept ones and mixed with the anchor (CutMix/Mixup with weight λ); the query encoder sees that mixed view.
