@@ -9,6 +9,7 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { parseCli, run, type RunReport } from './train';
 import { DEFAULT_CONFIG, bankDim } from '../core/config';
+import { decodeWeights } from '../core/weights-file';
 import { ABLATION_CSV_HEADER, ABLATION_DEFAULT_STEPS, ablationBaseConfig, rawPixelKnn } from '../core/ablation';
 import { makeShapesDataset } from '../core/data/shapes';
 import type { AblationReport } from './ablation';
@@ -76,6 +77,32 @@ describe('train CLI', () => {
         expect(e.linearTop1).not.toBeNull();
       });
       expect(r.evals[r.evals.length - 1].step).toBe(r.history.length);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
+
+  it('--save-weights writes the encoder; --init-weights --steps 0 reports the same kNN top-1; a bad file is one line and code 2', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'clim-weights-'));
+    try {
+      writeFileSync(join(dir, 'c.json'), JSON.stringify({ width: 4, stemStride: 1, stages: 2, groups: 4, resolutions: [16], projHidden: 16, projDim: 8, queueSize: 16, batchSize: 8, clusters: 4, climWarmupSteps: 1 }));
+      const w = join(dir, 'enc.climweights');
+      const a = (await run(['--steps', '4', '--seed', '3', '--backend', 'wasm', '--config', join(dir, 'c.json'), '--save-weights', w, '--quiet'], () => {})) as RunReport;
+      const file = decodeWeights(readFileSync(w));
+      expect(file.info.knnTop1).toBe(a.eval.knnTop1);
+      expect(file.info.steps).toBe(4);
+      // The same seed (the shapes set depends on it); the untrained encoder of that seed measured a.eval.initialKnnTop1.
+      const b = (await run(['--steps', '0', '--seed', '3', '--backend', 'wasm', '--config', join(dir, 'c.json'), '--init-weights', w, '--quiet'], () => {})) as RunReport;
+      expect(b.eval.knnTop1).toBe(a.eval.knnTop1);
+      writeFileSync(join(dir, 'bad.climweights'), 'not weights');
+      const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/train.ts', '--init-weights', join(dir, 'bad.climweights'), '--steps', '0'], { encoding: 'utf8' });
+      expect(r.status).toBe(2);
+      expect(r.stderr.trim()).toMatch(/^error: --init-weights .*bad\.climweights: This is not a CLIM Playground weights file \(\.climweights\)/);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      // Weights of another encoder: refused with the reason.
+      const wide = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/train.ts', '--init-weights', w, '--steps', '0', '--config', join(dir, 'c.json'), '--dataset', 'shapes'], { encoding: 'utf8' });
+      expect(wide.status).toBe(0);
+      await expect(run(['--steps', '0', '--backend', 'wasm', '--init-weights', w, '--quiet'], () => {})).rejects.toThrow(/another encoder: width 4 \(this run: 16\)/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -15,7 +15,7 @@
  * runs the ablation report instead (src/cli/ablation.ts, src/core/ablation.ts).
  */
 import { parseArgs } from 'node:util';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'fflate';
@@ -37,6 +37,7 @@ import { ABLATION_DEFAULT_STEPS, ABLATION_IDS, ablationBaseConfig } from '../cor
 import { runAblation } from './ablation';
 import type { RuleStats } from '../core/clim/rule-comparison';
 import { CALIBRATION_STEPS, TimeBudget } from './time-budget';
+import { WEIGHTS_FILE_EXTENSION, WeightsFileError, decodeWeights, encodeWeights, type WeightsFile } from '../core/weights-file';
 
 const BACKENDS = ['wasm', 'cpu'] as const;
 const DATASETS = ['shapes', 'fashion-mnist'] as const;
@@ -158,6 +159,11 @@ const HELP = `Usage: npm run train -- [options]
                               --steps the cosine schedule's length (totalSteps) is set from the mean
                               step time of the first ${CALIBRATION_STEPS} steps so it ends with the budget
   --eval-minutes E            also evaluate (kNN and linear probe) every E minutes of training time
+  --init-weights FILE         start from a trained encoder (a ${WEIGHTS_FILE_EXTENSION} file, e.g. public/models/):
+                              both encoders load it, then the bank is embedded and clustered with it;
+                              an encoder of another shape is refused with the reason
+  --save-weights FILE         at the end, write the query encoder as a ${WEIGHTS_FILE_EXTENSION} file (with the final
+                              kNN and linear top-1 it measured)
   --quiet                     print only the summary
   --full-eval                 end with the full evaluation: linear-probe top-1, alignment/uniformity,
                               cluster NMI/ARI/purity (seconds more)
@@ -227,6 +233,8 @@ export function parseCli(argv: string[]) {
         'eval-every': { type: 'string' },
         minutes: { type: 'string' },
         'eval-minutes': { type: 'string' },
+        'init-weights': { type: 'string' },
+        'save-weights': { type: 'string' },
         fit: { type: 'string' },
         holdout: { type: 'string' },
         quiet: { type: 'boolean' },
@@ -250,7 +258,7 @@ export function parseCli(argv: string[]) {
     const only = (['ablation-arms', 'csv', 'md'] as const).find((f) => v[f] !== undefined);
     if (only) throw new UsageError(`--${only} applies to --ablation only`);
   } else {
-    const fixed = (['selection', 'mix', 'eval-every', 'export', 'full-eval', 'minutes', 'eval-minutes'] as const).find((f) => v[f] !== undefined);
+    const fixed = (['selection', 'mix', 'eval-every', 'export', 'full-eval', 'minutes', 'eval-minutes', 'init-weights', 'save-weights'] as const).find((f) => v[f] !== undefined);
     const why: Record<typeof fixed & string, string> = {
       selection: 'each arm sets it',
       mix: 'each arm sets it',
@@ -259,6 +267,8 @@ export function parseCli(argv: string[]) {
       'full-eval': 'each arm is evaluated in full already',
       minutes: 'every arm gets the same --steps',
       'eval-minutes': 'each arm is evaluated once, at the end',
+      'init-weights': 'every arm starts from its own random encoder',
+      'save-weights': 'it trains several encoders',
     };
     if (fixed) throw new UsageError(`--${fixed} cannot be used with --ablation: ${why[fixed]}`);
   }
@@ -314,6 +324,8 @@ export function parseCli(argv: string[]) {
     evalEvery: intFlag('eval-every', v['eval-every'], 1),
     minutes,
     evalMinutes,
+    initWeights: v['init-weights'],
+    saveWeights: v['save-weights'],
     /** The schedule's length follows the time budget (--minutes without --steps or a config totalSteps). */
     calibrate: minutes !== undefined && v.steps === undefined && !configSetsTotal,
     quiet: v.quiet ?? false,
@@ -347,10 +359,12 @@ export async function run(argv: string[], log: (s: string) => void = (s) => cons
     await runAblation({ data, load, config: opts.config, steps: opts.steps, backend: opts.backend, arms: opts.ablationArms, out: opts.out, csv: opts.csv, md: opts.md, quiet: opts.quiet }, log);
     return null;
   }
+  const init = opts.initWeights !== undefined ? readWeights(opts.initWeights) : undefined;
+  if (opts.saveWeights !== undefined) checkWritable(opts.saveWeights);
   await tf.setBackend(opts.backend);
   await tf.ready();
   const started = Date.now();
-  const trainer = await Trainer.create(opts.config, data);
+  const trainer = await Trainer.create(opts.config, data, { init });
   try {
     const initial = await trainer.evaluate();
     if (!opts.quiet) log(`backend=${tf.getBackend()} dataset=${data.id} train=${data.train.n} test=${data.test.n} kNN@0=${fmt(initial.knnTop1)}`);
@@ -398,6 +412,11 @@ export async function run(argv: string[], log: (s: string) => void = (s) => cons
     const ran = trainer.step > 0;
     const final = ran || opts.fullEval ? await evaluate(opts.fullEval || opts.evalMinutes !== undefined) : initial;
     const rules = await trainer.ruleComparison();
+    if (opts.saveWeights !== undefined) {
+      const w = await trainer.weightsFile({ knnTop1: final.knnTop1, linearTop1: final.linearTop1 });
+      writeFileSync(opts.saveWeights, encodeWeights(w));
+      if (!opts.quiet) log(`saved the encoder's weights to ${opts.saveWeights}`);
+    }
     let exported: string[] | undefined;
     if (opts.exportDir) {
       exported = await writeRunExports(opts.exportDir, { trainer, data, history: metrics, evals });
@@ -438,6 +457,28 @@ export async function run(argv: string[], log: (s: string) => void = (s) => cons
   }
 }
 
+/** A weights file from disk, checked (weights-file.ts); an unreadable or bad file is a one-line error. */
+function readWeights(path: string): WeightsFile {
+  let bytes: Uint8Array;
+  try {
+    bytes = readFileSync(path);
+  } catch (e) {
+    throw new UsageError(`--init-weights ${path}: ${(e as Error).message}`);
+  }
+  try {
+    return decodeWeights(bytes);
+  } catch (e) {
+    throw new UsageError(`--init-weights ${path}: ${(e as Error).message}`);
+  }
+}
+
+/** Fails before training when a file cannot be written at `path` (its folder is missing or it is a folder). */
+function checkWritable(path: string): void {
+  const dir = dirname(resolve(path));
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UsageError(`cannot write ${path}: the folder ${dir} does not exist`);
+  if (existsSync(path) && statSync(path).isDirectory()) throw new UsageError(`cannot write ${path}: it is a folder`);
+}
+
 function fmt(v: number | null): string {
   return v === null ? 'n/a' : v.toFixed(4);
 }
@@ -449,7 +490,7 @@ if (isMain) {
       console.error(`error: ${e.message} (see --help)`);
       process.exit(2);
     }
-    if (e instanceof DatasetPathError || e instanceof NoImagesError) {
+    if (e instanceof DatasetPathError || e instanceof NoImagesError || e instanceof WeightsFileError) {
       console.error(`error: ${e.message}`);
       process.exit(2);
     }

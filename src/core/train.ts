@@ -32,6 +32,7 @@ import { matMulABt } from './ops/matmul';
 import { isHostBackend } from './ops/host-backend';
 import { getSelectionPolicy, REASON_NAMES } from './clim/selection';
 import { compareRulesOnBank, type RuleComparison } from './clim/rule-comparison';
+import { WeightsFileError, architectureOf, weightsMismatch, type WeightRecord, type WeightsFile, type WeightsInfo } from './weights-file';
 import { getMixer } from './clim/mix';
 import { applyAugment, centreView, drawAugment, padForCrops, type AugmentParams } from './augment/augment';
 import { mixedInfoNCE } from './losses/infonce';
@@ -234,9 +235,17 @@ export class Trainer {
   }
 
   /** Builds the model, fills the bank with one pass of the (random) key encoder (§2) and runs the first k-means. */
-  static async create(config: ClimConfig, data: Dataset): Promise<Trainer> {
+  static async create(config: ClimConfig, data: Dataset, opts: { init?: WeightsFile } = {}): Promise<Trainer> {
     useFastWasmKernels();
     const t = new Trainer(config, data);
+    if (opts.init) {
+      try {
+        t.loadWeights(opts.init);
+      } catch (e) {
+        t.dispose();
+        throw e;
+      }
+    }
     t.refreshBank();
     t.seedQueues();
     await t.recluster();
@@ -310,6 +319,46 @@ export class Trainer {
     return warmupCosine(this.stepCount, this.cfg.lr, this.cfg.warmupSteps, this.cfg.totalSteps);
   }
 
+
+  /**
+   * Both encoders from a weights file (weights-file.ts), before the bank is
+   * embedded: so a run started from trained weights selects and clusters on
+   * trained features from step 0. Throws WeightsFileError('mismatch') with
+   * the reason, before any variable changes, when the file does not fit.
+   */
+  private loadWeights(file: WeightsFile): void {
+    const want = this.query.params.map((p) => ({ name: p.name, shape: p.variable.shape }));
+    const why = weightsMismatch(file, this.cfg, want);
+    if (why) throw new WeightsFileError('mismatch', why);
+    const byName = new Map(file.params.map((p) => [p.name, p]));
+    for (const enc of [this.query, this.key]) {
+      for (const p of enc.params) {
+        const r = byName.get(p.name) as WeightRecord;
+        tf.tidy(() => p.variable.assign(tf.tensor(r.data, r.shape)));
+      }
+    }
+  }
+
+  /**
+   * The query encoder f_q as a weights file (what MoCo releases, and what
+   * the kNN monitor and linear probe evaluate, so a run started from the
+   * file at step 0 measures what this run measured), read with await
+   * data(); `info` says where it came from.
+   */
+  async weightsFile(info: Partial<WeightsInfo> = {}): Promise<WeightsFile> {
+    const datas = await Promise.all(this.query.params.map((p) => p.variable.data()));
+    return {
+      architecture: architectureOf(this.cfg),
+      info: {
+        savedAt: new Date().toISOString(),
+        trainedOn: { id: this.data.id, train: this.data.train.n, test: this.data.test.n },
+        steps: this.stepCount,
+        config: { ...this.cfg, resolutions: [...this.cfg.resolutions] },
+        ...info,
+      },
+      params: this.query.params.map((p, i) => ({ name: p.name, shape: [...p.variable.shape], data: Float32Array.from(datas[i] as Float32Array) })),
+    };
+  }
 
   /** Re-embeds every bank row from its image's clean centre view with the current key encoder (§2, config.bankRefreshEvery). */
   refreshBank(): void {
