@@ -3,7 +3,7 @@
  * cross the worker boundary and be written to JSON. Types only, no tfjs.
  */
 import type { SelectionMode } from './config';
-import type { RuleComparison } from './clim/rule-comparison';
+import type { RuleComparison } from './rules';
 
 /** One training step, as the charts and the runner's history need it. */
 export interface StepMetrics {
