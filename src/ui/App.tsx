@@ -1,5 +1,6 @@
 import { FontWarmup } from './FontWarmup';
 import { Controls, DatasetPicker } from './Controls';
+import { EncoderChoice } from './EncoderChoice';
 import { Tabs, type TabDef } from './Tabs';
 import { PositivesPane } from './panes/PositivesPane';
 import { ClustersPane } from './panes/ClustersPane';
@@ -106,6 +107,7 @@ export function App() {
       </header>
       <aside className="side" aria-label="Data and settings">
         <DatasetPicker />
+        <EncoderChoice />
         <UploadPanel />
         <RunsPanel />
         <SettingsPanel />

@@ -722,3 +722,99 @@ describe('store: ablation', () => {
     expect(new TextDecoder().decode(d.bytes)).toBe(`${ABLATION_CSV_HEADER}\nknn,kNN positives,30,0.5,0.625,0.4,0.9,4.2,0.5,-2,0.3,0.55,0.5625,12.3\n`);
   });
 });
+
+describe('store: starting weights', () => {
+  const trainedInfo = { steps: 400, knnTop1: 0.77, trainedOn: { id: 'fashion-mnist:10000+2000', train: 10000, test: 2000 } };
+
+  it('the trained encoder: sends the built-in choice as a new run, shows what the worker took, and keeps it across new runs', () => {
+    st().connect();
+    ready();
+    const id0 = worker.lastRunId;
+    worker.emit({ type: 'progress', runId: id0, metrics: [metric(1), metric(2)] });
+    st().startFromTrainedEncoder(true);
+    const req = worker.last;
+    expect(req).toMatchObject({ type: 'setInitWeights', source: { kind: 'builtin', name: 'fashion-mnist' } });
+    expect(req.runId).toBeGreaterThan(id0);
+    expect(worker.transfers[worker.transfers.length - 1]).toBeUndefined();
+    expect(st().initWeightsPending).toBe(true);
+    // Nothing cleared until the worker answers: it may refuse and keep the run.
+    expect(st().metrics).toHaveLength(2);
+    expect(st().initWeights).toBeNull();
+    worker.emit({ type: 'initWeights', runId: req.runId, source: 'builtin', name: 'fashion-mnist-encoder', info: trainedInfo });
+    worker.emit({ type: 'state', runId: req.runId, state: 'idle', step: 0, datasetId: 'fashion-mnist:512+128' });
+    expect(st().initWeights).toEqual({ source: 'builtin', name: 'fashion-mnist-encoder', ...trainedInfo });
+    expect(st().trainedEncoderInfo).toEqual(trainedInfo);
+    expect(st().initWeightsPending).toBe(false);
+    expect(st().metrics).toEqual([]);
+    // Reset, a new config, a new data set: new runs, same starting weights (until the worker says otherwise).
+    st().reset();
+    st().configure({ ...defaultConfig(), seed: 9 });
+    st().setDataset('shapes');
+    worker.emit({ type: 'state', runId: worker.lastRunId, state: 'idle', step: 0, datasetId: null });
+    expect(st().initWeights?.source).toBe('builtin');
+    // Back to random init.
+    st().startFromTrainedEncoder(false);
+    expect(worker.last).toMatchObject({ type: 'setInitWeights', source: null });
+    worker.emit({ type: 'initWeights', runId: worker.lastRunId, source: null, name: null, info: null });
+    expect(st().initWeights).toBeNull();
+    // The hint still knows what the trained encoder is.
+    expect(st().trainedEncoderInfo?.steps).toBe(400);
+  });
+
+  it('a weights file: its buffer moves to the worker; a refusal says why and keeps the run and the choice', async () => {
+    st().connect();
+    ready();
+    worker.emit({ type: 'initWeights', runId: worker.lastRunId, source: 'builtin', name: 'fashion-mnist-encoder', info: trainedInfo });
+    worker.emit({ type: 'progress', runId: worker.lastRunId, metrics: [metric(1)] });
+    const file = new File([Uint8Array.from([1, 2, 3, 4])], 'other.climweights');
+    await st().openModel(file);
+    const req = worker.last;
+    expect(req).toMatchObject({ type: 'setInitWeights', source: { kind: 'file', fileName: 'other.climweights' } });
+    const bytes = (req as { source: { bytes: Uint8Array } }).source.bytes;
+    expect(Array.from(bytes)).toEqual([1, 2, 3, 4]);
+    expect(worker.transfers[worker.transfers.length - 1]).toEqual([bytes.buffer]);
+    worker.emit({ type: 'error', runId: req.runId, message: 'Model file “other.climweights” not loaded: The weights are for another encoder: width 8 (this run: 16). The current run is unchanged.', recoverable: true });
+    worker.emit({ type: 'state', runId: req.runId, state: 'paused', step: 1, datasetId: 'fashion-mnist:512+128' });
+    expect(st().error?.message).toContain('another encoder');
+    expect(st().initWeightsPending).toBe(false);
+    expect(st().initWeights?.source).toBe('builtin');
+    expect(st().metrics).toHaveLength(1);
+    // Taken: the file's name is the choice.
+    await st().openModel(new File([Uint8Array.from([5])], 'mine.climweights'));
+    worker.emit({ type: 'initWeights', runId: worker.lastRunId, source: 'file', name: 'mine.climweights', info: { steps: 90 } });
+    expect(st().initWeights).toEqual({ source: 'file', name: 'mine.climweights', steps: 90 });
+  });
+
+  it('hears the worker drop the weights even when the report carries an older run id', () => {
+    st().connect();
+    ready();
+    worker.emit({ type: 'initWeights', runId: worker.lastRunId, source: 'builtin', name: 'fashion-mnist-encoder', info: trainedInfo });
+    const old = worker.lastRunId;
+    st().reset();
+    st().reset();
+    // e.g. a configure that changed the encoder's width, answered after two Resets were sent.
+    worker.emit({ type: 'initWeights', runId: old, source: null, name: null, info: null });
+    expect(st().initWeights).toBeNull();
+  });
+
+  it('a restarted engine is asked for the trained encoder again; a file must be opened again', () => {
+    const workers: FakeWorker[] = [];
+    const s = createClimStore({
+      makeClient: () => {
+        workers.push(new FakeWorker());
+        return new EngineClient(workers[workers.length - 1]);
+      },
+    });
+    s.getState().connect({ backend: 'wasm' });
+    workers[0].emit({ type: 'initWeights', runId: 1, source: 'builtin', name: 'fashion-mnist-encoder', info: trainedInfo });
+    workers[0].onerror?.({ message: 'crashed', preventDefault() {} } as ErrorEvent);
+    s.getState().restartEngine();
+    expect(workers[1].last).toMatchObject({ type: 'setInitWeights', source: { kind: 'builtin', name: 'fashion-mnist' } });
+    expect(s.getState().initWeights).toBeNull();
+    workers[1].emit({ type: 'initWeights', runId: workers[1].lastRunId, source: 'file', name: 'mine.climweights', info: null });
+    workers[1].onerror?.({ message: 'crashed', preventDefault() {} } as ErrorEvent);
+    s.getState().restartEngine();
+    expect(workers[2].types()).not.toContain('setInitWeights');
+    expect(s.getState().notices.join(' ')).toContain('mine.climweights');
+  });
+});

@@ -11,14 +11,14 @@ import type { RuleComparison } from './rule-names';
 import { UmapClient } from '../worker/umap-client';
 import type { UmapEvent } from '../worker/umap-protocol';
 import { EngineClient } from '../worker/client';
-import { DATASETS, DEFAULT_DATASET, MAX_IMAGES_PER_REQUEST, type FaultReport, type TestFaultKind, type SavedRunInfo, type BackendAttempt, type BackendName, type DatasetChoice, type DatasetName, type RunState, type Thumbnails, type UploadData } from '../worker/protocol';
+import { DATASETS, DEFAULT_DATASET, MAX_IMAGES_PER_REQUEST, WEIGHTS_FILE_EXTENSION, type InitWeightsInfo, type FaultReport, type TestFaultKind, type SavedRunInfo, type BackendAttempt, type BackendName, type DatasetChoice, type DatasetName, type RunState, type Thumbnails, type UploadData } from '../worker/protocol';
 import type { UploadReport } from '../core/data/upload';
 import type { TensorMemory } from '../worker/protocol';
 import { ablationCsv } from '../core/ablation-table';
 import type { EventOf } from '../worker/protocol';
 import { IDLE_CLOCK, clockOnProgress, clockOnState, isSleepGap, restoredClock, type RunClock } from './status';
 
-export { DATASETS, DEFAULT_DATASET, type DatasetName, type DatasetChoice, type Thumbnails };
+export { DATASETS, DEFAULT_DATASET, WEIGHTS_FILE_EXTENSION, type DatasetName, type DatasetChoice, type Thumbnails };
 
 /** The views (tabs) of the page. */
 export type PaneId = 'training' | 'positives' | 'clusters' | 'about';
@@ -98,6 +98,13 @@ export interface LastSave {
   trigger: 'autosave' | 'pause' | 'manual';
 }
 
+/**
+ * The weights fresh runs start from, as the worker last reported them
+ * (protocol `initWeights`): the built-in trained encoder or a weights file,
+ * by name, with what the file says of its training; null: random init.
+ */
+export type InitWeightsState = { source: 'builtin' | 'file'; name: string } & InitWeightsInfo;
+
 /** The ablation report in the app, as the worker last reported it (protocol `ablation` event). */
 export type AblationState = Omit<EventOf<'ablation'>, 'type' | 'runId'>;
 
@@ -164,6 +171,12 @@ export interface ClimState extends SettingsState {
   fault: FaultReport | null;
   /** The ablation in progress or last finished, or null. */
   ablation: AblationState | null;
+  /** The weights fresh runs start from (null: random init); kept across new runs until the worker says otherwise. */
+  initWeights: InitWeightsState | null;
+  /** A weights choice sent and not yet answered (an `initWeights` event or an error). */
+  initWeightsPending: boolean;
+  /** What the built-in trained encoder's file says of its training, once it has been loaded (kept after going back to random init, for the hint). */
+  trainedEncoderInfo: InitWeightsInfo | null;
 
   connect(opts?: ConnectOptions): void;
   start(): void;
@@ -214,6 +227,10 @@ export interface ClimState extends SettingsState {
   stopAblation(): void;
   /** The ablation table as CSV, through `download`. */
   downloadAblationCsv(): void;
+  /** Fresh runs start from the trained fashion-mnist encoder the app ships (true) or from random weights (false); a new run at step 0. */
+  startFromTrainedEncoder(on: boolean): void;
+  /** Fresh runs start from a weights file (`.climweights`); a file that does not fit leaves the run and the choice as they are and says why. */
+  openModel(file: File): Promise<void>;
   /** Test-only (`?testhooks=1`): asks the worker to fake a fault. */
   injectTestFault(kind: TestFaultKind): void;
   disconnect(): void;
@@ -272,6 +289,9 @@ function initialState() {
     evaluating: false,
     download: null as ClimState['download'],
     ablation: null as AblationState | null,
+    initWeights: null as InitWeightsState | null,
+    initWeightsPending: false,
+    trainedEncoderInfo: null as InitWeightsInfo | null,
     activeTab: 'training' as PaneId,
     ...initialSettings(defaultConfig()),
     ...runFields(),
@@ -340,6 +360,22 @@ export function createClimStore(deps: StoreDeps = {}): StoreApi<ClimState> {
     const stopUmap = () => {
       umapJob = null;
       umapClient?.cancel();
+    };
+    /**
+     * A new run id without clearing the run: the worker keeps it (paused) if
+     * it refuses the weights, and says 'idle' at step 0 (which clears it
+     * here) if it takes them. What the old id still had in flight is dropped,
+     * so nothing may wait for it: image requests and a UMAP job.
+     */
+    const sendInitWeights = (c: EngineClient, source: Parameters<EngineClient['setInitWeights']>[0]) => {
+      pendingImages.clear();
+      const u = get().umap.status;
+      if (umapJob || u === 'fetching') {
+        stopUmap();
+        set({ umap: idleUmap() });
+      }
+      set({ initWeightsPending: true, error: null });
+      c.setInitWeights(source);
     };
     const wire = (c: EngineClient) => [
       c.on('ready', (e) => {
@@ -460,8 +496,12 @@ export function createClimStore(deps: StoreDeps = {}): StoreApi<ClimState> {
         umapClient.run(d.vectors, n, d.dim, { seed: get().config.seed, nNeighbors: 15, minDist: 0.1 });
       }),
       c.on('eval', (e) => set({ evals: [...get().evals, e.result], evaluating: false })),
-      // A failed restore check ends the restore (the worker says why; the current run is untouched).
-      c.on('error', (e) => set({ error: { message: e.message, recoverable: e.recoverable }, restoring: null, exporting: false, evaluating: false })),
+      c.on('initWeights', (e) => {
+        const initWeights = e.source && e.name !== null ? { source: e.source, name: e.name, ...(e.info ?? {}) } : null;
+        set({ initWeights, initWeightsPending: false, ...(e.source === 'builtin' && e.info ? { trainedEncoderInfo: e.info } : {}) });
+      }),
+      // A failed restore check ends the restore (the worker says why; the current run is untouched); a refused weights file likewise.
+      c.on('error', (e) => set({ error: { message: e.message, recoverable: e.recoverable }, restoring: null, exporting: false, evaluating: false, initWeightsPending: false })),
     ];
 
     return {
@@ -650,8 +690,12 @@ export function createClimStore(deps: StoreDeps = {}): StoreApi<ClimState> {
           notices: upload ? ['The engine restarted: load your folder or zip again to train on it; the built-in data set is in use meanwhile.'] : [],
           dataset: { ...sizes, name },
         };
-        set({ ...runFields(), runState: 'connecting', backend: null, error: null, restoring: null, exporting: false, evaluating: false, resumeOffered: true, savedRuns: [], upload: upload ? null : s.upload });
+        // The trained encoder the app ships is asked for again; a weights file lived in the dead worker.
+        const builtin = s.initWeights?.source === 'builtin';
+        if (s.initWeights && !builtin) opts.notices = [...(opts.notices ?? []), `The engine restarted: open the model file “${s.initWeights.name}” again to start from it; runs start from random weights meanwhile.`];
+        set({ ...runFields(), runState: 'connecting', backend: null, error: null, restoring: null, exporting: false, evaluating: false, resumeOffered: true, savedRuns: [], upload: upload ? null : s.upload, initWeights: null, initWeightsPending: false });
         get().connect(opts);
+        if (builtin) get().startFromTrainedEncoder(true);
       },
       runAblation(arms, steps) {
         if (!client || get().ablation?.status === 'running') return;
@@ -666,6 +710,15 @@ export function createClimStore(deps: StoreDeps = {}): StoreApi<ClimState> {
         const a = get().ablation;
         if (!a || a.rows.length === 0) return;
         set({ download: { bytes: new TextEncoder().encode(ablationCsv(a.rows)), fileName: `clim-ablation-${a.steps}steps.csv` } });
+      },
+      startFromTrainedEncoder(on) {
+        if (!client) return;
+        sendInitWeights(client, on ? { kind: 'builtin', name: 'fashion-mnist' } : null);
+      },
+      async openModel(file) {
+        const bytes = new Uint8Array(await file.arrayBuffer());
+        if (!client) return;
+        sendInitWeights(client, { kind: 'file', bytes, fileName: file.name });
       },
       injectTestFault(kind) {
         client?.testFault(kind);

@@ -10,6 +10,7 @@ import {
   type BackendName,
   type DatasetChoice,
   type EventOf,
+  type InitWeightsSource,
   type EventType,
   type TestFaultKind,
   type WorkerEvent,
@@ -79,6 +80,10 @@ export class EngineClient {
   /** Trains on an uploaded set from now on; its buffers move to the worker and must not be used here afterwards. */
   setUpload(upload: UploadData): void {
     this.send({ type: 'setUpload', upload });
+  }
+  /** The weights fresh runs start from (a new run at step 0; null: random init); answered by `initWeights` or an error. A file's buffer moves to the worker. */
+  setInitWeights(source: InitWeightsSource | null): void {
+    this.send({ type: 'setInitWeights', source });
   }
   /** Training images to show as anchors in the Positives view. */
   pinAnchors(indices: number[]): void {

@@ -23,9 +23,12 @@ import { setUpBackend } from './backend';
 import { isDeviceFault, lossFault, saferLearningRate } from './faults';
 import { ABLATION_MAX_STEPS, AblationAbortedError, ablationConfigs, rawPixelKnn, runAblationArm, type AblationBaseline, type AblationRow } from '../core/ablation';
 import { loadDataset, preloadFashionMnist } from './datasets';
+import { builtinWeights } from './models';
+import { ARCHITECTURE_FIELDS, WeightsFileError, decodeWeights, weightsMismatch, type WeightsFile } from '../core/weights-file';
 import {
   AUTOSAVE_EVERY,
   DEFAULT_DATASET,
+  builtinModelLabel,
   MAX_IMAGES_PER_REQUEST,
   transferablesOf,
   type BackendName,
@@ -92,6 +95,13 @@ let ablationSignal: { aborted: boolean } | null = null;
 let testHooks = false;
 /** Test hook: the next step throws as a lost device does. */
 let loseDeviceAtNextStep = false;
+/**
+ * The weights every fresh run's encoders start from (setInitWeights), or
+ * null for random init. Kept across Resets, data sets and config changes
+ * that leave the encoder's architecture alone; a restored run carries its
+ * own weights and clears them.
+ */
+let initWeights: { file: WeightsFile; source: 'builtin' | 'file'; name: string } | null = null;
 
 function post(e: WorkerEvent): void {
   scope.postMessage(e, transferablesOf(e));
@@ -99,6 +109,34 @@ function post(e: WorkerEvent): void {
 
 function message(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
+}
+
+/** Tells the page which weights fresh runs start from (never dropped by the client: see isRunScoped). */
+function postInitWeights(): void {
+  const w = initWeights;
+  const info = w ? { steps: w.file.info.steps, knnTop1: w.file.info.knnTop1, trainedOn: w.file.info.trainedOn } : null;
+  post({ type: 'initWeights', runId, source: w?.source ?? null, name: w?.name ?? null, info });
+}
+
+/** The stored weights as a sentence's subject. */
+function initWeightsLabel(w: NonNullable<typeof initWeights>): string {
+  return w.source === 'builtin' ? `trained encoder (${w.name})` : `model file “${w.name}”`;
+}
+
+/**
+ * After the config changed: the stored weights are dropped, and the page
+ * told which fields parted them, when they no longer fit its encoder.
+ * Inside the queue.
+ */
+function dropInitWeightsIfUnfit(): void {
+  const w = initWeights;
+  if (!w) return;
+  const diff = ARCHITECTURE_FIELDS.filter((k) => w.file.architecture[k] !== config[k]);
+  if (!diff.length) return;
+  initWeights = null;
+  postInitWeights();
+  const fields = diff.map((k) => `${k} ${String(w.file.architecture[k])} → ${String(config[k])}`).join(', ');
+  post({ type: 'error', runId, message: `The ${initWeightsLabel(w)} was dropped because the encoder settings changed (${fields}): its weights fit only the encoder they were trained with. The run starts from random weights.`, recoverable: true });
 }
 
 function setState(s: RunState, id = runId): void {
@@ -295,7 +333,7 @@ async function ensureTrainer(id: number): Promise<Trainer | null> {
   setState('preparing', id);
   const data = await currentDataset();
   if (id !== runId) return null;
-  const t = await Trainer.create(config, data);
+  const t = await createFresh(data);
   if (id !== runId) {
     // A Reset or new config arrived while building: this model is stale.
     t.dispose();
@@ -303,6 +341,23 @@ async function ensureTrainer(id: number): Promise<Trainer | null> {
   }
   trainer = t;
   return t;
+}
+
+/**
+ * A run at step 0: the model built, from the stored weights when there are
+ * some. Weights that do not fit after all (Trainer.create checks every
+ * parameter) are dropped and the page told why; the throw ends the Start.
+ */
+async function createFresh(data: Dataset): Promise<Trainer> {
+  const w = initWeights;
+  try {
+    return await Trainer.create(config, data, w ? { init: w.file } : {});
+  } catch (e) {
+    if (!(e instanceof WeightsFileError) || !w || initWeights !== w) throw e;
+    initWeights = null;
+    postInitWeights();
+    throw new Error(`The ${initWeightsLabel(w)} was dropped: ${e.message} Press Start again to train from random weights.`, { cause: e });
+  }
 }
 
 /**
@@ -455,7 +510,7 @@ async function recoverFromDevice(e: unknown, wasRunning: boolean): Promise<void>
     // Nothing saved yet: the same run from step 0 (what was trained is lost with the device).
     history = [];
     evals = [];
-    trainer = await Trainer.create(config, await currentDataset());
+    trainer = await createFresh(await currentDataset());
     post({ type: 'restored', runId: id, step: 0, config, dataset: datasetName, history: [], evals: [], source: 'saved' });
   }
   post({ type: 'fault', runId: id, fault: { kind: 'device', message: message(e), from, to: choice.backend, resumedFrom, continued: wasRunning } });
@@ -578,6 +633,7 @@ const handlers: { [K in WorkerRequest['type']]: (r: RequestOf<K>) => void } = {
       const seedChanged = r.config.seed !== config.seed && datasetOpts.seed === undefined;
       config = structuredClone(r.config);
       if (seedChanged) dataset = null;
+      dropInitWeightsIfUnfit();
       setState('idle');
     });
   },
@@ -606,6 +662,36 @@ const handlers: { [K in WorkerRequest['type']]: (r: RequestOf<K>) => void } = {
       dataset = null;
       pinned = [];
       setState('idle');
+    });
+  },
+  setInitWeights(r) {
+    stopNow();
+    const id = runId;
+    void enqueue(async () => {
+      const src = r.source;
+      let next: typeof initWeights = null;
+      if (src) {
+        try {
+          if (src.kind === 'file' && src.bytes.length === 0) throw new WeightsFileError('not-a-weights-file', 'The file is empty (0 bytes), so it is not a weights file.');
+          const file = src.kind === 'builtin' ? await builtinWeights(src.name) : decodeWeights(src.bytes);
+          // Against the architecture fields (and finiteness) before anything is discarded; Trainer.create checks each parameter.
+          const why = weightsMismatch(file, config, file.params);
+          if (why) throw new WeightsFileError('mismatch', why);
+          next = { file, source: src.kind, name: src.kind === 'builtin' ? builtinModelLabel(src.name) : src.fileName };
+        } catch (e) {
+          // Reported with what it was; the run and the weights choice stay (paused: the new run id ended its loop).
+          const what = src.kind === 'file' ? `Model file “${src.fileName}” not loaded` : 'The trained encoder could not be loaded';
+          const why = e instanceof WeightsFileError ? e.message : `it could not be read (${message(e)}).`;
+          const kept = state === 'running' ? 'The current run is kept, paused at its step.' : 'The current run is unchanged.';
+          post({ type: 'error', runId, message: `${what}: ${why} ${kept}`, recoverable: true });
+          if (id === runId) setState(trainer ? 'paused' : 'idle', id);
+          return;
+        }
+      }
+      disposeTrainer();
+      initWeights = next;
+      postInitWeights();
+      setState('idle', id);
     });
   },
   pinAnchors(r) {
@@ -727,6 +813,9 @@ const handlers: { [K in WorkerRequest['type']]: (r: RequestOf<K>) => void } = {
       }
       prepared = null;
       disposeTrainer();
+      // A restored run carries its own weights; a later fresh run starts from random ones unless asked again.
+      initWeights = null;
+      postInitWeights();
       const src = p.ck.meta.dataset.source as DatasetSource | undefined;
       config = structuredClone(p.ck.meta.config);
       // A restore after a loss fault comes with a safer learning rate (live-safe fields only).

@@ -3,11 +3,14 @@
  * sides agree on shapes at compile time and nothing tfjs crosses the boundary.
  *
  * Run ids: the client owns a counter and bumps it for every request that
- * starts a new run (init, configure, setDataset, reset); every request carries
+ * starts a new run (NEW_RUN_REQUESTS: init, configure, setDataset, setUpload,
+ * setInitWeights, reset, commitRestore); every request carries
  * the client's current id and every event carries the id of the run that
  * produced it. The client drops run-scoped events older than its current id,
  * so a step that was in flight when the user pressed Reset cannot leak into
- * the fresh run's chart.
+ * the fresh run's chart. A new-run request the worker refuses (a commitRestore
+ * whose run is gone, a weights file that does not fit) stops the run in
+ * progress but keeps it, paused, under the new id.
  */
 import type { BackendName } from '../core/backend-order';
 import type { ClimConfig } from '../core/config';
@@ -15,17 +18,20 @@ import type { LivePatch } from '../core/config-fields';
 import type { ClusterSnapshot, EmbeddingsDump, EvalResult, ProjectionSnapshot, SelectionSnapshot, StepMetrics } from '../core/api';
 import type { SavedRunInfo } from './run-store';
 import type { AblationBaseline, AblationRow } from '../core/ablation-table';
+import type { WeightsInfo } from '../core/weights-file';
 
 export type { SavedRunInfo };
 
 export type { BackendName } from '../core/backend-order';
 export { BACKEND_NAMES, isBackendName } from '../core/backend-order';
+export { WEIGHTS_FILE_EXTENSION } from '../core/weights-file';
 
 export const REQUEST_TYPES = [
   'init',
   'configure',
   'setDataset',
   'setUpload',
+  'setInitWeights',
   'start',
   'pause',
   'step',
@@ -76,6 +82,20 @@ export interface UploadData {
 /** The data set of a run: a built-in one, or the last upload. */
 export type DatasetChoice = DatasetName | 'upload';
 
+/** Trained encoders the app ships (`public/models/<file>`), by the data set they were trained on. */
+export const BUILTIN_MODELS = { 'fashion-mnist': 'fashion-mnist-encoder.climweights' } as const;
+export type BuiltinModelName = keyof typeof BUILTIN_MODELS;
+/** A built-in model's name as the page shows it: its file name without the extension. */
+export function builtinModelLabel(name: BuiltinModelName): string {
+  return BUILTIN_MODELS[name].replace(/\.climweights$/, '');
+}
+
+/** Where a fresh run's encoder weights come from (null: random init). */
+export type InitWeightsSource = { kind: 'builtin'; name: BuiltinModelName } | { kind: 'file'; bytes: Uint8Array; fileName: string };
+
+/** What the page shows of the weights a fresh run starts from (from the file's `info`). */
+export type InitWeightsInfo = Pick<WeightsInfo, 'steps' | 'knnTop1' | 'trainedOn'>;
+
 interface Req<T extends RequestType> {
   type: T;
   runId: number;
@@ -91,6 +111,14 @@ export type WorkerRequest =
   | (Req<'setDataset'> & { dataset: DatasetChoice; seed?: number; nTrain?: number; nTest?: number })
   /** Makes the upload the run's data set (a new run), replacing any earlier upload. */
   | (Req<'setUpload'> & { upload: UploadData })
+  /**
+   * The weights every fresh run's encoders start from (a new run at step 0):
+   * a trained encoder the app ships, a weights file (bytes, transferred), or
+   * null for random init again. Answered by `initWeights`; a file that cannot
+   * be read or does not fit the config's encoder is answered by a recoverable
+   * error and changes nothing but pausing the run.
+   */
+  | (Req<'setInitWeights'> & { source: InitWeightsSource | null })
   | Req<'start'>
   | Req<'pause'>
   | Req<'step'>
@@ -165,11 +193,12 @@ export type FaultReport =
 export const AUTOSAVE_EVERY = 100;
 
 /** Requests after which earlier events belong to a dead run. */
-export const NEW_RUN_REQUESTS: ReadonlySet<RequestType> = new Set<RequestType>(['init', 'configure', 'setDataset', 'setUpload', 'reset', 'commitRestore']);
+export const NEW_RUN_REQUESTS: ReadonlySet<RequestType> = new Set<RequestType>(['init', 'configure', 'setDataset', 'setUpload', 'setInitWeights', 'reset', 'commitRestore']);
 
 /** Buffers of a request to move rather than copy (an upload's pixels can be tens of MB). */
 export function requestTransferables(r: WorkerRequest): Transferable[] {
   if (r.type === 'prepareRestore') return r.from === 'file' ? [r.bytes.buffer as ArrayBuffer] : [];
+  if (r.type === 'setInitWeights') return r.source?.kind === 'file' ? [r.source.bytes.buffer as ArrayBuffer] : [];
   if (r.type !== 'setUpload') return [];
   const { images, labels } = r.upload;
   return [images.buffer, ...(labels ? [labels.buffer] : [])] as ArrayBuffer[];
@@ -178,7 +207,7 @@ export function requestTransferables(r: WorkerRequest): Transferable[] {
 /** Cap on the images of one `requestImages` (the rest of the list is ignored): 512 images of 32×32×3 are 1.5 MB. */
 export const MAX_IMAGES_PER_REQUEST = 512;
 
-export const EVENT_TYPES = ['ready', 'progress', 'selection', 'clusters', 'projection', 'images', 'embeddings', 'eval', 'state', 'saved', 'checkpoint', 'restoreReady', 'restored', 'runFile', 'bundle', 'fault', 'ablation', 'error'] as const;
+export const EVENT_TYPES = ['ready', 'progress', 'selection', 'clusters', 'projection', 'images', 'embeddings', 'eval', 'state', 'saved', 'checkpoint', 'restoreReady', 'restored', 'runFile', 'bundle', 'fault', 'ablation', 'initWeights', 'error'] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
 /** 'preparing' covers Trainer.create (model build, first bank pass, k-means). */
@@ -243,6 +272,13 @@ export type WorkerEvent =
   | (Ev<'bundle'> & { bytes: Uint8Array; fileName: string; files: string[]; ms: number })
   | (Ev<'fault'> & { fault: FaultReport })
   /**
+   * The weights fresh runs now start from: after setInitWeights is accepted,
+   * and when the worker drops them (a restored run carries its own weights;
+   * a config whose encoder they no longer fit). `name`: the built-in model's
+   * or the file's name; null with `source` null (random init).
+   */
+  | (Ev<'initWeights'> & { source: 'builtin' | 'file' | null; name: string | null; info: InitWeightsInfo | null })
+  /**
    * Ablation progress: the arms, the rows finished so far, the raw-pixel
    * baseline once computed, the arm and step in progress (null when not
    * training an arm), and the status ('done' / 'stopped' / 'failed' end it).
@@ -261,6 +297,8 @@ export function isRunScoped(e: WorkerEvent): boolean {
   if (e.type === 'ready') return false;
   // An ablation outlives the run it started from: its end (stopped by a Reset) must still arrive.
   if (e.type === 'ablation') return false;
+  // The worker's weights choice, not a run's: the latest report must arrive even when a newer run was asked for.
+  if (e.type === 'initWeights') return false;
   if (e.type === 'error' && !e.recoverable) return false;
   return true;
 }
