@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { downsample, toCsv } from './series';
+import { downsample, heldOutSeries, toCsv } from './series';
+import type { EvalResult } from '../core/api';
 
 describe('downsample', () => {
   it('keeps short histories whole (a copy)', () => {
@@ -32,5 +33,19 @@ describe('toCsv', () => {
       { header: 'note', value: (r) => r.note },
     ]);
     expect(csv).toBe('step,loss,note\r\n1,6.5,"a,b"\r\n2,,"say ""hi"""\r\n3,,"line\nbreak"\r\n');
+  });
+});
+
+describe('heldOutSeries', () => {
+  const e = (knn: number | null, linear: number | null) => ({ step: 100, knnTop1: knn, linearTop1: linear }) as EvalResult;
+  it('kNN and linear top-1 in percent; the raw-pixel level as a flat third line once measured', () => {
+    const plain = heldOutSeries(null);
+    expect(plain.map((s) => s.key)).toEqual(['knn', 'linear']);
+    expect(plain.map((s) => s.value(e(0.75, null)))).toEqual([75, null]);
+    const withRaw = heldOutSeries({ knnTop1: 0.806 });
+    expect(withRaw.map((s) => s.key)).toEqual(['knn', 'linear', 'raw']);
+    expect(withRaw[2].name).toBe('raw pixels, kNN (80.6%)');
+    // The same level at every evaluation, whatever the encoder measured.
+    for (const r of [e(0.5, 0.6), e(0.9, null)]) expect(withRaw[2].value(r)).toBeCloseTo(80.6, 10);
   });
 });

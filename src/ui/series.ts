@@ -2,6 +2,30 @@
  * Chart series from the run's history: thinning to a drawable number of
  * points and CSV export. Plain functions, tested without a DOM.
  */
+import type { EvalResult } from '../core/api';
+
+/** One line of a chart: its key, legend name and value per history row (null: no point). */
+export interface SeriesDef<T> {
+  key: string;
+  name: string;
+  value: (row: T) => number | null;
+}
+
+const KNN_SERIES: SeriesDef<EvalResult>[] = [
+  { key: 'knn', name: 'kNN top-1', value: (e) => (e.knnTop1 === null ? null : e.knnTop1 * 100) },
+  { key: 'linear', name: 'linear top-1', value: (e) => (e.linearTop1 === null ? null : e.linearTop1 * 100) },
+];
+
+/**
+ * The held-out chart's series (percent): kNN and linear top-1, and the
+ * raw-pixel kNN top-1 of the same split as a flat reference line once the
+ * worker has measured it: the level a trained encoder has to pass.
+ */
+export function heldOutSeries(raw: { knnTop1: number } | null): SeriesDef<EvalResult>[] {
+  if (!raw) return KNN_SERIES;
+  const level = raw.knnTop1 * 100;
+  return [...KNN_SERIES, { key: 'raw', name: `raw pixels, kNN (${level.toFixed(1)}%)`, value: () => level }];
+}
 
 /**
  * At most `max` rows, evenly spaced over the history, always ending on the

@@ -272,6 +272,12 @@ describe('store', () => {
     expect(Array.from(st().thumbs!.index)).toEqual([3]);
     expect(st().classNames).toEqual(['a', 'b']);
     expect(st().evals).toEqual([result]);
+    // The raw-pixel level arrives after the first evaluation and goes with the run.
+    expect(st().rawBaseline).toBeNull();
+    worker.emit({ type: 'baseline', runId: id, knnTop1: 0.806, k: 20, tau: 0.1 });
+    expect(st().rawBaseline).toEqual({ knnTop1: 0.806, k: 20, tau: 0.1 });
+    st().reset();
+    expect(st().rawBaseline).toBeNull();
   });
 
   it('keeps a history of rule comparisons: appends newer steps, ignores a repeated step, clears on a new run', () => {

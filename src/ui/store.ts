@@ -152,6 +152,8 @@ export interface ClimState extends SettingsState {
   images: ImageCache;
   activeTab: PaneId;
   evals: EvalResult[];
+  /** The raw-pixel kNN top-1 on the run's split (the worker's `baseline` event): the held-out chart's reference line. */
+  rawBaseline: { knnTop1: number; k: number; tau: number } | null;
   error: EngineError | null;
   rateSamples: RateSample[];
   /** Runs saved in this browser (IndexedDB), most recent first. */
@@ -260,6 +262,7 @@ const runFields = () => ({
   mapMethod: 'pca' as MapMethod,
   images: { size: 0, pixels: new Map<number, Uint8Array>() } as ImageCache,
   evals: [] as EvalResult[],
+  rawBaseline: null as { knnTop1: number; k: number; tau: number } | null,
   rateSamples: [] as RateSample[],
   fault: null as FaultReport | null,
 });
@@ -496,6 +499,7 @@ export function createClimStore(deps: StoreDeps = {}): StoreApi<ClimState> {
         umapClient.run(d.vectors, n, d.dim, { seed: get().config.seed, nNeighbors: 15, minDist: 0.1 });
       }),
       c.on('eval', (e) => set({ evals: [...get().evals, e.result], evaluating: false })),
+      c.on('baseline', (e) => set({ rawBaseline: { knnTop1: e.knnTop1, k: e.k, tau: e.tau } })),
       c.on('initWeights', (e) => {
         const initWeights = e.source && e.name !== null ? { source: e.source, name: e.name, ...(e.info ?? {}) } : null;
         set({ initWeights, initWeightsPending: false, ...(e.source === 'builtin' && e.info ? { trainedEncoderInfo: e.info } : {}) });

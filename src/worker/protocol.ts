@@ -207,7 +207,7 @@ export function requestTransferables(r: WorkerRequest): Transferable[] {
 /** Cap on the images of one `requestImages` (the rest of the list is ignored): 512 images of 32×32×3 are 1.5 MB. */
 export const MAX_IMAGES_PER_REQUEST = 512;
 
-export const EVENT_TYPES = ['ready', 'progress', 'selection', 'clusters', 'projection', 'images', 'embeddings', 'eval', 'state', 'saved', 'checkpoint', 'restoreReady', 'restored', 'runFile', 'bundle', 'fault', 'ablation', 'initWeights', 'error'] as const;
+export const EVENT_TYPES = ['ready', 'progress', 'selection', 'clusters', 'projection', 'images', 'embeddings', 'eval', 'state', 'saved', 'checkpoint', 'restoreReady', 'restored', 'runFile', 'bundle', 'fault', 'ablation', 'initWeights', 'baseline', 'error'] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
 /** 'preparing' covers Trainer.create (model build, first bank pass, k-means). */
@@ -256,6 +256,12 @@ export type WorkerEvent =
   | (Ev<'images'> & { thumbs: Thumbnails })
   | (Ev<'embeddings'> & { dump: EmbeddingsDump })
   | (Ev<'eval'> & { result: EvalResult })
+  /**
+   * The raw-pixel kNN top-1 of the run's data set (the kNN monitor's vote on
+   * flattened pixels, same split, k and τ), after the run's first
+   * evaluation: the level a trained encoder has to pass (held-out chart).
+   */
+  | (Ev<'baseline'> & { knnTop1: number; k: number; tau: number })
   /** trainSize / testSize: images in the run's data set (absent until it is loaded); memory: the worker's tensors now. */
   | (Ev<'state'> & { state: RunState; step: number; datasetId: string | null; trainSize?: number; testSize?: number; memory?: TensorMemory })
   /** Runs saved in IndexedDB, most recent first (after listSaved, and after each save or discard). */

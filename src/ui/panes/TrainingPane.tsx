@@ -5,7 +5,7 @@ import { LineChartSvg, SeriesSample, type LineSeries, type MarkerShape } from '.
 import type { Row } from '../line-geometry';
 import type { EvalResult, StepMetrics } from '../../core/api';
 import { useClim } from '../store';
-import { downsample, toCsv, type CsvColumn } from '../series';
+import { downsample, heldOutSeries, toCsv, type CsvColumn, type SeriesDef } from '../series';
 import { downloadBlob, downloadText, svgToPng } from '../export';
 
 /**
@@ -49,11 +49,6 @@ export function useThrottled<T>(value: T, ms: number, phase = 0): T {
   return shown;
 }
 
-interface SeriesDef<T> {
-  key: string;
-  name: string;
-  value: (row: T) => number | null;
-}
 
 interface ChartProps<T> {
   id: string;
@@ -152,11 +147,6 @@ const SEL_SERIES: SeriesDef<StepMetrics>[] = [
   { key: 'precision', name: 'precision', value: (m) => (m.precision === null ? null : m.precision * 100) },
 ];
 const SPEED_SERIES: SeriesDef<StepMetrics>[] = [{ key: 'ips', name: 'images/s', value: (m) => m.imagesPerSecond }];
-const KNN_SERIES: SeriesDef<EvalResult>[] = [
-  { key: 'knn', name: 'kNN top-1', value: (e) => (e.knnTop1 === null ? null : e.knnTop1 * 100) },
-  { key: 'linear', name: 'linear top-1', value: (e) => (e.linearTop1 === null ? null : e.linearTop1 * 100) },
-];
-
 const METRIC_CSV: CsvColumn<StepMetrics>[] = [
   { header: 'step', value: (m) => m.step },
   { header: 'loss', value: (m) => m.loss },
@@ -186,6 +176,8 @@ export function TrainingPane() {
   const live = useClim((s) => s.metrics);
   const liveEvals = useClim((s) => s.evals);
   const labelled = useClim((s) => (s.dataset === 'upload' ? (s.upload?.report.labelled ?? false) : true));
+  const raw = useClim((s) => s.rawBaseline);
+  const knnSeries = useMemo(() => heldOutSeries(raw), [raw]);
   const metrics = live;
   const evals = liveEvals;
   const noSteps = 'No steps yet: press Start or Step.';
@@ -197,7 +189,7 @@ export function TrainingPane() {
         title="Held-out top-1 (kNN, linear probe)"
         rows={evals}
         x={evalX}
-        series={KNN_SERIES}
+        series={knnSeries}
         unit="%"
         empty={labelled ? 'Measured every 100 steps, from step 100.' : 'This data set has no labels: accuracy cannot be measured.'}
         csvRows={liveEvals}
