@@ -2,15 +2,19 @@
  * The CLIM training loop (Li et al. 2021; spec §1–§5), one step at a time.
  *
  * A step, top to bottom:
- *   1. take the next B anchors of a seeded epoch permutation;
+ *   1. take the next B anchors of a seeded epoch permutation; with bankView
+ *      'clean' (default) write their bank rows from f_k's embedding of their
+ *      clean centre views first (§2), so each anchor searches with a fresh row;
  *   2. pick a positive per anchor with the selection policy (§3) over the bank;
  *   3. per resolution r (§5): augment anchor and positive views on the device,
  *      mix the two query views (§4), embed the mixed view with f_q and the
  *      anchor/positive key views with f_k;
  *   4. loss = mean over (r, s) of λ·InfoNCE(q_r, k_i,s) + (1−λ)·InfoNCE(q_r, k_p,s)
  *      against queue s; one optimiser step on f_q;
- *   5. momentum-update f_k, enqueue the anchor keys per resolution, write the
- *      anchors' keys into the bank; every R steps re-run spherical k-means (§2).
+ *   5. momentum-update f_k, enqueue the anchor keys per resolution (with
+ *      bankView 'augmented', write the anchors' first key views into the
+ *      bank); every bankRefreshEvery steps re-embed the whole bank, every
+ *      kmeansEvery steps re-run spherical k-means (§2).
  * Only a few scalars and B indices are read back per step, with `await data()`.
  */
 import * as tf from '@tensorflow/tfjs';
