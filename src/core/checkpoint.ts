@@ -125,29 +125,57 @@ export function fnv1a(bytes: Uint8Array, seed: number = 0x811c9dc5): number {
 
 const hex = (v: number) => v.toString(16).padStart(8, '0');
 
-/** The run as one byte string (see the layout above). */
-export function encodeCheckpoint(ck: Checkpoint): Uint8Array {
-  const table: TableEntry[] = [];
+/**
+ * The records' 4-byte values laid end to end (the payload of a run file and
+ * of a weights file) and each one's byte offset in it; `what` names a record
+ * whose value count does not fit its shape.
+ */
+export function packPayload(records: ReadonlyArray<{ name: string; shape: number[]; data: Float32Array | Int32Array }>, what: string): { payload: Uint8Array; offsets: number[] } {
+  const offsets: number[] = [];
   let offset = 0;
-  for (const t of ck.tensors) {
-    if (t.data.length !== elements(t.shape)) throw new Error(`checkpoint tensor ${t.name}: ${t.data.length} values for shape [${t.shape}]`);
-    table.push({ name: t.name, dtype: t.dtype, shape: t.shape, offset });
+  for (const t of records) {
+    if (t.data.length !== elements(t.shape)) throw new Error(`${what} ${t.name}: ${t.data.length} values for shape [${t.shape}]`);
+    offsets.push(offset);
     offset += t.data.length * 4;
   }
   const payload = new Uint8Array(offset);
-  ck.tensors.forEach((t, i) => payload.set(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength), table[i].offset));
-  const header: Header = { meta: ck.meta, table, payloadBytes: offset, checksum: hex(fnv1a(payload)) };
+  records.forEach((t, i) => payload.set(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength), offsets[i]));
+  return { payload, offsets };
+}
+
+/** Where the payload starts after a header of `headerLength` bytes: 4-aligned. */
+export function payloadStart(headerLength: number): number {
+  const start = 16 + headerLength;
+  return start + ((4 - (start % 4)) % 4);
+}
+
+/**
+ * The container both file kinds share (layout at the top of this file):
+ * an 8-byte signature, the format version, the header's length, the header
+ * as UTF-8 JSON, zero padding to 4 bytes, the payload.
+ */
+export function packContainer(magic: string, version: number, header: unknown, payload: Uint8Array): Uint8Array {
   const json = utf8(JSON.stringify(header));
-  const start = 16 + json.length;
-  const payloadAt = start + ((4 - (start % 4)) % 4);
+  const payloadAt = payloadStart(json.length);
   const out = new Uint8Array(payloadAt + payload.length);
-  out.set(utf8(CHECKPOINT_MAGIC), 0);
+  out.set(utf8(magic), 0);
   const view = new DataView(out.buffer);
-  view.setUint32(8, CHECKPOINT_VERSION, true);
+  view.setUint32(8, version, true);
   view.setUint32(12, json.length, true);
   out.set(json, 16);
   out.set(payload, payloadAt);
   return out;
+}
+
+/** FNV-1a of a payload as the header records it (8 hex digits). */
+export const checksumHex = (payload: Uint8Array): string => hex(fnv1a(payload));
+
+/** The run as one byte string (see the layout above). */
+export function encodeCheckpoint(ck: Checkpoint): Uint8Array {
+  const { payload, offsets } = packPayload(ck.tensors, 'checkpoint tensor');
+  const table: TableEntry[] = ck.tensors.map((t, i) => ({ name: t.name, dtype: t.dtype, shape: t.shape, offset: offsets[i] }));
+  const header: Header = { meta: ck.meta, table, payloadBytes: payload.length, checksum: checksumHex(payload) };
+  return packContainer(CHECKPOINT_MAGIC, CHECKPOINT_VERSION, header, payload);
 }
 
 /** Reads just the header (cheap: no payload copy, no checksum), for listing stored runs. */
@@ -178,8 +206,7 @@ function readHeader(bytes: Uint8Array): { header: Header; payloadAt: number } {
   if (!header || typeof header !== 'object' || !header.meta || !Array.isArray(header.table) || typeof header.payloadBytes !== 'number') {
     throw new CheckpointError('corrupt', 'The run file is damaged: its header lacks the run description or the tensor table.');
   }
-  const start = 16 + h;
-  return { header, payloadAt: start + ((4 - (start % 4)) % 4) };
+  return { header, payloadAt: payloadStart(h) };
 }
 
 /**

@@ -399,7 +399,8 @@ export class Trainer {
    * embedding of its clean centre view before the selection reads the bank,
    * so the anchor searches with a fresh z_i. The anchors of a batch are the
    * images whose rows are oldest (each epoch draws every image once), and
-   * searching with their stale rows cost about 10 points of precision.
+   * searching with their stale rows cost 15 points of step precision
+   * (docs/BENCHMARKS.md, "Memory bank").
    */
   private writeCleanRows(anchorIdx: tf.Tensor1D, xa: tf.Tensor4D): void {
     tf.tidy(() => this.bank.update(anchorIdx, this.bankRows(centreView(xa, this.config.resolutions[0]))));

@@ -22,7 +22,7 @@
  * started from the file loads it into both of its encoders.
  */
 import type { ClimConfig } from './config';
-import { fnv1a } from './checkpoint';
+import { checksumHex, packContainer, packPayload, payloadStart } from './checkpoint';
 
 export const WEIGHTS_MAGIC = 'CLIMWTS\n';
 /** Bump when a field's meaning or the layout changes; readers refuse other versions by name. */
@@ -87,36 +87,15 @@ interface Header {
   checksum: string;
 }
 
-/** TextEncoder/TextDecoder exist in browsers, workers and Node alike; the engine's tsconfig has no DOM lib to declare them. */
-const codecs = globalThis as unknown as {
-  TextEncoder: new () => { encode(s: string): Uint8Array };
-  TextDecoder: new (label?: string, opts?: { fatal?: boolean }) => { decode(b: Uint8Array): string };
-};
+/** TextDecoder exists in browsers, workers and Node alike; the engine's tsconfig has no DOM lib to declare it. */
+const codecs = globalThis as unknown as { TextDecoder: new (label?: string, opts?: { fatal?: boolean }) => { decode(b: Uint8Array): string } };
 const elements = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
-const hex = (v: number) => v.toString(16).padStart(8, '0');
 
 export function encodeWeights(w: WeightsFile): Uint8Array {
-  const table: TableEntry[] = [];
-  let offset = 0;
-  for (const p of w.params) {
-    if (p.data.length !== elements(p.shape)) throw new Error(`weights ${p.name}: ${p.data.length} values for shape [${p.shape}]`);
-    table.push({ name: p.name, shape: [...p.shape], offset });
-    offset += p.data.length * 4;
-  }
-  const payload = new Uint8Array(offset);
-  w.params.forEach((p, i) => payload.set(new Uint8Array(p.data.buffer, p.data.byteOffset, p.data.byteLength), table[i].offset));
-  const header: Header = { architecture: architectureOf(w.architecture), info: w.info, table, payloadBytes: offset, checksum: hex(fnv1a(payload)) };
-  const json = new codecs.TextEncoder().encode(JSON.stringify(header));
-  const start = 16 + json.length;
-  const payloadAt = start + ((4 - (start % 4)) % 4);
-  const out = new Uint8Array(payloadAt + payload.length);
-  out.set(new codecs.TextEncoder().encode(WEIGHTS_MAGIC), 0);
-  const view = new DataView(out.buffer);
-  view.setUint32(8, WEIGHTS_VERSION, true);
-  view.setUint32(12, json.length, true);
-  out.set(json, 16);
-  out.set(payload, payloadAt);
-  return out;
+  const { payload, offsets } = packPayload(w.params, 'weights');
+  const table: TableEntry[] = w.params.map((p, i) => ({ name: p.name, shape: [...p.shape], offset: offsets[i] }));
+  const header: Header = { architecture: architectureOf(w.architecture), info: w.info, table, payloadBytes: payload.length, checksum: checksumHex(payload) };
+  return packContainer(WEIGHTS_MAGIC, WEIGHTS_VERSION, header, payload);
 }
 
 const isInt = (v: unknown, lo: number) => typeof v === 'number' && Number.isInteger(v) && v >= lo;
@@ -149,13 +128,12 @@ export function decodeWeights(input: Uint8Array): WeightsFile {
   }
   const missing = ARCHITECTURE_FIELDS.filter((k) => !(k in header.architecture));
   if (missing.length) throw new WeightsFileError('corrupt', `The weights file's architecture lacks ${missing.join(', ')}.`);
-  const start = 16 + h;
-  const payloadAt = start + ((4 - (start % 4)) % 4);
+  const payloadAt = payloadStart(h);
   if (bytes.length - payloadAt < header.payloadBytes) {
     throw new WeightsFileError('truncated', `The weights file is truncated: ${bytes.length} bytes of the ${payloadAt + header.payloadBytes} it was written with.`);
   }
   const payload = bytes.subarray(payloadAt, payloadAt + header.payloadBytes);
-  if (hex(fnv1a(payload)) !== header.checksum) throw new WeightsFileError('corrupt', 'The weights file is damaged: its contents do not match the checksum written with them.');
+  if (checksumHex(payload) !== header.checksum) throw new WeightsFileError('corrupt', 'The weights file is damaged: its contents do not match the checksum written with them.');
   const names = new Set<string>();
   const params = header.table.map((e) => {
     const ok = e && typeof e.name === 'string' && Array.isArray(e.shape) && e.shape.every((d) => isInt(d, 1)) && isInt(e.offset, 0) && e.offset % 4 === 0;
