@@ -21,7 +21,7 @@ import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'fflate';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { CENTER_THRESHOLDS, MIX_MODES, SELECTION_MODES, defaultConfig, validateConfig, type ClimConfig } from '../core/config';
+import { CENTER_THRESHOLDS, MIX_MODES, SELECTION_MODES, defaultConfig, mergeConfigFields, validateConfig, type ClimConfig } from '../core/config';
 import { Trainer } from '../core/train';
 import { makeShapesDataset } from '../core/data/shapes';
 import { parseFashionMnist } from '../core/data/fashion-mnist';
@@ -279,7 +279,7 @@ export function parseCli(argv: string[]) {
     if (ablationArms.length === 0) throw new UsageError('--ablation-arms needs at least one arm id');
     if (new Set(ablationArms).size !== ablationArms.length) throw new UsageError('--ablation-arms: an arm is listed twice');
   }
-  const config = ablation ? ablationBaseConfig() : defaultConfig();
+  let config = ablation ? ablationBaseConfig() : defaultConfig();
   let configSetsTotal = false;
   if (v.config) {
     let extra: unknown;
@@ -288,12 +288,10 @@ export function parseCli(argv: string[]) {
     } catch (e) {
       throw new UsageError(`--config ${v.config}: ${(e as Error).message}`);
     }
-    if (typeof extra !== 'object' || extra === null || Array.isArray(extra)) throw new UsageError(`--config ${v.config}: expected a JSON object of config fields`);
-    for (const key of Object.keys(extra)) {
-      if (!(key in config)) throw new UsageError(`--config ${v.config}: unknown field "${key}"`);
-    }
-    Object.assign(config, extra);
-    configSetsTotal = Object.prototype.hasOwnProperty.call(extra, 'totalSteps');
+    const merged = mergeConfigFields(config, extra);
+    if (merged.problems.length) throw new UsageError(`--config ${v.config}: ${merged.problems.join('; ')}`);
+    config = merged.config;
+    configSetsTotal = Object.hasOwn(extra as object, 'totalSteps');
   }
   const seed = intFlag('seed', v.seed, 0);
   if (seed !== undefined) config.seed = seed;
@@ -304,7 +302,7 @@ export function parseCli(argv: string[]) {
   const evalMinutes = positiveFlag('eval-minutes', v['eval-minutes']);
   // With --minutes alone the time decides when training stops.
   const steps = intFlag('steps', v.steps, 0) ?? (ablation ? ABLATION_DEFAULT_STEPS : minutes !== undefined ? Infinity : 200);
-  if (v.steps !== undefined && v.config === undefined) config.totalSteps = Math.max(1, steps);
+  if (v.steps !== undefined && !configSetsTotal) config.totalSteps = Math.max(1, steps);
   const issues = validateConfig(config);
   if (issues.length) throw new UsageError(issues.map((i) => i.message).join(' '));
   const dataset = datasetFlag(v.dataset);

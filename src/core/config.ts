@@ -197,17 +197,17 @@ export function validateConfig(c: ClimConfig): ConfigIssue[] {
   const int = (f: keyof ClimConfig, lo: number, hi: number) => {
     const v = c[f] as unknown;
     if (typeof v !== 'number' || !Number.isInteger(v) || v < lo || v > hi) {
-      bad(f, `${f} must be a whole number from ${lo} to ${hi} (got ${String(v)}).`);
+      bad(f, `${f} must be a whole number from ${lo} to ${hi} (got ${describeValue(v)}).`);
     }
   };
   const num = (f: keyof ClimConfig, lo: number, hi: number, loOpen = false) => {
     const v = c[f] as unknown;
     if (typeof v !== 'number' || !Number.isFinite(v) || v > hi || (loOpen ? v <= lo : v < lo)) {
-      bad(f, `${f} must be a number ${loOpen ? 'above' : 'from'} ${lo}${loOpen ? ' and at most' : ' to'} ${hi} (got ${String(v)}).`);
+      bad(f, `${f} must be a number ${loOpen ? 'above' : 'from'} ${lo}${loOpen ? ' and at most' : ' to'} ${hi} (got ${describeValue(v)}).`);
     }
   };
   const oneOf = (f: keyof ClimConfig, options: readonly string[]) => {
-    if (!options.includes(c[f] as string)) bad(f, `${f} must be one of ${options.join(', ')} (got ${String(c[f])}).`);
+    if (!options.includes(c[f] as string)) bad(f, `${f} must be one of ${options.join(', ')} (got ${describeValue(c[f])}).`);
   };
 
   int('seed', 0, 2 ** 32 - 1);
@@ -239,7 +239,7 @@ export function validateConfig(c: ClimConfig): ConfigIssue[] {
   int('queueSize', 0, 65536);
   num('temperature', 0, 10, true);
   num('keyMomentum', 0, 1);
-  if (typeof c.maskOwnKeys !== 'boolean') bad('maskOwnKeys', `maskOwnKeys must be true or false (got ${String(c.maskOwnKeys)}).`);
+  if (typeof c.maskOwnKeys !== 'boolean') bad('maskOwnKeys', `maskOwnKeys must be true or false (got ${describeValue(c.maskOwnKeys)}).`);
   oneOf('selection', SELECTION_MODES);
   int('climWarmupSteps', 0, 10_000_000);
   oneOf('centerThreshold', CENTER_THRESHOLDS);
@@ -284,6 +284,54 @@ export const PRE_BANK_VIEW_FIELDS: Readonly<Pick<ClimConfig, 'bankView' | 'bankR
 /** A saved config with every later field filled in as the run that saved it behaved. */
 export function upgradeSavedConfig(saved: ClimConfig): ClimConfig {
   return { ...PRE_BANK_VIEW_FIELDS, ...saved };
+}
+
+/** Keys that reach JavaScript's object machinery; refused by name wherever a config arrives as data. */
+export const PROTOTYPE_KEYS: readonly string[] = Object.freeze(['__proto__', 'constructor', 'prototype']);
+
+export interface ConfigMerge {
+  config: ClimConfig;
+  /** One sentence per refused key or wrong shape; empty when every key was taken. */
+  problems: string[];
+}
+
+/**
+ * Config fields from untrusted data (a `--config` file, a run file's
+ * description) laid over `base`. Only the object's own keys count, each must
+ * be a field `base` owns, and prototype keys are refused by name: `JSON.parse`
+ * makes `"__proto__"` an own key, and assigning it would replace the result's
+ * prototype. Values are copied, not range-checked (that is validateConfig's
+ * job); the result and its `resolutions` array are fresh objects.
+ */
+export function mergeConfigFields(base: ClimConfig, raw: unknown): ConfigMerge {
+  const config = { ...base, resolutions: [...base.resolutions] } as Record<string, unknown>;
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    return { config: config as unknown as ClimConfig, problems: [`expected an object of config fields (got ${describeValue(raw)})`] };
+  }
+  const problems: string[] = [];
+  for (const key of Object.keys(raw)) {
+    if (PROTOTYPE_KEYS.includes(key)) problems.push(`"${key}" is not a config field (it names JavaScript's object machinery)`);
+    else if (!Object.hasOwn(base, key)) problems.push(`unknown field "${truncateText(key, 60)}"`);
+    else {
+      const v = (raw as Record<string, unknown>)[key];
+      config[key] = Array.isArray(v) ? [...(v as unknown[])] : v;
+    }
+  }
+  return { config: config as unknown as ClimConfig, problems };
+}
+
+/** A value as a message shows it: strings quoted (so "32" and 32 differ), long ones cut. */
+export function describeValue(v: unknown): string {
+  if (typeof v === 'string') return JSON.stringify(truncateText(v, 60));
+  if (Array.isArray(v)) return v.length <= 8 ? `[${v.map(describeValue).join(', ')}]` : `an array of ${v.length} items`;
+  if (v === null) return 'null';
+  if (typeof v === 'object') return 'an object';
+  return String(v);
+}
+
+/** `s` cut to `max` characters with an ellipsis and the full length, for messages that repeat user input. */
+export function truncateText(s: string, max: number): string {
+  return s.length <= max ? s : `${s.slice(0, max)}… (${s.length} characters)`;
 }
 
 /** Throws one Error listing every issue; for the CLI and the worker boundary. */
