@@ -44,7 +44,7 @@ export default tseslint.config(
       'no-restricted-imports': ['error', {
         patterns: [
           { group: ['@tensorflow/*'], message: 'UI components never import tfjs.' },
-          { regex: '(^|/)core/(?!(config|config-fields|api|presets|rules|data/upload|ablation-table)(\\.ts)?$)', message: 'UI talks to the engine through the worker client only (core/config, the field table of core/config-fields, core/presets, the upload report constants of core/data/upload, the ablation arms and table of core/ablation-table, the rule names of core/rules and the types of core/api are fine).' },
+          { regex: '(^|/)core/(?!(config|config-fields|api|presets|rules|text|data/upload|ablation-table)(\\.ts)?$)', message: 'UI talks to the engine through the worker client only (core/config, the field table of core/config-fields, core/presets, the upload report constants of core/data/upload, the ablation arms and table of core/ablation-table, the rule names of core/rules, the escaping of core/text and the types of core/api are fine).' },
         ],
       }],
     },

@@ -26,6 +26,8 @@ import {
   type AblationRow,
 } from '../core/ablation';
 import type { LoadSummary } from './train';
+import { OutputWriteError, ioMessage } from './output-paths';
+import { escapeControl, escapeJsonControl } from '../core/text';
 
 export interface AblationRunOptions {
   data: Dataset;
@@ -81,7 +83,7 @@ export async function runAblation(opts: AblationRunOptions, log: (s: string) => 
   await tf.ready();
   const started = Date.now();
   const { data } = opts;
-  log(`ablation: ${arms.length} arm${arms.length === 1 ? '' : 's'} × ${opts.steps} steps on ${data.id} (train ${data.train.n}, test ${data.test.n}), backend ${tf.getBackend()}, seed ${base.seed}, CLIM warm-up ${base.climWarmupSteps} steps`);
+  log(`ablation: ${arms.length} arm${arms.length === 1 ? '' : 's'} × ${opts.steps} steps on ${escapeControl(data.id)} (train ${data.train.n}, test ${data.test.n}), backend ${tf.getBackend()}, seed ${base.seed}, CLIM warm-up ${base.climWarmupSteps} steps`);
 
   const tb = Date.now();
   const baselineTop1 = await rawPixelKnn(data, base.evalK, base.evalTemperature);
@@ -111,6 +113,7 @@ export async function runAblation(opts: AblationRunOptions, log: (s: string) => 
     const median = sorted.length ? sorted[Math.floor(sorted.length / 2)] : NaN;
     log(`[${i + 1}/${arms.length}] ${arm.id}: kNN ${fmt(row.knnTop1)} linear ${fmt(row.linearTop1)} precision ${fmt(row.precision)} coverage ${fmt(row.coverage, 2)} loss ${fmt(row.finalLoss)} NMI ${fmt(row.clusterNmi, 3)}; ${row.seconds.toFixed(1)} s (median ${median.toFixed(0)} ms/step)`);
     // Each arm writes the files so far: a long run interrupted keeps what it finished.
+    // A failed write here is retried after the next arm; only the final one counts.
     writeFiles(opts, report());
   }
 
@@ -134,14 +137,29 @@ export async function runAblation(opts: AblationRunOptions, log: (s: string) => 
   }
 
   const final = report();
-  writeFiles(opts, final);
+  const failures = writeFiles(opts, final);
   log(ablationMarkdown(rows, baseline).trimEnd());
-  log(`ablation done in ${final.wallSeconds.toFixed(1)} s${[opts.out, opts.csv, opts.md].some(Boolean) ? `; wrote ${[opts.out, opts.csv, opts.md].filter(Boolean).join(', ')}` : ''}`);
+  const wrote = [opts.out, opts.csv, opts.md].filter((p): p is string => p !== undefined && !failures.some((f) => f.path === p));
+  log(`ablation done in ${final.wallSeconds.toFixed(1)} s${wrote.length ? `; wrote ${wrote.map(escapeControl).join(', ')}` : ''}`);
+  if (failures.length) throw new OutputWriteError(failures.map((f) => f.line));
   return final;
 }
 
-function writeFiles(opts: AblationRunOptions, r: AblationReport): void {
-  if (opts.out) writeFileSync(opts.out, JSON.stringify(r, null, 1));
-  if (opts.csv) writeFileSync(opts.csv, ablationCsv(r.rows));
-  if (opts.md) writeFileSync(opts.md, ablationMarkdown(r.rows, r.baseline));
+/** Writes each requested file on its own, so one that fails leaves the others written; returns the failures, one line each. */
+function writeFiles(opts: AblationRunOptions, r: AblationReport): Array<{ path: string; line: string }> {
+  const failures: Array<{ path: string; line: string }> = [];
+  const outputs: Array<[flag: string, path: string | undefined, text: () => string]> = [
+    ['--out', opts.out, () => escapeJsonControl(JSON.stringify(r, null, 1))],
+    ['--csv', opts.csv, () => ablationCsv(r.rows)],
+    ['--md', opts.md, () => ablationMarkdown(r.rows, r.baseline)],
+  ];
+  for (const [flag, path, text] of outputs) {
+    if (!path) continue;
+    try {
+      writeFileSync(path, text());
+    } catch (e) {
+      failures.push({ path, line: `${flag} ${path}: ${ioMessage(e)}` });
+    }
+  }
+  return failures;
 }

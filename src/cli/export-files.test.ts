@@ -9,7 +9,7 @@ import { Trainer } from '../core/train';
 import { tinyConfig } from '../core/config';
 import { makeShapesDataset } from '../core/data/shapes';
 import type { EvalResult, StepMetrics } from '../core/api';
-import { writeRunExports } from './export-files';
+import { EXPORT_FILE_PATHS, writeRunExports } from './export-files';
 
 /** A file-system IOHandler like tfjs-node's file://: model.json, then every weights path of its manifest relative to it. */
 function fileHandler(modelPath: string): tf.io.IOHandler {
@@ -51,6 +51,8 @@ describe('writeRunExports', () => {
     expect(rel).toEqual(
       ['config.json', 'evals.csv', 'metrics.csv', 'model/model.json', 'model/weights.bin', 'projector/metadata.tsv', 'projector/projector_config.json', 'projector/sprite.png', 'projector/vectors.tsv'].sort(),
     );
+    // The list the runner checks before training is the list written.
+    expect([...EXPORT_FILE_PATHS].sort()).toEqual(rel);
     for (const p of paths) expect(existsSync(p)).toBe(true);
 
     // vectors.tsv: the dump's rows × dim, the same float32 values.

@@ -7,8 +7,27 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { PNG } from 'pngjs';
 import { runExportFiles, SPRITE_PATH, type RunExportOptions } from '../core/export/bundle';
+import { WEIGHTS_FILE } from '../core/export/layers-model';
 
 export { DEFAULT_PROJECTOR_MAX } from '../core/export/bundle';
+
+/**
+ * Every file `writeRunExports` writes, relative to its folder: the runner
+ * checks these paths before training (output-paths.ts), so a `model` file
+ * in the way fails at once rather than after the run. A test keeps the list
+ * equal to what is written.
+ */
+export const EXPORT_FILE_PATHS: readonly string[] = Object.freeze([
+  'model/model.json',
+  `model/${WEIGHTS_FILE}`,
+  'projector/vectors.tsv',
+  'projector/metadata.tsv',
+  'projector/projector_config.json',
+  SPRITE_PATH,
+  'metrics.csv',
+  'evals.csv',
+  'config.json',
+]);
 
 /** Writes the run's exports under `dir` (created if missing); returns the written paths. */
 export async function writeRunExports(dir: string, opts: RunExportOptions): Promise<string[]> {

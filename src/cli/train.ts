@@ -15,19 +15,21 @@
  * runs the ablation report instead (src/cli/ablation.ts, src/core/ablation.ts).
  */
 import { parseArgs } from 'node:util';
-import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'fflate';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { CENTER_THRESHOLDS, MIX_MODES, SELECTION_MODES, defaultConfig, mergeConfigFields, validateConfig, type ClimConfig } from '../core/config';
+import { CENTER_THRESHOLDS, MIX_MODES, SELECTION_MODES, defaultConfig, describeValue, mergeConfigFields, validateConfig, type ClimConfig } from '../core/config';
 import { Trainer } from '../core/train';
 import { makeShapesDataset } from '../core/data/shapes';
 import { parseFashionMnist } from '../core/data/fashion-mnist';
 import type { Dataset } from '../core/data/dataset';
 import type { EvalResult, StepMetrics } from '../core/api';
-import { writeRunExports } from './export-files';
+import { EXPORT_FILE_PATHS, writeRunExports } from './export-files';
+import { OutputPathError, OutputWriteError, checkOutputDir, checkOutputFile, ioMessage } from './output-paths';
+import { escapeControl, escapeJsonControl } from '../core/text';
 import { IMAGE_EXTENSIONS, assembleDataset } from '../core/data/folder';
 import { formatReport, type SkipKind } from '../core/data/upload';
 import { DEFAULT_MAX_PIXELS, loadImages, type Fit } from '../io/load-images';
@@ -99,7 +101,8 @@ export interface LoadSummary {
 export async function loadFolderDataset(path: string, opts: FolderLoadOptions, warn: (s: string) => void): Promise<{ data: Dataset; load: LoadSummary }> {
   const { name, files } = await nodeFiles(path);
   const r = await loadImages(files, new NodeDecoder(), { size: opts.size, fit: opts.fit, maxPixels: DEFAULT_MAX_PIXELS });
-  for (const line of formatReport(r.report)) warn(line);
+  // File and label names come from the disk: a tab or newline in one must not split or fake a report line.
+  for (const line of formatReport(r.report)) warn(escapeControl(line));
   const n = r.plan.candidates.length;
   const seconds = r.ms / 1000;
   warn(`decode: ${n} image file${n === 1 ? '' : 's'} read and decoded in ${seconds.toFixed(2)} s, ${(n / Math.max(seconds, 1e-3)).toFixed(0)} images/s (${opts.size}×${opts.size}, fit ${opts.fit})`);
@@ -136,6 +139,8 @@ export interface RunReport {
   evals: Array<{ step: number; seconds: number; knnTop1: number | null; linearTop1: number | null }>;
   /** --export: the files written (model, Embedding Projector set, CSVs, config). */
   exported?: string[];
+  /** Outputs that failed to write at the end (one line each, as printed); absent when every write succeeded. */
+  writeErrors?: string[];
   wallSeconds: number;
 }
 
@@ -182,7 +187,7 @@ const HELP = `Usage: npm run train -- [options]
 
 function oneOf<T extends string>(flag: string, v: string | undefined, options: readonly T[]): T | undefined {
   if (v === undefined) return undefined;
-  if (!options.includes(v as T)) throw new UsageError(`--${flag} must be one of ${options.join(', ')} (got "${v}")`);
+  if (!options.includes(v as T)) throw new UsageError(`--${flag} must be one of ${options.join(', ')} (got ${describeValue(v)})`);
   return v as T;
 }
 
@@ -191,65 +196,104 @@ function datasetFlag(v: string | undefined): DatasetChoice {
   if (v === undefined) return { name: 'shapes' };
   if ((DATASETS as readonly string[]).includes(v)) return { name: v as DatasetName };
   if (/[\\/]/.test(v) || isZipName(v) || existsSync(v)) return { path: v };
-  throw new UsageError(`--dataset must be one of ${DATASETS.join(', ')}, or a path to a folder or .zip (got "${v}")`);
+  throw new UsageError(`--dataset must be one of ${DATASETS.join(', ')}, or a path to a folder or .zip (got ${describeValue(v)})`);
+}
+
+/**
+ * Digits, an optional point and digits. Number() alone would also take '',
+ * ' ', '0x2', '1e2' and 'Infinity', so an empty --steps ran 0 steps silently.
+ */
+const DECIMAL_RE = /^(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)$/;
+const INTEGER_RE = /^[0-9]+$/;
+
+/** The value of a decimal flag, or NaN for anything but plain decimal digits (a sign included: the flags that take one are all ≥ 0). */
+function decimal(v: string): number {
+  return DECIMAL_RE.test(v) ? Number(v) : NaN;
 }
 
 function fractionFlag(flag: string, v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
-  const x = Number(v);
-  if (v.trim() === '' || !Number.isFinite(x) || x < 0 || x > 0.9) throw new UsageError(`--${flag} must be a number from 0 to 0.9 (got "${v}")`);
+  const x = decimal(v);
+  if (!Number.isFinite(x) || x < 0 || x > 0.9) throw new UsageError(`--${flag} must be a decimal number from 0 to 0.9 (got ${describeValue(v)})`);
   return x;
 }
 
 function positiveFlag(flag: string, v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
-  const x = Number(v);
-  if (v.trim() === '' || !Number.isFinite(x) || x <= 0) throw new UsageError(`--${flag} must be a number above 0 (got "${v}")`);
+  const x = decimal(v);
+  if (!Number.isFinite(x) || x <= 0) throw new UsageError(`--${flag} must be a decimal number above 0, like 2.5 (got ${describeValue(v)})`);
   return x;
 }
 
 function intFlag(flag: string, v: string | undefined, min: number): number | undefined {
   if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min) throw new UsageError(`--${flag} must be a whole number ≥ ${min} (got "${v}")`);
+  const n = INTEGER_RE.test(v) ? Number(v) : NaN;
+  // Above 2^53 − 1, 9007199254740993 would silently become …992.
+  const tooBig = INTEGER_RE.test(v) && !Number.isSafeInteger(n) ? ` and at most ${Number.MAX_SAFE_INTEGER}` : '';
+  if (!Number.isSafeInteger(n) || n < min) throw new UsageError(`--${flag} must be a whole number ≥ ${min}${tooBig} (got ${describeValue(v)})`);
   return n;
+}
+
+const OPTIONS = {
+  dataset: { type: 'string' },
+  steps: { type: 'string' },
+  backend: { type: 'string' },
+  seed: { type: 'string' },
+  out: { type: 'string' },
+  config: { type: 'string' },
+  selection: { type: 'string' },
+  threshold: { type: 'string' },
+  mix: { type: 'string' },
+  'eval-every': { type: 'string' },
+  minutes: { type: 'string' },
+  'eval-minutes': { type: 'string' },
+  'init-weights': { type: 'string' },
+  'save-weights': { type: 'string' },
+  fit: { type: 'string' },
+  holdout: { type: 'string' },
+  quiet: { type: 'boolean' },
+  'full-eval': { type: 'boolean' },
+  export: { type: 'string' },
+  ablation: { type: 'boolean' },
+  'ablation-arms': { type: 'string' },
+  csv: { type: 'string' },
+  md: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+/**
+ * `--flag VALUE` where VALUE starts with `-` as `--flag=VALUE`: parseArgs
+ * calls `--steps -1` ambiguous and its message, cut to one line, lost the
+ * hint, so the value's own check never spoke. A value that is another
+ * option (`--steps --quiet`) or missing is named here instead.
+ */
+function joinDashValues(argv: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const name = a.startsWith('--') && !a.includes('=') ? a.slice(2) : '';
+    const takesValue = Object.hasOwn(OPTIONS, name) && OPTIONS[name as keyof typeof OPTIONS].type === 'string';
+    if (!takesValue) {
+      out.push(a);
+      continue;
+    }
+    const next = argv[i + 1];
+    if (next === undefined) throw new UsageError(`${a} needs a value`);
+    if (next.startsWith('--') || next === '-h') throw new UsageError(`${a} needs a value (got the option ${describeValue(next)}; write ${a}=VALUE for a value that starts with -)`);
+    if (next.startsWith('-')) {
+      out.push(`${a}=${next}`);
+      i++;
+    } else out.push(a);
+  }
+  return out;
 }
 
 export function parseCli(argv: string[]) {
   let parsed;
   try {
-    parsed = parseArgs({
-      args: argv,
-      options: {
-        dataset: { type: 'string' },
-        steps: { type: 'string' },
-        backend: { type: 'string' },
-        seed: { type: 'string' },
-        out: { type: 'string' },
-        config: { type: 'string' },
-        selection: { type: 'string' },
-        threshold: { type: 'string' },
-        mix: { type: 'string' },
-        'eval-every': { type: 'string' },
-        minutes: { type: 'string' },
-        'eval-minutes': { type: 'string' },
-        'init-weights': { type: 'string' },
-        'save-weights': { type: 'string' },
-        fit: { type: 'string' },
-        holdout: { type: 'string' },
-        quiet: { type: 'boolean' },
-        'full-eval': { type: 'boolean' },
-        export: { type: 'string' },
-        ablation: { type: 'boolean' },
-        'ablation-arms': { type: 'string' },
-        csv: { type: 'string' },
-        md: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-      allowPositionals: false,
-    });
+    parsed = parseArgs({ args: joinDashValues(argv), options: OPTIONS, strict: true, allowPositionals: false });
   } catch (e) {
+    if (e instanceof UsageError) throw e;
     throw new UsageError((e as Error).message.split('\n')[0]);
   }
   const v = parsed.values;
@@ -275,7 +319,7 @@ export function parseCli(argv: string[]) {
   const ablationArms = v['ablation-arms']?.split(',').map((s) => s.trim()).filter((s) => s !== '');
   if (ablationArms !== undefined) {
     const unknown = ablationArms.filter((a) => !ABLATION_IDS.includes(a));
-    if (unknown.length) throw new UsageError(`--ablation-arms: unknown arm ${unknown.map((u) => `"${u}"`).join(', ')}; known: ${ABLATION_IDS.join(', ')}`);
+    if (unknown.length) throw new UsageError(`--ablation-arms: unknown arm ${unknown.map((u) => describeValue(u)).join(', ')}; known: ${ABLATION_IDS.join(', ')}`);
     if (ablationArms.length === 0) throw new UsageError('--ablation-arms needs at least one arm id');
     if (new Set(ablationArms).size !== ablationArms.length) throw new UsageError('--ablation-arms: an arm is listed twice');
   }
@@ -344,6 +388,7 @@ export async function run(argv: string[], log: (s: string) => void = (s) => cons
     log(HELP);
     return null;
   }
+  checkOutputs(opts);
   // Data before the backend: a folder with nothing usable fails fast, before any tfjs set-up.
   let data: Dataset;
   let load: LoadSummary | undefined;
@@ -358,14 +403,13 @@ export async function run(argv: string[], log: (s: string) => void = (s) => cons
     return null;
   }
   const init = opts.initWeights !== undefined ? readWeights(opts.initWeights) : undefined;
-  if (opts.saveWeights !== undefined) checkWritable(opts.saveWeights);
   await tf.setBackend(opts.backend);
   await tf.ready();
   const started = Date.now();
   const trainer = await Trainer.create(opts.config, data, { init });
   try {
     const initial = await trainer.evaluate();
-    if (!opts.quiet) log(`backend=${tf.getBackend()} dataset=${data.id} train=${data.train.n} test=${data.test.n} kNN@0=${fmt(initial.knnTop1)}`);
+    if (!opts.quiet) log(`backend=${tf.getBackend()} dataset=${escapeControl(data.id)} train=${data.train.n} test=${data.test.n} kNN@0=${fmt(initial.knnTop1)}`);
     const history: RunReport['history'] = [];
     // Every step's full metrics and every evaluation, for --export's metrics.csv and evals.csv.
     const metrics: StepMetrics[] = [];
@@ -410,15 +454,26 @@ export async function run(argv: string[], log: (s: string) => void = (s) => cons
     const ran = trainer.step > 0;
     const final = ran || opts.fullEval ? await evaluate(opts.fullEval || opts.evalMinutes !== undefined) : initial;
     const rules = await trainer.ruleComparison();
+    // Each output on its own: one that fails (disk full, a path changed since
+    // the checks) costs that file only, and the report says which.
+    const writeErrors: string[] = [];
     if (opts.saveWeights !== undefined) {
       const w = await trainer.weightsFile({ knnTop1: final.knnTop1, linearTop1: final.linearTop1 });
-      writeFileSync(opts.saveWeights, encodeWeights(w));
-      if (!opts.quiet) log(`saved the encoder's weights to ${opts.saveWeights}`);
+      try {
+        writeFileSync(opts.saveWeights, encodeWeights(w));
+        if (!opts.quiet) log(`saved the encoder's weights to ${escapeControl(opts.saveWeights)}`);
+      } catch (e) {
+        writeErrors.push(`--save-weights ${opts.saveWeights}: ${ioMessage(e)}`);
+      }
     }
     let exported: string[] | undefined;
     if (opts.exportDir) {
-      exported = await writeRunExports(opts.exportDir, { trainer, data, history: metrics, evals });
-      if (!opts.quiet) log(`exported ${exported.length} files to ${opts.exportDir}`);
+      try {
+        exported = await writeRunExports(opts.exportDir, { trainer, data, history: metrics, evals });
+        if (!opts.quiet) log(`exported ${exported.length} files to ${escapeControl(opts.exportDir)}`);
+      } catch (e) {
+        writeErrors.push(`--export ${opts.exportDir}: ${ioMessage(e)}`);
+      }
     }
     const report: RunReport = {
       version: 1,
@@ -441,14 +496,24 @@ export async function run(argv: string[], log: (s: string) => void = (s) => cons
       ruleComparison: rules ? rules.rules.map((r) => ({ rule: r.rule, precision: r.precision, keptPerAnchor: r.keptPerAnchor, coverage: r.coverage })) : null,
       evals: evals.map((e, i) => ({ step: e.step, seconds: evalSeconds[i], knnTop1: e.knnTop1, linearTop1: e.linearTop1 })),
       ...(exported ? { exported } : {}),
+      ...(writeErrors.length ? { writeErrors: [...writeErrors] } : {}),
       wallSeconds: (Date.now() - started) / 1000,
     };
-    if (opts.out) writeFileSync(opts.out, JSON.stringify(report, null, 1));
+    if (opts.out) {
+      try {
+        // Separators and bidi controls in names as JSON's own \u escapes: nothing in the file
+        // displays misleadingly, and JSON.parse still gives the exact paths back.
+        writeFileSync(opts.out, escapeJsonControl(JSON.stringify(report, null, 1)));
+      } catch (e) {
+        writeErrors.push(`--out ${opts.out}: ${ioMessage(e)}`);
+      }
+    }
     const firstN = history.slice(0, 20);
     const lastN = history.slice(-20);
     const mean = (h: typeof history) => (h.length ? h.reduce((a, b) => a + b.loss, 0) / h.length : NaN);
     const medianMs = history.length ? [...history.map((h) => h.ms)].sort((a, b) => a - b)[Math.floor(history.length / 2)] : NaN;
-    log(`done: ${history.length} steps in ${report.wallSeconds.toFixed(1)} s, median ${medianMs.toFixed(0)} ms/step; loss first20 ${mean(firstN).toFixed(4)} last20 ${mean(lastN).toFixed(4)}; kNN top-1 ${fmt(initial.knnTop1)} → ${fmt(final.knnTop1)}${opts.fullEval ? `, linear top-1 ${fmt(final.linearTop1)}` : ''}${opts.out ? `; report ${opts.out}` : ''}`);
+    log(`done: ${history.length} steps in ${report.wallSeconds.toFixed(1)} s, median ${medianMs.toFixed(0)} ms/step; loss first20 ${mean(firstN).toFixed(4)} last20 ${mean(lastN).toFixed(4)}; kNN top-1 ${fmt(initial.knnTop1)} → ${fmt(final.knnTop1)}${opts.fullEval ? `, linear top-1 ${fmt(final.linearTop1)}` : ''}${opts.out && !writeErrors.some((w) => w.startsWith('--out ')) ? `; report ${escapeControl(opts.out)}` : ''}`);
+    if (writeErrors.length) throw new RunOutputError(writeErrors, report);
     return report;
   } finally {
     trainer.dispose();
@@ -470,11 +535,23 @@ function readWeights(path: string): WeightsFile {
   }
 }
 
-/** Fails before training when a file cannot be written at `path` (its folder is missing or it is a folder). */
-function checkWritable(path: string): void {
-  const dir = dirname(resolve(path));
-  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UsageError(`cannot write ${path}: the folder ${dir} does not exist`);
-  if (existsSync(path) && statSync(path).isDirectory()) throw new UsageError(`cannot write ${path}: it is a folder`);
+/** Some outputs of a finished run failed to write; `report` is the run's report all the same (written to --out unless that failed too). */
+export class RunOutputError extends OutputWriteError {
+  constructor(
+    failures: readonly string[],
+    readonly report: RunReport,
+  ) {
+    super(failures);
+  }
+}
+
+/** Every output path of the run, checked before the data is read and the first step is taken. */
+function checkOutputs(opts: ReturnType<typeof parseCli>): void {
+  if (opts.out !== undefined) checkOutputFile('--out', opts.out);
+  if (opts.saveWeights !== undefined) checkOutputFile('--save-weights', opts.saveWeights);
+  if (opts.exportDir !== undefined) checkOutputDir('--export', opts.exportDir, EXPORT_FILE_PATHS);
+  if (opts.csv !== undefined) checkOutputFile('--csv', opts.csv);
+  if (opts.md !== undefined) checkOutputFile('--md', opts.md);
 }
 
 function fmt(v: number | null): string {
@@ -483,14 +560,19 @@ function fmt(v: number | null): string {
 
 const isMain = process.argv[1] && import.meta.url.endsWith(process.argv[1].replace(/\\/g, '/').split('/').pop() ?? '');
 if (isMain) {
+  // Messages repeat paths and values as given: escaped, so a newline in one cannot add a line.
   run(process.argv.slice(2)).catch((e: unknown) => {
     if (e instanceof UsageError) {
-      console.error(`error: ${e.message} (see --help)`);
+      console.error(`error: ${escapeControl(e.message)} (see --help)`);
       process.exit(2);
     }
-    if (e instanceof DatasetPathError || e instanceof NoImagesError || e instanceof WeightsFileError) {
-      console.error(`error: ${e.message}`);
+    if (e instanceof DatasetPathError || e instanceof NoImagesError || e instanceof WeightsFileError || e instanceof OutputPathError) {
+      console.error(`error: ${escapeControl(e.message)}`);
       process.exit(2);
+    }
+    if (e instanceof OutputWriteError) {
+      for (const f of e.failures) console.error(`error: ${escapeControl(f)}`);
+      process.exit(1);
     }
     console.error(e instanceof Error ? e.stack ?? e.message : String(e));
     process.exit(1);

@@ -4,6 +4,7 @@
  * can list the arms and write the CSV of rows the worker reports.
  */
 import type { MixMode, SelectionMode } from './config';
+import { csvCell, escapeControl } from './text';
 
 /** One arm: a partial config over the ablation's base, plus how many crop resolutions it trains with. */
 export interface AblationVariant {
@@ -100,14 +101,13 @@ export interface AblationBaseline {
 export const ABLATION_CSV_HEADER = 'id,label,steps,knn_top1,linear_top1,precision,coverage,final_loss,alignment,uniformity,cluster_nmi,knn_rule_precision,center_wise_rule_precision,seconds';
 
 const csvNum = (v: number | null, digits = 6): string => (v === null ? '' : Number(v.toFixed(digits)).toString());
-const csvText = (s: string): string => (/[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
 
 /** One line per arm under `ABLATION_CSV_HEADER`; empty cells for nulls; a final newline. */
 export function ablationCsv(rows: readonly AblationRow[]): string {
   const lines = rows.map((r) =>
     [
-      csvText(r.id),
-      csvText(r.label),
+      csvCell(r.id),
+      csvCell(r.label),
       String(r.steps),
       csvNum(r.knnTop1),
       csvNum(r.linearTop1),
@@ -139,7 +139,7 @@ export function ablationMarkdown(rows: readonly AblationRow[], baseline: Ablatio
   const rule = '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |';
   const body = rows.map(
     (r) =>
-      `| ${r.label.replace(/\|/g, '\\|')} (\`${r.id}\`) | ${pct(r.knnTop1)} | ${pct(r.linearTop1)} | ${pct(r.precision)} | ${pct(r.coverage)} | ${num(r.finalLoss, 3)} | ${num(r.alignment, 3)} | ${num(r.uniformity, 3)} | ${num(r.clusterNmi, 3)} | ${pct(r.knnRulePrecision)} | ${pct(r.centerWiseRulePrecision)} | ${r.seconds.toFixed(0)} s |`,
+      `| ${escapeControl(r.label).replace(/\|/g, '\\|')} (\`${escapeControl(r.id)}\`) | ${pct(r.knnTop1)} | ${pct(r.linearTop1)} | ${pct(r.precision)} | ${pct(r.coverage)} | ${num(r.finalLoss, 3)} | ${num(r.alignment, 3)} | ${num(r.uniformity, 3)} | ${num(r.clusterNmi, 3)} | ${pct(r.knnRulePrecision)} | ${pct(r.centerWiseRulePrecision)} | ${r.seconds.toFixed(0)} s |`,
   );
   const lines = [head, rule, ...body];
   if (baseline) lines.push('', `Raw-pixel kNN baseline (same split, k = ${baseline.k}, τ = ${baseline.tau}): ${pct(baseline.knnTop1)} top-1.`);

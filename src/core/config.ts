@@ -214,16 +214,18 @@ export function validateConfig(c: ClimConfig): ConfigIssue[] {
   if (!Array.isArray(c.resolutions) || c.resolutions.length === 0 || c.resolutions.length > 4) {
     bad('resolutions', 'resolutions must list 1 to 4 crop sizes.');
   } else {
-    const step = (c.stemStride ?? 1) * 2 ** Math.max(0, (c.stages ?? 1) - 1);
-    for (const r of c.resolutions) {
-      if (!Number.isInteger(r) || r < 8 || r > 128) bad('resolutions', `each resolution must be a whole number from 8 to 128 (got ${r}).`);
+    // Arithmetic and template strings on an object from JSON ({"toString": 1}) throw: numbers only.
+    const numOr = (v: unknown, d: number) => (typeof v === 'number' ? v : d);
+    const step = numOr(c.stemStride, 1) * 2 ** Math.max(0, numOr(c.stages, 1) - 1);
+    for (const r of c.resolutions as unknown[]) {
+      if (typeof r !== 'number' || !Number.isInteger(r) || r < 8 || r > 128) bad('resolutions', `each resolution must be a whole number from 8 to 128 (got ${describeValue(r)}).`);
       else if (r % step !== 0) bad('resolutions', `each resolution must be divisible by ${step} (stemStride·2^(stages−1)) so every downsampling halves it evenly (got ${r}).`);
     }
     if (new Set(c.resolutions).size !== c.resolutions.length) bad('resolutions', 'resolutions must not repeat.');
   }
   num('cropScaleMin', 0.05, 1);
   num('cropScaleMax', 0.05, 1);
-  if (c.cropScaleMin > c.cropScaleMax) bad('cropScaleMin', `cropScaleMin (${c.cropScaleMin}) must not exceed cropScaleMax (${c.cropScaleMax}).`);
+  if (typeof c.cropScaleMin === 'number' && typeof c.cropScaleMax === 'number' && c.cropScaleMin > c.cropScaleMax) bad('cropScaleMin', `cropScaleMin (${c.cropScaleMin}) must not exceed cropScaleMax (${c.cropScaleMax}).`);
   for (const f of ['flipProb', 'jitterProb', 'grayscaleProb', 'mixProb'] as const) num(f, 0, 1);
   for (const f of ['brightness', 'contrast', 'saturation'] as const) num(f, 0, 1);
   num('hue', 0, 0.5);
@@ -323,7 +325,8 @@ export function mergeConfigFields(base: ClimConfig, raw: unknown): ConfigMerge {
 /** A value as a message shows it: strings quoted (so "32" and 32 differ), long ones cut. */
 export function describeValue(v: unknown): string {
   if (typeof v === 'string') return JSON.stringify(truncateText(v, 60));
-  if (Array.isArray(v)) return v.length <= 8 ? `[${v.map(describeValue).join(', ')}]` : `an array of ${v.length} items`;
+  // One level only: nested arrays (a 10,000-deep [[[…]]] in a file) would recurse past the stack and grow the message.
+  if (Array.isArray(v)) return v.length <= 8 && !v.some((x) => typeof x === 'object' && x !== null) ? truncateText(`[${v.map(describeValue).join(', ')}]`, 120) : `an array of ${v.length} items`;
   if (v === null) return 'null';
   if (typeof v === 'object') return 'an object';
   return String(v);

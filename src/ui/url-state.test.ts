@@ -181,7 +181,7 @@ describe('decodeHash', () => {
     expect(d.preset).toBeNull();
     expect(d.config).toEqual({ ...defaultConfig(), lr: 0.1 });
     expect(d.problems).toHaveLength(1);
-    expect(d.problems[0]).toMatch(/^preset=zzz is not a known preset \(clim-paper, moco-v2.*\); started from the defaults\.$/);
+    expect(d.problems[0]).toMatch(/^preset=zzz is not a known preset \(clim-paper, .*moco-v2.*\); started from the defaults\.$/);
   });
 
   it('reports an unknown key and ignores it', () => {
@@ -272,7 +272,46 @@ describe('decodeHash', () => {
     }
   });
 
-  it('keeps field hash keys apart from the reserved ones', () => {
+  it('cuts a 100,000-character key or value to a short mention with its length in every notice', () => {
+    const long = 'x'.repeat(100_000);
+    const cut = `${'x'.repeat(60)}… (100000 characters)`;
+    const cases: Array<[string, string]> = [
+      [`#preset=${long}`, `preset=${cut} is not a known preset`],
+      [`#ds=${long}`, `ds=${cut} is not a known data set`],
+      [`#be=${long}`, `be=${cut} is not a known backend`],
+      [`#${long}=1`, `${cut}=1 is not a known setting; ignored.`],
+      [`#zz=${long}`, `zz=${cut} is not a known setting; ignored.`],
+      [`#lr=${long}`, `lr=${cut} is not a number; kept ${DEFAULT_CONFIG.lr}.`],
+      [`#sel=${long}`, `sel=${cut} is not one of`],
+      [`#lr=${long}&lr=1`, `lr appears more than once; used the first (${cut}).`],
+      [`#${long}=1&${long}=2`, `${cut} appears more than once; used the first (1).`],
+      // Digits that parse (to 1e+99999 → Infinity) and then fail validation: the notice quotes the text cut.
+      [`#res=${'9'.repeat(100_000)}`, `res=${'9'.repeat(60)}… (100000 characters) was rejected`],
+    ];
+    for (const [hash, start] of cases) {
+      const d = decodeHash(hash);
+      expect(d.problems.some((m) => m.startsWith(start)), `${hash.slice(0, 20)}: ${d.problems.map((m) => m.slice(0, 120)).join(' | ')}`).toBe(true);
+      for (const m of d.problems) expect(m.length).toBeLessThan(400);
+      expect(validateConfig(d.config)).toEqual([]);
+    }
+  });
+
+  it('shows control and bidi characters of a link as visible escapes in its notices', () => {
+    const d = decodeHash(`#preset=${encodeURIComponent('a\nb\u202ec')}`);
+    expect(d.problems[0]).toMatch(/^preset=a\\nb\\u202ec is not a known preset/);
+    expect(d.problems.join('')).not.toMatch(/[\n\u202e]/);
+  });
+
+  it('reads -0 as 0, so the link it writes back reads the same (found by the fuzz test)', () => {
+    for (const h of ['#flip=-1e-400', '#flip=-0', '#seed=-0']) {
+      const d = decodeHash(h);
+      const again = decodeHash(encodeHash({ config: d.config, preset: null, dataset: 'shapes' }));
+      expect(again.config, h).toEqual(d.config);
+    }
+    expect(Object.is(decodeHash('#flip=-0').config.flipProb, 0)).toBe(true);
+  });
+
+    it('keeps field hash keys apart from the reserved ones', () => {
     const reserved = Object.values(RESERVED_HASH_KEYS) as string[];
     for (const f of CONFIG_FIELDS) expect(reserved, f.key).not.toContain(f.hash);
   });

@@ -9,7 +9,8 @@
  * Pure string in, string out: the caller reads and writes location.hash,
  * which keeps this testable without a DOM.
  */
-import { DEFAULT_CONFIG, defaultConfig, validateConfig, type ClimConfig } from '../core/config';
+import { DEFAULT_CONFIG, defaultConfig, truncateText, validateConfig, type ClimConfig } from '../core/config';
+import { escapeControl } from '../core/text';
 import { CONFIG_FIELDS, type ConfigField } from '../core/config-fields';
 import { PRESETS, presetConfig } from '../core/presets';
 import {
@@ -47,6 +48,14 @@ const FIELD_BY_KEY = new Map<keyof ClimConfig, ConfigField>(CONFIG_FIELDS.map((f
 /** Plain decimal or exponent notation only: Number() would also take '', ' ', '0x10' and 'Infinity'. */
 const NUMBER_RE = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
 
+/**
+ * Longest key or value a notice repeats: a link can carry 100,000 characters
+ * in one value, and the notice only has to say which entry it means.
+ */
+const NOTICE_VALUE_MAX = 60;
+/** User text as a notice repeats it: control and bidi characters made visible (a link can hold them), then cut. */
+const shown = (s: string): string => truncateText(escapeControl(s), NOTICE_VALUE_MAX);
+
 function isPresetId(id: string): boolean {
   return PRESETS.some((p) => p.id === id);
 }
@@ -76,7 +85,8 @@ function parseValue(f: ConfigField, raw: string): { value: unknown } | { reason:
       if (!NUMBER_RE.test(raw)) return { reason: 'is not a number' };
       const n = Number(raw);
       if (f.kind === 'int' && !Number.isInteger(n)) return { reason: 'is not a whole number' };
-      return { value: n };
+      // −0 ('-0', '-1e-400') would be written back as '0': read it as 0 so a link round-trips exactly.
+      return { value: n === 0 ? 0 : n };
     }
     case 'intList': {
       const parts = raw.split('.');
@@ -118,7 +128,7 @@ export function decodeHash(hash: string): DecodedHash {
   const p = q.get(RESERVED_HASH_KEYS.preset);
   if (p !== null) {
     if (isPresetId(p)) preset = p;
-    else problems.push(`preset=${p} is not a known preset (${PRESETS.map((x) => x.id).join(', ')}); started from the defaults.`);
+    else problems.push(`preset=${shown(p)} is not a known preset (${PRESETS.map((x) => x.id).join(', ')}); started from the defaults.`);
   }
   const base = preset !== null ? presetConfig(preset) : defaultConfig();
 
@@ -127,14 +137,14 @@ export function decodeHash(hash: string): DecodedHash {
   if (d !== null) {
     if (isDatasetName(d)) dataset = d;
     else if (d === 'upload') problems.push('ds=upload names an uploaded image set, which a link cannot carry; using the default data set.');
-    else problems.push(`ds=${d} is not a known data set (${DATASETS.join(', ')}); using the default data set.`);
+    else problems.push(`ds=${shown(d)} is not a known data set (${DATASETS.join(', ')}); using the default data set.`);
   }
 
   let backend: BackendName | null = null;
   const b = q.get(RESERVED_HASH_KEYS.backend);
   if (b !== null) {
     if (isBackendName(b)) backend = b;
-    else problems.push(`be=${b} is not a known backend (${BACKEND_NAMES.join(', ')}); picking one automatically.`);
+    else problems.push(`be=${shown(b)} is not a known backend (${BACKEND_NAMES.join(', ')}); picking one automatically.`);
   }
 
   const kept = (f: ConfigField) => `kept ${formatValue(f, base[f.key])}`;
@@ -145,19 +155,19 @@ export function decodeHash(hash: string): DecodedHash {
   const reserved = new Set<string>(Object.values(RESERVED_HASH_KEYS));
   for (const [key, raw] of q) {
     if (seen.has(key)) {
-      problems.push(`${key} appears more than once; used the first (${q.get(key)}).`);
+      problems.push(`${shown(key)} appears more than once; used the first (${shown(q.get(key) ?? '')}).`);
       continue;
     }
     seen.add(key);
     if (reserved.has(key)) continue;
     const f = FIELD_BY_HASH.get(key);
     if (!f) {
-      problems.push(`${key}=${raw} is not a known setting; ignored.`);
+      problems.push(`${shown(key)}=${shown(raw)} is not a known setting; ignored.`);
       continue;
     }
     const parsed = parseValue(f, raw);
     if ('reason' in parsed) {
-      problems.push(`${key}=${raw} ${parsed.reason}; ${kept(f)}.`);
+      problems.push(`${key}=${shown(raw)} ${parsed.reason}; ${kept(f)}.`);
       continue;
     }
     (config as unknown as Record<string, unknown>)[f.key] = parsed.value;
@@ -169,7 +179,7 @@ export function decodeHash(hash: string): DecodedHash {
     fromHash.delete(key);
     (config as unknown as Record<string, unknown>)[key] = key === 'resolutions' ? [...base.resolutions] : base[key];
     const reasons = why.map((m) => m.replace(/\.$/, '')).join('; ');
-    problems.push(`${f.hash}=${raw} was rejected: ${reasons}; ${kept(f)}.`);
+    problems.push(`${f.hash}=${shown(raw)} was rejected: ${reasons}; ${kept(f)}.`);
   };
 
   // Each round reverts at least one hash field to the preset's (valid) value,

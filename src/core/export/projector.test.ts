@@ -13,13 +13,29 @@ describe('projector exports', () => {
     expect(() => vectorsTsv(new Float32Array(5), 3)).toThrow(/not rows of 3/);
   });
 
-  it('metadataTsv: header, empty label for null, tabs/newlines in names become spaces', () => {
+  it('metadataTsv: header, empty label for null, tabs/newlines in names escaped', () => {
     const tsv = metadataTsv([
       { label: 'circle', cluster: 2, name: 'train/0' },
       { label: null, cluster: 0, name: 'a\tb\nc.png' },
     ]);
-    expect(tsv).toBe('label\tcluster\tname\ncircle\t2\ttrain/0\n\t0\ta b c.png\n');
+    expect(tsv).toBe('label\tcluster\tname\ncircle\t2\ttrain/0\n\t0\ta\\tb\\nc.png\n');
     expect(tsv.split('\n')[2].split('\t')).toHaveLength(3);
+  });
+
+  it('metadataTsv: a class or file name holding tab, newline, CR, U+2028 or U+202E stays one cell of one row, and visible', () => {
+    const hostile = ['a\tb', 'a\nb', 'a\rb', 'a\u2028b', 'a\u202Egnp.exe'];
+    const tsv = metadataTsv(hostile.map((h, i) => ({ label: `label ${h}`, cluster: i, name: `dir/${h}.png` })));
+    const lines = tsv.split('\n');
+    // Header + one line per row + the final newline's empty tail: no row was split.
+    expect(lines).toHaveLength(hostile.length + 2);
+    expect(tsv).not.toMatch(/[\r\u2028\u2029\u202a-\u202e]/);
+    expect(lines.slice(1, -1).map((l) => l.split('\t'))).toEqual([
+      ['label a\\tb', '0', 'dir/a\\tb.png'],
+      ['label a\\nb', '1', 'dir/a\\nb.png'],
+      ['label a\\rb', '2', 'dir/a\\rb.png'],
+      ['label a\\u2028b', '3', 'dir/a\\u2028b.png'],
+      ['label a\\u202egnp.exe', '4', 'dir/a\\u202egnp.exe.png'],
+    ]);
   });
 
   it('spriteRgba: 5 images of 2×2 → a 3×3 grid (6×6 px), row-major, black opaque padding', () => {

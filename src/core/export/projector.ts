@@ -20,6 +20,7 @@
  */
 import type { ClimConfig } from '../config';
 import type { EvalResult, StepMetrics } from '../api';
+import { csvCell, escapeControl } from '../text';
 
 /** The Embedding Projector's largest sprite side in pixels. */
 export const SPRITE_MAX_PX = 8192;
@@ -37,9 +38,13 @@ export function vectorsTsv(vectors: Float32Array, dim: number): string {
   return lines.length ? lines.join('\n') + '\n' : '';
 }
 
-/** A field of a TSV row: tabs and line breaks (which would split the row) become spaces. */
+/**
+ * A field of a TSV row. TSV has no quoting, so a tab or line break in a
+ * class or file name would split the row; they are escaped (text.ts) rather
+ * than blanked so two names differing only there stay distinct.
+ */
 function tsvField(s: string): string {
-  return s.replace(/[\t\r\n]/g, ' ');
+  return escapeControl(s);
 }
 
 export interface MetadataRow {
@@ -129,11 +134,10 @@ export function projectorConfig(o: ProjectorConfigOptions): string {
   return JSON.stringify({ embeddings: [emb] }, null, 2) + '\n';
 }
 
-/** A CSV field: numbers as shortest round-trip decimals, null/undefined empty, strings quoted when needed (RFC 4180). */
+/** A CSV field: numbers as shortest round-trip decimals, null/undefined empty, text through `csvCell` (escaped, then quoted as RFC 4180 needs). */
 function csvField(v: unknown): string {
   if (v === null || v === undefined) return '';
-  const s = String(v);
-  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+  return csvCell(String(v));
 }
 
 function csv<T>(columns: readonly (keyof T & string)[], rows: readonly T[]): string {
