@@ -1,11 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { deflateSync } from 'node:zlib';
 import { PNG, type ColorType } from 'pngjs';
 import { encode as encodeJpeg } from 'jpeg-js';
-import { zipSync } from 'fflate';
+import { Zip, ZipDeflate, zipSync } from 'fflate';
 import { NodeDecoder, nodeFiles } from './decode-node';
 import { loadImages, readHeader } from '../io/load-images';
 import type { DecodeOutcome } from '../core/data/upload';
@@ -95,6 +96,21 @@ function withSegment(jpeg: Uint8Array, segment: Uint8Array): Uint8Array {
 
 const S = 8;
 const decoder = new NodeDecoder();
+
+/** Bounding box (inclusive) of the pixels brighter than mid-grey in an S×S RGB image. */
+function brightBox(rgb: Uint8Array, size: number): { x0: number; x1: number; y0: number; y1: number } {
+  const box = { x0: size, x1: -1, y0: size, y1: -1 };
+  for (let y = 0; y < size; y++) {
+    for (let x = 0; x < size; x++) {
+      if (rgb[(y * size + x) * 3] <= 128) continue;
+      box.x0 = Math.min(box.x0, x);
+      box.x1 = Math.max(box.x1, x);
+      box.y0 = Math.min(box.y0, y);
+      box.y1 = Math.max(box.y1, y);
+    }
+  }
+  return box;
+}
 
 async function decode(bytes: Uint8Array, fit: 'crop' | 'pad' = 'crop'): Promise<DecodeOutcome> {
   return decoder.decode(bytes, readHeader(bytes), S, fit);
@@ -209,6 +225,23 @@ describe('NodeDecoder: JPEG', () => {
     expectRows(px, 5, 8, [0, 0, 255], 12);
   });
 
+  it('turns the EXIF-6 fixture as the browser does (e2e/exif.spec.ts): the corner block lands top-right', async () => {
+    // Stored 64×48 with a white block top-left; orientation 6 shows it 48×64 with the block top-right.
+    const jpeg = new Uint8Array(readFileSync(new URL('../../e2e/fixtures/exif-orientation-6.jpg', import.meta.url)));
+    expect(readHeader(jpeg)).toMatchObject({ width: 64, height: 48, orientation: 6, type: 'jpg' });
+    const bright = async (bytes: Uint8Array) => {
+      const r = await decoder.decode(bytes, readHeader(bytes), 64, 'pad');
+      if (!r.ok) throw new Error(r.reason);
+      return brightBox(r.rgb, 64);
+    };
+    // Pad: the 48×64 image centred on a 64×64 square (8 black columns each side), so the block is at x 40–55, y 0–15.
+    expect(await bright(jpeg)).toEqual({ x0: 40, x1: 55, y0: 0, y1: 15 });
+    // The same pixels without the Exif segment (bytes 2–37): stored as is, 64×48 centred, the block at x 0–15, y 8–23.
+    const plain = new Uint8Array([...jpeg.subarray(0, 2), ...jpeg.subarray(2 + 36)]);
+    expect(readHeader(plain)?.orientation).toBeUndefined();
+    expect(await bright(plain)).toEqual({ x0: 0, x1: 15, y0: 8, y1: 23 });
+  });
+
   it('reports garbage after a JPEG signature as corrupt with the library message', async () => {
     const bytes = Uint8Array.from([0xff, 0xd8, 0xff, 0xe0, 0x00, 0x04, 0x01, 0x02, 0xff, 0xd9]);
     const r = await decode(bytes);
@@ -274,35 +307,81 @@ describe('nodeFiles + loadImages on a folder and a zip', () => {
     }
     // A link to a/1.png: followed, it would be a duplicate line in the report.
     symlinkSync(join(root, 'a', '1.png'), join(root, 'a', 'link.png'));
+    // Links out of the folder, to a file and to a folder of images: followed, they would add a third label's worth of images.
+    const outside = join(dir, 'outside');
+    mkdirSync(join(outside, 'more'), { recursive: true });
+    writeFileSync(join(outside, 'secret.png'), pngBytes(6, 4, () => [1, 2, 3, 255]));
+    writeFileSync(join(outside, 'more', 'x.png'), pngBytes(6, 4, () => [4, 5, 6, 255]));
+    symlinkSync(join(outside, 'secret.png'), join(root, 'b', 'secret.png'));
+    symlinkSync(join(outside, 'more'), join(root, 'c'));
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   const opts = { size: S, fit: 'crop' as const, maxPixels: 1e6 };
 
-  it('lists the folder sorted by path, relative, without the link, and reads sizes from disk', async () => {
+  const links = ['a/link.png', 'b/secret.png', 'c'];
+
+  it('lists the folder sorted by path, relative, links as links (never followed), and reads sizes from disk', async () => {
     const { name, files } = await nodeFiles(root);
     expect(name).toBe('root');
-    const expected = Object.keys(tree).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    const expected = [...Object.keys(tree), ...links].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
     expect(files.map((f) => f.path)).toEqual(expected);
-    expect(files.map((f) => f.size)).toEqual(expected.map((p) => tree[p].length));
+    const regular = files.filter((f) => !f.skip);
+    expect(regular.map((f) => f.size)).toEqual(regular.map((f) => tree[f.path].length));
     expect(await files[expected.indexOf('a/2.png')].bytes()).toEqual(Buffer.from(tree['a/2.png']));
+    expect(files.filter((f) => f.skip).map((f) => [f.path, f.skip?.kind])).toEqual(links.map((l) => [l, 'symlink']));
+    expect(files.find((f) => f.path === 'b/secret.png')?.skip?.reason).toBe(
+      `a symbolic link to ${join(dir, 'outside', 'secret.png')}; links are not followed, so nothing outside the folder is read`,
+    );
+    await expect(files.find((f) => f.path === 'b/secret.png')!.bytes()).rejects.toThrow(/links are not followed/);
+  });
+
+  it('never opens a file that became a link after the folder was listed (O_NOFOLLOW)', async () => {
+    const d = mkdtempSync(join(tmpdir(), 'clim-swap-'));
+    try {
+      writeFileSync(join(d, 'x.png'), tree['a/1.png']);
+      const { files } = await nodeFiles(d);
+      rmSync(join(d, 'x.png'));
+      symlinkSync(join(dir, 'outside', 'secret.png'), join(d, 'x.png'));
+      await expect(files[0].bytes()).rejects.toThrow(/ELOOP|symbolic link/i);
+    } finally {
+      rmSync(d, { recursive: true, force: true });
+    }
+  });
+
+  it.skipIf(process.platform === 'win32')('lists a named pipe as not an image, without opening it (a read would block)', async () => {
+    const d = mkdtempSync(join(tmpdir(), 'clim-fifo-'));
+    try {
+      execFileSync('mkfifo', [join(d, 'pipe.png')]);
+      writeFileSync(join(d, 'ok.png'), tree['a/1.png']);
+      const r = await loadImages(...(await withFiles(d)), opts);
+      expect(r.report.loaded).toBe(1);
+      expect(r.report.skipped.map((s) => [s.path, s.kind, s.reason])).toEqual([['pipe.png', 'not-image', 'a named pipe (FIFO), not a regular file; not read']]);
+    } finally {
+      rmSync(d, { recursive: true, force: true });
+    }
   });
 
   it('loads the labelled images and reports every skipped file with its reason', async () => {
     const r = await loadImages(...(await withFiles(root)), opts);
     const rep = r.report;
-    expect(rep.files).toBe(12); // hidden file included
+    expect(rep.files).toBe(15); // hidden file and the three links included
     expect(rep.loaded).toBe(5);
     expect(rep.labelled).toBe(true);
+    // No label c and no third image in b: neither link out of the folder was followed.
     expect(rep.perLabel).toEqual([{ name: 'a', count: 3 }, { name: 'b', count: 2 }]);
     expect(rep.hiddenCount).toBe(1);
-    expect(rep.countsByKind).toEqual({ 'not-image': 1, empty: 1, duplicate: 1, 'too-large': 1, corrupt: 1, unsupported: 1 });
+    expect(rep.countsByKind).toEqual({ 'not-image': 1, empty: 1, duplicate: 1, 'too-large': 1, corrupt: 1, unsupported: 1, encrypted: 0, 'unpack-limit': 0, symlink: 3 });
+    const link = (to: string) => `a symbolic link to ${to}; links are not followed, so nothing outside the folder is read`;
     expect(rep.skipped.map((s) => [s.path, s.kind, s.reason])).toEqual([
       ['a/bad.png', 'corrupt', 'could not be decoded (not a PNG or JPEG, and no other image format recognised in its first bytes)'],
       ['a/big.png', 'too-large', '2000×1000 = 2.0 MP, over the 1.0 MP limit'],
       ['a/empty.png', 'empty', 'the file has 0 bytes'],
+      ['a/link.png', 'symlink', link(join(root, 'a', '1.png'))],
       ['b/anim.gif', 'unsupported', 'GIF is decoded in the browser only; the Node runner reads PNG and JPEG'],
       ['b/dup.png', 'duplicate', 'same bytes as b/1.png'],
+      ['b/secret.png', 'symlink', link(join(dir, 'outside', 'secret.png'))],
+      ['c', 'symlink', link(join(dir, 'outside', 'more'))],
       ['notes.txt', 'not-image', '.txt is not an image type this app reads'],
     ]);
     expect(r.images.length).toBe(5 * S * S * 3);
@@ -323,10 +402,46 @@ describe('nodeFiles + loadImages on a folder and a zip', () => {
     expect(r.report.files).toBe(12);
     expect(r.report.loaded).toBe(5);
     expect(r.report.perLabel).toEqual(folder.report.perLabel);
-    expect(r.report.countsByKind).toEqual(folder.report.countsByKind);
+    // The zip holds no links (the folder's three).
+    expect(r.report.countsByKind).toEqual({ ...folder.report.countsByKind, symlink: 0 });
     expect(r.report.hiddenCount).toBe(1);
     expect(r.report.skipped.find((s) => s.kind === 'duplicate')?.reason).toBe('same bytes as root/b/1.png');
     expect(r.images).toEqual(folder.images);
+  });
+
+  it('a zip with an encrypted entry and a 96 MiB bomb: each listed under its kind, the rest loads; an all-encrypted zip is refused', async () => {
+    // The bomb streamed 1 MiB at a time (fflate.Zip), past the default 64 MiB per-entry cap (bench/zip-bomb.ts has the issue's 1 GiB one).
+    const parts: Uint8Array[] = [];
+    const z = new Zip((err, chunk) => {
+      if (err) throw err;
+      parts.push(chunk);
+    });
+    for (const [p, b] of Object.entries(tree)) {
+      const f = new ZipDeflate(p, { level: 0 });
+      z.add(f);
+      f.push(b, true);
+    }
+    const bomb = new ZipDeflate('a/zeros.png', { level: 9 });
+    z.add(bomb);
+    const block = new Uint8Array(2 ** 20);
+    for (let i = 0; i < 96; i++) bomb.push(block, i === 95);
+    z.end();
+    const zip = Buffer.concat(parts);
+    expect(zip.length).toBeLessThan(2 * 2 ** 20);
+    const zipPath = join(dir, 'bomb.zip');
+    writeFileSync(zipPath, encrypt(zip, 'a/3.png'));
+    const rss = process.memoryUsage().rss;
+    const r = await loadImages((await nodeFiles(zipPath)).files, new NodeDecoder(), opts);
+    expect(process.memoryUsage().rss - rss).toBeLessThan(64 * 2 ** 20);
+    expect(r.report.loaded).toBe(4);
+    expect(r.report.skipped.filter((s) => s.kind === 'encrypted' || s.kind === 'unpack-limit').map((s) => [s.path, s.kind, s.reason])).toEqual([
+      ['a/3.png', 'encrypted', `encrypted in ${zipPath} (password-protected); this app cannot read encrypted zip entries`],
+      ['a/zeros.png', 'unpack-limit', `would expand to 96.0 MiB (its header in ${zipPath} says so), past the 64 MiB limit for one file; not unpacked`],
+    ]);
+
+    const locked = join(dir, 'locked.zip');
+    writeFileSync(locked, encrypt(encrypt(zipSync({ 'x/1.png': tree['a/1.png'], 'x/2.png': tree['a/2.png'] }, { level: 0 }), 'x/1.png'), 'x/2.png'));
+    await expect(nodeFiles(locked)).rejects.toThrow(`${locked}: this zip is encrypted (all 2 files need a password); unzip it with its password and upload the folder`);
   });
 
   it('throws a message naming the path for a missing path, a file that is not a zip, and a broken zip', async () => {
@@ -337,6 +452,20 @@ describe('nodeFiles + loadImages on a folder and a zip', () => {
     await expect(nodeFiles(broken)).rejects.toThrow(`${broken} is not a readable .zip archive`);
   });
 });
+
+/** Sets general-purpose flag bit 0 (encrypted) on entry `name`: its local and its central header. */
+function encrypt(zip: Uint8Array, name: string): Uint8Array {
+  const out = Uint8Array.from(zip);
+  const v = new DataView(out.buffer);
+  const enc = new TextEncoder().encode(name);
+  const nameAt = (at: number, len: number) => len === enc.length && enc.every((b, i) => out[at + i] === b);
+  for (let p = 0; p + 46 <= out.length; p++) {
+    const sig = v.getUint32(p, true);
+    if (sig === 0x04034b50 && nameAt(p + 30, v.getUint16(p + 26, true))) out[p + 6] |= 1;
+    if (sig === 0x02014b50 && nameAt(p + 46, v.getUint16(p + 28, true))) out[p + 8] |= 1;
+  }
+  return out;
+}
 
 async function withFiles(path: string): Promise<[Awaited<ReturnType<typeof nodeFiles>>['files'], NodeDecoder]> {
   return [(await nodeFiles(path)).files, new NodeDecoder()];

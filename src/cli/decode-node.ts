@@ -11,13 +11,15 @@
  * reported as 'unsupported', each by name, so a user knows to convert them or
  * use the page.
  */
-import { readFile, readdir, stat } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { lstat, open, readFile, readdir, readlink, stat } from 'node:fs/promises';
+import type { Dirent } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { PNG } from 'pngjs';
 import { decode as decodeJpeg } from 'jpeg-js';
 import { squareBoxes, toRgb } from '../core/data/folder';
 import { orientRgba, resizeBoxRgb } from '../core/data/pixels';
-import type { DecodeOutcome } from '../core/data/upload';
+import type { DecodeOutcome, SkipKind } from '../core/data/upload';
 import type { Fit, HeaderInfo, ImageDecoder, SourceFile } from '../io/load-images';
 import { isZipName, zipEntries } from '../io/zip';
 
@@ -123,12 +125,25 @@ export class NodeDecoder implements ImageDecoder {
 /** Thrown when `--dataset` names nothing readable as an image collection; the message names the path. */
 export class DatasetPathError extends Error {}
 
+/** What the walk found: a regular file, or something listed as skipped without being opened. */
+type Found = { rel: string; full: string; skip?: { kind: SkipKind; reason: string } };
+
+/** Names for what is neither a file, a folder nor a link (a FIFO would block a read forever). */
+function specialKind(d: Dirent): string | null {
+  if (d.isFIFO()) return 'a named pipe (FIFO)';
+  if (d.isSocket()) return 'a socket';
+  if (d.isBlockDevice() || d.isCharacterDevice()) return 'a device file';
+  return null;
+}
+
 /**
- * Every regular file under `dir`, as paths relative to it joined with '/'.
- * Symbolic links are skipped: following them can loop, or pull in files from
- * outside the folder the user named.
+ * Everything under `dir`, as paths relative to it joined with '/'. Symbolic
+ * links are listed (kind 'symlink') and never followed, neither to a file nor
+ * to a folder: following them can loop, or read files from outside the
+ * folder the user named. `withFileTypes` reports the link itself (lstat),
+ * not what it points to. Pipes, sockets and devices are listed as not images.
  */
-async function walk(dir: string, rel: string, out: { rel: string; full: string }[]): Promise<void> {
+async function walk(dir: string, rel: string, out: Found[]): Promise<void> {
   let entries;
   try {
     entries = await readdir(join(dir, rel), { withFileTypes: true });
@@ -137,8 +152,35 @@ async function walk(dir: string, rel: string, out: { rel: string; full: string }
   }
   for (const d of entries) {
     const r = rel ? `${rel}/${d.name}` : d.name;
-    if (d.isDirectory()) await walk(dir, r, out);
-    else if (d.isFile()) out.push({ rel: r, full: join(dir, r) });
+    const full = join(dir, r);
+    if (d.isSymbolicLink()) {
+      let target = '';
+      try {
+        target = ` to ${await readlink(full)}`;
+      } catch {
+        // The link's text is only for the message.
+      }
+      out.push({ rel: r, full, skip: { kind: 'symlink', reason: `a symbolic link${target}; links are not followed, so nothing outside the folder is read` } });
+    } else if (d.isDirectory()) await walk(dir, r, out);
+    else if (d.isFile()) out.push({ rel: r, full });
+    else {
+      const what = specialKind(d);
+      if (what) out.push({ rel: r, full, skip: { kind: 'not-image', reason: `${what}, not a regular file; not read` } });
+    }
+  }
+}
+
+/**
+ * The file's bytes, refusing to open a symbolic link: one put in place of
+ * the file after the folder was listed is not followed either (O_NOFOLLOW;
+ * where the platform has no such flag, the lstat listing is the guard).
+ */
+async function readNoFollow(full: string): Promise<Uint8Array> {
+  const fh = await open(full, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0));
+  try {
+    return await fh.readFile();
+  } finally {
+    await fh.close();
   }
 }
 
@@ -160,13 +202,16 @@ export async function nodeFiles(path: string): Promise<{ name: string; files: So
     throw new DatasetPathError(code === 'ENOENT' ? `${path}: no such file or folder` : `cannot read ${path} (${message(e)})`);
   }
   if (st.isDirectory()) {
-    const found: { rel: string; full: string }[] = [];
+    const found: Found[] = [];
     await walk(path, '', found);
     found.sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0));
     const files: SourceFile[] = [];
     for (const f of found) {
-      const { size } = await stat(f.full);
-      files.push({ path: f.rel, size, bytes: () => readFile(f.full) });
+      const { size } = await lstat(f.full);
+      if (f.skip) {
+        const { reason } = f.skip;
+        files.push({ path: f.rel, size, skip: f.skip, bytes: () => Promise.reject(new Error(reason)) });
+      } else files.push({ path: f.rel, size, bytes: () => readNoFollow(f.full) });
     }
     return { name: basename(resolve(path)) || path, files };
   }
@@ -181,6 +226,7 @@ export async function nodeFiles(path: string): Promise<{ name: string; files: So
   }
   let files: SourceFile[];
   try {
+    // Entries are unpacked one at a time as they are decoded, within the default budget's caps (src/io/zip.ts).
     files = zipEntries(path, bytes);
   } catch (e) {
     throw new DatasetPathError(message(e));

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { zipSync } from 'fflate';
-import { contentHash, loadImages, readHeader, type ImageDecoder, type SourceFile } from './load-images';
+import { contentHash, loadImages, planSources, readHeader, type ImageDecoder, type SourceFile } from './load-images';
 import { zipEntries, ZipError } from './zip';
 import type { DecodeOutcome } from '../core/data/upload';
 
@@ -96,6 +96,52 @@ describe('loadImages (fake decoder)', () => {
     expect(r.report.notes.at(-1)).toBe(`cancelled after ${r.report.loaded} of 30 images`);
     expect(seen).toEqual([...seen].sort((a, b) => a - b));
     expect(seen.at(-1)).toBe(r.report.loaded);
+  });
+});
+
+describe('skips decided while listing or unpacking', () => {
+  /** Sets general-purpose flag bit 0 (encrypted) on `name` in a zipSync archive: its local and its central header. */
+  function encrypt(zip: Uint8Array, name: string): Uint8Array {
+    const out = zip.slice();
+    const v = new DataView(out.buffer);
+    const enc = new TextEncoder().encode(name);
+    const nameAt = (at: number) => enc.every((b, i) => out[at + i] === b);
+    for (let p = 0; p + 46 <= out.length; p++) {
+      const sig = v.getUint32(p, true);
+      if (sig === 0x04034b50 && nameAt(p + 30)) out[p + 6] |= 1;
+      if (sig === 0x02014b50 && nameAt(p + 46)) out[p + 8] |= 1;
+    }
+    return out;
+  }
+
+  it('lists symbolic links, encrypted zip entries and entries stopped while unpacking under their own kinds, reading none of them', async () => {
+    const zip = encrypt(zipSync({ 'r/a/secret.png': pngHeader(4, 4, 5), 'r/a/open.png': pngHeader(4, 4, 6) }, { level: 0 }), 'r/a/secret.png');
+    const read: string[] = [];
+    const never = (path: string): SourceFile => ({
+      path,
+      size: 10,
+      skip: { kind: 'symlink', reason: 'a symbolic link to ../../etc/passwd; links are not followed, so nothing outside the folder is read' },
+      bytes: () => {
+        read.push(path);
+        return Promise.reject(new Error('read a link'));
+      },
+    });
+    const bomb: SourceFile = { path: 'r/b/bomb.png', size: 1024, bytes: () => Promise.reject(new ZipError('z.zip: entry bomb.png: expands past the 1.0 KiB its header in z.zip declares; stopped at 16.0 MiB', 'unpack-limit', 'expands past the 1.0 KiB its header in z.zip declares; stopped at 16.0 MiB')) };
+    const files = [...zipEntries('z.zip', zip), never('r/b/link.png'), never('r/b/link.txt'), file('r/b/ok.png', pngHeader(4, 4, 7)), bomb];
+    const plan = planSources(files);
+    expect(plan.candidates.map((c) => c.path)).toEqual(['r/a/open.png', 'r/b/ok.png', 'r/b/bomb.png']);
+    const r = await loadImages(files, new TagDecoder(), opts);
+    expect(read).toEqual([]);
+    expect(r.report.loaded).toBe(2);
+    expect(r.report.skipped.map((s) => [s.path, s.kind])).toEqual([
+      ['r/a/secret.png', 'encrypted'],
+      ['r/b/link.png', 'symlink'],
+      ['r/b/link.txt', 'symlink'],
+      ['r/b/bomb.png', 'unpack-limit'],
+    ]);
+    expect(r.report.skipped[0].reason).toBe('encrypted in z.zip (password-protected); this app cannot read encrypted zip entries');
+    expect(r.report.skipped[3].reason).toBe('expands past the 1.0 KiB its header in z.zip declares; stopped at 16.0 MiB');
+    expect(r.report.countsByKind).toMatchObject({ encrypted: 1, symlink: 2, 'unpack-limit': 1, 'not-image': 0, corrupt: 0 });
   });
 });
 

@@ -11,12 +11,19 @@
  * interleaves file reads.
  */
 import { imageSize } from 'image-size';
-import { finishUpload, pixelLimitReason, planUpload, seededSubset, type DecodeOutcome, type UploadEntry, type UploadImages, type UploadPlan } from '../core/data/upload';
+import { finishUpload, pixelLimitReason, planUpload, seededSubset, type DecodeOutcome, type SkipKind, type UploadEntry, type UploadImages, type UploadPlan } from '../core/data/upload';
+import { ZipError } from './zip';
 
 export type Fit = 'crop' | 'pad';
 
 export interface SourceFile extends UploadEntry {
   bytes(): Promise<Uint8Array>;
+  /**
+   * Refused while listing, before any byte is read: a symbolic link (never
+   * followed), an encrypted zip entry, one whose headers already break the
+   * unpack limits. Listed under its kind, never read or decoded.
+   */
+  skip?: { kind: SkipKind; reason: string };
 }
 
 export interface HeaderInfo {
@@ -83,6 +90,28 @@ export async function contentHash(bytes: Uint8Array): Promise<string> {
   return s;
 }
 
+/**
+ * `planUpload` plus the skips decided while listing (`SourceFile.skip`): such
+ * a file is taken out of the candidates, or its name-based line ('not an
+ * image') replaced, so it is listed once under its own kind and the memory
+ * estimate does not count it. Hidden files stay silent, as for any file.
+ */
+export function planSources(files: SourceFile[]): UploadPlan {
+  const plan = planUpload(files);
+  if (!files.some((f) => f.skip)) return plan;
+  const listed = plan.skipped.filter((s) => !files[s.entry].skip);
+  for (const c of plan.candidates) {
+    const skip = files[c.entry].skip;
+    if (skip) listed.push({ entry: c.entry, path: c.path, ...skip });
+  }
+  for (const s of plan.skipped) {
+    const skip = files[s.entry].skip;
+    if (skip) listed.push({ entry: s.entry, path: s.path, ...skip });
+  }
+  listed.sort((a, b) => a.entry - b.entry);
+  return { ...plan, candidates: plan.candidates.filter((c) => !files[c.entry].skip), skipped: listed };
+}
+
 export interface LoadResult extends UploadImages {
   cancelled: boolean;
   plan: UploadPlan;
@@ -98,7 +127,7 @@ export interface LoadResult extends UploadImages {
 export async function loadImages(files: SourceFile[], decoder: ImageDecoder, opts: LoadOptions): Promise<LoadResult> {
   const now = opts.now ?? (() => performance.now());
   const t0 = now();
-  const plan = planUpload(files);
+  const plan = planSources(files);
   const n = plan.candidates.length;
   const chosen = opts.subset && opts.subset.count < n ? seededSubset(n, opts.subset.count, opts.subset.seed) : null;
   const todo = chosen ? Array.from(chosen) : Array.from({ length: n }, (_, i) => i);
@@ -143,7 +172,9 @@ export async function loadImages(files: SourceFile[], decoder: ImageDecoder, opt
       bytes = await files[c.entry].bytes();
     } catch (e) {
       resolvers[i](null);
-      outcomes[i] = { ok: false, kind: 'corrupt', reason: `could not be read (${e instanceof Error ? e.message : String(e)})` };
+      // A zip entry refused while unpacking (over a cap, damaged) says which kind of skip it is.
+      if (e instanceof ZipError && e.kind) outcomes[i] = { ok: false, kind: e.kind, reason: e.reason };
+      else outcomes[i] = { ok: false, kind: 'corrupt', reason: `could not be read (${e instanceof Error ? e.message : String(e)})` };
       return;
     }
     const h = await contentHash(bytes);

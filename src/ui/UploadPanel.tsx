@@ -194,7 +194,7 @@ function Report({ report, rate }: { report: UploadReport; rate: number | null })
                   .filter((s) => s.kind === k)
                   .slice(0, 200)
                   .map((s) => (
-                    <li key={s.path}>
+                    <li key={s.entry}>
                       <code>{s.path}</code>: {s.reason}
                     </li>
                   ))}

@@ -30,7 +30,7 @@ const report = (loaded: number): UploadReport => ({
   evaluation: false,
   hiddenCount: 0,
   skipped: [],
-  countsByKind: { 'not-image': 0, empty: 0, duplicate: 0, 'too-large': 0, corrupt: 0, unsupported: 0 },
+  countsByKind: { 'not-image': 0, empty: 0, duplicate: 0, 'too-large': 0, corrupt: 0, unsupported: 0, encrypted: 0, 'unpack-limit': 0, symlink: 0 },
   notes: [],
 });
 
@@ -62,9 +62,10 @@ describe('upload store', () => {
     expect(store.getState().phase).toBe('scanning');
     await flush();
     expect(worker.sent[0]).toEqual({ type: 'files', jobId: 1, files: [{ path: 'a/1.png', file: blob }] });
-    expect(worker.sent[1]).toEqual({ type: 'scan', jobId: 1, name: 'a' });
+    // The budget goes with the scan: it sets the zip unpack caps (src/io/zip.ts).
+    expect(worker.sent[1]).toEqual({ type: 'scan', jobId: 1, name: 'a', budgetBytes: 512 * 2 ** 20 });
     const job = lastJob();
-    worker.emit({ type: 'scanned', jobId: job, summary: { files: 3, candidates: 2, labelled: false, classNames: [] } });
+    worker.emit({ type: 'scanned', jobId: job, summary: { files: 3, candidates: 2, labelled: false, classNames: [], skipped: {} } });
     expect(store.getState().estimateBytes).toBe(2 * 2 * SIZE * SIZE * 3);
     expect(control()[1]).toEqual({ type: 'decode', jobId: job, size: SIZE, fit: 'crop', maxPixels: 40_000_000 });
     expect(store.getState().phase).toBe('decoding');
@@ -83,7 +84,7 @@ describe('upload store', () => {
     store.getState().pick([{ path: 'x.zip', file: blob }], 'x');
     await flush();
     const fits = Math.floor(2 ** 20 / (2 * SIZE * SIZE * 3)); // 170
-    worker.emit({ type: 'scanned', jobId: lastJob(), summary: { files: 500, candidates: 500, labelled: true, classNames: ['a', 'b'] } });
+    worker.emit({ type: 'scanned', jobId: lastJob(), summary: { files: 500, candidates: 500, labelled: true, classNames: ['a', 'b'], skipped: {} } });
     expect(store.getState().phase).toBe('confirm');
     expect(store.getState().budgetImages).toBe(fits);
     expect(control()).toHaveLength(1);
@@ -94,7 +95,7 @@ describe('upload store', () => {
   it('nothing decodable, or no image files: an error naming the data set still in use; nothing handed over', async () => {
     store.getState().pick([{ path: 'j/a.png', file: blob }], 'j');
     await flush();
-    worker.emit({ type: 'scanned', jobId: lastJob(), summary: { files: 1, candidates: 1, labelled: false, classNames: [] } });
+    worker.emit({ type: 'scanned', jobId: lastJob(), summary: { files: 1, candidates: 1, labelled: false, classNames: [], skipped: {} } });
     worker.emit({ type: 'decoded', jobId: lastJob(), name: 'j', size: SIZE, images: new Uint8Array(0), labels: null, classNames: [], report: report(0), ms: 1, cancelled: false });
     expect(store.getState().phase).toBe('error');
     expect(store.getState().error).toBe('No image in j could be decoded (0 skipped, listed below). The data set in use (fashion-mnist) is unchanged.');
@@ -102,7 +103,7 @@ describe('upload store', () => {
 
     store.getState().pick([{ path: 't/a.txt', file: blob }], 't');
     await flush();
-    worker.emit({ type: 'scanned', jobId: lastJob(), summary: { files: 1, candidates: 0, labelled: false, classNames: [] } });
+    worker.emit({ type: 'scanned', jobId: lastJob(), summary: { files: 1, candidates: 0, labelled: false, classNames: [], skipped: {} } });
     expect(store.getState().error).toBe('t has no image files (1 file seen). The data set in use (fashion-mnist) is unchanged.');
     store.getState().pick([], 'none');
     expect(store.getState().error).toMatch(/^Nothing to load: the selection had no files/);
@@ -112,7 +113,7 @@ describe('upload store', () => {
     store.getState().pick([{ path: 'a/1.png', file: blob }], 'a');
     await flush();
     const first = lastJob();
-    worker.emit({ type: 'scanned', jobId: first, summary: { files: 1, candidates: 1, labelled: false, classNames: [] } });
+    worker.emit({ type: 'scanned', jobId: first, summary: { files: 1, candidates: 1, labelled: false, classNames: [], skipped: {} } });
     store.getState().cancel();
     expect(worker.sent.at(-1)).toEqual({ type: 'cancel', jobId: first });
     expect(store.getState().phase).toBe('idle');
@@ -126,8 +127,21 @@ describe('upload store', () => {
     store.getState().pick([{ path: 'c/1.png', file: blob }], 'c');
     await flush();
     expect(worker.sent.filter((m) => m.type === 'cancel').map((m) => m.jobId)).toContain(second);
-    worker.emit({ type: 'scanned', jobId: second, summary: { files: 1, candidates: 1, labelled: false, classNames: [] } });
+    worker.emit({ type: 'scanned', jobId: second, summary: { files: 1, candidates: 1, labelled: false, classNames: [], skipped: {} } });
     expect(store.getState().summary).toBeNull();
+  });
+
+  it('nothing left to decode after listing: the message names what was refused, per kind (links, encrypted entries, bombs)', async () => {
+    store.getState().setSettings({ budgetMB: 64 });
+    store.getState().pick([{ path: 'l/a.png', file: blob }], 'l');
+    await flush();
+    expect(control()[0]).toEqual({ type: 'scan', jobId: lastJob(), name: 'l', budgetBytes: 64 * 2 ** 20 });
+    worker.emit({ type: 'scanned', jobId: lastJob(), summary: { files: 4, candidates: 0, labelled: false, classNames: [], skipped: { symlink: 2, encrypted: 1, 'unpack-limit': 1 } } });
+    expect(store.getState().phase).toBe('error');
+    expect(store.getState().error).toBe(
+      'l has no image files (4 files seen; skipped: encrypted zip entry (password-protected): 1; over the unpack limits (zip bomb guard): 1; symbolic link (not followed): 2). The data set in use (fashion-mnist) is unchanged.',
+    );
+    expect(control()).toHaveLength(1);
   });
 
   it('formats byte estimates', () => {

@@ -9,7 +9,7 @@
  */
 import { createStore, type StoreApi } from 'zustand/vanilla';
 import { useStore } from 'zustand';
-import type { UploadReport } from '../core/data/upload';
+import { SKIP_KINDS, SKIP_TITLES, type UploadReport } from '../core/data/upload';
 import type { DecodeEvent, ScanSummary, UploadFile } from '../worker/decode-protocol';
 import { DecodeClient } from '../worker/decode-client';
 import type { UploadData } from '../worker/protocol';
@@ -105,7 +105,12 @@ export function createUploadStore(target: UploadTarget, deps: UploadDeps = {}): 
         const fits = Math.floor((st.settings.budgetMB * 2 ** 20) / bytesPerImage(size));
         set({ summary: e.summary, estimateBytes: estimate, budgetImages: fits });
         if (e.summary.candidates === 0) {
-          set({ phase: 'error', error: `${st.name} has no image files (${e.summary.files} file${e.summary.files === 1 ? '' : 's'} seen). The data set in use (${target.currentName()}) is unchanged.` });
+          // No report comes for a scan that ends here, so the files refused while listing (links, encrypted entries, ...) are named in the message.
+          const refused = SKIP_KINDS.filter((k) => (e.summary.skipped[k] ?? 0) > 0)
+            .map((k) => `${SKIP_TITLES[k]}: ${e.summary.skipped[k]}`)
+            .join('; ');
+          const seen = `${e.summary.files} file${e.summary.files === 1 ? '' : 's'} seen${refused ? `; skipped: ${refused}` : ''}`;
+          set({ phase: 'error', error: `${st.name} has no image files (${seen}). The data set in use (${target.currentName()}) is unchanged.` });
         } else if (e.summary.candidates > fits) {
           set({ phase: 'confirm' });
         } else decode();
@@ -152,7 +157,7 @@ export function createUploadStore(target: UploadTarget, deps: UploadDeps = {}): 
         }
         client ??= deps.makeClient ? deps.makeClient(onEvent) : new DecodeClient(onEvent);
         set({ phase: 'scanning', name, summary: null, report: null, progress: null, error: null, rate: null });
-        client.scan(files, name);
+        client.scan(files, name, get().settings.budgetMB * 2 ** 20);
       },
       loadSubset() {
         if (get().phase !== 'confirm') return;

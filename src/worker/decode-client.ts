@@ -47,8 +47,9 @@ export class DecodeClient {
    * Starts a new job (any earlier one is cancelled) and returns its id. The
    * list goes over in time-boxed slices with a yield between them, so a
    * 5,000-file folder does not hold the main thread (see DecodeRequest).
+   * `budgetBytes` (the upload's memory budget) sets the zip unpack caps.
    */
-  scan(files: UploadFile[], name: string): number {
+  scan(files: UploadFile[], name: string, budgetBytes?: number): number {
     const w = this.ensure();
     if (this.job) w.postMessage({ type: 'cancel', jobId: this.job });
     this.job += 1;
@@ -57,7 +58,7 @@ export class DecodeClient {
       stillWanted: () => this.job === id && this.worker === w,
       ...this.slicing,
     }).then((complete) => {
-      if (complete) w.postMessage({ type: 'scan', jobId: id, name });
+      if (complete) w.postMessage({ type: 'scan', jobId: id, name, ...(budgetBytes ? { budgetBytes } : {}) });
     });
     return id;
   }

@@ -7,7 +7,7 @@
  * chose that over the budget. Every message carries the job id; the page
  * drops events of jobs it no longer waits for.
  */
-import type { UploadReport } from '../core/data/upload';
+import type { SkipKind, UploadReport } from '../core/data/upload';
 import type { Fit, LoadProgress } from '../io/load-images';
 
 export interface UploadFile {
@@ -19,8 +19,12 @@ export interface UploadFile {
 export type DecodeRequest =
   /** Part of a job's file list. Sent in slices: the first structured clone of a File costs ~0.25 ms on the sending thread, so 5,000 in one message blocked the page for 1.2 s. */
   | { type: 'files'; jobId: number; files: UploadFile[] }
-  /** The job's list is complete: expand zips, plan, report the summary. */
-  | { type: 'scan'; jobId: number; name: string }
+  /**
+   * The job's list is complete: expand zips, plan, report the summary.
+   * `budgetBytes`, the upload's memory budget, sets the zip unpack caps
+   * (src/io/zip.ts `zipLimits`); without it, those of the default budget.
+   */
+  | { type: 'scan'; jobId: number; name: string; budgetBytes?: number }
   | { type: 'decode'; jobId: number; size: number; fit: Fit; maxPixels: number; subset?: { count: number; seed: number } }
   | { type: 'cancel'; jobId: number };
 
@@ -31,6 +35,8 @@ export interface ScanSummary {
   candidates: number;
   labelled: boolean;
   classNames: string[];
+  /** Files already refused while listing, per kind (not an image, empty, symbolic link, encrypted, over the unpack caps). */
+  skipped: Partial<Record<SkipKind, number>>;
 }
 
 export type DecodeEvent =

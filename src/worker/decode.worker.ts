@@ -7,9 +7,9 @@
  */
 /// <reference lib="webworker" />
 import { squareBoxes, toRgb } from '../core/data/folder';
-import { planUpload, type DecodeOutcome } from '../core/data/upload';
-import { loadImages, type Fit, type HeaderInfo, type ImageDecoder, type SourceFile } from '../io/load-images';
-import { isZipName, zipEntries } from '../io/zip';
+import type { DecodeOutcome, SkipKind } from '../core/data/upload';
+import { loadImages, planSources, type Fit, type HeaderInfo, type ImageDecoder, type SourceFile } from '../io/load-images';
+import { DEFAULT_ZIP_LIMITS, isZipName, zipEntries, zipLimits, type ZipLimits } from '../io/zip';
 import type { DecodeEvent, DecodeRequest, UploadFile } from './decode-protocol';
 
 declare const self: DedicatedWorkerGlobalScope;
@@ -26,7 +26,8 @@ class CanvasDecoder implements ImageDecoder {
   async decode(bytes: Uint8Array, _header: HeaderInfo | null, size: number, fit: Fit): Promise<DecodeOutcome> {
     let bmp: ImageBitmap;
     try {
-      bmp = await createImageBitmap(new Blob([bytes as Uint8Array<ArrayBuffer>]));
+      // 'from-image' is the default; said here because a camera JPEG stored sideways (EXIF orientation) must train as seen (e2e/exif.spec.ts).
+      bmp = await createImageBitmap(new Blob([bytes as Uint8Array<ArrayBuffer>]), { imageOrientation: 'from-image' });
     } catch (e) {
       return { ok: false, kind: 'corrupt', reason: `the browser could not decode it (${e instanceof Error ? e.message : String(e)})` };
     }
@@ -73,8 +74,12 @@ function blobSource(u: UploadFile): SourceFile {
   return { path: u.path, size: u.file.size, bytes: async () => new Uint8Array(await u.file.arrayBuffer()) };
 }
 
-/** Zips are expanded; a lone zip's own layout is used as is, several keep apart under their names. */
-async function listFiles(files: UploadFile[]): Promise<SourceFile[]> {
+/**
+ * Zips are expanded; a lone zip's own layout is used as is, several keep
+ * apart under their names. Only headers are read here: entries are unpacked
+ * when decoded, within `limits` (src/io/zip.ts).
+ */
+async function listFiles(files: UploadFile[], limits: ZipLimits): Promise<SourceFile[]> {
   const zips = files.filter((f) => isZipName(f.path));
   const out: SourceFile[] = [];
   for (const f of files) {
@@ -83,7 +88,7 @@ async function listFiles(files: UploadFile[]): Promise<SourceFile[]> {
       continue;
     }
     const prefix = zips.length === 1 && files.length === 1 ? '' : `${f.path.replace(/\.zip$/i, '')}/`;
-    out.push(...zipEntries(f.path, new Uint8Array(await f.file.arrayBuffer()), prefix));
+    out.push(...zipEntries(f.path, new Uint8Array(await f.file.arrayBuffer()), prefix, limits));
   }
   return out;
 }
@@ -103,10 +108,12 @@ async function handle(msg: DecodeRequest): Promise<void> {
     if (job) job.cancelled = true;
     const list = incoming && incoming.id === msg.jobId ? incoming.files : [];
     incoming = null;
-    const files = await listFiles(list);
+    const files = await listFiles(list, msg.budgetBytes ? zipLimits(msg.budgetBytes) : DEFAULT_ZIP_LIMITS);
     job = { id: msg.jobId, name: msg.name, files, cancelled: false };
-    const plan = planUpload(files);
-    post({ type: 'scanned', jobId: msg.jobId, summary: { files: files.length, candidates: plan.candidates.length, labelled: plan.classNames.length > 0, classNames: plan.classNames } });
+    const plan = planSources(files);
+    const skipped: Partial<Record<SkipKind, number>> = {};
+    for (const s of plan.skipped) skipped[s.kind] = (skipped[s.kind] ?? 0) + 1;
+    post({ type: 'scanned', jobId: msg.jobId, summary: { files: files.length, candidates: plan.candidates.length, labelled: plan.classNames.length > 0, classNames: plan.classNames, skipped } });
     return;
   }
   const j = job;

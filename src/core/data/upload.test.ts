@@ -72,7 +72,7 @@ describe('finishUpload', () => {
       { name: 'b', count: 1 },
     ]);
     expect(out.report.skipped.map((s) => `${s.path}:${s.kind}`)).toEqual(['r/a/2.png:duplicate', 'r/c/4.png:corrupt', 'r/c/x.doc:not-image']);
-    expect(out.report.countsByKind).toEqual({ 'not-image': 1, empty: 0, duplicate: 1, 'too-large': 0, corrupt: 1, unsupported: 0 });
+    expect(out.report.countsByKind).toEqual({ 'not-image': 1, empty: 0, duplicate: 1, 'too-large': 0, corrupt: 1, unsupported: 0, encrypted: 0, 'unpack-limit': 0, symlink: 0 });
     expect(out.report.notes).toEqual(['label c had no loadable image and is left out']);
     expect(out.report).toMatchObject({ files: 5, loaded: 2, labelled: true, evaluation: true });
   });

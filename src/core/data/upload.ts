@@ -12,6 +12,9 @@
  *   header larger than the pixel limit → 'too-large' (never decoded);
  *   decoder refuses it → 'corrupt', or 'unsupported' (a format this
  *   environment cannot decode, e.g. WebP in the Node runner).
+ * Skips decided while listing, before any of this (src/io): 'symlink' (a
+ * link in a folder or zip, never followed), 'encrypted' (a password-protected
+ * zip entry), 'unpack-limit' (a zip entry past the unpack caps).
  * Nothing here throws for bad files: each one becomes a counted line of the
  * report and the load goes on.
  */
@@ -19,7 +22,7 @@ import { Rng } from '../rng';
 import { isHiddenPath, labelsFromPaths } from './folder';
 import { imageBytes } from './dataset';
 
-export const SKIP_KINDS = ['not-image', 'empty', 'duplicate', 'too-large', 'corrupt', 'unsupported'] as const;
+export const SKIP_KINDS = ['not-image', 'empty', 'duplicate', 'too-large', 'corrupt', 'unsupported', 'encrypted', 'unpack-limit', 'symlink'] as const;
 export type SkipKind = (typeof SKIP_KINDS)[number];
 
 /** Headings for the report, one per kind. */
@@ -30,6 +33,9 @@ export const SKIP_TITLES: Readonly<Record<SkipKind, string>> = {
   'too-large': 'over the pixel limit',
   corrupt: 'corrupt or truncated image',
   unsupported: 'format not decodable here',
+  encrypted: 'encrypted zip entry (password-protected)',
+  'unpack-limit': 'over the unpack limits (zip bomb guard)',
+  symlink: 'symbolic link (not followed)',
 };
 
 export interface Skipped {
