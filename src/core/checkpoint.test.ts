@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CHECKPOINT_MAGIC, CHECKPOINT_VERSION, CheckpointError, decodeCheckpoint, encodeCheckpoint, fnv1a, peekCheckpointMeta, type Checkpoint } from './checkpoint';
+import { CHECKPOINT_MAGIC, CHECKPOINT_VERSION, CheckpointError, checksumHex, decodeCheckpoint, encodeCheckpoint, fnv1a, packContainer, peekCheckpointMeta, type Checkpoint } from './checkpoint';
 import { tinyConfig } from './config';
 
 function sample(): Checkpoint {
@@ -81,6 +81,32 @@ describe('run file format', () => {
     const hdr = good.slice();
     hdr[17] = 0xff;
     expect(kindOf(() => decodeCheckpoint(hdr))).toBe('corrupt');
+  });
+
+  it('a crafted header (issue 16): a negative payload length, a table entry nested too deep to print, a missing checksum', () => {
+    const empty = new Uint8Array(0);
+    const file = (header: unknown) => packContainer(CHECKPOINT_MAGIC, CHECKPOINT_VERSION, header, empty);
+    // An empty payload's checksum matched, so this read as a run with an empty description.
+    expect(kindOf(() => decodeCheckpoint(file({ meta: {}, table: [], payloadBytes: -4, checksum: checksumHex(empty) })))).toBe('corrupt');
+    expect(kindOf(() => decodeCheckpoint(file({ meta: {}, table: [], payloadBytes: 0 })))).toBe('corrupt');
+    // JSON.parse reads 100,000 levels; JSON.stringify overflowed the stack naming the entry (a RangeError, not a CheckpointError).
+    const json = new TextEncoder().encode(`{"meta":{},"table":[${'['.repeat(100_000)}${']'.repeat(100_000)}],"payloadBytes":0,"checksum":"${checksumHex(empty)}"}`);
+    const deep = new Uint8Array(16 + json.length + 4);
+    deep.set(new TextEncoder().encode(CHECKPOINT_MAGIC));
+    new DataView(deep.buffer).setUint32(8, CHECKPOINT_VERSION, true);
+    new DataView(deep.buffer).setUint32(12, json.length, true);
+    deep.set(json, 16);
+    const e = (() => {
+      try {
+        decodeCheckpoint(deep);
+      } catch (x) {
+        return x;
+      }
+    })();
+    expect(e).toBeInstanceOf(CheckpointError);
+    expect((e as CheckpointError).message).toBe('The run file is damaged: tensor entry number 1 is invalid.');
+    const long = file({ meta: {}, table: [{ name: 'n'.repeat(100_000), dtype: 'int64', shape: [1], offset: 0 }], payloadBytes: 0, checksum: checksumHex(empty) });
+    expect(() => decodeCheckpoint(long)).toThrow(/tensor entry "n{60}… \(100000 characters\)" is invalid/);
   });
 
   it('refuses to encode a tensor whose data does not fill its shape', () => {

@@ -15,7 +15,7 @@
  * is used. Chosen over zip/JSON: one copy of the arrays, no base64, no
  * compression pass over ~20 MB of floats that barely compress.
  */
-import { upgradeSavedConfig, type ClimConfig } from './config';
+import { truncateText, upgradeSavedConfig, type ClimConfig } from './config';
 import type { RngState } from './rng';
 
 export const CHECKPOINT_MAGIC = 'CLIMRUN\n';
@@ -75,7 +75,8 @@ export interface Checkpoint {
 /** A run file or stored checkpoint that cannot be used; `kind` lets the UI word it and tests tell the cases apart. */
 export class CheckpointError extends Error {
   constructor(
-    readonly kind: 'not-a-run-file' | 'truncated' | 'corrupt' | 'version' | 'mismatch' | 'dataset',
+    /** `invalid`: the container is sound but its description is not (run-file-check.ts). */
+    readonly kind: 'not-a-run-file' | 'truncated' | 'corrupt' | 'version' | 'mismatch' | 'dataset' | 'invalid',
     message: string,
   ) {
     super(message);
@@ -203,7 +204,8 @@ function readHeader(bytes: Uint8Array): { header: Header; payloadAt: number } {
   } catch {
     throw new CheckpointError('corrupt', 'The run file is damaged: its header is not readable.');
   }
-  if (!header || typeof header !== 'object' || !header.meta || !Array.isArray(header.table) || typeof header.payloadBytes !== 'number') {
+  // The header is untrusted JSON: every field is checked before it is used to index or size anything.
+  if (!header || typeof header !== 'object' || !header.meta || !Array.isArray(header.table) || !Number.isInteger(header.payloadBytes) || header.payloadBytes < 0 || typeof header.checksum !== 'string') {
     throw new CheckpointError('corrupt', 'The run file is damaged: its header lacks the run description or the tensor table.');
   }
   return { header, payloadAt: payloadStart(h) };
@@ -213,6 +215,9 @@ function readHeader(bytes: Uint8Array): { header: Header; payloadAt: number } {
  * Parses and checks a run file: signature, version, length, checksum and the
  * table's own consistency. Shapes against a model are the trainer's check
  * (Trainer.restore); this only guarantees the bytes are what was written.
+ * The checksum does not cover the description (meta), so its fields are
+ * untrusted here: readRunFile (run-file-check.ts) checks them, and every
+ * reader of a run file goes through that.
  */
 export function decodeCheckpoint(bytes: Uint8Array): Checkpoint {
   const { header, payloadAt } = readHeader(bytes);
@@ -224,11 +229,13 @@ export function decodeCheckpoint(bytes: Uint8Array): Checkpoint {
   if (hex(fnv1a(payload)) !== header.checksum) {
     throw new CheckpointError('corrupt', 'The run file is damaged: its contents do not match the checksum written with them.');
   }
-  const tensors: TensorRecord[] = header.table.map((e) => {
-    const bad = !e || typeof e.name !== 'string' || (e.dtype !== 'float32' && e.dtype !== 'int32') || !Array.isArray(e.shape) || !e.shape.every((d) => Number.isInteger(d) && d >= 0);
+  const tensors: TensorRecord[] = header.table.map((e, i) => {
+    const bad = !e || typeof e !== 'object' || typeof e.name !== 'string' || (e.dtype !== 'float32' && e.dtype !== 'int32') || !Array.isArray(e.shape) || !e.shape.every((d) => Number.isInteger(d) && d >= 0);
     const n = bad ? 0 : elements(e.shape);
-    if (bad || !Number.isInteger(e.offset) || e.offset % 4 !== 0 || e.offset + n * 4 > payload.length) {
-      throw new CheckpointError('corrupt', `The run file is damaged: tensor entry ${JSON.stringify(e?.name ?? e)} is invalid.`);
+    if (bad || !Number.isInteger(e.offset) || e.offset < 0 || e.offset % 4 !== 0 || e.offset + n * 4 > payload.length) {
+      // Named without walking into the entry: a crafted one may nest too deep for JSON.stringify.
+      const what = e && typeof e === 'object' && typeof e.name === 'string' ? JSON.stringify(truncateText(e.name, 60)) : `number ${i + 1}`;
+      throw new CheckpointError('corrupt', `The run file is damaged: tensor entry ${what} is invalid.`);
     }
     // A copy: the records outlive the file's buffer and must be 4-aligned.
     const raw = payload.slice(e.offset, e.offset + n * 4).buffer;
@@ -236,7 +243,7 @@ export function decodeCheckpoint(bytes: Uint8Array): Checkpoint {
   });
   const meta = header.meta;
   // Runs saved before a config field existed carry on as they behaved then (config.ts).
-  const config = meta && typeof meta.config === 'object' && meta.config !== null ? upgradeSavedConfig(meta.config) : meta?.config;
+  const config = meta && typeof meta.config === 'object' && meta.config !== null && !Array.isArray(meta.config) ? upgradeSavedConfig(meta.config) : meta?.config;
   return { meta: meta ? { ...meta, config } : meta, tensors };
 }
 

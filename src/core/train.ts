@@ -20,7 +20,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { useFastWasmKernels } from './ops/wasm-kernels';
 import type { ClimConfig } from './config';
-import { assertValidConfig, bankDim, upgradeSavedConfig, validateConfig } from './config';
+import { assertValidConfig, bankDim } from './config';
 import { isLiveKey, type LivePatch } from './config-fields';
 import type { ClusterSnapshot, EmbeddingsDump, EvalResult, NeighbourInfo, ProjectionSnapshot, RejectReason, SelectionSnapshot, StepMetrics } from './api';
 import type { Dataset } from './data/dataset';
@@ -30,6 +30,7 @@ import { MemoryBank } from './clim/bank';
 import { KeyQueue } from './clim/queue';
 import { kmeansStateFrom, sphericalKMeans, type KMeansState } from './clim/kmeans';
 import { CHECKPOINT_VERSION, CheckpointError, type Checkpoint, type TensorRecord } from './checkpoint';
+import { assertRunFile } from './run-file-check';
 import { datasetFingerprint } from './data/dataset';
 import { knn } from './clim/knn';
 import { matMulABt } from './ops/matmul';
@@ -946,13 +947,15 @@ export class Trainer {
    * saved fingerprint). Everything is checked before anything is built, and
    * a failure part-way disposes what was built: the caller's current run is
    * never touched. Throws CheckpointError with the first problem found.
+   * The description is checked here too (checkRunFile), not only by the
+   * readers of files: indices it holds reach tf.gather on the device, which
+   * reports an out-of-range one only at the next step, in its own words.
    */
   static async restore(ck: Checkpoint, data: Dataset): Promise<Trainer> {
-    const m = { ...ck.meta, config: upgradeSavedConfig(ck.meta.config) };
-    const problems = validateConfig(m.config);
-    if (problems.length) throw new CheckpointError('mismatch', `The run's settings are not valid here: ${problems.map((p) => p.message).join(' ')}`);
+    const m = assertRunFile(ck).meta;
     const fp = datasetFingerprint(data);
-    if (m.dataset.fingerprint !== fp) {
+    // Every index in the file was checked against the description's counts: they must be `data`'s (the fingerprint names them too).
+    if (m.dataset.fingerprint !== fp || m.dataset.train !== data.train.n || m.dataset.test !== data.test.n) {
       throw new CheckpointError('dataset', `This run was trained on "${m.dataset.id}" (${m.dataset.train} + ${m.dataset.test} images, fingerprint ${m.dataset.fingerprint}); the data set loaded now is "${data.id}" (${data.train.n} + ${data.test.n}, fingerprint ${fp}). Load the run's data set and import again.`);
     }
     const byName = new Map(ck.tensors.map((t) => [t.name, t]));

@@ -12,6 +12,11 @@ import { ResumeOffer, RunsPanel } from './RunsPanel';
 import { TrainingPane } from './panes/TrainingPane';
 import { useClim, type PaneId } from './store';
 import { faultView } from './fault-view';
+import { ErrorBoundary, installRenderFaultHook } from './ErrorBoundary';
+import { testHooksRequested } from './params';
+
+// `?testhooks=1`: the end-to-end tests make a pane fail to render (ErrorBoundary.tsx).
+if (typeof window !== 'undefined' && testHooksRequested(window.location.search)) installRenderFaultHook(window);
 
 function ErrorBanner() {
   const error = useClim((s) => s.error);
@@ -79,12 +84,12 @@ function SnapshotSummary() {
   );
 }
 
-/** The panes, made once: stable elements, so a hidden pane is not re-rendered when the tabs are. */
+/** The panes, made once: stable elements, so a hidden pane is not re-rendered when the tabs are. Each fails on its own (ErrorBoundary). */
 const TABS: readonly TabDef<PaneId>[] = [
-  { id: 'training', label: 'Training', content: <TrainingPane /> },
-  { id: 'positives', label: 'Positives', content: <PositivesPane /> },
-  { id: 'clusters', label: 'Clusters', content: <ClustersPane /> },
-  { id: 'about', label: 'About', content: <AboutPane /> },
+  { id: 'training', label: 'Training', content: <ErrorBoundary name="Training"><TrainingPane /></ErrorBoundary> },
+  { id: 'positives', label: 'Positives', content: <ErrorBoundary name="Positives"><PositivesPane /></ErrorBoundary> },
+  { id: 'clusters', label: 'Clusters', content: <ErrorBoundary name="Clusters"><ClustersPane /></ErrorBoundary> },
+  { id: 'about', label: 'About', content: <ErrorBoundary name="About"><AboutPane /></ErrorBoundary> },
 ];
 
 /** The tabbed views, apart from App so that App's own store reads (first losses) do not re-render them. */
@@ -95,7 +100,16 @@ function Views() {
   return <Tabs tabs={TABS} active={pane} onChange={setPane} label="Views" />;
 }
 
+/** The page; a render error anywhere outside the panes' own boundaries shows the app-level message instead of a blank page. */
 export function App() {
+  return (
+    <ErrorBoundary name="page" level="app">
+      <Layout />
+    </ErrorBoundary>
+  );
+}
+
+function Layout() {
   const firstLosses = useClim((s) => s.firstLosses);
   return (
     <div className="app">
@@ -106,21 +120,35 @@ export function App() {
         </p>
       </header>
       <aside className="side" aria-label="Data and settings">
-        <DatasetPicker />
-        <EncoderChoice />
-        <UploadPanel />
-        <RunsPanel />
-        <SettingsPanel />
+        <ErrorBoundary name="Data set">
+          <DatasetPicker />
+          <EncoderChoice />
+        </ErrorBoundary>
+        <ErrorBoundary name="Upload">
+          <UploadPanel />
+        </ErrorBoundary>
+        <ErrorBoundary name="Saved runs">
+          <RunsPanel />
+        </ErrorBoundary>
+        <ErrorBoundary name="Settings">
+          <SettingsPanel />
+        </ErrorBoundary>
       </aside>
       <main className="main">
-        <Controls />
-        <ResumeOffer />
-        <FaultBanner />
-        <ErrorBanner />
+        <ErrorBoundary name="Controls">
+          <Controls />
+        </ErrorBoundary>
+        <ErrorBoundary name="Messages">
+          <ResumeOffer />
+          <FaultBanner />
+          <ErrorBanner />
+        </ErrorBoundary>
         <Views />
       </main>
       <footer className="statusbar" aria-label="Run status">
-        <StatusBar />
+        <ErrorBoundary name="Status bar">
+          <StatusBar />
+        </ErrorBoundary>
       </footer>
       {/* Machine-readable first losses, for the end-to-end backend comparison. */}
       <pre hidden data-testid="losses">

@@ -7,12 +7,14 @@
  * seen within one step.
  */
 import { Trainer } from '../core/train';
-import { defaultConfig, validateConfig, type ClimConfig } from '../core/config';
+import { defaultConfig, truncateText, validateConfig, type ClimConfig } from '../core/config';
+import { SHAPES_DEFAULTS } from '../core/data/shapes';
 import { isLiveKey, type LivePatch } from '../core/config-fields';
 import type { Dataset } from '../core/data/dataset';
 import { assembleDataset } from '../core/data/folder';
 import type { EvalResult, SelectionSnapshot, StepMetrics } from '../core/api';
-import { RUN_FILE_EXTENSION, decodeCheckpoint, encodeCheckpoint, CheckpointError, type Checkpoint } from '../core/checkpoint';
+import { RUN_FILE_EXTENSION, encodeCheckpoint, CheckpointError, type Checkpoint } from '../core/checkpoint';
+import { chartsFromApp, readRunFile } from '../core/run-file-check';
 import { datasetFingerprint } from '../core/data/dataset';
 import { RunStore, type SavedRunInfo } from './run-store';
 import { runExportFiles, SPRITE_PATH } from '../core/export/bundle';
@@ -28,6 +30,7 @@ import { ARCHITECTURE_FIELDS, WeightsFileError, decodeWeights, weightsMismatch, 
 import {
   AUTOSAVE_EVERY,
   DEFAULT_DATASET,
+  HEARTBEAT_EVERY_MS,
   builtinModelLabel,
   MAX_IMAGES_PER_REQUEST,
   transferablesOf,
@@ -111,6 +114,40 @@ function message(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
+// --- Heartbeat (issue 16): the page's watchdog (heartbeat.ts) takes a long silence for a crash. ---
+/** Calls in progress that may hold the thread past the page's short limit. */
+let longCalls = 0;
+function heartbeat(): void {
+  post({ type: 'heartbeat', runId, busy: longCalls > 0 });
+}
+// From a timer, not from the loop: it fires only when the thread is free, which is what the page needs to know.
+setInterval(heartbeat, HEARTBEAT_EVERY_MS);
+/**
+ * A call that may hold the thread without a turn of the event loop for
+ * seconds (a trainer's synchronous first bank pass, WebGL linking the
+ * shaders of a first step on a slow machine): the page allows its longer
+ * silence until the call returns. Said before the call blocks, since a
+ * message posted now is delivered even while this thread is stuck.
+ */
+async function longCall<T>(fn: () => Promise<T>): Promise<T> {
+  longCalls += 1;
+  heartbeat();
+  try {
+    return await fn();
+  } finally {
+    longCalls -= 1;
+    heartbeat();
+  }
+}
+const steppedTrainers = new WeakSet<Trainer>();
+/** A trainer's first step compiles its kernels: a long call; later steps are not. */
+function watchedStep(t: Trainer): Promise<StepMetrics> {
+  if (steppedTrainers.has(t)) return t.trainStep();
+  steppedTrainers.add(t);
+  return longCall(() => t.trainStep());
+}
+// --- end of heartbeat ---
+
 /** Tells the page which weights fresh runs start from (never dropped by the client: see isRunScoped). */
 function postInitWeights(): void {
   const w = initWeights;
@@ -176,7 +213,7 @@ function enqueue(op: () => Promise<void> | void, recoverable = true): Promise<vo
     running = false;
     console.error(e);
     if (recoverable && backendReady && isDeviceFault(e)) {
-      void enqueue(() => recoverFromDevice(e, wasRunning));
+      void enqueue(() => longCall(() => recoverFromDevice(e, wasRunning)));
       return;
     }
     post({ type: 'error', runId, message: message(e), recoverable });
@@ -251,10 +288,14 @@ function sourceLabel(src: unknown, fallback: string): string {
   return fallback;
 }
 
-/** The chart history and evaluations a checkpoint carries (encodeRun's `app`); empty when absent. */
+/**
+ * The chart history and evaluations a checkpoint carries (encodeRun's `app`);
+ * empty when absent. Entries that do not hold up are dropped, not passed on:
+ * the page formats every field of them (readRunFile has refused such files
+ * already; this keeps the page safe whatever the caller).
+ */
 function chartsOf(ck: Checkpoint): { history: StepMetrics[]; evals: EvalResult[] } {
-  const app = (ck.meta.app ?? {}) as { history?: unknown; evals?: unknown };
-  return { history: Array.isArray(app.history) ? (app.history as StepMetrics[]) : [], evals: Array.isArray(app.evals) ? (app.evals as EvalResult[]) : [] };
+  return chartsFromApp(ck.meta.app);
 }
 
 async function encodeRun(t: Trainer): Promise<Uint8Array> {
@@ -307,17 +348,25 @@ async function spritePng(s: Sprite): Promise<Uint8Array> {
 /** The data set a checkpoint names, loaded without touching the current run's (a built-in by its recipe, an upload only if it is the one loaded). */
 async function datasetFor(ck: Checkpoint): Promise<Dataset> {
   const src = ck.meta.dataset.source as DatasetSource | undefined;
+  const { train, test } = ck.meta.dataset;
+  if (src?.kind === 'builtin' && src.name === 'shapes') {
+    // Generated to the recipe's sizes: ones that disagree with the run's own could only make a set of the wrong (or a huge) size.
+    const [n, nt] = [src.nTrain ?? SHAPES_DEFAULTS.nTrain, src.nTest ?? SHAPES_DEFAULTS.nTest];
+    if (n !== train || nt !== test) throw new CheckpointError('invalid', `The run file's data set recipe asks for ${n} + ${nt} shapes images, but the run was trained on ${train} + ${test}.`);
+  }
   if (src?.kind === 'builtin' && (src.name === 'fashion-mnist' || src.name === 'shapes')) {
     return loadDataset(src.name, { seed: src.seed, nTrain: src.nTrain, nTest: src.nTest });
   }
+  if (src?.kind === 'builtin') throw new CheckpointError('dataset', `This run was trained on a built-in data set this version of the app does not have (“${truncateText(String(src.name), 40)}”).`);
   if (uploaded && datasetFingerprint(uploaded) === ck.meta.dataset.fingerprint) return uploaded;
-  const what = src?.kind === 'upload' ? `the folder or zip “${src.name}”` : `the data set “${ck.meta.dataset.id}”`;
+  const what = src?.kind === 'upload' ? `the folder or zip “${truncateText(src.name, 80)}”` : `the data set “${truncateText(ck.meta.dataset.id, 80)}”`;
   throw new CheckpointError('dataset', `This run was trained on ${what} (${ck.meta.dataset.train} training + ${ck.meta.dataset.test} held-out images). Load it with the upload panel, then resume or import the run again.`);
 }
 
 /** A checkpoint decoded, its data set found and a trainer rebuilt from it; nothing of the current run is touched. */
 async function restoreFrom(bytes: Uint8Array): Promise<{ ck: Checkpoint; data: Dataset; trainer: Trainer }> {
-  const ck = decodeCheckpoint(bytes);
+  // Checked whole before the data set it names is loaded: its sizes and seed come from the file.
+  const ck = readRunFile(bytes);
   const data = await datasetFor(ck);
   return { ck, data, trainer: await Trainer.restore(ck, data) };
 }
@@ -371,7 +420,7 @@ async function ensureTrainer(id: number): Promise<Trainer | null> {
 async function createFresh(data: Dataset): Promise<Trainer> {
   const w = initWeights;
   try {
-    return await Trainer.create(config, data, w ? { init: w.file } : {});
+    return await longCall(() => Trainer.create(config, data, w ? { init: w.file } : {}));
   } catch (e) {
     if (!(e instanceof WeightsFileError) || !w || initWeights !== w) throw e;
     initWeights = null;
@@ -459,7 +508,7 @@ async function stepOnce(t: Trainer, id: number, loopStep = false): Promise<void>
     loseDeviceAtNextStep = false;
     throw new Error('GPU device was lost (test hook)');
   }
-  const m = await t.trainStep();
+  const m = await watchedStep(t);
   if (id !== runId) return;
   const fault = lossFault(m);
   if (fault) {
@@ -483,7 +532,7 @@ async function stepOnce(t: Trainer, id: number, loopStep = false): Promise<void>
   const ds = dataset;
   if (m.step % EVAL_EVERY === 0 && ds && ds.test.n > 0 && ds.test.labels) {
     if (!(await announcePauseBeforeReports(id, loopStep))) return;
-    const r = await t.evaluate();
+    const r = await longCall(() => t.evaluate());
     if (id !== runId) return;
     evals.push(r);
     post({ type: 'eval', runId: id, result: r });
@@ -817,7 +866,7 @@ const handlers: { [K in WorkerRequest['type']]: (r: RequestOf<K>) => void } = {
         post({ type: 'restoreReady', runId: id, token: r.token, step: ck.meta.step, datasetId: ck.meta.dataset.id, source: r.from });
       } catch (e) {
         // Reported with what it was, and nothing of the current run touched.
-        const what = r.from === 'file' ? `Run file “${r.fileName}” not imported` : 'Saved run not resumed';
+        const what = r.from === 'file' ? `Run file “${truncateText(String(r.fileName), 80)}” not imported` : 'Saved run not resumed';
         const why = e instanceof CheckpointError ? e.message : `it could not be read (${message(e)})`;
         post({ type: 'error', runId: id, message: `${what}: ${why} The current run is unchanged.`, recoverable: true });
       }
@@ -884,7 +933,8 @@ const handlers: { [K in WorkerRequest['type']]: (r: RequestOf<K>) => void } = {
     const id = runId;
     void enqueue(async () => {
       if (!trainer || id !== runId) throw new Error('There is no encoder to evaluate yet: start or step the run first.');
-      const res = await trainer.evaluate({ full: r.full });
+      const t = trainer;
+      const res = await longCall(() => t.evaluate({ full: r.full }));
       if (id !== runId) return;
       evals.push(res);
       post({ type: 'eval', runId: id, result: res });
@@ -947,7 +997,7 @@ const handlers: { [K in WorkerRequest['type']]: (r: RequestOf<K>) => void } = {
     ablationSignal = signal;
     void enqueue(async () => {
       try {
-        await runAblationJob(r, signal);
+        await longCall(() => runAblationJob(r, signal));
       } finally {
         if (ablationSignal === signal) ablationSignal = null;
       }
@@ -960,6 +1010,16 @@ const handlers: { [K in WorkerRequest['type']]: (r: RequestOf<K>) => void } = {
   testFault(r) {
     if (!testHooks) {
       post({ type: 'error', runId, message: 'Test hooks are off (open the page with ?testhooks=1).', recoverable: true });
+      return;
+    }
+    if (r.kind === 'hang') {
+      // Stuck with no error, as an endless loop is: only the page's watchdog can tell. Atomics.wait sleeps
+      // without a busy core where the page is cross-origin isolated; elsewhere this spins until the page ends the worker.
+      if (typeof SharedArrayBuffer === 'function' && scope.crossOriginIsolated) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0);
+      const end = performance.now() + 600_000;
+      while (performance.now() < end) {
+        // spinning
+      }
       return;
     }
     if (r.kind === 'crash') {

@@ -1,6 +1,7 @@
 import 'fake-indexeddb/auto';
 import { describe, expect, it } from 'vitest';
-import { MAX_SAVED_RUNS, RunStore, type SavedRunInfo } from './run-store';
+import { openDB } from 'idb';
+import { MAX_SAVED_RUNS, RunStore, isSavedRunInfo, type SavedRunInfo } from './run-store';
 
 let dbCount = 0;
 const fresh = (estimate?: () => Promise<{ usage?: number; quota?: number } | null>) => RunStore.open({ name: `test-${++dbCount}`, estimate: estimate ?? (async () => null) });
@@ -68,6 +69,32 @@ describe('RunStore (IndexedDB through idb)', () => {
       expect(r.message).toContain('step 10 is kept');
     }
     expect(Array.from((await s.load('a'))!)).toEqual([1, 1]);
+    s.close();
+  });
+
+  it('records edited in the store (issue 16): malformed infos are not offered, non-bytes read as an empty file', async () => {
+    const name = `test-${++dbCount}`;
+    const s = await RunStore.open({ name, estimate: async () => null });
+    await s.save(Uint8Array.from([1, 2]), info('good', 10, '2026-11-28T10:00:00Z', 2), null);
+    // Written around RunStore, as the browser's developer tools could.
+    const raw = await openDB(name, 1);
+    const bad: Array<[string, unknown]> = [
+      ['text-loss', { ...info('text-loss', 5, '2026-11-28T09:00:00Z'), loss: '4.5' }],
+      ['no-step', { ...info('no-step', 5, '2026-11-28T09:00:00Z'), step: undefined }],
+      ['bad-date', info('bad-date', 5, 'yesterday')],
+      ['huge-label', { ...info('huge-label', 5, '2026-11-28T09:00:00Z'), datasetLabel: 'x'.repeat(100_000) }],
+      ['not-an-object', 42],
+    ];
+    for (const [key, value] of bad) await raw.put('info', value, key);
+    await raw.put('runs', 'not bytes', 'good-text');
+    await raw.put('runs', Uint8Array.from([7]).buffer, 'good-buffer');
+    raw.close();
+    expect((await s.list()).map((r) => r.key)).toEqual(['good']);
+    expect(bad.every(([, v]) => !isSavedRunInfo(v))).toBe(true);
+    expect(isSavedRunInfo(info('ok', 1, '2026-11-28T09:00:00Z'))).toBe(true);
+    expect(isSavedRunInfo({ ...info('ok', 1, '2026-11-28T09:00:00Z'), loss: null })).toBe(true);
+    expect(await s.load('good-text')).toEqual(new Uint8Array(0));
+    expect(Array.from((await s.load('good-buffer'))!)).toEqual([7]);
     s.close();
   });
 });

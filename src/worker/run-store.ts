@@ -49,6 +49,34 @@ export const browserEstimate: QuotaEstimate = async () => {
 
 const mb = (b: number) => `${(b / 1048576).toFixed(1)} MB`;
 
+const isCount = (v: unknown): boolean => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 2 ** 31 - 1;
+const isShortText = (v: unknown, max: number): boolean => typeof v === 'string' && v.length <= max;
+
+/**
+ * An info record as saveRun writes it. The store belongs to the page's
+ * origin, but its records can be edited from the browser's developer tools
+ * or left by another version of the app, and the resume offer formats every
+ * field (loss.toFixed, Date.parse(savedAt)): a record that is not one of ours
+ * is not offered.
+ */
+export function isSavedRunInfo(v: unknown): v is SavedRunInfo {
+  if (typeof v !== 'object' || v === null) return false;
+  const r = v as Record<string, unknown>;
+  return (
+    isShortText(r.key, 256) &&
+    isCount(r.step) &&
+    isCount(r.totalSteps) &&
+    isShortText(r.savedAt, 40) &&
+    Number.isFinite(Date.parse(r.savedAt as string)) &&
+    isShortText(r.datasetId, 1024) &&
+    isShortText(r.datasetLabel, 1024) &&
+    typeof r.bytes === 'number' &&
+    Number.isSafeInteger(r.bytes) &&
+    r.bytes >= 0 &&
+    (r.loss === null || (typeof r.loss === 'number' && Number.isFinite(r.loss)))
+  );
+}
+
 function isQuotaError(e: unknown): boolean {
   const name = (e as { name?: string } | null)?.name ?? '';
   return name === 'QuotaExceededError' || /quota/i.test(String((e as Error)?.message ?? e));
@@ -101,14 +129,19 @@ export class RunStore {
     for (const r of drop) await this.remove(r.key);
   }
 
-  /** Saved runs, most recent first. */
+  /** Saved runs, most recent first; records that are not well-formed infos are left out (see isSavedRunInfo). */
   async list(): Promise<SavedRunInfo[]> {
-    const all = await this.db.getAll('info');
+    const all = ((await this.db.getAll('info')) as unknown[]).filter(isSavedRunInfo);
     return all.sort((a, b) => (a.savedAt < b.savedAt ? 1 : a.savedAt > b.savedAt ? -1 : 0));
   }
 
+  /** The stored bytes under `key`; null when none. Anything stored there that is not bytes reads as an empty file, which the reader refuses as not a run file. */
   async load(key: string): Promise<Uint8Array | null> {
-    return (await this.db.get('runs', key)) ?? null;
+    const v: unknown = await this.db.get('runs', key);
+    if (v === undefined || v === null) return null;
+    if (v instanceof Uint8Array) return v;
+    if (v instanceof ArrayBuffer) return new Uint8Array(v);
+    return new Uint8Array(0);
   }
 
   async remove(key: string): Promise<void> {

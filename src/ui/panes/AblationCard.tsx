@@ -1,8 +1,9 @@
 import { useState } from 'react';
 import { ABLATION_MAX_STEPS, ABLATION_VARIANTS } from '../../core/ablation-table';
 import { climStore, useClim } from '../store';
+import { fixed, percent } from '../format';
 
-const pct = (v: number | null) => (v === null ? '—' : `${(v * 100).toFixed(1)}%`);
+const pct = (v: number | null) => percent(v);
 
 /** Steps per arm offered first: ~1.5 min per arm of the default config on a 2-core CPU, seconds on a GPU. */
 const DEFAULT_ABLATION_STEPS = 200;
@@ -110,7 +111,7 @@ export function AblationCard() {
                 <td>{pct(r.linearTop1)}</td>
                 <td>{pct(r.precision)}</td>
                 <td>{pct(r.coverage)}</td>
-                <td>{r.seconds.toFixed(0)} s</td>
+                <td>{fixed(r.seconds, 0)} s</td>
               </tr>
             ))}
           </tbody>

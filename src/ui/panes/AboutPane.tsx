@@ -1,4 +1,5 @@
 import { useClim } from '../store';
+import { fixed } from '../format';
 
 /** What CLIM does, in plain words, with the loss written out for the current run's numbers. */
 export function AboutPane() {
@@ -6,7 +7,7 @@ export function AboutPane() {
   const k = useClim((s) => s.config.knnK);
   const clusters = useClim((s) => s.config.clusters);
   const lambda = useClim((s) => (s.metrics.length ? s.metrics[s.metrics.length - 1].lambdaMean : null));
-  const lam = lambda === null ? 'λ' : lambda.toFixed(2);
+  const lam = typeof lambda === 'number' && Number.isFinite(lambda) ? fixed(lambda, 2) : 'λ';
   return (
     <article className="about-pane" data-testid="about-pane">
       <h2>What CLIM does</h2>

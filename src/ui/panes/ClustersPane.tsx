@@ -5,6 +5,7 @@ import { Thumb, thumbPixels } from '../Thumb';
 import { ScatterMap } from '../ScatterMap';
 import { useMountedCount } from '../defer';
 import { groupStyle, type Shape } from '../scatter-geometry';
+import { fixed, percent, seconds } from '../format';
 
 /**
  * The clusters of the last k-means run over the memory bank (§2), issue 5:
@@ -16,7 +17,7 @@ import { groupStyle, type Shape } from '../scatter-geometry';
 
 type ColourBy = 'cluster' | 'label';
 
-const pct = (v: number) => `${(100 * v).toFixed(1)}%`;
+const pct = (v: number) => percent(v);
 
 /**
  * Pixels of training image i from the image cache, else from the selection's
@@ -62,11 +63,11 @@ function Metrics({ clusters }: { clusters: ClusterSnapshot }) {
       </div>
       <div>
         <dt>NMI</dt>
-        <dd data-testid="cluster-nmi">{clusters.nmi.toFixed(3)}</dd>
+        <dd data-testid="cluster-nmi">{fixed(clusters.nmi, 3)}</dd>
       </div>
       <div>
         <dt>ARI</dt>
-        <dd data-testid="cluster-ari">{clusters.ari.toFixed(3)}</dd>
+        <dd data-testid="cluster-ari">{fixed(clusters.ari, 3)}</dd>
       </div>
     </dl>
   );
@@ -115,7 +116,7 @@ function UmapControls() {
           {umapMap ? 'Recompute UMAP' : 'Compute UMAP'}
         </button>
       )}
-      {umap.status === 'done' && umap.ms !== null && <span className="umap-done">UMAP took {(umap.ms / 1000).toFixed(1)} s.</span>}
+      {umap.status === 'done' && umap.ms !== null && <span className="umap-done">UMAP took {seconds(umap.ms)}.</span>}
       {umap.status === 'error' && (
         <span className="umap-error" role="alert">
           UMAP failed: {umap.message}
@@ -313,7 +314,7 @@ function SizeBars({ clusters }: { clusters: ClusterSnapshot }) {
               )}
               <span className="bar" style={{ width: `${(100 * size) / max}%` }} />
               <span className="cluster-size">
-                {size.toLocaleString('en')} ({((100 * size) / Math.max(1, total)).toFixed(1)}%)
+                {size.toLocaleString('en')} ({fixed((100 * size) / Math.max(1, total), 1)}%)
               </span>
               <button type="button" className="gallery-toggle" aria-expanded={open.has(c)} aria-controls={`gallery-${c}`} onClick={() => toggle(c)} disabled={size === 0}>
                 {open.has(c) ? 'Hide' : 'Show'} gallery<span className="visually-hidden"> of cluster {c}</span>

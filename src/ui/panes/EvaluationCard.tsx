@@ -1,8 +1,24 @@
+import type { EvalResult } from '../../core/api';
 import { climStore, useClim } from '../store';
 import { lastFull, rowShares } from '../eval-view';
+import { fixed, percent, seconds, whole } from '../format';
 
-const pct = (v: number | null) => (v === null ? '—' : `${(v * 100).toFixed(1)}%`);
-const num = (v: number | null, d = 3) => (v === null ? '—' : v.toFixed(d));
+const pct = (v: number | null) => percent(v);
+const num = (v: number | null, d = 3) => fixed(v, d);
+/** Most classes the confusion table is drawn for: a bigger one would stall the page cell by cell (the numbers above it still show). */
+const MAX_CONFUSION_CLASSES = 1000;
+
+/**
+ * The K×K table's size, or 0 when the evaluation's matrix does not fit its
+ * class count (an edited run file): drawing it would read past its end or
+ * build millions of cells.
+ */
+function confusionSize(full: EvalResult | null): number {
+  const k = full?.classes;
+  const c = full?.confusion as ArrayLike<number> | null | undefined;
+  if (typeof k !== 'number' || !Number.isInteger(k) || k <= 0 || k > MAX_CONFUSION_CLASSES || !c || c.length !== k * k) return 0;
+  return k;
+}
 
 /**
  * Evaluation on demand (§6) and the run's exports: "Evaluate now" runs the
@@ -21,8 +37,6 @@ export function EvaluationCard() {
   const { evaluateNow, exportBundle } = climStore.getState();
   const full = lastFull(evals);
   const noRun = step === 0 && runState !== 'paused';
-  const k = full?.classes ?? 0;
-  const shares = full?.confusion ? rowShares(full.confusion, k) : null;
   return (
     <figure className="chart-card eval-card" data-testid="eval-card">
       <figcaption>
@@ -39,44 +53,53 @@ export function EvaluationCard() {
       {!full ? (
         <p className="hint">{noRun ? 'No steps yet: press Start or Step.' : 'Press “Evaluate now” for the linear probe, alignment and uniformity (the kNN monitor runs every 100 steps by itself).'}</p>
       ) : (
-        <>
-          <table className="eval-table" data-testid="eval-table">
-            <tbody>
-              <tr><th scope="row">Step</th><td>{full.step}</td><th scope="row">Took</th><td>{(full.ms / 1000).toFixed(1)} s</td></tr>
-              <tr><th scope="row">kNN top-1</th><td data-testid="eval-knn">{pct(full.knnTop1)}</td><th scope="row">Linear top-1</th><td data-testid="eval-linear">{pct(full.linearTop1)}</td></tr>
-              <tr><th scope="row" title="Mean squared distance between two views of an image (lower: views agree)">Alignment</th><td>{num(full.alignment)}</td><th scope="row" title="log E exp(−2‖zᵢ−zⱼ‖²) (lower: spread over the sphere)">Uniformity</th><td>{num(full.uniformity)}</td></tr>
-              <tr><th scope="row">Cluster NMI</th><td>{num(full.clusterNmi)}</td><th scope="row">ARI / purity</th><td>{num(full.clusterAri)} / {pct(full.clusterPurity)}</td></tr>
-            </tbody>
-          </table>
-          {shares && k > 0 && (
-            <table className="confusion" aria-label="Linear-probe confusion matrix: rows are true classes, columns predictions" data-testid="confusion">
-              <thead>
-                <tr>
-                  <th scope="col">true \ predicted</th>
-                  {Array.from({ length: k }, (_, j) => (
-                    <th key={j} scope="col" title={classNames[j] ?? String(j)}>{(classNames[j] ?? String(j)).slice(0, 4)}</th>
-                  ))}
-                </tr>
-              </thead>
-              <tbody>
-                {Array.from({ length: k }, (_, i) => (
-                  <tr key={i}>
-                    <th scope="row">{classNames[i] ?? i}</th>
-                    {Array.from({ length: k }, (_, j) => {
-                      const v = shares[i * k + j];
-                      return (
-                        <td key={j} style={{ background: `rgba(0, 114, 178, ${v.toFixed(3)})`, color: v > 0.5 ? '#fff' : '#111' }} title={`${full.confusion![i * k + j]} images`}>
-                          {Math.round(v * 100)}
-                        </td>
-                      );
-                    })}
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          )}
-        </>
+        <EvalTables full={full} classNames={classNames} />
       )}
     </figure>
+  );
+}
+
+/** The latest full evaluation's numbers and confusion matrix; any missing value prints as a dash. */
+export function EvalTables({ full, classNames }: { full: EvalResult; classNames: readonly string[] }) {
+  const k = confusionSize(full);
+  const shares = k > 0 ? rowShares(full.confusion!, k) : null;
+  return (
+    <>
+      <table className="eval-table" data-testid="eval-table">
+        <tbody>
+          <tr><th scope="row">Step</th><td>{whole(full.step)}</td><th scope="row">Took</th><td>{seconds(full.ms)}</td></tr>
+          <tr><th scope="row">kNN top-1</th><td data-testid="eval-knn">{pct(full.knnTop1)}</td><th scope="row">Linear top-1</th><td data-testid="eval-linear">{pct(full.linearTop1)}</td></tr>
+          <tr><th scope="row" title="Mean squared distance between two views of an image (lower: views agree)">Alignment</th><td>{num(full.alignment)}</td><th scope="row" title="log E exp(−2‖zᵢ−zⱼ‖²) (lower: spread over the sphere)">Uniformity</th><td>{num(full.uniformity)}</td></tr>
+          <tr><th scope="row">Cluster NMI</th><td>{num(full.clusterNmi)}</td><th scope="row">ARI / purity</th><td>{num(full.clusterAri)} / {pct(full.clusterPurity)}</td></tr>
+        </tbody>
+      </table>
+      {shares && k > 0 && (
+        <table className="confusion" aria-label="Linear-probe confusion matrix: rows are true classes, columns predictions" data-testid="confusion">
+          <thead>
+            <tr>
+              <th scope="col">true \ predicted</th>
+              {Array.from({ length: k }, (_, j) => (
+                <th key={j} scope="col" title={classNames[j] ?? String(j)}>{(classNames[j] ?? String(j)).slice(0, 4)}</th>
+              ))}
+            </tr>
+          </thead>
+          <tbody>
+            {Array.from({ length: k }, (_, i) => (
+              <tr key={i}>
+                <th scope="row">{classNames[i] ?? i}</th>
+                {Array.from({ length: k }, (_, j) => {
+                  const v = shares[i * k + j];
+                  return (
+                    <td key={j} style={{ background: `rgba(0, 114, 178, ${v.toFixed(3)})`, color: v > 0.5 ? '#fff' : '#111' }} title={`${full.confusion![i * k + j]} images`}>
+                      {Math.round(v * 100)}
+                    </td>
+                  );
+                })}
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </>
   );
 }

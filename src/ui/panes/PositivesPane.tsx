@@ -4,6 +4,7 @@ import type { AnchorSelection, NeighbourInfo, RejectReason } from '../../core/ap
 import { useClim, type Thumbnails } from '../store';
 import { Thumb, thumbPixels } from '../Thumb';
 import { RuleComparisonCard } from './RuleComparisonCard';
+import { fixed } from '../format';
 
 /**
  * The teaching view (issue 5): for a few anchors of the last reported step,
@@ -26,7 +27,7 @@ const MODE_RULE: Record<string, string> = {
   none: 'uses no neighbours: every image is its own positive (MoCo v2).',
 };
 
-const fmt = (v: number) => v.toFixed(3);
+const fmt = (v: number) => fixed(v, 3);
 
 function labelName(classNames: string[], label: number | null): string | null {
   if (label === null) return null;
@@ -87,7 +88,7 @@ const AnchorCard = memo(function AnchorCard({ a, mode, thumbs, classNames, neare
         </figure>
         <figure>
           <Thumb pixels={a.mixed} size={a.mixedSize} scale={(size * 3) / Math.max(1, a.mixedSize)} label="mixed query view" />
-          <figcaption>{a.mixed ? `mixed view, λ = ${a.lambda?.toFixed(2)}` : a.lambda !== null ? `λ = ${a.lambda.toFixed(2)}` : 'no mixed view'}</figcaption>
+          <figcaption>{a.mixed ? `mixed view, λ = ${fixed(a.lambda, 2)}` : a.lambda !== null ? `λ = ${fixed(a.lambda, 2)}` : 'no mixed view'}</figcaption>
         </figure>
         {a.pinned && (
           <button type="button" className="small" onClick={() => onUnpin(a.anchor)}>

@@ -5,6 +5,7 @@ import { downsample } from '../series';
 import { useClim } from '../store';
 import { COMPARED_RULES, RULE_LABELS, ownRule, type ComparedRule, type RuleComparison } from '../rule-names';
 import { ruleVerdict } from '../rule-verdict';
+import { fixed, percent } from '../format';
 
 /**
  * "Which rule picks the right positives?" (issue 15): every selection rule
@@ -30,7 +31,7 @@ const MAX_POINTS = 120;
 const PERCENT: [number, number] = [0, 100];
 const EMPTY: RuleComparison[] = [];
 
-const pct = (v: number | null) => (v === null ? '—' : `${(v * 100).toFixed(1)}%`);
+const pct = (v: number | null) => percent(v);
 
 const RuleTable = memo(function RuleTable({ cmp, own }: { cmp: RuleComparison; own: ComparedRule | null }) {
   const byRule = new Map(cmp.rules.map((r) => [r.rule, r]));
@@ -64,8 +65,8 @@ const RuleTable = memo(function RuleTable({ cmp, own }: { cmp: RuleComparison; o
                 {mine && <span className="this-run"> this run</span>}
               </th>
               <td data-testid="rule-precision">{r ? pct(r.precision) : '—'}</td>
-              <td>{r ? r.keptPerAnchor.toFixed(1) : '—'}</td>
-              <td>{r ? `${(r.coverage * 100).toFixed(0)}%` : '—'}</td>
+              <td>{r ? fixed(r.keptPerAnchor, 1) : '—'}</td>
+              <td>{r ? percent(r.coverage, 0) : '—'}</td>
             </tr>
           );
         })}
