@@ -3,7 +3,8 @@ import { CHROMIUM_ARGS, CHROMIUM_EXECUTABLE } from './e2e/chromium';
 
 /**
  * End-to-end tests against the production build served by `vite preview`
- * (which sends the COOP/COEP headers from vite.config.ts). The browser is
+ * (which sends the COOP/COEP and Content-Security-Policy headers from
+ * vite.config.ts, so every spec runs under the policy). The browser is
  * the system Chromium found by scripts/e2e.sh; Playwright's own browser
  * downloads are never used.
  */

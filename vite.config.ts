@@ -34,10 +34,78 @@ const isolation = {
   'Cross-Origin-Embedder-Policy': 'require-corp',
 };
 
+/**
+ * Content-Security-Policy (issue 16): everything the app loads is its own;
+ * nothing inline, no eval, no other origin. Each source below is there for
+ * one use, named beside it.
+ */
+const PAGE_POLICY: Record<string, string[]> = {
+  // Anything not named below is refused.
+  'default-src': ["'none'"],
+  // The built module scripts; no inline script (the build emits none).
+  'script-src': ["'self'"],
+  // The built stylesheet. React's `style` props go through the CSSOM, which CSP leaves alone; no library injects <style>.
+  'style-src': ["'self'"],
+  // The favicon; data: for the thumbnails (bmp.ts) and the chart PNG export (export.ts); blob: for the Clusters map (ScatterMap.tsx).
+  'img-src': ["'self'", 'data:', 'blob:'],
+  // The workers fetch the data sets, the shipped encoder and the .wasm files from the app itself.
+  'connect-src': ["'self'"],
+  // The engine, decode, UMAP and map-drawing workers, all built scripts.
+  'worker-src': ["'self'"],
+  'object-src': ["'none'"],
+  'base-uri': ["'none'"],
+  'form-action': ["'none'"],
+};
+
+/**
+ * A worker takes its policy from its own script's response, never from the
+ * page's <meta>, so the workers' policy can only be a header (sent by
+ * `vite preview` here; a host should send the same). A header reaches the
+ * page too, which then obeys both policies: the header may add what only
+ * the workers need, and the page stays under the narrower <meta>.
+ */
+const WORKER_POLICY: Record<string, string[]> = {
+  ...PAGE_POLICY,
+  // WebAssembly compilation (tfjs-backend-wasm in the engine worker); blob: for the threaded WASM
+  // build (`?wasmthreads=N`), whose pthread workers importScripts a blob: copy of the Emscripten factory.
+  'script-src': ["'self'", "'wasm-unsafe-eval'", 'blob:'],
+  // Those pthread workers are started from blob: URLs.
+  'worker-src': ["'self'", 'blob:'],
+  // No page may frame the app (clickjacking); a <meta> cannot say this, a header can.
+  'frame-ancestors': ["'none'"],
+};
+
+const policy = (p: Record<string, string[]>) =>
+  Object.entries(p)
+    .map(([k, v]) => `${k} ${v.join(' ')}`)
+    .join('; ');
+const PAGE_CSP = policy(PAGE_POLICY);
+const WORKER_CSP = policy(WORKER_POLICY);
+
+/**
+ * The page's policy as a <meta>, in the built index.html only, so it holds
+ * wherever dist/ is served, with or without headers. Not in dev: the dev
+ * server's React refresh preamble is an inline script, its CSS arrives as
+ * <style> tags and HMR talks over a websocket.
+ */
+function pagePolicyMeta(): Plugin {
+  return {
+    name: 'clim:page-csp-meta',
+    apply: 'build',
+    transformIndexHtml(html) {
+      const charset = /<meta charset="UTF-8" \/>\n/;
+      if (!charset.test(html)) throw new Error('index.html changed: the CSP <meta> goes after <meta charset> (see vite.config.ts)');
+      // Before every script and stylesheet, which a policy read later would not cover.
+      return html.replace(charset, (m) => `${m}    <meta http-equiv="Content-Security-Policy" content="${PAGE_CSP}" />\n`);
+    },
+  };
+}
+
 export default defineConfig({
-  plugins: [react()],
+  plugins: [react(), pagePolicyMeta()],
   server: { headers: isolation, port: 5173 },
-  preview: { headers: isolation, port: 4173 },
+  // The e2e suite and the browser benchmarks run on this server, so under both policies.
+  preview: { headers: { ...isolation, 'Content-Security-Policy': WORKER_CSP }, port: 4173 },
   // config.plugins reach worker bundles only in dev; the worker build needs its own.
   worker: { format: 'es', plugins: () => [selfContainedWasmThreadFactory()] },
   // Pre-bundle every tfjs package together in dev so they share one tfjs-core

@@ -5,6 +5,7 @@ import { climStore } from './ui/store';
 import { benchHookRequested, testHooksRequested } from './ui/params';
 import { initialRun, installUrlSync } from './ui/url-sync';
 import { installBenchHook } from './ui/bench-hook';
+import type { TestFaultKind } from './worker/protocol';
 import './ui/app.css';
 
 // Connect before the first render so StrictMode's double effects cannot start two workers.
@@ -15,7 +16,7 @@ installUrlSync(climStore, window, run.backend ?? null);
 if (benchHookRequested(window.location.search)) installBenchHook(window, climStore);
 // `?testhooks=1`: the end-to-end fault tests inject a NaN, a lost device or a crash.
 if (testHooksRequested(window.location.search)) {
-  Object.defineProperty(window, '__climTest', { value: Object.freeze({ fault: (kind: 'nan' | 'device-lost' | 'crash') => climStore.getState().injectTestFault(kind) }) });
+  Object.defineProperty(window, '__climTest', { value: Object.freeze({ fault: (kind: TestFaultKind) => climStore.getState().injectTestFault(kind) }) });
 }
 
 const root = document.getElementById('root');

@@ -2,6 +2,7 @@ import { useEffect, useRef, useState } from 'react';
 import { climStore, useClim } from './store';
 import { downloadBlob } from './export';
 import { formatBytes } from './upload-store';
+import { fixed } from './format';
 
 /** "5 min ago"-style age of an ISO time, for the saved-run list. */
 export function ageOf(iso: string, now: number): string {
@@ -68,7 +69,7 @@ export function RunsPanel() {
             <li key={r.key}>
               <span>
                 Step {r.step}/{r.totalSteps} on {r.datasetLabel}
-                {r.loss !== null && <>, loss {r.loss.toFixed(3)}</>} · {ageOf(r.savedAt, now)} · {formatBytes(r.bytes)}
+                {r.loss !== null && <>, loss {fixed(r.loss, 3)}</>} · {ageOf(r.savedAt, now)} · {formatBytes(r.bytes)}
               </span>{' '}
               <button type="button" onClick={() => resumeSaved(r.key)} disabled={busy || runState === 'running'} data-testid="resume-saved">
                 Resume

@@ -1,8 +1,9 @@
 import { useEffect, useState, type ReactNode } from 'react';
 import { useClim } from './store';
 import { elapsedAt, epochOf, etaSeconds, formatBytes, formatCount, formatDuration, formatEpoch, imagesPerSecond, pageHeapBytes } from './status';
+import { fixed, percent } from './format';
 
-const fmt = (v: number | null | undefined, digits: number) => (v === null || v === undefined || !Number.isFinite(v) ? '—' : v.toFixed(digits));
+const fmt = (v: number | null | undefined, digits: number) => fixed(v, digits);
 
 /**
  * performance.now(), refreshed every `ms` while `active`: only a redraw
@@ -112,7 +113,7 @@ export function StatusBar() {
       {lastEval && lastEval.knnTop1 !== null && (
         <Item term="kNN top-1" title={`Weighted kNN accuracy on held-out images at step ${lastEval.step}`}>
           <span data-testid="knn">
-            {(lastEval.knnTop1 * 100).toFixed(1)}% <span className="adapter">@ {lastEval.step}</span>
+            {percent(lastEval.knnTop1)} <span className="adapter">@ {lastEval.step}</span>
           </span>
         </Item>
       )}

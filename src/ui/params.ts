@@ -67,7 +67,7 @@ export function benchHookRequested(search: string): boolean {
   return new URLSearchParams(search).get('bench') === '1';
 }
 
-/** `?testhooks=1`: the end-to-end tests may inject faults (NaN loss, lost device, crash). */
+/** `?testhooks=1`: the end-to-end tests may inject faults (NaN loss, lost device, crash, hang). */
 export function testHooksRequested(search: string): boolean {
   return new URLSearchParams(search).get('testhooks') === '1';
 }

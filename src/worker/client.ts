@@ -18,6 +18,7 @@ import {
   type WorkerRequest,
   requestTransferables,
 } from './protocol';
+import { Watchdog, type WatchdogOptions } from './heartbeat';
 
 /** What the client needs of a Worker; tests pass a fake. */
 export interface WorkerLike {
@@ -32,6 +33,11 @@ export function spawnEngineWorker(): WorkerLike {
   return new Worker(new URL('./engine.worker.ts', import.meta.url), { type: 'module', name: 'clim-engine' }) as unknown as WorkerLike;
 }
 
+export interface EngineClientOptions {
+  /** The heartbeat watchdog's limits (heartbeat.ts); tests shorten them. */
+  watchdog?: WatchdogOptions;
+}
+
 type Listener<T extends EventType> = (e: EventOf<T>) => void;
 // Distributes over the union so a request is built without its runId.
 type WithoutRunId<R> = R extends unknown ? Omit<R, 'runId'> : never;
@@ -41,16 +47,21 @@ export class EngineClient {
   private run = 0;
   private readonly listeners = new Map<EventType, Set<(e: WorkerEvent) => void>>();
   private closed = false;
+  private readonly watchdog: Watchdog;
 
-  constructor(worker: WorkerLike = spawnEngineWorker()) {
+  constructor(worker: WorkerLike = spawnEngineWorker(), opts: EngineClientOptions = {}) {
     this.worker = worker;
+    this.watchdog = new Watchdog((_silent, limit) => this.silent(limit), opts.watchdog);
     worker.onmessage = (ev) => this.receive(ev.data);
     // A worker that fails to load or throws at top level never answers; say so.
     worker.onerror = (ev) => {
       ev.preventDefault?.();
+      // Already the crash path: the watchdog must not report the same death again.
+      this.watchdog.stop();
       this.emit({ type: 'error', runId: this.run, message: `Engine worker failed: ${ev.message || 'could not load'}`, recoverable: false });
     };
     worker.onmessageerror = () => {
+      this.watchdog.heard();
       this.emit({ type: 'error', runId: this.run, message: 'A message from the engine could not be read.', recoverable: true });
     };
   }
@@ -160,6 +171,7 @@ export class EngineClient {
     if (this.closed) return;
     this.send({ type: 'dispose' });
     this.closed = true;
+    this.watchdog.stop();
     this.listeners.clear();
     // The worker closes itself after freeing its tensors; terminate is the backstop.
     setTimeout(() => this.worker.terminate(), 1000);
@@ -168,6 +180,7 @@ export class EngineClient {
   /** Ends a worker that crashed at once (no dispose request: it may not answer); nothing more is sent or heard. */
   terminate(): void {
     this.closed = true;
+    this.watchdog.stop();
     this.listeners.clear();
     this.worker.onmessage = null;
     this.worker.onerror = null;
@@ -184,8 +197,22 @@ export class EngineClient {
   }
 
   private receive(e: WorkerEvent): void {
+    this.watchdog.heard(e.type === 'heartbeat' ? e.busy : undefined);
     if (isRunScoped(e) && e.runId < this.run) return;
     this.emit(e);
+  }
+
+  /**
+   * The worker said nothing for longer than the watchdog allows: the crash
+   * path (a fatal error; the page offers a restart and the last save). The
+   * worker is ended here, not left to the restart: a stuck thread holds a
+   * core and its tensors, and one that wakes late must not speak into a page
+   * that has written its run off.
+   */
+  private silent(limitMs: number): void {
+    if (this.closed) return;
+    this.emit({ type: 'error', runId: this.run, message: `Engine worker stopped responding: no heartbeat for ${Math.round(limitMs / 1000)} s, so it was stopped.`, recoverable: false });
+    this.terminate();
   }
 
   private emit(e: WorkerEvent): void {

@@ -8,6 +8,7 @@
  */
 import { Trainer } from '../core/train';
 import { defaultConfig, truncateText, validateConfig, type ClimConfig } from '../core/config';
+import { escapeControl } from '../core/text';
 import { SHAPES_DEFAULTS } from '../core/data/shapes';
 import { isLiveKey, type LivePatch } from '../core/config-fields';
 import type { Dataset } from '../core/data/dataset';
@@ -357,9 +358,9 @@ async function datasetFor(ck: Checkpoint): Promise<Dataset> {
   if (src?.kind === 'builtin' && (src.name === 'fashion-mnist' || src.name === 'shapes')) {
     return loadDataset(src.name, { seed: src.seed, nTrain: src.nTrain, nTest: src.nTest });
   }
-  if (src?.kind === 'builtin') throw new CheckpointError('dataset', `This run was trained on a built-in data set this version of the app does not have (“${truncateText(String(src.name), 40)}”).`);
+  if (src?.kind === 'builtin') throw new CheckpointError('dataset', `This run was trained on a built-in data set this version of the app does not have (“${truncateText(escapeControl(String(src.name)), 40)}”).`);
   if (uploaded && datasetFingerprint(uploaded) === ck.meta.dataset.fingerprint) return uploaded;
-  const what = src?.kind === 'upload' ? `the folder or zip “${truncateText(src.name, 80)}”` : `the data set “${truncateText(ck.meta.dataset.id, 80)}”`;
+  const what = src?.kind === 'upload' ? `the folder or zip “${truncateText(escapeControl(src.name), 80)}”` : `the data set “${truncateText(escapeControl(ck.meta.dataset.id), 80)}”`;
   throw new CheckpointError('dataset', `This run was trained on ${what} (${ck.meta.dataset.train} training + ${ck.meta.dataset.test} held-out images). Load it with the upload panel, then resume or import the run again.`);
 }
 
@@ -866,7 +867,7 @@ const handlers: { [K in WorkerRequest['type']]: (r: RequestOf<K>) => void } = {
         post({ type: 'restoreReady', runId: id, token: r.token, step: ck.meta.step, datasetId: ck.meta.dataset.id, source: r.from });
       } catch (e) {
         // Reported with what it was, and nothing of the current run touched.
-        const what = r.from === 'file' ? `Run file “${truncateText(String(r.fileName), 80)}” not imported` : 'Saved run not resumed';
+        const what = r.from === 'file' ? `Run file “${truncateText(escapeControl(String(r.fileName)), 80)}” not imported` : 'Saved run not resumed';
         const why = e instanceof CheckpointError ? e.message : `it could not be read (${message(e)})`;
         post({ type: 'error', runId: id, message: `${what}: ${why} The current run is unchanged.`, recoverable: true });
       }

@@ -168,12 +168,14 @@ export type WorkerRequest =
    * Test-only (ignored unless init said testHooks): `nan` turns the query
    * encoder's weights into NaN so the next step's loss is NaN; `device-lost`
    * makes the next step throw as a lost GPU device does; `crash` throws
-   * outside any handler, as a worker that dies does.
+   * outside any handler, as a worker that dies does; `hang` blocks the
+   * worker's thread with no error, as an endless loop does, so only the
+   * heartbeat watchdog can notice it.
    */
   | (Req<'testFault'> & { kind: TestFaultKind })
   | Req<'dispose'>;
 
-export const TEST_FAULT_KINDS = ['nan', 'device-lost', 'crash'] as const;
+export const TEST_FAULT_KINDS = ['nan', 'device-lost', 'crash', 'hang'] as const;
 export type TestFaultKind = (typeof TEST_FAULT_KINDS)[number];
 
 /**
@@ -207,7 +209,7 @@ export function requestTransferables(r: WorkerRequest): Transferable[] {
 /** Cap on the images of one `requestImages` (the rest of the list is ignored): 512 images of 32×32×3 are 1.5 MB. */
 export const MAX_IMAGES_PER_REQUEST = 512;
 
-export const EVENT_TYPES = ['ready', 'progress', 'selection', 'clusters', 'projection', 'images', 'embeddings', 'eval', 'state', 'saved', 'checkpoint', 'restoreReady', 'restored', 'runFile', 'bundle', 'fault', 'ablation', 'initWeights', 'baseline', 'error'] as const;
+export const EVENT_TYPES = ['ready', 'progress', 'selection', 'clusters', 'projection', 'images', 'embeddings', 'eval', 'state', 'saved', 'checkpoint', 'restoreReady', 'restored', 'runFile', 'bundle', 'fault', 'ablation', 'initWeights', 'baseline', 'heartbeat', 'error'] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
 /** 'preparing' covers Trainer.create (model build, first bank pass, k-means). */
@@ -290,7 +292,19 @@ export type WorkerEvent =
    * training an arm), and the status ('done' / 'stopped' / 'failed' end it).
    */
   | (Ev<'ablation'> & { status: 'running' | 'done' | 'stopped' | 'failed'; arms: Array<{ id: string; label: string }>; steps: number; rows: AblationRow[]; baseline: AblationBaseline | null; current: { index: number; id: string; step: number } | null; message: string | null })
+  /**
+   * The worker's sign of life, every HEARTBEAT_EVERY_MS from a timer (a timer
+   * only fires when the worker's thread is free, so it also proves the thread
+   * is not stuck). `busy`: the worker is inside a call that may hold its
+   * thread for long (building a trainer, a trainer's first step, an
+   * evaluation), so the page allows a longer silence until a heartbeat says
+   * otherwise (src/worker/heartbeat.ts).
+   */
+  | (Ev<'heartbeat'> & { busy: boolean })
   | (Ev<'error'> & { message: string; recoverable: boolean });
+
+/** How often the engine worker posts a heartbeat. */
+export const HEARTBEAT_EVERY_MS = 1000;
 
 export type EventOf<T extends EventType> = Extract<WorkerEvent, { type: T }>;
 export type RequestOf<T extends RequestType> = Extract<WorkerRequest, { type: T }>;
@@ -301,6 +315,8 @@ export type RequestOf<T extends RequestType> = Extract<WorkerRequest, { type: T 
  */
 export function isRunScoped(e: WorkerEvent): boolean {
   if (e.type === 'ready') return false;
+  // The worker's, not a run's: the watchdog must hear it whatever run the page is on.
+  if (e.type === 'heartbeat') return false;
   // An ablation outlives the run it started from: its end (stopped by a Reset) must still arrive.
   if (e.type === 'ablation') return false;
   // The worker's weights choice, not a run's: the latest report must arrive even when a newer run was asked for.
