@@ -7,7 +7,7 @@
  * carrying a short message; nothing else is ever thrown.
  *
  * Seeded and bounded, so it takes seconds in `npm test`. To fuzz longer:
- *   FUZZ_RUNS=20000 FUZZ_SEED=$RANDOM npx vitest run src/core/run-file-fuzz.test.ts
+ *   FUZZ_RUNS=20000 FUZZ_SEED=$RANDOM npx vitest run src/core/run-file-check.fuzz.test.ts
  * (a failure prints its seed and path; rerun with that FUZZ_SEED to replay it).
  */
 import { describe, expect, it } from 'vitest';
