@@ -2,7 +2,7 @@
 """PyTorch reference of the CLIM Playground engine (issue 3, bench/reference).
 
 Written independently of the TypeScript engine from the same description
-(../shared/CLIM-SPEC.md §1-§5 and src/core's doc comments), for three jobs:
+(docs/METHOD.md §1-§5 and src/core's doc comments), for three jobs:
 
   bench  time one CLIM training step of the same encoder, batch and thread
          count as the tfjs benchmark (median of measured steps after warm-up);
@@ -11,7 +11,7 @@ Written independently of the TypeScript engine from the same description
          gradients: an independent check of src/core's forward pass, loss and
          both conv gradients (which src/core computes as forward convs on WASM);
   train  run many steps on a data set exported by bench/reference/export-data.ts
-         and print the kNN monitor (spec §6) along the way: how fast this
+         and print the kNN monitor (METHOD §6) along the way: how fast this
          model learns on that data, measured ~10× faster than on tfjs WASM.
 
 Layouts: tfjs stores conv filters H×W×Cin×Cout and images B×H×W×C; here

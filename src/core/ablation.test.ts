@@ -76,7 +76,7 @@ describe('ablationConfigs', () => {
   });
 });
 
-/** Plain-JS raw-pixel kNN (spec §6): cosine of flattened pixels, k nearest, each votes exp(sim/τ); first class wins ties. */
+/** Plain-JS raw-pixel kNN (METHOD §6): cosine of flattened pixels, k nearest, each votes exp(sim/τ); first class wins ties. */
 function naiveRawKnn(d: Dataset, k: number, tau: number, classes: number): number {
   const dim = d.size * d.size * 3;
   const vec = (imgs: Uint8Array, i: number) => {

@@ -48,7 +48,7 @@ function resolutionStep(c: ClimConfig): number {
 
 /**
  * The two resolutions of a multi-resolution arm: the base's first one, r, and
- * a smaller r' ≈ r · 160/224 (the paper's §5 pairs 224-px crops with smaller
+ * a smaller r' ≈ r · 160/224 (METHOD §5: the paper pairs 224-px crops with smaller
  * ones; 160:224 is the ratio this project's defaults use, 24:32), rounded to
  * the nearest multiple the encoder accepts and kept in [max(8, step), r − step].
  * When r is already the smallest allowed size, r' is the next larger one.

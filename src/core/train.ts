@@ -1,5 +1,5 @@
 /**
- * The CLIM training loop (Li et al. 2021; spec §1–§5), one step at a time.
+ * The CLIM training loop (Li et al. 2021; METHOD §1–§5), one step at a time.
  *
  * A step, top to bottom:
  *   1. take the next B anchors of a seeded epoch permutation; with bankView

@@ -92,7 +92,7 @@ export async function probeWebGpu(): Promise<{ adapter: WebGpuProbe | null; reas
     let info = adapter.info;
     if (!info && adapter.requestAdapterInfo) info = await adapter.requestAdapterInfo().catch(() => undefined);
     // Chromium 156 leaves adapter.isFallbackAdapter undefined and reports it
-    // on adapter.info instead (spec §8); SwiftShader is software either way.
+    // on adapter.info instead (METHOD §8); SwiftShader is software either way.
     const isFallbackAdapter =
       (adapter.isFallbackAdapter ?? info?.isFallbackAdapter ?? false) || /swiftshader/i.test(info?.architecture ?? '');
     const description =

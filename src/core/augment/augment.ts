@@ -1,5 +1,5 @@
 /**
- * The MoCo v2 view augmentation (spec §1, applied at every resolution of §5):
+ * The MoCo v2 view augmentation (METHOD §1, applied at every resolution of §5):
  * RandomResizedCrop + horizontal flip, colour jitter (brightness, contrast,
  * saturation, hue) with probability `jitterProb`, grayscale with probability
  * `grayscaleProb`. Gaussian blur (author code, p = 0.5) is left out: at 32 px

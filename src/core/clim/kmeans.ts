@@ -1,7 +1,7 @@
 /**
  * Spherical (cosine) k-means over the memory bank: the clusters c(i) and
  * centres μ_c that center-wise selection filters neighbours with
- * (CLIM-SPEC §2; Li et al. 2021 re-cluster the bank every few epochs).
+ * (METHOD §2; Li et al. 2021 re-cluster the bank every few epochs).
  *
  * Written by hand in tfjs ops (matMul, argMax, oneHot, cumsum, scatterND) so
  * the heavy N×C work runs on the active backend, GPU included. Per-cluster

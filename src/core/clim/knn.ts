@@ -1,6 +1,6 @@
 /**
  * Cosine k-nearest neighbours over the memory bank: step 1 of center-wise
- * local selection, N_k(i) (CLIM-SPEC §3; Li et al. 2021).
+ * local selection, N_k(i) (METHOD §3; Li et al. 2021).
  *
  * Written by hand in tfjs ops (matMul, topk, concat, gather) so that it runs
  * on whichever backend is active, GPU included, with no readback.

@@ -1,5 +1,5 @@
 /**
- * The image mixture of spec §4: the anchor's query view is mixed with the
+ * The image mixture of METHOD §4: the anchor's query view is mixed with the
  * positive's query view, and the loss weighs the two keys by λ and 1 − λ.
  *
  * - `cutmix` (author code, default): a box of the positive is pasted into the

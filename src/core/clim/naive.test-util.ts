@@ -1,5 +1,5 @@
 /**
- * Plain-JS reference implementations of CLIM-SPEC §2–§3, written as the
+ * Plain-JS reference implementations of METHOD §2–§3, written as the
  * spec reads, loop by loop, in double precision. Used only by the tests of
  * knn.ts, kmeans.ts and selection.ts to check the tfjs versions; no
  * production module imports this file.

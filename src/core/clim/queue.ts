@@ -1,5 +1,5 @@
 /**
- * MoCo's negative queue (spec §1): K key embeddings, FIFO. One queue per
+ * MoCo's negative queue (METHOD §1): K key embeddings, FIFO. One queue per
  * resolution (§5). Stored as a K×d variable written in place as a ring
  * buffer (tensorScatterUpdate), so nothing leaves the device.
  */

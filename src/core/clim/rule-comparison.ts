@@ -1,5 +1,5 @@
 /**
- * The selection rules side by side (issue 15; Li et al. 2021 §3): for the
+ * The selection rules side by side (issue 15; METHOD §3.5): for the
  * same anchors, on the same bank and the same k-means clusters, what each
  * rule would keep and how often its positive would share the anchor's label.
  * The paper's central claim is that center-wise selection is purer than plain

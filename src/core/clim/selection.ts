@@ -1,6 +1,6 @@
 /**
  * Positive-selection policies: which bank image becomes anchor i's positive
- * p (CLIM-SPEC §3, with the ablation modes offered side by side). One policy
+ * p (METHOD §3, with the ablation modes offered side by side). One policy
  * object per idea, looked up by name, so the training loop, the UI and the
  * tests share one description of each.
  *

@@ -1,7 +1,7 @@
 /**
  * A data set held as flat uint8 pixels, N×S×S×3 (HWC, RGB), plus optional
  * labels. Labels are only ever used to measure (kNN accuracy, selection
- * precision, cluster purity), never to train (spec §6).
+ * precision, cluster purity), never to train (METHOD §6).
  */
 import { fnv1a } from '../checkpoint';
 export interface Split {

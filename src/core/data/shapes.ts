@@ -1,7 +1,7 @@
 /**
  * `shapes`: a procedural, seeded, labelled colour data set, so that every
  * part of the playground runs with no files (the issue's built-in data set;
- * labels serve measurement only, spec §6).
+ * labels serve measurement only, METHOD §6).
  *
  * The class is the kind of shape. Everything else is drawn independently of
  * the class: position, size, rotation, foreground colour, texture (solid,

@@ -1,5 +1,5 @@
 /**
- * Agreement of a clustering with reference labels (spec §6, "Cluster
+ * Agreement of a clustering with reference labels (METHOD §6, "Cluster
  * quality: NMI and purity of c(i) against labels"), plus the adjusted Rand
  * index, which unlike purity and NMI does not reward many small clusters.
  *

@@ -1,5 +1,5 @@
 /**
- * The kNN monitor of spec §6 (Wu et al. 2018, "instance discrimination"):
+ * The kNN monitor of METHOD §6 (Wu et al. 2018, "instance discrimination"):
  * each held-out feature votes with its k most cosine-similar training
  * features, weighted by exp(s/τ); the class with the largest total wins.
  * Frozen backbone features, never trained on labels.

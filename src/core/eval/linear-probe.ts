@@ -1,6 +1,6 @@
 /**
- * Linear probe (spec §6; the standard self-supervised protocol of MoCo /
- * CLIM §4): multinomial logistic regression on frozen backbone features,
+ * Linear probe (METHOD §6; the standard self-supervised protocol of MoCo /
+ * METHOD §6): multinomial logistic regression on frozen backbone features,
  * trained on the labelled training split, reported as top-1 and a
  * confusion matrix on the held-out split. Labels train only this probe,
  * never the encoder.

@@ -1,5 +1,5 @@
 /**
- * 2-D PCA of bank embeddings for the Clusters map (spec §2 bank, §6 what to
+ * 2-D PCA of bank embeddings for the Clusters map (METHOD §2 bank, §6 what to
  * measure; issue 5: "PCA updated live").
  *
  * tfjs has no eigensolver, so it is written by hand. The O(N·D²) and O(N·D)

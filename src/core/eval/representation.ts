@@ -2,7 +2,7 @@
  * Alignment and uniformity of L2-normalised embeddings (Wang & Isola 2020,
  * "Understanding contrastive representation learning through alignment and
  * uniformity on the hypersphere", eqs. 4–5), used as unsupervised health
- * metrics of the encoder next to kNN and the linear probe (spec §6):
+ * metrics of the encoder next to kNN and the linear probe (METHOD §6):
  *
  *   alignment  = E_{(x,y) positive} ‖f(x) − f(y)‖₂^α        (α = 2; lower is better)
  *   uniformity = log E_{x≠y} exp(−t·‖f(x) − f(y)‖₂²)         (t = 2; lower is more uniform)

@@ -1,5 +1,5 @@
 /**
- * Contrastive losses (spec §1 and §4). Pure functions of tensors.
+ * Contrastive losses (METHOD §1 and §4). Pure functions of tensors.
  */
 import * as tf from '@tensorflow/tfjs';
 import { matMulABt } from '../ops/matmul';

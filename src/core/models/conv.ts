@@ -1,7 +1,7 @@
 /**
  * 2-D convolution whose gradients are themselves forward convolutions.
  *
- * Why (spec §8): the tfjs WASM backend has no `Conv2DBackpropFilter` kernel, so
+ * Why (METHOD §8): the tfjs WASM backend has no `Conv2DBackpropFilter` kernel, so
  * a convnet cannot train on it as shipped, and its `Conv2DBackpropInput`
  * (conv2dTranspose) was ~10× slower than a forward conv of the same layer.
  * Both gradients can be written as forward `conv2d` calls, which every backend

@@ -1,6 +1,6 @@
 /**
  * The encoder f = backbone + 2-layer MLP projection head, output L2-normalised
- * (spec §1, MoCo v2). Parameters are plain tfjs variables held in one object
+ * (METHOD §1, MoCo v2). Parameters are plain tfjs variables held in one object
  * so the key encoder can be a momentum copy, checkpoints can list them, and
  * the optimiser can treat weights and norm/bias terms differently.
  *
@@ -157,7 +157,7 @@ export class Encoder {
     return this.project(this.features(x));
   }
 
-  /** θ_k ← m·θ_k + (1−m)·θ_q for every parameter (MoCo, spec §1). `this` is the key encoder. */
+  /** θ_k ← m·θ_k + (1−m)·θ_q for every parameter (MoCo, METHOD §1). `this` is the key encoder. */
   momentumUpdate(query: Encoder, m: number): void {
     tf.tidy(() => {
       this.params.forEach((p, i) => {

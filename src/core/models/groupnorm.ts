@@ -3,7 +3,7 @@
  * backward pass.
  *
  * Why not tfjs autodiff: on WASM the encoder's step is dominated by
- * element-wise work over the activations (spec §8, docs/BENCHMARKS.md: one
+ * element-wise work over the activations (METHOD §8, docs/BENCHMARKS.md: one
  * GroupNorm gradient over 64×32×32×16 took 192 ms, ~25 full-size kernels from
  * the tape of moments → sub → mul → rsqrt → mul → add). Written out per group
  * g of sample b, with n = H·W·C/G values, x_c = x − μ, rstd = 1/√(σ² + ε):

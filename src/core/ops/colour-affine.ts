@@ -1,5 +1,5 @@
 /**
- * The colour stage of the view augmentation as one WASM kernel (CLIM-SPEC
+ * The colour stage of the view augmentation as one WASM kernel (METHOD
  * §1: colour jitter and grayscale; the algebra is in augment.ts,
  * `colourCoefficients`).
  *

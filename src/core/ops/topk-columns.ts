@@ -1,6 +1,6 @@
 /**
  * Top-k down the columns of an N×B matrix, for the kNN over the memory bank
- * (CLIM-SPEC §3 step 1).
+ * (METHOD §3 step 1).
  *
  * Why: on WASM the similarity block comes out of XNNPACK as N×B (bank rows
  * × queries: the bank as the product's row operand is the fast order, see
