@@ -65,6 +65,8 @@ interface Case {
 const CASES: Case[] = [
   { name: 'wasm default', backend: 'wasm', query: '' },
   { name: 'wasm fast-demo-cpu', backend: 'wasm', query: 'preset=fast-demo-cpu&batch=32' },
+  // The page's default on a CPU-only machine (src/core/presets.ts pageDefaultPreset).
+  { name: 'wasm clim-cpu', backend: 'wasm', query: 'preset=clim-cpu' },
   // The threaded WASM build (page option wasmthreads, src/worker/backend.ts).
   { name: 'wasm default 2 threads', backend: 'wasm', query: 'wasmthreads=2' },
   { name: 'webgl default', backend: 'webgl', query: '' },

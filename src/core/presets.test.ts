@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { PRESETS, getPreset, presetConfig } from './presets';
+import { PRESETS, getPreset, pageDefaultPreset, presetConfig } from './presets';
 import { DEFAULT_CONFIG, validateConfig } from './config';
 
 describe('presets', () => {
@@ -26,7 +26,7 @@ describe('presets', () => {
     const knn = presetConfig('lesson-knn-same-k');
     expect([center.selection, knn.selection]).toEqual(['center-wise', 'knn']);
     expect({ ...center, selection: 'knn' }).toEqual(knn);
-    expect([center.mix, center.knnK]).toEqual(['none', 5]);
+    expect([center.mix, center.knnK]).toEqual(['none', 10]);
   });
 
   it('presetConfig returns fresh arrays and unknown ids fail with the list of known ones', () => {
@@ -34,5 +34,15 @@ describe('presets', () => {
     a.resolutions.push(16);
     expect(presetConfig('fast-demo-cpu').resolutions).toEqual([24]);
     expect(() => getPreset('nope')).toThrow(/unknown preset "nope".*moco-v2/);
+  });
+
+  it('the page starts CPU-only machines on the CPU-sized CLIM and GPUs on the paper preset', () => {
+    expect(['webgpu', 'webgl', 'wasm', 'cpu'].map((b) => pageDefaultPreset(b, false))).toEqual(['clim-paper', 'clim-paper', 'clim-cpu', 'clim-cpu']);
+    expect(pageDefaultPreset('webgpu', true)).toBe('clim-cpu');
+    // Same method, smaller: only the size fields differ from the paper preset.
+    const cpu = presetConfig('clim-cpu');
+    const paper = presetConfig('clim-paper');
+    const differs = Object.keys(paper).filter((k) => JSON.stringify(paper[k as keyof typeof paper]) !== JSON.stringify(cpu[k as keyof typeof cpu]));
+    expect(differs.sort()).toEqual(['batchSize', 'climWarmupSteps', 'kmeansEvery', 'queueSize', 'resolutions', 'totalSteps']);
   });
 });

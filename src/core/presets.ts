@@ -22,6 +22,14 @@ export const PRESETS: readonly Preset[] = Object.freeze([
     overrides: {},
   },
   {
+    id: 'clim-cpu',
+    label: 'CLIM (CPU-sized)',
+    description: "The paper's selection and mixing at one 24-px resolution and batch 32: steps about four times faster, so a CPU-only run passes the raw pixels' kNN accuracy within its default length. The page starts with it when no GPU backend is available.",
+    // Measured (docs/BENCHMARKS.md, "The default run on a CPU"): the two-resolution
+    // default at 1,000 steps ended below the raw pixels; this run crosses them.
+    overrides: { resolutions: [24], batchSize: 32, queueSize: 256, climWarmupSteps: 50, kmeansEvery: 25, totalSteps: 6000 },
+  },
+  {
     id: 'moco-v2',
     label: 'MoCo v2 baseline',
     description: 'Plain instance discrimination: every image is only its own positive, no mixing. The baseline CLIM improves on.',
@@ -53,15 +61,20 @@ export const PRESETS: readonly Preset[] = Object.freeze([
     id: 'lesson-center-vs-knn',
     label: 'Lesson: center-wise vs plain kNN',
     description: 'Center-wise positives without mixing: of the anchor’s k nearest neighbours only those in its cluster and closer to the centre; compare the positives’ precision with the “plain kNN, same k” lesson run.',
-    overrides: { selection: 'center-wise', mix: 'none', knnK: 5 },
+    overrides: { selection: 'center-wise', mix: 'none', knnK: 10 },
   },
   {
     id: 'lesson-knn-same-k',
     label: 'Lesson: plain kNN at the same k',
     description: 'The other half of the center-wise lesson: the same k and no mixing, but any of the k nearest neighbours may be the positive, so wrong-class neighbours get through more often.',
-    overrides: { selection: 'knn', mix: 'none', knnK: 5 },
+    overrides: { selection: 'knn', mix: 'none', knnK: 10 },
   },
 ]);
+
+/** The preset a page without a chosen one starts from: the paper's on a GPU, the CPU-sized one where training runs on the CPU (WASM, plain JS, or a software GPU adapter). */
+export function pageDefaultPreset(backend: string, isFallbackAdapter: boolean): 'clim-paper' | 'clim-cpu' {
+  return backend === 'wasm' || backend === 'cpu' || isFallbackAdapter ? 'clim-cpu' : 'clim-paper';
+}
 
 export function getPreset(id: string): Preset {
   const p = PRESETS.find((x) => x.id === id);

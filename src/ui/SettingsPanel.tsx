@@ -160,6 +160,7 @@ function PresetPicker({ locked }: { locked: boolean }) {
   const preset = useClim((s) => s.preset);
   const config = useClim((s) => s.config);
   const choosePreset = useClim((s) => s.choosePreset);
+  const presetNote = useClim((s) => s.presetNote);
   const chosen = PRESETS.find((p) => p.id === preset) ?? null;
   // The seed is the run's own, kept across presets, so it does not count as a change.
   const changed = chosen ? splitChanges({ ...presetConfig(chosen.id), seed: config.seed }, config) : null;
@@ -193,6 +194,11 @@ function PresetPicker({ locked }: { locked: boolean }) {
         {chosen ? chosen.description : 'Settings of no preset (the page options chose them).'}
         {nChanged > 0 && ` ${nChanged} setting${nChanged === 1 ? '' : 's'} changed from the preset.`}
       </p>
+      {presetNote && (
+        <p className="setting-help" data-testid="auto-preset-note">
+          {presetNote}
+        </p>
+      )}
     </div>
   );
 }

@@ -23,6 +23,8 @@ export interface SettingsState {
   preset: string | null;
   /** Sentences about a link that could not be read in full, shown until dismissed. */
   notices: string[];
+  /** Why the page picked the preset itself (pageDefaultPreset), shown under it until another is chosen. */
+  presetNote: string | null;
 
   /** Edits the draft; applies it as far as the run state allows (see the file comment). */
   editDraft(patch: Partial<ClimConfig>): void;
@@ -37,10 +39,10 @@ export interface SettingsState {
   dismissNotices(): void;
 }
 
-export type SettingsFields = Pick<SettingsState, 'draft' | 'draftIssues' | 'preset' | 'notices'>;
+export type SettingsFields = Pick<SettingsState, 'draft' | 'draftIssues' | 'preset' | 'notices' | 'presetNote'>;
 
 export function initialSettings(config: ClimConfig): SettingsFields {
-  return { draft: config, draftIssues: [], preset: null, notices: [] };
+  return { draft: config, draftIssues: [], preset: null, notices: [], presetNote: null };
 }
 
 type RunView = Pick<ClimState, 'runState' | 'step'>;
@@ -104,12 +106,12 @@ export function settingsActions(set: Set, get: Get, client: () => EngineClient |
     choosePreset(id) {
       const s = get();
       if (settingsLocked(s)) return;
-      set({ preset: id });
+      set({ preset: id, presetNote: null });
       s.configure({ ...presetConfig(id), seed: s.config.seed });
     },
     applyLink(link) {
       const s = get();
-      set({ preset: link.preset, notices: link.notices });
+      set({ preset: link.preset, notices: link.notices, presetNote: null });
       if (link.dataset !== null && link.dataset !== s.dataset) s.setDataset(link.dataset);
       const { live, restart } = splitChanges(s.config, link.config);
       if (restart.length || Object.keys(live).length) s.configure(link.config);

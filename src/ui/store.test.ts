@@ -128,7 +128,7 @@ describe('store', () => {
     const id = worker.lastRunId;
     const images = new Uint8Array(2 * 4 * 4 * 3);
     const labels = Int32Array.from([0, 1]);
-    const report = { files: 2, loaded: 2, perLabel: [], labelled: true, evaluation: true, hiddenCount: 0, skipped: [], countsByKind: { 'not-image': 0, empty: 0, duplicate: 0, 'too-large': 0, corrupt: 0, unsupported: 0 }, notes: [] };
+    const report = { files: 2, loaded: 2, perLabel: [], labelled: true, evaluation: true, hiddenCount: 0, skipped: [], countsByKind: { 'not-image': 0, empty: 0, duplicate: 0, 'too-large': 0, corrupt: 0, unsupported: 0, encrypted: 0, 'unpack-limit': 0, symlink: 0 }, notes: [] };
     st().useUpload({ name: 'pets', size: 4, images, labels, classNames: ['a', 'b'], fraction: 0.1, seed: 1 }, report);
     const req = worker.sent[worker.sent.length - 1];
     expect(req).toMatchObject({ type: 'setUpload', upload: { name: 'pets', size: 4, classNames: ['a', 'b'] } });
@@ -822,5 +822,46 @@ describe('store: starting weights', () => {
     s.getState().restartEngine();
     expect(workers[2].types()).not.toContain('setInitWeights');
     expect(s.getState().notices.join(' ')).toContain('mine.climweights');
+  });
+});
+
+describe('the page default preset (autoPreset)', () => {
+  const readyOn = (backend: 'wasm' | 'webgpu' | 'webgl', isFallbackAdapter = false) =>
+    worker.emit({ type: 'ready', runId: worker.lastRunId, backend, adapter: 'x', isFallbackAdapter, failed: [] });
+
+  it('swaps in the CPU-sized CLIM when the backend is WASM, once, with a notice', () => {
+    st().connect({ config: presetConfig('clim-paper'), preset: 'clim-paper', autoPreset: true });
+    readyOn('wasm');
+    expect(st().preset).toBe('clim-cpu');
+    expect(st().config).toEqual(presetConfig('clim-cpu'));
+    expect(worker.sent.filter((m) => m.type === 'configure').pop()).toMatchObject({ config: presetConfig('clim-cpu') });
+    expect(st().presetNote).toMatch(/^Chosen for this machine: training runs on the CPU here \(WASM\)/);
+    expect(st().notices).toEqual([]);
+    // A later ready (a restarted engine) does not apply it again over the user's choice.
+    st().choosePreset('clim-paper');
+    expect(st().presetNote).toBeNull();
+    readyOn('wasm');
+    expect(st().config).toEqual(presetConfig('clim-paper'));
+  });
+
+  it('keeps the paper preset on a hardware GPU and takes the CPU one on a software adapter', () => {
+    st().connect({ config: presetConfig('clim-paper'), preset: 'clim-paper', autoPreset: true });
+    readyOn('webgpu');
+    expect([st().preset, st().config]).toEqual(['clim-paper', presetConfig('clim-paper')]);
+    const other = createClimStore({ makeClient: () => new EngineClient(worker), makeUmapClient: (on) => new UmapClient(on, () => umapWorker), now: () => clock });
+    other.getState().connect({ config: presetConfig('clim-paper'), preset: 'clim-paper', autoPreset: true });
+    worker.emit({ type: 'ready', runId: worker.lastRunId, backend: 'webgpu', adapter: 'google swiftshader', isFallbackAdapter: true, failed: [] });
+    expect(other.getState().preset).toBe('clim-cpu');
+  });
+
+  it('leaves a link-chosen run, a changed config and a started run alone', () => {
+    st().connect({ config: presetConfig('clim-paper'), preset: 'clim-paper' });
+    readyOn('wasm');
+    expect(st().preset).toBe('clim-paper');
+    const changed = createClimStore({ makeClient: () => new EngineClient(worker), makeUmapClient: (on) => new UmapClient(on, () => umapWorker), now: () => clock });
+    changed.getState().connect({ config: { ...presetConfig('clim-paper'), seed: 7 }, preset: 'clim-paper', autoPreset: true });
+    worker.emit({ type: 'ready', runId: worker.lastRunId, backend: 'wasm', adapter: 'x', isFallbackAdapter: false, failed: [] });
+    expect(changed.getState().config.seed).toBe(7);
+    expect(changed.getState().preset).toBe('clim-paper');
   });
 });

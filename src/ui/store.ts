@@ -5,6 +5,7 @@
 import { createStore, type StoreApi } from 'zustand/vanilla';
 import { useStore } from 'zustand';
 import { defaultConfig, validateConfig, type ClimConfig } from '../core/config';
+import { getPreset, pageDefaultPreset, presetConfig } from '../core/presets';
 import { initialSettings, pendingRestart, settingsActions, type SettingsState } from './settings-store';
 import type { ClusterSnapshot, EmbeddingsDump, EvalResult, ProjectionSnapshot, SelectionSnapshot, StepMetrics } from '../core/api';
 import type { RuleComparison } from './rule-names';
@@ -72,6 +73,8 @@ export interface ConnectOptions {
   preset?: string | null;
   /** Problems with the page's link, shown to the user (url-sync.ts). */
   notices?: string[];
+  /** Nothing in the link chose the run: once the backend is known, start from the preset that suits it (pageDefaultPreset). */
+  autoPreset?: boolean;
 }
 
 type DatasetSizes = Omit<NonNullable<ConnectOptions['dataset']>, 'name'>;
@@ -339,6 +342,24 @@ export function createClimStore(deps: StoreDeps = {}): StoreApi<ClimState> {
   let connected: ConnectOptions = {};
 
   return createStore<ClimState>()((set, get) => {
+    /**
+     * The first `ready` of a page whose link chose no run: a CPU-only backend
+     * gets the CPU-sized CLIM, whose default run passes the raw pixels there
+     * (the paper preset's 1,000 steps did not; docs/BENCHMARKS.md). Only while
+     * nothing has run and the settings are still the page's.
+     */
+    const applyPageDefaultPreset = (backend: BackendName, isFallbackAdapter: boolean) => {
+      if (!connected.autoPreset) return;
+      connected = { ...connected, autoPreset: false };
+      const s = get();
+      const id = pageDefaultPreset(backend, isFallbackAdapter);
+      if (id === s.preset || s.step > 0 || s.restoring || s.preset !== 'clim-paper' || JSON.stringify(s.config) !== JSON.stringify(presetConfig('clim-paper'))) return;
+      s.configure(presetConfig(id));
+      set({
+        preset: id,
+        presetNote: `Chosen for this machine: training runs on the CPU here (${backend === 'webgpu' ? 'a software GPU adapter' : backend.toUpperCase()}), so the page starts with the same method at one 24-px resolution, about four times faster per step than “${getPreset('clim-paper').label}”, which stays one choice away.`,
+      });
+    };
     const onUmap = (e: UmapEvent) => {
       const job = umapJob;
       // A job of an earlier run (Reset, new data) is dropped with its result.
@@ -383,6 +404,7 @@ export function createClimStore(deps: StoreDeps = {}): StoreApi<ClimState> {
     const wire = (c: EngineClient) => [
       c.on('ready', (e) => {
         set({ backend: e.backend, adapter: e.adapter, isFallbackAdapter: e.isFallbackAdapter, failedBackends: e.failed });
+        applyPageDefaultPreset(e.backend, e.isFallbackAdapter);
         // What this browser has saved: the page offers to resume the latest.
         c.listSaved();
       }),

@@ -9,7 +9,7 @@ import { FakeWorker } from './fake-worker.test-util';
 
 describe('initialRun', () => {
   it('without a hash: the ?query options as before, the paper preset for the defaults, the data seed left to the config', () => {
-    expect(initialRun('', '')).toEqual({ backend: null, config: defaultConfig(), preset: 'clim-paper', notices: [] });
+    expect(initialRun('', '')).toEqual({ backend: null, config: defaultConfig(), preset: 'clim-paper', notices: [], autoPreset: true });
     const r = initialRun('?backend=wasm&config=tiny&seed=7&n=64&dataset=shapes&wasmthreads=2', '');
     expect(r).toEqual({
       backend: 'wasm',
@@ -20,6 +20,10 @@ describe('initialRun', () => {
       dataset: { name: 'shapes', nTrain: 64, nTest: undefined },
     });
     expect(initialRun('?preset=fast-demo-cpu&batch=16', '').preset).toBe('fast-demo-cpu');
+    // Only an address that chose nothing about the run lets the backend pick the preset.
+    expect(initialRun('?backend=wasm&n=64', '').autoPreset).toBe(true);
+    for (const q of ['?preset=clim-paper', '?config=tiny', '?seed=2', '?batch=8', '?climwarmup=0']) expect(initialRun(q, '').autoPreset, q).toBeUndefined();
+    expect(initialRun('', '#preset=clim-paper').autoPreset).toBeUndefined();
   });
 
   it('a hash with a preset replaces the whole query config; its data set and backend win too; sizes still apply', () => {
@@ -40,7 +44,7 @@ describe('initialRun', () => {
   it("reports the hash's problems as notices", () => {
     const r = initialRun('', '#preset=nope&bs=0&ds=cifar');
     expect(r.notices).toEqual([
-      'preset=nope is not a known preset (clim-paper, moco-v2, knn-only, cluster-only, fast-demo-cpu, lesson-center-vs-knn, lesson-knn-same-k); started from the defaults.',
+      'preset=nope is not a known preset (clim-paper, clim-cpu, moco-v2, knn-only, cluster-only, fast-demo-cpu, lesson-center-vs-knn, lesson-knn-same-k); started from the defaults.',
       'ds=cifar is not a known data set (fashion-mnist, shapes); using the default data set.',
       'bs=0 was rejected: batchSize must be a whole number from 1 to 1024 (got 0); kept 64.',
     ]);

@@ -27,6 +27,9 @@ function queryPreset(q: URLSearchParams): string | null {
   return q.get('config') === 'tiny' ? null : 'clim-paper';
 }
 
+/** Query options that choose the run's config; with none of them (and no hash) the page's default preset applies. */
+const CONFIG_QUERY_KEYS = ['preset', 'config', 'seed', 'batch', 'climwarmup'] as const;
+
 function hashParams(hash: string): URLSearchParams {
   return new URLSearchParams(hash.startsWith('#') ? hash.slice(1) : hash);
 }
@@ -43,6 +46,8 @@ export function initialRun(search: string, hash: string): ConnectOptions {
 
   if ([...h.keys()].length === 0) {
     const out: ConnectOptions = { ...fromQuery, preset: queryPreset(q), notices: [] };
+    // Nothing in the address chose the run: the store picks the preset that suits the backend once it is known.
+    if (!CONFIG_QUERY_KEYS.some((k) => q.has(k))) out.autoPreset = true;
     if (queryName !== undefined || hasSizes) out.dataset = { ...sizes, ...(queryName !== undefined ? { name: queryName } : {}) };
     else delete out.dataset;
     return out;
