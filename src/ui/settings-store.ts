@@ -6,40 +6,13 @@
  * a fresh run takes it whole, a paused run takes its live-safe fields without
  * losing its steps, and anything else waits for "Apply and restart".
  */
-import type { StoreApi } from 'zustand/vanilla';
-import { validateConfig, type ClimConfig, type ConfigIssue } from '../core/config';
+import { validateConfig, type ClimConfig } from '../core/config';
 import { splitChanges } from '../core/config-fields';
 import { presetConfig } from '../core/presets';
 import type { EngineClient } from '../worker/client';
-import type { DatasetName } from '../worker/protocol';
-import type { ClimState } from './store';
+import type { ClimState, GetState, SetState, SettingsFields, SettingsState } from './store/state';
 
-export interface SettingsState {
-  /** What the settings form shows; may be invalid, and is never sent while it is. */
-  draft: ClimConfig;
-  /** validateConfig(draft), so the form and the Start button agree on what is wrong. */
-  draftIssues: ConfigIssue[];
-  /** Preset the applied config started from (the URL lists only fields that differ from it); null: the defaults. */
-  preset: string | null;
-  /** Sentences about a link that could not be read in full, shown until dismissed. */
-  notices: string[];
-  /** Why the page picked the preset itself (pageDefaultPreset), shown under it until another is chosen. */
-  presetNote: string | null;
-
-  /** Edits the draft; applies it as far as the run state allows (see the file comment). */
-  editDraft(patch: Partial<ClimConfig>): void;
-  /** A new run with the draft, when it is valid. */
-  applyDraft(): void;
-  /** Back to the applied config. */
-  discardDraft(): void;
-  /** A new run from the preset's config, keeping the seed. */
-  choosePreset(id: string): void;
-  /** A run described by a link (a pasted URL hash): a new run unless it is the run already shown. */
-  applyLink(link: { config: ClimConfig; preset: string | null; dataset: DatasetName | null; notices: string[] }): void;
-  dismissNotices(): void;
-}
-
-export type SettingsFields = Pick<SettingsState, 'draft' | 'draftIssues' | 'preset' | 'notices' | 'presetNote'>;
+export type { SettingsFields, SettingsState } from './store/state';
 
 export function initialSettings(config: ClimConfig): SettingsFields {
   return { draft: config, draftIssues: [], preset: null, notices: [], presetNote: null };
@@ -70,10 +43,8 @@ export function pendingRestart(s: Pick<ClimState, 'config' | 'draft'>): (keyof C
   return splitChanges(s.config, s.draft).restart;
 }
 
-type Set = StoreApi<ClimState>['setState'];
-type Get = StoreApi<ClimState>['getState'];
-
-export function settingsActions(set: Set, get: Get, client: () => EngineClient | null): Omit<SettingsState, keyof SettingsFields> {
+/** The settings slice's actions (its fields start from initialSettings). */
+export function settingsActions(set: SetState, get: GetState, client: () => EngineClient | null): Omit<SettingsState, keyof SettingsFields> {
   return {
     editDraft(patch) {
       const s = get();

@@ -1,0 +1,61 @@
+/** Fixtures of the store's tests (store/*-slice.test.ts, store.test.ts). */
+import type { ClusterSnapshot, ProjectionSnapshot, StepMetrics } from '../../core/api';
+import type { UmapWorkerLike } from '../../worker/umap-client';
+import type { UmapEvent, UmapRequest } from '../../worker/umap-protocol';
+
+export const metric = (step: number, loss = 5 - step * 0.01, ms = 100): StepMetrics => ({
+  step,
+  loss,
+  lossAnchor: loss,
+  lossPositive: loss,
+  lr: 0.06,
+  ms,
+  imagesPerSecond: 640,
+  coverage: 1,
+  precision: null,
+  lambdaMean: 1,
+  selectionMs: 0,
+  kmeansMs: 0,
+  refreshMs: 0,
+});
+
+/** A cluster snapshot of 3 images in 2 clusters, galleries of 2. */
+export const clusterSnap = (): ClusterSnapshot => ({
+  step: 25,
+  assignments: new Int32Array([0, 1, 1]),
+  sizes: new Int32Array([1, 2]),
+  nearest: new Int32Array([0, 2]),
+  galleryNear: new Int32Array([0, -1, 2, 1]),
+  galleryFar: new Int32Array([0, -1, 1, 2]),
+  gallerySize: 2,
+  purity: 1,
+  nmi: 1,
+  ari: 1,
+});
+
+export const projection = (step = 25): ProjectionSnapshot => ({
+  step,
+  method: 'pca',
+  index: Int32Array.from([0, 1, 2]),
+  xy: Float32Array.from([0, 0, 1, 1, 2, 0]),
+  cluster: Int32Array.from([0, 1, 1]),
+  label: Int32Array.from([0, 1, 1]),
+  explained: [0.6, 0.3],
+});
+
+/** Stands in for the UMAP worker. */
+export class FakeUmapWorker implements UmapWorkerLike {
+  sent: UmapRequest[] = [];
+  terminated = false;
+  onmessage: ((ev: MessageEvent<UmapEvent>) => void) | null = null;
+  onerror: ((ev: ErrorEvent) => void) | null = null;
+  postMessage(m: UmapRequest) {
+    this.sent.push(m);
+  }
+  terminate() {
+    this.terminated = true;
+  }
+  emit(e: UmapEvent) {
+    this.onmessage?.({ data: e } as MessageEvent<UmapEvent>);
+  }
+}
