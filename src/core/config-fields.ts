@@ -244,7 +244,7 @@ const ROWS = [
     help: 'Number C of spherical k-means clusters over the memory bank (§2).',
   },
   {
-    key: 'kmeansEvery', group: 'CLIM selection', label: 'k-means every R steps', kind: 'int',
+    key: 'kmeansEvery', group: 'CLIM selection', label: 'k-means every N steps', kind: 'int',
     min: 1, max: 1_000_000, step: 1, liveSafe: false, hash: 'ke',
     help: 'Steps R between two k-means runs over the slowly drifting memory bank (§2).',
   },

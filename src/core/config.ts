@@ -81,7 +81,7 @@ export interface ClimConfig {
   bankRefreshEvery: number;
   /** The space the bank, kNN and k-means live in: the key encoder's projection z (d = projDim) or its backbone features (L2-normalised) (§2). */
   bankSpace: BankSpace;
-  /** Re-run spherical k-means every R steps. */
+  /** Steps between spherical k-means re-runs on the bank (METHOD §2.4). */
   kmeansEvery: number;
   /** Lloyd iterations per k-means run. */
   kmeansIters: number;

@@ -63,7 +63,7 @@ export class KeyQueue {
   /**
    * For every image id in [0, n): 1 + the row holding its most recently
    * enqueued key, or 0 when no row holds it. Gathered at a batch's anchor and
-   * positive ids on the device, this finds the keys to mask (see train.ts).
+   * positive ids on the device, this finds the keys to mask (see losses/own-key-mask.ts).
    */
   slotTable(n: number): Int32Array {
     const t = new Int32Array(n);
