@@ -26,7 +26,7 @@ import { parseArgs } from 'node:util';
 import os from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { useFastWasmKernels } from '../src/core/ops/wasm-kernels';
+import { installFastWasmKernels } from '../src/core/ops/wasm-kernels';
 import { defaultConfig } from '../src/core/config';
 import { Rng } from '../src/core/rng';
 import { sphericalKMeans, type KMeansState } from '../src/core/clim/kmeans';
@@ -83,7 +83,7 @@ async function profile(once: () => Promise<void>): Promise<string> {
 async function main() {
   await tf.setBackend(values.backend!);
   // The kernels Trainer.create installs (ops/wasm-kernels.ts), so these numbers are the training loop's.
-  if (values.backend === 'wasm' && !values.stock) useFastWasmKernels();
+  if (values.backend === 'wasm' && !values.stock) installFastWasmKernels();
   await tf.ready();
   const rng = new Rng(7);
   const rows: Record<string, unknown>[] = [];

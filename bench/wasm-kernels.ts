@@ -15,7 +15,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { useFastWasmKernels, useStockWasmKernels } from '../src/core/ops/wasm-kernels';
+import { installFastWasmKernels, installStockWasmKernels } from '../src/core/ops/wasm-kernels';
 import { topkColumns } from '../src/core/ops/topk-columns';
 import { defaultConfig } from '../src/core/config';
 import { Trainer } from '../src/core/train';
@@ -88,9 +88,9 @@ async function main() {
     const fast: number[] = [];
     let equal = true;
     for (let i = 0; i < reps + 3; i++) {
-      useStockWasmKernels();
+      installStockWasmKernels();
       const a = await timeOnce(stockF);
-      useFastWasmKernels();
+      installFastWasmKernels();
       const b = await timeOnce(fastF);
       if (i === 0) equal = await same(a.out, b.out);
       if (i >= 3) {
@@ -117,8 +117,8 @@ async function main() {
   const cpu: Record<'stock' | 'fast', number[]> = { stock: [], fast: [] };
   for (let b = 0; b < blocks; b++) {
     for (const side of (b % 2 ? ['fast', 'stock'] : ['stock', 'fast']) as ('stock' | 'fast')[]) {
-      if (side === 'stock') useStockWasmKernels();
-      else useFastWasmKernels();
+      if (side === 'stock') installStockWasmKernels();
+      else installFastWasmKernels();
       for (let i = 0; i < Number(values.untimed); i++) await t.trainStep(); // steps after a switch left untimed
       const t0 = performance.now();
       const c0 = process.cpuUsage();
@@ -128,7 +128,7 @@ async function main() {
       cpu[side].push((c.user + c.system) / 1000 / steps);
     }
   }
-  useFastWasmKernels();
+  installFastWasmKernels();
   t.dispose();
   const paired = ms.fast.map((f, i) => f / ms.stock[i]);
   const pairedCpu = cpu.fast.map((f, i) => f / cpu.stock[i]);

@@ -25,7 +25,7 @@ import {
   type AblationBaseline,
   type AblationRow,
 } from '../core/ablation';
-import type { LoadSummary } from './train';
+import type { LoadSummary } from './load-summary';
 import { OutputWriteError, ioMessage } from './output-paths';
 import { escapeControl, escapeJsonControl } from '../core/text';
 

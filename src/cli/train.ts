@@ -21,7 +21,7 @@ import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'fflate';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { CENTER_THRESHOLDS, MIX_MODES, SELECTION_MODES, defaultConfig, describeValue, mergeConfigFields, validateConfig, type ClimConfig } from '../core/config';
+import { CENTRE_THRESHOLDS, MIX_MODES, SELECTION_MODES, defaultConfig, describeValue, mergeConfigFields, validateConfig, type ClimConfig } from '../core/config';
 import { Trainer } from '../core/train';
 import { makeShapesDataset } from '../core/data/shapes';
 import { parseFashionMnist } from '../core/data/fashion-mnist';
@@ -31,19 +31,21 @@ import { EXPORT_FILE_PATHS, writeRunExports } from './export-files';
 import { OutputPathError, OutputWriteError, checkOutputDir, checkOutputFile, ioMessage } from './output-paths';
 import { escapeControl, escapeJsonControl } from '../core/text';
 import { IMAGE_EXTENSIONS, assembleDataset } from '../core/data/folder';
-import { formatReport, type SkipKind } from '../core/data/upload';
+import { formatReport } from '../core/data/upload';
 import { DEFAULT_MAX_PIXELS, loadImages, type Fit } from '../io/load-images';
 import { isZipName } from '../io/zip';
 import { DatasetPathError, NodeDecoder, nodeFiles } from './decode-node';
 import { ABLATION_DEFAULT_STEPS, ABLATION_IDS, ablationBaseConfig } from '../core/ablation';
 import { runAblation } from './ablation';
+import type { LoadSummary } from './load-summary';
 import type { RuleStats } from '../core/clim/rule-comparison';
 import { CALIBRATION_STEPS, TimeBudget } from './time-budget';
+import { DATASETS as BUILTIN_DATASETS, type DatasetName } from '../worker/protocol';
 import { WEIGHTS_FILE_EXTENSION, WeightsFileError, decodeWeights, encodeWeights, type WeightsFile } from '../core/weights-file';
 
 const BACKENDS = ['wasm', 'cpu'] as const;
-const DATASETS = ['shapes', 'fashion-mnist'] as const;
-type DatasetName = (typeof DATASETS)[number];
+/** The built-in sets (worker/protocol.ts), the runner's default first. */
+const DATASETS: readonly DatasetName[] = ['shapes', ...BUILTIN_DATASETS.filter((d) => d !== 'shapes')];
 const FITS = ['crop', 'pad'] as const;
 /** A built-in set by name, or the path of an image folder or .zip. */
 export type DatasetChoice = { name: DatasetName } | { path: string };
@@ -80,16 +82,8 @@ export interface FolderLoadOptions {
   seed: number;
 }
 
-/** What the JSON report records about a folder or .zip load. */
-export interface LoadSummary {
-  path: string;
-  fit: Fit;
-  files: number;
-  loaded: number;
-  hidden: number;
-  skipped: Record<SkipKind, number>;
-  seconds: number;
-}
+/** What the JSON report records about a folder or .zip load (load-summary.ts). */
+export type { LoadSummary };
 
 /**
  * Reads, checks and decodes an image folder or .zip into a data set, and
@@ -340,7 +334,7 @@ export function parseCli(argv: string[]) {
   const seed = intFlag('seed', v.seed, 0);
   if (seed !== undefined) config.seed = seed;
   config.selection = oneOf('selection', v.selection, SELECTION_MODES) ?? config.selection;
-  config.centerThreshold = oneOf('threshold', v.threshold, CENTER_THRESHOLDS) ?? config.centerThreshold;
+  config.centerThreshold = oneOf('threshold', v.threshold, CENTRE_THRESHOLDS) ?? config.centerThreshold;
   config.mix = oneOf('mix', v.mix, MIX_MODES) ?? config.mix;
   const minutes = positiveFlag('minutes', v.minutes);
   const evalMinutes = positiveFlag('eval-minutes', v['eval-minutes']);

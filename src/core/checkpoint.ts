@@ -246,8 +246,3 @@ export function decodeCheckpoint(bytes: Uint8Array): Checkpoint {
   const config = meta && typeof meta.config === 'object' && meta.config !== null && !Array.isArray(meta.config) ? upgradeSavedConfig(meta.config) : meta?.config;
   return { meta: meta ? { ...meta, config } : meta, tensors };
 }
-
-/** Bytes the encoded checkpoint will take (payload only; the header adds a few kB), for quota estimates. */
-export function checkpointPayloadBytes(ck: Checkpoint): number {
-  return ck.tensors.reduce((a, t) => a + t.data.byteLength, 0);
-}

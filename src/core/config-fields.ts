@@ -7,7 +7,7 @@
 import {
   BANK_SPACES,
   BANK_VIEWS,
-  CENTER_THRESHOLDS,
+  CENTRE_THRESHOLDS,
   MIX_MODES,
   NORMS,
   OPTIMIZERS,
@@ -29,8 +29,6 @@ export const CONFIG_GROUPS = [
   'Run',
 ] as const;
 export type ConfigGroup = (typeof CONFIG_GROUPS)[number];
-
-export type FieldKind = 'int' | 'float' | 'enum' | 'bool' | 'intList';
 
 type KeysWhere<T> = { [K in keyof ClimConfig]: ClimConfig[K] extends T ? K : never }[keyof ClimConfig];
 export type NumberKey = KeysWhere<number>;
@@ -229,7 +227,7 @@ const ROWS = [
     help: 'Steps of plain MoCo v2 before selection and mixing switch on, because a random encoder’s neighbourhoods are not worth trusting (§3).',
   },
   {
-    key: 'centerThreshold', group: 'CLIM selection', label: 'Centre threshold', kind: 'enum', options: CENTER_THRESHOLDS,
+    key: 'centerThreshold', group: 'CLIM selection', label: 'Centre threshold', kind: 'enum', options: CENTRE_THRESHOLDS,
     liveSafe: true, hash: 'ct',
     help: 'Whether a kept neighbour must be closer to the cluster centre than the anchor (the paper) or within the cluster’s mean distance (author code) (§3).',
   },

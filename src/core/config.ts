@@ -6,8 +6,8 @@
 
 export const SELECTION_MODES = ['none', 'knn', 'cluster', 'center-wise'] as const;
 export type SelectionMode = (typeof SELECTION_MODES)[number];
-export const CENTER_THRESHOLDS = ['anchor', 'cluster-mean'] as const;
-export type CenterThreshold = (typeof CENTER_THRESHOLDS)[number];
+export const CENTRE_THRESHOLDS = ['anchor', 'cluster-mean'] as const;
+export type CentreThreshold = (typeof CENTRE_THRESHOLDS)[number];
 export const MIX_MODES = ['none', 'cutmix', 'mixup'] as const;
 export type MixMode = (typeof MIX_MODES)[number];
 export const OPTIMIZERS = ['sgd', 'adam'] as const;
@@ -70,7 +70,7 @@ export interface ClimConfig {
   selection: SelectionMode;
   /** Steps of plain MoCo v2 (no selection, no mixing) before CLIM's positives and mixture switch on: a random encoder's bank has no neighbourhoods worth trusting. */
   climWarmupSteps: number;
-  centerThreshold: CenterThreshold;
+  centerThreshold: CentreThreshold;
   /** k of the local neighbourhood N_k(i). */
   knnK: number;
   /** Number of clusters C. */
@@ -244,7 +244,7 @@ export function validateConfig(c: ClimConfig): ConfigIssue[] {
   if (typeof c.maskOwnKeys !== 'boolean') bad('maskOwnKeys', `maskOwnKeys must be true or false (got ${describeValue(c.maskOwnKeys)}).`);
   oneOf('selection', SELECTION_MODES);
   int('climWarmupSteps', 0, 10_000_000);
-  oneOf('centerThreshold', CENTER_THRESHOLDS);
+  oneOf('centerThreshold', CENTRE_THRESHOLDS);
   int('knnK', 1, 1000);
   int('clusters', 1, 10000);
   oneOf('bankView', BANK_VIEWS);

@@ -232,7 +232,7 @@ async function weightsSum(params: ReadonlyArray<{ name: string; variable: tf.Var
  * false in Node anyway (tfjs issue 3830), so a backend a test already set up
  * is single-threaded too, which this asserts.
  */
-export async function useGoldenBackend(backend: 'wasm' | 'cpu'): Promise<void> {
+export async function selectGoldenBackend(backend: 'wasm' | 'cpu'): Promise<void> {
   if (backend === 'wasm') tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
   if (!(await tf.setBackend(backend))) throw new Error(`tfjs backend ${backend} did not initialise`);
   await tf.ready();
@@ -246,7 +246,7 @@ export async function useGoldenBackend(backend: 'wasm' | 'cpu'): Promise<void> {
  */
 export async function goldenRun(backend: GoldenBackend, opts: { steps?: number; onStep?: (step: number, ms: number) => void } = {}): Promise<GoldenRunResult> {
   const setup = GOLDEN_SETUPS[backend];
-  await useGoldenBackend(setup.backend);
+  await selectGoldenBackend(setup.backend);
   const steps = opts.steps ?? setup.steps;
   const t0 = now();
   const config = { ...defaultConfig(), ...setup.overrides };

@@ -41,7 +41,7 @@ export interface RunAppState {
 export const RUN_FILE_LIMITS = Object.freeze({
   /** Steps and counters are int32 everywhere else (tensors, the UI's inputs). */
   maxCount: 2 ** 31 - 1,
-  /** The engine worker thins its history at 10,000 entries (engine.worker.ts MAX_HISTORY). */
+  /** The engine worker thins its history at 10,000 entries (MAX_HISTORY, worker/protocol.ts; core cannot import it). */
   maxHistory: 10_000,
   /** One evaluation per 100 steps over the longest schedule (10,000,000 steps), plus room for manual ones. */
   maxEvals: 200_000,

@@ -26,7 +26,7 @@
  * checkpoints (trainer/run-state.ts) are functions of the state passed in.
  */
 import * as tf from '@tensorflow/tfjs';
-import { useFastWasmKernels } from './ops/wasm-kernels';
+import { installFastWasmKernels } from './ops/wasm-kernels';
 import type { ClimConfig } from './config';
 import { assertValidConfig, bankDim } from './config';
 import { isLiveKey, type LivePatch } from './config-fields';
@@ -101,7 +101,7 @@ export class Trainer {
 
   /** Builds the model, fills the bank with one pass of the (random) key encoder (§2) and runs the first k-means. */
   static async create(config: ClimConfig, data: Dataset, opts: { init?: WeightsFile } = {}): Promise<Trainer> {
-    useFastWasmKernels();
+    installFastWasmKernels();
     const t = new Trainer(config, data);
     if (opts.init) {
       try {

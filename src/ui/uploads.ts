@@ -5,7 +5,7 @@ import { createUploadStore } from './upload-store';
 export const uploads = createUploadStore({
   size: () => Math.max(...climStore.getState().config.resolutions),
   seed: () => climStore.getState().config.seed,
-  use: (data, report) => climStore.getState().useUpload(data, report),
+  use: (data, report) => climStore.getState().loadUpload(data, report),
   currentName: () => {
     const s = climStore.getState();
     return s.dataset === 'upload' ? (s.upload?.name ?? 'upload') : s.dataset;

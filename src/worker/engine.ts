@@ -32,6 +32,8 @@ import {
   HEARTBEAT_EVERY_MS,
   builtinModelLabel,
   MAX_IMAGES_PER_REQUEST,
+  MAX_PINNED,
+  thinHistory,
   type BackendName,
   type DatasetChoice,
   type DatasetName,
@@ -46,9 +48,6 @@ import {
 const SNAPSHOT_EVERY = 25;
 const SNAPSHOT_ANCHORS = 6;
 const EVAL_EVERY = 100;
-
-/** History cap, as the page's (store.ts MAX_HISTORY): older halves are thinned. */
-const MAX_HISTORY = 10_000;
 
 /** A checkpoint decoded, its data set found and a trainer rebuilt from it. */
 export interface Restored {
@@ -316,10 +315,7 @@ export class Engine {
 
   recordMetrics(m: StepMetrics): void {
     this.history.push(m);
-    if (this.history.length > MAX_HISTORY) {
-      const half = this.history.length >> 1;
-      this.history = this.history.slice(0, half).filter((_, i) => i % 2 === 0).concat(this.history.slice(half));
-    }
+    this.history = thinHistory(this.history);
   }
 
   /** Builds or fetches the current data set once per setDataset / seed change. */
@@ -549,7 +545,7 @@ export class Engine {
       });
     },
     pinAnchors: (r) => {
-      this.pinned = r.indices.slice(0, 12);
+      this.pinned = r.indices.slice(0, MAX_PINNED);
       const id = this.runId;
       // While paused (or before the first step) show the pinned anchors now; a running loop shows them at its next report.
       if (!this.running)

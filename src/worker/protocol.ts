@@ -3,9 +3,8 @@
  * sides agree on shapes at compile time and nothing tfjs crosses the boundary.
  *
  * Run ids: the client owns a counter and bumps it for every request that
- * starts a new run (NEW_RUN_REQUESTS: init, configure, setDataset, setUpload,
- * setInitWeights, reset, commitRestore); every request carries
- * the client's current id and every event carries the id of the run that
+ * starts a new run (the types in NEW_RUN_REQUESTS below, the one list of
+ * them); every request carries the client's current id and every event carries the id of the run that
  * produced it. The client drops run-scoped events older than its current id,
  * so a step that was in flight when the user pressed Reset cannot leak into
  * the fresh run's chart. A new-run request the worker refuses (a commitRestore
@@ -55,6 +54,7 @@ export const REQUEST_TYPES = [
 ] as const;
 export type RequestType = (typeof REQUEST_TYPES)[number];
 
+/** The built-in data sets, the page's default first (the runner, src/cli/train.ts, lists its own default first). */
 export const DATASETS = ['fashion-mnist', 'shapes'] as const;
 export type DatasetName = (typeof DATASETS)[number];
 /** The data set a fresh worker (and the page, without `?dataset=`) uses. */
@@ -63,6 +63,26 @@ export const DEFAULT_DATASET: DatasetName = 'fashion-mnist';
 export function isDatasetName(v: unknown): v is DatasetName {
   return typeof v === 'string' && (DATASETS as readonly string[]).includes(v);
 }
+
+/** History cap of the worker and of the page's store: ~100k numbers, far more than a chart can show. */
+export const MAX_HISTORY = 10_000;
+
+/**
+ * Thins `history` (in place of a cap) until it holds at most `max` entries by
+ * keeping every other point of the older half, so long runs stay chartable.
+ * Returns `history` itself when it is short enough.
+ */
+export function thinHistory<T>(history: T[], max = MAX_HISTORY): T[] {
+  let out = history;
+  while (out.length > max) {
+    const half = out.length >> 1;
+    out = out.slice(0, half).filter((_, i) => i % 2 === 0).concat(out.slice(half));
+  }
+  return out;
+}
+
+/** Most anchors pinned in the Positives view at once (the store's pinAnchor, the worker's pinAnchors). */
+export const MAX_PINNED = 12;
 
 /** An uploaded image set, decoded by the decode worker (decode-protocol.ts). */
 export interface UploadData {

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { useFastWasmKernels, useStockWasmKernels } from '../ops/wasm-kernels';
+import { installFastWasmKernels, installStockWasmKernels } from '../ops/wasm-kernels';
 import { Rng } from '../rng';
 import { type KMeansState, sphericalKMeans } from './kmeans';
 import { type Mat, blobs, dot, naiveAssign, naiveClusterTables, naiveSphericalKMeans, normalise, randomUnitRows, rows } from './naive.test-util';
@@ -244,7 +244,7 @@ describe('sphericalKMeans (§2)', () => {
       for (const segmentSum of [false, true]) {
         // Without ops/wasm-kernels.ts, WASM has no UnsortedSegmentSum and clusterSums takes the one-hot product;
         // with it, segmentSumFrom 1 makes these few clusters use the segment sum.
-        if (segmentSum) useFastWasmKernels();
+        if (segmentSum) installFastWasmKernels();
         expect(tf.getKernel('UnsortedSegmentSum', 'wasm') !== undefined).toBe(segmentSum);
         expect(tf.getBackend()).toBe('wasm');
         const from = segmentSum ? 1 : undefined;
@@ -261,7 +261,7 @@ describe('sphericalKMeans (§2)', () => {
         expect(pp.assign).toEqual(cpuPP.assign);
       }
     } finally {
-      useStockWasmKernels();
+      installStockWasmKernels();
       tf.unregisterKernel('UnsortedSegmentSum', 'wasm');
       await tf.setBackend('cpu');
     }

@@ -5,7 +5,7 @@
  * production module imports this file.
  */
 import type { Rng } from '../rng';
-import type { CenterThreshold } from '../config';
+import type { CentreThreshold } from '../config';
 
 export type Mat = number[][];
 
@@ -186,14 +186,14 @@ export function drawIndex(u: number, count: number): number {
  * 2 farther from the centre), the kept list in neighbour order, and the
  * positive drawn by u (the anchor when nothing is kept).
  */
-export function naiveCenterWise(
+export function naiveCentreWise(
   bank: Mat,
   assign: number[],
   centroids: Mat,
   meanCentreSim: number[],
   anchor: number,
   k: number,
-  threshold: CenterThreshold,
+  threshold: CentreThreshold,
   u: number,
 ): { neighbours: number[]; reasons: number[]; kept: number[]; positive: number; margins: number[] } {
   const neighbours = naiveKnn([bank[anchor]], bank, k, [anchor]).indices[0];

@@ -19,7 +19,9 @@ export class KeyQueue {
   readonly ids: Int32Array;
 
   constructor(readonly size: number, readonly dim: number, rng: Rng) {
-    // MoCo starts from random unit vectors: harmless negatives until real keys arrive.
+    // MoCo's random unit vectors, only a placeholder: they are far easier
+    // negatives than real keys and would hide early learning, so the trainer
+    // replaces them with real keys before step 1 (seedQueues in trainer/bank-rows.ts, §1.3).
     const init = new Float32Array(size * dim);
     for (let r = 0; r < size; r++) {
       let n = 0;

@@ -4,7 +4,7 @@ import { Rng } from '../rng';
 import { COMPARED_RULES, compareRules, compareRulesOnBank, type RuleStats } from './rule-comparison';
 import { sphericalKMeans } from './kmeans';
 import { getSelectionPolicy } from './selection';
-import { type Mat, blobs, dot, f32, minGap, naiveCenterWise, naiveClusterTables, rows } from './naive.test-util';
+import { type Mat, blobs, dot, f32, minGap, naiveCentreWise, naiveClusterTables, rows } from './naive.test-util';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -14,7 +14,7 @@ const byRule = (stats: RuleStats[]) => Object.fromEntries(stats.map((s) => [s.ru
 
 /**
  * The rules as sets, written from METHOD §3 for one anchor at a time: kept
- * lists from naiveCenterWise (the paper's and the author code's thresholds),
+ * lists from naiveCentreWise (the paper's and the author code's thresholds),
  * kNN ∩ cluster and the whole cluster by filtering, precision as the mean
  * over covered anchors of the kept set's same-label share.
  */
@@ -22,8 +22,8 @@ function naiveRules(bank: Mat, assign: number[], centroids: Mat, labels: number[
   const tables = naiveClusterTables(bank, assign, centroids);
   const sets: Record<string, number[][]> = Object.fromEntries(COMPARED_RULES.map((r) => [r, []]));
   for (const i of anchors) {
-    const anchorRule = naiveCenterWise(bank, assign, centroids, tables.meanCentreSim, i, k, 'anchor', 0);
-    const meanRule = naiveCenterWise(bank, assign, centroids, tables.meanCentreSim, i, k, 'cluster-mean', 0);
+    const anchorRule = naiveCentreWise(bank, assign, centroids, tables.meanCentreSim, i, k, 'anchor', 0);
+    const meanRule = naiveCentreWise(bank, assign, centroids, tables.meanCentreSim, i, k, 'cluster-mean', 0);
     sets.knn.push(anchorRule.neighbours);
     sets['knn-cluster'].push(anchorRule.neighbours.filter((j) => assign[j] === assign[i]));
     sets['center-wise'].push(anchorRule.kept);

@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { Rng } from '../rng';
-import { SELECTION_MODES, type CenterThreshold, type SelectionMode } from '../config';
+import { SELECTION_MODES, type CentreThreshold, type SelectionMode } from '../config';
 import { type KMeansState, sphericalKMeans } from './kmeans';
 import { REASON, REASON_NAMES, SELECTION_POLICIES, drawFromKept, getSelectionPolicy } from './selection';
 import {
@@ -12,7 +12,7 @@ import {
   drawIndex,
   f32,
   minGap,
-  naiveCenterWise,
+  naiveCentreWise,
   naiveClusterPick,
   naiveClusterTables,
   naiveKnn,
@@ -56,7 +56,7 @@ async function select(
   clusters: KMeansState | null,
   anchors: number[],
   k: number,
-  threshold: CenterThreshold,
+  threshold: CentreThreshold,
   u: number[],
 ): Promise<Picked> {
   const b = tf.tensor2d(bank);
@@ -153,9 +153,9 @@ describe('center-wise selection (§3) on the hand-worked circle', () => {
     const bank = circleBank();
     const centres = circleCentres();
     const mean = naiveClusterTables(bank, CIRCLE_ASSIGN, centres).meanCentreSim;
-    const byHand: Record<CenterThreshold, number[]> = { anchor: [0, 0, 6, 2, 0], 'cluster-mean': [0, 2, 6, 2, 2] };
+    const byHand: Record<CentreThreshold, number[]> = { anchor: [0, 0, 6, 2, 0], 'cluster-mean': [0, 2, 6, 2, 2] };
     for (const th of ['anchor', 'cluster-mean'] as const) {
-      const pos = HAND_ANCHORS.map((a, b) => naiveCenterWise(bank, CIRCLE_ASSIGN, centres, mean, a, 3, th, HAND_U[b]).positive);
+      const pos = HAND_ANCHORS.map((a, b) => naiveCentreWise(bank, CIRCLE_ASSIGN, centres, mean, a, 3, th, HAND_U[b]).positive);
       expect(pos).toEqual(byHand[th]);
     }
   });
@@ -214,7 +214,7 @@ describe('positive sampling', () => {
     for (const th of ['anchor', 'cluster-mean'] as const) {
       for (let rep = 0; rep < 3; rep++) {
         const u = Array.from(rng.floats(anchors.length));
-        const ref = anchors.map((a, b) => naiveCenterWise(bank, assign, centres, mean, a, k, th, u[b]));
+        const ref = anchors.map((a, b) => naiveCentreWise(bank, assign, centres, mean, a, k, th, u[b]));
         // No decision sits within 1e-5 of its threshold, and the neighbour order has no near-ties.
         ref.forEach((r) => expect(Math.min(...r.margins)).toBeGreaterThan(1e-5));
         anchors.forEach((a) => expect(minGap(bank, bank[a], a, k)).toBeGreaterThan(1e-6));
@@ -330,7 +330,7 @@ describe('the other modes', () => {
     const r = await select('center-wise', bank, state, [2], 50, 'anchor', [0]);
     expect(r.kShape).toEqual([1, 8]);
     // Kept: A members closer to 5° than 20° is (15°): 0 (5°) and 1 (7°), in neighbour order 1 then 0.
-    const ref = naiveCenterWise(bank, CIRCLE_ASSIGN, circleCentres(), [0, 0], 2, 50, 'anchor', 0);
+    const ref = naiveCentreWise(bank, CIRCLE_ASSIGN, circleCentres(), [0, 0], 2, 50, 'anchor', 0);
     expect(ref.kept).toEqual([1, 0]);
     expect(r.reason).toEqual([ref.reasons]);
     expect(r.positives).toEqual([1]);

@@ -11,7 +11,7 @@
  * tf.tidy works too).
  */
 import * as tf from '@tensorflow/tfjs';
-import type { CenterThreshold, SelectionMode } from '../config';
+import type { CentreThreshold, SelectionMode } from '../config';
 import type { RejectReason } from '../api';
 import type { KMeansState } from './kmeans';
 import { knn, takeAlongRows } from './knn';
@@ -24,7 +24,7 @@ export interface SelectionInput {
   /** null before the first k-means (then cluster-based modes fall back to the anchor itself). */
   clusters: KMeansState | null;
   k: number;
-  threshold: CenterThreshold;
+  threshold: CentreThreshold;
   /** B uniform [0,1) numbers drawn by the caller from the seeded Rng — the only randomness used. */
   u: tf.Tensor1D;
 }
@@ -120,8 +120,10 @@ export function drawFromKept(
 
 /**
  * cos(z_j, μ_c(i)) for each neighbour j of anchor i (B×k') and cos(z_i, μ_c(i))
- * (B): the quantities the center-wise rule compares (§3 step 2), also what
- * the UI shows next to each neighbour. bank N×D, neighbours B×k' int32.
+ * (B): the quantities the center-wise rule compares (§3 step 2). The
+ * selection snapshot (trainer/snapshots.ts) computes the same cosines itself
+ * for the UI, also for modes and steps without clusters (against the bank's
+ * mean direction). bank N×D, neighbours B×k' int32.
  */
 export function centreSimilarities(
   bank: tf.Tensor2D,
@@ -199,7 +201,7 @@ const clusterPolicy: SelectionPolicy = {
     }),
 };
 
-const centerWise: SelectionPolicy = {
+const centreWise: SelectionPolicy = {
   name: 'center-wise',
   description:
     "CLIM's rule: among the anchor's k nearest neighbours, keep those in the anchor's cluster that lie closer to the cluster centre than the anchor does (or, with the 'cluster-mean' threshold, at least as close as the cluster's average member), and draw the positive from them. It pulls the anchor towards its centre without leaving its neighbourhood; with nothing kept the anchor is its own positive.",
@@ -240,7 +242,7 @@ export const SELECTION_POLICIES: Record<SelectionMode, SelectionPolicy> = {
   none,
   knn: knnPolicy,
   cluster: clusterPolicy,
-  'center-wise': centerWise,
+  'center-wise': centreWise,
 };
 
 export function getSelectionPolicy(name: SelectionMode): SelectionPolicy {

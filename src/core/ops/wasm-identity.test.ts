@@ -1,14 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { useSharedWasmIdentity } from './wasm-identity';
+import { installSharedWasmIdentity } from './wasm-identity';
 import { Rng } from '../rng';
 
 interface RefCounting {
   refCount(dataId: object): number;
 }
 
-describe('useSharedWasmIdentity', () => {
+describe('installSharedWasmIdentity', () => {
   let before = '';
   const copying = tf.getKernel('Identity', 'wasm')!;
   beforeAll(async () => {
@@ -29,9 +29,9 @@ describe('useSharedWasmIdentity', () => {
     expect(copy.dataId).not.toBe(x.dataId);
     copy.dispose();
 
-    expect(useSharedWasmIdentity()).toBe(true);
+    expect(installSharedWasmIdentity()).toBe(true);
     const k = tf.getKernel('Identity', 'wasm')!.kernelFunc;
-    expect(useSharedWasmIdentity()).toBe(true);
+    expect(installSharedWasmIdentity()).toBe(true);
     expect(tf.getKernel('Identity', 'wasm')!.kernelFunc).toBe(k);
 
     const y = tf.clone(x);
@@ -74,7 +74,7 @@ describe('useSharedWasmIdentity', () => {
     tf.unregisterKernel('Identity', 'wasm');
     tf.registerKernel(copying);
     const viaCopy = await grads();
-    useSharedWasmIdentity();
+    installSharedWasmIdentity();
     const viaShare = await grads();
     await tf.setBackend('cpu');
     const onCpu = await grads();

@@ -28,7 +28,7 @@ const sharedIdentity: tf.KernelFunc = ({ inputs, backend }) => {
  * '@tensorflow/tfjs-backend-wasm' is imported (importing it registers its own
  * kernels); a second call does nothing. Returns whether the kernel is now the sharing one.
  */
-export function useSharedWasmIdentity(): boolean {
+export function installSharedWasmIdentity(): boolean {
   const current = tf.getKernel('Identity', 'wasm');
   if (!current) return false;
   if (current.kernelFunc === sharedIdentity) return true;

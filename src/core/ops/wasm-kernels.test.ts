@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { useFastWasmKernels, useStockWasmKernels } from './wasm-kernels';
+import { installFastWasmKernels, installStockWasmKernels } from './wasm-kernels';
 import { Rng } from '../rng';
 
 type Out = tf.Tensor | tf.Tensor[];
@@ -38,21 +38,21 @@ describe('fast WASM kernels', () => {
   beforeAll(async () => {
     before = tf.getBackend();
     await tf.setBackend('wasm');
-    expect(useFastWasmKernels().sort()).toEqual(['CropAndResize', 'GatherV2', 'PadV2', 'Slice', 'SplitV', 'TopK', 'Unpack']);
+    expect(installFastWasmKernels().sort()).toEqual(['CropAndResize', 'GatherV2', 'PadV2', 'Slice', 'SplitV', 'TopK', 'Unpack']);
   });
   afterAll(async () => {
-    useStockWasmKernels();
+    installStockWasmKernels();
     if (before) await tf.setBackend(before);
   });
 
   it('installs once, and puts the stock kernels back on request', async () => {
     const k = tf.getKernel('GatherV2', 'wasm');
-    useFastWasmKernels();
+    installFastWasmKernels();
     expect(tf.getKernel('GatherV2', 'wasm')).toBe(k);
-    useStockWasmKernels();
+    installStockWasmKernels();
     const stock = tf.getKernel('GatherV2', 'wasm');
     expect(stock).not.toBe(k);
-    useFastWasmKernels();
+    installFastWasmKernels();
     expect(tf.getKernel('GatherV2', 'wasm')).not.toBe(stock);
   });
 

@@ -31,7 +31,7 @@
  * int32 image, k > 64, negative padding) go to the stock kernel.
  */
 import * as tf from '@tensorflow/tfjs';
-import { useSharedWasmIdentity } from './wasm-identity';
+import { installSharedWasmIdentity } from './wasm-identity';
 import { enableColourAffineKernel } from './colour-affine';
 import { enableTopkColumnsKernel, topKRowsInto } from './topk-columns';
 import { wasmBackendLoaded, type WasmHeapBackend } from './wasm-heap';
@@ -441,12 +441,12 @@ const installed = new Map<string, { stock: tf.KernelConfig; fast: tf.KernelConfi
 let preferStock = false;
 
 /**
- * For A/B tests of whole training steps: while on, `useFastWasmKernels`
+ * For A/B tests of whole training steps: while on, `installFastWasmKernels`
  * (which Trainer.create calls) keeps or puts back WASM's own kernels.
  */
 export function preferStockWasmKernels(on: boolean): void {
   preferStock = on;
-  if (on) useStockWasmKernels();
+  if (on) installStockWasmKernels();
 }
 
 /**
@@ -456,8 +456,8 @@ export function preferStockWasmKernels(on: boolean): void {
  * fallbacks work whether or not the backend was initialised before.
  * Returns the kernel names now replaced.
  */
-export function useFastWasmKernels(): string[] {
-  useSharedWasmIdentity();
+export function installFastWasmKernels(): string[] {
+  installSharedWasmIdentity();
   // Added, not replaced (no stock kernel exists), so it stays in both A/B arms.
   if (wasmBackendLoaded() && !tf.getKernel('UnsortedSegmentSum', 'wasm')) {
     tf.registerKernel({ kernelName: 'UnsortedSegmentSum', backendName: 'wasm', kernelFunc: segmentSumKernel });
@@ -478,7 +478,7 @@ export function useFastWasmKernels(): string[] {
 }
 
 /** Puts WASM's own kernels back, and the tfjs-op paths of the two JS-only ops (tests and A/B benchmarks compare against them). */
-export function useStockWasmKernels(): void {
+export function installStockWasmKernels(): void {
   enableColourAffineKernel(false);
   enableTopkColumnsKernel(false);
   for (const [name, { stock }] of installed) {

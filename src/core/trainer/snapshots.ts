@@ -192,6 +192,8 @@ export async function selectionSnapshot(v: BankState, c: Readonly<ClimConfig>, l
         const o = a * k + j;
         let why: RejectReason;
         if (reason[o] >= 0) why = REASON_NAMES[reason[o]] ?? 'not-selected-by-mode';
+        // The cluster policy draws from the whole cluster, not from the kNN, so it
+        // gives no codes for these neighbours: label them by its rule (same cluster).
         else if (c.selection === 'cluster') why = nbCluster[o] === ac[a] ? 'kept' : 'different-cluster';
         else why = 'not-selected-by-mode';
         neighbours.push({

@@ -67,7 +67,7 @@ describe('store', () => {
     const images = new Uint8Array(2 * 4 * 4 * 3);
     const labels = Int32Array.from([0, 1]);
     const report = { files: 2, loaded: 2, perLabel: [], labelled: true, evaluation: true, hiddenCount: 0, skipped: [], countsByKind: { 'not-image': 0, empty: 0, duplicate: 0, 'too-large': 0, corrupt: 0, unsupported: 0, encrypted: 0, 'unpack-limit': 0, symlink: 0 }, notes: [] };
-    st().useUpload({ name: 'pets', size: 4, images, labels, classNames: ['a', 'b'], fraction: 0.1, seed: 1 }, report);
+    st().loadUpload({ name: 'pets', size: 4, images, labels, classNames: ['a', 'b'], fraction: 0.1, seed: 1 }, report);
     const req = worker.sent[worker.sent.length - 1];
     expect(req).toMatchObject({ type: 'setUpload', upload: { name: 'pets', size: 4, classNames: ['a', 'b'] } });
     expect(req.runId).toBeGreaterThan(id);

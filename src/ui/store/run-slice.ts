@@ -7,7 +7,7 @@ import { validateConfig } from '../../core/config';
 import type { StepMetrics } from '../../core/api';
 import { getPreset, pageDefaultPreset, presetConfig } from '../../core/presets';
 import type { EngineClient } from '../../worker/client';
-import { DEFAULT_DATASET, type BackendName, type DatasetName } from '../../worker/protocol';
+import { DEFAULT_DATASET, MAX_PINNED, type BackendName, type DatasetName } from '../../worker/protocol';
 import { pendingRestart } from '../settings-store';
 import { clockOnProgress, clockOnState, isSleepGap } from '../status';
 import { appendCapped, initialState, runFields, type Slice, type StoreCtx } from './shared';
@@ -21,7 +21,7 @@ export type RunActions =
   | 'reset'
   | 'configure'
   | 'setDataset'
-  | 'useUpload'
+  | 'loadUpload'
   | 'dismissError'
   | 'pinAnchor'
   | 'unpinAnchor'
@@ -206,7 +206,7 @@ export function runSlice(set: SetState, get: GetState, ctx: StoreCtx, makeClient
       set({ dataset: name, datasetId: null, ...runFields(), error: null, pinned: [], classNames: [] });
       ctx.client?.setDataset(name, sizes);
     },
-    useUpload(data, report) {
+    loadUpload(data, report) {
       set({ dataset: 'upload', upload: { name: data.name, size: data.size, report }, datasetId: null, ...runFields(), error: null, pinned: [], classNames: [] });
       ctx.client?.setUpload(data);
     },
@@ -214,7 +214,7 @@ export function runSlice(set: SetState, get: GetState, ctx: StoreCtx, makeClient
       set({ error: null });
     },
     pinAnchor(index) {
-      const pinned = [index, ...get().pinned.filter((i) => i !== index)].slice(0, 12);
+      const pinned = [index, ...get().pinned.filter((i) => i !== index)].slice(0, MAX_PINNED);
       set({ pinned });
       ctx.client?.pinAnchors(pinned);
     },

@@ -9,7 +9,7 @@ import type { RuleComparison } from '../rule-names';
 import { IDLE_CLOCK } from '../status';
 import { defaultConfig } from '../../core/config';
 import { initialSettings } from '../settings-store';
-import { DEFAULT_DATASET, type FaultReport, type BackendAttempt, type DatasetChoice, type InitWeightsInfo, type SavedRunInfo, type TensorMemory } from '../../worker/protocol';
+import { DEFAULT_DATASET, thinHistory, type FaultReport, type BackendAttempt, type DatasetChoice, type InitWeightsInfo, type SavedRunInfo, type TensorMemory } from '../../worker/protocol';
 import { MAX_HISTORY, type AblationState, type ClimState, type ImageCache, type InitWeightsState, type LastSave, type MapMethod, type PaneId, type RateSample, type UiRunState, type UmapState } from './state';
 
 /** The run caches of the maps slice that other slices must clear. */
@@ -93,14 +93,9 @@ export function initialState() {
   };
 }
 
-/** Keeps every other point of the older half, so long runs stay chartable. */
+/** Appends, then keeps every other point of the older half while over `max` (thinHistory), so long runs stay chartable. */
 export function appendCapped<T>(history: T[], more: T[], max = MAX_HISTORY): T[] {
-  let out = history.concat(more);
-  while (out.length > max) {
-    const half = out.length >> 1;
-    out = out.slice(0, half).filter((_, i) => i % 2 === 0).concat(out.slice(half));
-  }
-  return out;
+  return thinHistory(history.concat(more), max);
 }
 
 /** What a slice adds to the store: its actions, and its handlers of the engine's events. */

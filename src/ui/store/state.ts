@@ -102,8 +102,8 @@ export type DatasetSizes = Omit<NonNullable<ConnectOptions['dataset']>, 'name'>;
 
 /** Wall-clock window over which steps per second is measured. */
 export const RATE_WINDOW_MS = 10_000;
-/** History cap: ~100k numbers, far more than a chart can show. */
-export const MAX_HISTORY = 10_000;
+/** History cap, the worker's too (worker/protocol.ts). */
+export { MAX_HISTORY } from '../../worker/protocol';
 /** Rule-comparison history cap (one entry per selection snapshot, every 25 steps). */
 export const MAX_RULE_HISTORY = 400;
 
@@ -214,9 +214,9 @@ export interface ClimState extends SettingsState {
   /** Switches to a built-in data set (a new run); sizes from the page options carry over. */
   setDataset(name: DatasetChoice): void;
   /** Trains on a decoded upload from now on (a new run); its buffers move to the worker. */
-  useUpload(data: UploadData, report: UploadReport): void;
+  loadUpload(data: UploadData, report: UploadReport): void;
   dismissError(): void;
-  /** Shows image `index` as an anchor in the Positives view (at most 12 pinned; the oldest goes first). */
+  /** Shows image `index` as an anchor in the Positives view (at most MAX_PINNED, 12; the oldest goes first). */
   pinAnchor(index: number): void;
   unpinAnchor(index: number): void;
   setActiveTab(id: PaneId): void;
