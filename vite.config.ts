@@ -12,15 +12,20 @@ import react from '@vitejs/plugin-react';
  * makes the source self-contained. Dev needs nothing: deps are not minified.
  */
 function selfContainedWasmThreadFactory(): Plugin {
-  const head = /(function\(WasmBackendModuleThreadedSimd\) \{\n\s*WasmBackendModuleThreadedSimd = WasmBackendModuleThreadedSimd \|\| \{\};\n)/;
+  const head =
+    /(function\(WasmBackendModuleThreadedSimd\) \{\n\s*WasmBackendModuleThreadedSimd = WasmBackendModuleThreadedSimd \|\| \{\};\n)/;
   return {
     name: 'clim:self-contained-wasm-thread-factory',
     apply: 'build',
     transform(code, id) {
       if (!/tfjs-backend-wasm[\\/]wasm-out[\\/]tfjs-backend-wasm-threaded-simd\.js$/.test(id)) return null;
-      if (!head.test(code)) this.error('tfjs-backend-wasm changed: the threaded factory header was not found (see vite.config.ts)');
+      if (!head.test(code))
+        this.error('tfjs-backend-wasm changed: the threaded factory header was not found (see vite.config.ts)');
       return {
-        code: code.replace(head, "$1var _scriptDir = typeof document !== 'undefined' && document.currentScript ? document.currentScript.src : undefined;\n"),
+        code: code.replace(
+          head,
+          "$1var _scriptDir = typeof document !== 'undefined' && document.currentScript ? document.currentScript.src : undefined;\n",
+        ),
         map: null,
       };
     },
@@ -94,9 +99,13 @@ function pagePolicyMeta(): Plugin {
     apply: 'build',
     transformIndexHtml(html) {
       const charset = /<meta charset="UTF-8" \/>\n/;
-      if (!charset.test(html)) throw new Error('index.html changed: the CSP <meta> goes after <meta charset> (see vite.config.ts)');
+      if (!charset.test(html))
+        throw new Error('index.html changed: the CSP <meta> goes after <meta charset> (see vite.config.ts)');
       // Before every script and stylesheet, which a policy read later would not cover.
-      return html.replace(charset, (m) => `${m}    <meta http-equiv="Content-Security-Policy" content="${PAGE_CSP}" />\n`);
+      return html.replace(
+        charset,
+        (m) => `${m}    <meta http-equiv="Content-Security-Policy" content="${PAGE_CSP}" />\n`,
+      );
     },
   };
 }

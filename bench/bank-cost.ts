@@ -30,7 +30,10 @@ const { values: v } = parseArgs({
 const pairs = Number(v.pairs);
 await tf.setBackend('wasm');
 await tf.ready();
-const base: ClimConfig = { ...presetConfig(v.preset as string), ...(JSON.parse(v.set as string) as Partial<ClimConfig>) };
+const base: ClimConfig = {
+  ...presetConfig(v.preset as string),
+  ...(JSON.parse(v.set as string) as Partial<ClimConfig>),
+};
 const data = loadDataset('fashion-mnist', base.seed);
 const clean = await Trainer.create({ ...base, bankView: 'clean' }, data);
 const aug = await Trainer.create({ ...base, bankView: 'augmented', bankRefreshEvery: 0 }, data);

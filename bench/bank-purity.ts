@@ -40,7 +40,11 @@ const { values: v } = parseArgs({
 });
 const steps = Number(v.steps);
 const every = Number(v.every);
-const config: ClimConfig = { ...presetConfig(v.preset as string), ...(JSON.parse(v.set as string) as Partial<ClimConfig>), totalSteps: Math.max(1, steps) };
+const config: ClimConfig = {
+  ...presetConfig(v.preset as string),
+  ...(JSON.parse(v.set as string) as Partial<ClimConfig>),
+  totalSteps: Math.max(1, steps),
+};
 assertValidConfig(config);
 await tf.setBackend('wasm');
 await tf.ready();
@@ -57,7 +61,10 @@ interface Row {
   kmeansMs: number;
 }
 const rows: Row[] = [];
-async function report(step: number, window: Array<{ precision: number | null; ms: number; refreshMs: number; kmeansMs: number }>) {
+async function report(
+  step: number,
+  window: Array<{ precision: number | null; ms: number; refreshMs: number; kmeansMs: number }>,
+) {
   const cl = (t as unknown as { clusters: Parameters<typeof compareRulesOnBank>[1] }).clusters;
   const rules = await compareRulesOnBank(t.bank.tensor, cl, probe, config.knnK, data.train.labels);
   const ps = window.map((w) => w.precision).filter((p): p is number => p !== null);
@@ -92,7 +99,9 @@ for (let s = 1; s <= steps; s++) {
 }
 const ev = await t.evaluate({ full: true });
 const wall = (Date.now() - started) / 1000;
-console.log(`kNN top-1 ${(100 * (ev.knnTop1 ?? NaN)).toFixed(2)}%, linear ${(100 * (ev.linearTop1 ?? NaN)).toFixed(2)}%, NMI ${ev.clusterNmi?.toFixed(3)}, purity ${ev.clusterPurity?.toFixed(3)}, ${wall.toFixed(0)} s`);
+console.log(
+  `kNN top-1 ${(100 * (ev.knnTop1 ?? NaN)).toFixed(2)}%, linear ${(100 * (ev.linearTop1 ?? NaN)).toFixed(2)}%, NMI ${ev.clusterNmi?.toFixed(3)}, purity ${ev.clusterPurity?.toFixed(3)}, ${wall.toFixed(0)} s`,
+);
 
 /** The rules for every C × k on one bank (N×d, rows unit length), k-means seeded alike for every space. */
 interface SweepRow {
@@ -112,7 +121,12 @@ async function sweepBank(space: string, bank: tf.Tensor2D) {
       const rules = await compareRulesOnBank(bank, km, probe, k, data.train.labels);
       sweep.push({ space, clusters: C, k, nmi: a.nmi, purity: a.purity, rules });
       const pct = (x: number | null) => (x === null ? 'n/a' : `${(100 * x).toFixed(1)}%`);
-      console.log(`${space} C=${C} k=${k} NMI ${a.nmi.toFixed(3)} purity ${a.purity.toFixed(3)}: ` + rules.map((r) => `${r.rule} ${pct(r.precision)} (${r.keptPerAnchor.toFixed(1)}, cov ${r.coverage.toFixed(2)})`).join(' | '));
+      console.log(
+        `${space} C=${C} k=${k} NMI ${a.nmi.toFixed(3)} purity ${a.purity.toFixed(3)}: ` +
+          rules
+            .map((r) => `${r.rule} ${pct(r.precision)} (${r.keptPerAnchor.toFixed(1)}, cov ${r.coverage.toFixed(2)})`)
+            .join(' | '),
+      );
     }
     km.dispose();
   }
@@ -121,11 +135,18 @@ if (v['sweep-clusters']) {
   await sweepBank('bank', t.bank.tensor);
   const S = data.size;
   const raw = tf.tidy(() => {
-    const x = tf.tensor2d(Float32Array.from(data.train.images, (b) => b / 255), [data.train.n, S * S * 3]);
+    const x = tf.tensor2d(
+      Float32Array.from(data.train.images, (b) => b / 255),
+      [data.train.n, S * S * 3],
+    );
     return l2Normalize(tf.sub(x, tf.mean(x, 0, true)) as tf.Tensor2D);
   });
   await sweepBank('raw pixels (centred)', raw);
   raw.dispose();
 }
-if (v.out) writeFileSync(v.out, JSON.stringify({ config, probe: probe.length, rows, eval: ev, sweep, wallSeconds: wall }, null, 1));
+if (v.out)
+  writeFileSync(
+    v.out,
+    JSON.stringify({ config, probe: probe.length, rows, eval: ev, sweep, wallSeconds: wall }, null, 1),
+  );
 t.dispose();

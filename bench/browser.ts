@@ -181,20 +181,44 @@ function observeLongTasks(): void {
   }
 }
 
-type BenchWindow = Window & { __climPlayground?: ClimBenchHook; __benchLongTasks: LongTaskEntry[]; __benchLoaf: LoafEntry[] };
+type BenchWindow = Window & {
+  __climPlayground?: ClimBenchHook;
+  __benchLongTasks: LongTaskEntry[];
+  __benchLoaf: LoafEntry[];
+};
 
 async function hookState(page: Page) {
   return page.evaluate(() => {
     const h = (window as unknown as BenchWindow).__climPlayground;
     if (!h) return null;
-    return { steps: h.history().length, runState: h.runState(), error: h.error(), backend: h.backend(), now: performance.now() };
+    return {
+      steps: h.history().length,
+      runState: h.runState(),
+      error: h.error(),
+      backend: h.backend(),
+      now: performance.now(),
+    };
   });
 }
 
 async function runCase(browser: Browser, base: string, c: Case): Promise<CaseResult> {
   const extra = [c.query, values.extra].filter(Boolean).join('&');
   const url = `${base}/?backend=${c.backend}&dataset=shapes&climwarmup=0&bench=1${extra ? `&${extra}` : ''}`;
-  const r: CaseResult = { name: c.name, date: new Date().toISOString(), setupSecondsCap: SETUP_MS / 1000, caseSecondsCap: CASE_MS / 1000, backend: c.backend, requestedBackend: c.backend, url, ok: false, warmupSteps: WARMUP, stepsMeasured: 0, warmupMs: [], stepMs: [], loadAvg: os.loadavg().map((x) => Math.round(x * 100) / 100) };
+  const r: CaseResult = {
+    name: c.name,
+    date: new Date().toISOString(),
+    setupSecondsCap: SETUP_MS / 1000,
+    caseSecondsCap: CASE_MS / 1000,
+    backend: c.backend,
+    requestedBackend: c.backend,
+    url,
+    ok: false,
+    warmupSteps: WARMUP,
+    stepsMeasured: 0,
+    warmupMs: [],
+    stepMs: [],
+    loadAvg: os.loadavg().map((x) => Math.round(x * 100) / 100),
+  };
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   const pageErrors: string[] = [];
   try {
@@ -206,7 +230,8 @@ async function runCase(browser: Browser, base: string, c: Case): Promise<CaseRes
     const readyBy = Date.now() + SETUP_MS;
     let s = await hookState(page);
     while (!s || s.runState !== 'idle' || !s.backend.backend) {
-      if (Date.now() > readyBy) throw new Error(`page not ready after ${SETUP_MS / 1000} s (state ${s?.runState ?? 'no hook'})`);
+      if (Date.now() > readyBy)
+        throw new Error(`page not ready after ${SETUP_MS / 1000} s (state ${s?.runState ?? 'no hook'})`);
       if (s?.error && !s.error.recoverable) throw new Error(s.error.message);
       await page.waitForTimeout(250);
       s = await hookState(page);
@@ -257,7 +282,10 @@ async function runCase(browser: Browser, base: string, c: Case): Promise<CaseRes
       const w = window as unknown as BenchWindow;
       return { history: w.__climPlayground!.history(), longTasks: w.__benchLongTasks, loaf: w.__benchLoaf };
     });
-    await page.getByRole('button', { name: 'Pause', exact: true }).click().catch(() => {});
+    await page
+      .getByRole('button', { name: 'Pause', exact: true })
+      .click()
+      .catch(() => {});
     const ms = (m: StepMetrics) => m.ms;
     r.warmupMs = history.slice(0, WARMUP).map(ms);
     const measured = t0 ? history.slice(WARMUP, WARMUP + STEPS) : [];
@@ -287,7 +315,10 @@ async function runCase(browser: Browser, base: string, c: Case): Promise<CaseRes
       durations,
     };
     const whole = longTasks.filter((t) => t.start >= tStart);
-    r.longTasksWholeRun = { count: whole.length, maxMs: whole.length ? Math.round(Math.max(...whole.map((t) => t.duration))) : 0 };
+    r.longTasksWholeRun = {
+      count: whole.length,
+      maxMs: whole.length ? Math.round(Math.max(...whole.map((t) => t.duration))) : 0,
+    };
     r.longestFrames = loaf
       .filter((f) => f.start >= t0 && f.start <= t1)
       .sort((a, b) => b.duration - a.duration)
@@ -299,7 +330,10 @@ async function runCase(browser: Browser, base: string, c: Case): Promise<CaseRes
         blockingDuration: Math.round(f.blockingDuration),
         renderMs: Math.round(f.renderMs),
         styleLayoutMs: Math.round(f.styleLayoutMs),
-        scripts: f.scripts.sort((a, b) => b.duration - a.duration).slice(0, 4).map((x) => ({ ...x, duration: Math.round(x.duration) })),
+        scripts: f.scripts
+          .sort((a, b) => b.duration - a.duration)
+          .slice(0, 4)
+          .map((x) => ({ ...x, duration: Math.round(x.duration) })),
       }));
     r.ok = measured.length > 0;
   } catch (e) {
@@ -317,7 +351,18 @@ function fmt(v: number | undefined, d = 0): string {
 
 function printTable(results: CaseResult[]): void {
   const rows = [
-    ['case', 'backend', 'adapter', 'batch', 'steps', 'median ms', 'img/s', 'selection ms (share)', 'long tasks', 'max long ms'],
+    [
+      'case',
+      'backend',
+      'adapter',
+      'batch',
+      'steps',
+      'median ms',
+      'img/s',
+      'selection ms (share)',
+      'long tasks',
+      'max long ms',
+    ],
     ...results.map((r) => [
       r.name,
       r.backend === r.requestedBackend ? r.backend : `${r.requestedBackend} ✗`,
@@ -326,7 +371,9 @@ function printTable(results: CaseResult[]): void {
       String(r.stepsMeasured),
       fmt(r.medianMs),
       fmt(r.imagesPerSecond, 1),
-      r.selectionMedianMs === undefined ? '—' : `${fmt(r.selectionMedianMs, 1)} (${fmt(100 * (r.selectionShare ?? NaN), 1)}%)`,
+      r.selectionMedianMs === undefined
+        ? '—'
+        : `${fmt(r.selectionMedianMs, 1)} (${fmt(100 * (r.selectionShare ?? NaN), 1)}%)`,
       r.longTasks ? String(r.longTasks.count) : '—',
       r.longTasks ? String(r.longTasks.maxMs) : '—',
     ]),
@@ -341,7 +388,9 @@ function printTable(results: CaseResult[]): void {
 
 async function main(): Promise<void> {
   if (!existsSync(EXECUTABLE)) {
-    console.error(`Chromium not found at ${EXECUTABLE}: install Debian's chromium package or set CHROMIUM_PATH (this script never downloads a browser).`);
+    console.error(
+      `Chromium not found at ${EXECUTABLE}: install Debian's chromium package or set CHROMIUM_PATH (this script never downloads a browser).`,
+    );
     process.exit(1);
   }
   if (!values['no-build']) {
@@ -359,7 +408,9 @@ async function main(): Promise<void> {
       const t = Date.now();
       console.error(`[bench:browser] ${c.name} …`);
       const r = await runCase(browser, `http://localhost:${port}`, c);
-      console.error(`[bench:browser] ${c.name}: ${r.ok ? `${r.stepsMeasured} steps, median ${fmt(r.medianMs)} ms` : r.error} (${((Date.now() - t) / 1000).toFixed(0)} s)`);
+      console.error(
+        `[bench:browser] ${c.name}: ${r.ok ? `${r.stepsMeasured} steps, median ${fmt(r.medianMs)} ms` : r.error} (${((Date.now() - t) / 1000).toFixed(0)} s)`,
+      );
       results.push(r);
     }
     let all = results;

@@ -31,17 +31,30 @@ async function main() {
     await page.getByTestId('step').filter({ hasText: /^1$/ }).waitFor({ timeout: 180_000 });
     for (let s = 2; s <= steps; s++) {
       await page.getByTestId('step-once').click();
-      await page.getByTestId('step').filter({ hasText: new RegExp(`^${s}$`) }).waitFor({ timeout: 60_000 });
+      await page
+        .getByTestId('step')
+        .filter({ hasText: new RegExp(`^${s}$`) })
+        .waitFor({ timeout: 60_000 });
     }
     const results: { bytes: string; ms: number; text: string }[] = [];
     for (let i = 0; i < saves; i++) {
-      const before = (await page.getByTestId('last-save').textContent().catch(() => null)) ?? '';
+      const before =
+        (await page
+          .getByTestId('last-save')
+          .textContent()
+          .catch(() => null)) ?? '';
       await page.getByTestId('save-now').click();
       // Each save of the same step rewrites the line; wait for a new one (the text differs in ms).
-      await page.waitForFunction((b) => {
-        const t = document.querySelector('[data-testid=last-save]')?.textContent ?? '';
-        return t !== '' && t !== b;
-      }, before, { timeout: 60_000 }).catch(() => {});
+      await page
+        .waitForFunction(
+          (b) => {
+            const t = document.querySelector('[data-testid=last-save]')?.textContent ?? '';
+            return t !== '' && t !== b;
+          },
+          before,
+          { timeout: 60_000 },
+        )
+        .catch(() => {});
       const text = (await page.getByTestId('last-save').textContent()) ?? '';
       const m = /Saved step (\d+) \(([^,]+), (\d+) ms, manual\)/.exec(text);
       if (!m) throw new Error(`unexpected save line: ${text}`);
@@ -67,7 +80,9 @@ async function main() {
       reloadToPausedSeconds: resumeSeconds,
       resumedStep,
     };
-    console.log(`median save ${out.medianSaveMs} ms (${results[0].bytes}); reload → resumed step ${resumedStep} in ${resumeSeconds.toFixed(1)} s`);
+    console.log(
+      `median save ${out.medianSaveMs} ms (${results[0].bytes}); reload → resumed step ${resumedStep} in ${resumeSeconds.toFixed(1)} s`,
+    );
     mkdirSync('bench/results', { recursive: true });
     writeFileSync('bench/results/checkpoint-browser.json', JSON.stringify(out, null, 1));
   });

@@ -54,7 +54,12 @@ const steps = Number(values.steps);
 const saveReps = Number(values['save-reps']);
 const loadReps = Number(values['load-reps']);
 const historyLen = Number(values.history);
-for (const [flag, v, min] of [['steps', steps, 1], ['save-reps', saveReps, 1], ['load-reps', loadReps, 1], ['history', historyLen, 0]] as const) {
+for (const [flag, v, min] of [
+  ['steps', steps, 1],
+  ['save-reps', saveReps, 1],
+  ['load-reps', loadReps, 1],
+  ['history', historyLen, 0],
+] as const) {
   if (!Number.isInteger(v) || v < min) throw new Error(`--${flag} must be a whole number ≥ ${min} (got ${v})`);
 }
 /** The worker evaluates every EVAL_EVERY = 100 steps (src/worker/engine.worker.ts). */
@@ -104,15 +109,40 @@ function breakdown(ck: Checkpoint, bytes: Uint8Array) {
     map.set(name, p);
   }
   const parts: Part[] = [...map.values()];
-  parts.push({ part: 'header JSON: app.history', tensors: 0, elements: app.history.length, bytes: historyJson, share: 0 });
+  parts.push({
+    part: 'header JSON: app.history',
+    tensors: 0,
+    elements: app.history.length,
+    bytes: historyJson,
+    share: 0,
+  });
   parts.push({ part: 'header JSON: app.evals', tensors: 0, elements: app.evals.length, bytes: evalsJson, share: 0 });
-  parts.push({ part: 'header JSON: rest (meta, config, tensor table)', tensors: 0, elements: 0, bytes: headerJson - historyJson - evalsJson, share: 0 });
-  parts.push({ part: 'framing (magic, version, length, alignment)', tensors: 0, elements: 0, bytes: framing, share: 0 });
+  parts.push({
+    part: 'header JSON: rest (meta, config, tensor table)',
+    tensors: 0,
+    elements: 0,
+    bytes: headerJson - historyJson - evalsJson,
+    share: 0,
+  });
+  parts.push({
+    part: 'framing (magic, version, length, alignment)',
+    tensors: 0,
+    elements: 0,
+    bytes: framing,
+    share: 0,
+  });
   const sum = parts.reduce((a, p) => a + p.bytes, 0);
   if (sum !== bytes.length) throw new Error(`breakdown sums to ${sum} bytes, the file has ${bytes.length}`);
   for (const p of parts) p.share = +(p.bytes / bytes.length).toFixed(4);
   const perTensor = ck.tensors.map((t) => ({ name: t.name, dtype: t.dtype, shape: t.shape, bytes: t.data.byteLength }));
-  return { bytes: bytes.length, payloadBytes: payload, headerJsonBytes: headerJson, framingBytes: framing, parts, perTensor };
+  return {
+    bytes: bytes.length,
+    payloadBytes: payload,
+    headerJsonBytes: headerJson,
+    framingBytes: framing,
+    parts,
+    perTensor,
+  };
 }
 
 /** The measured steps' metrics repeated to `n` entries, renumbered 1…n: the chart history of an n-step run. */
@@ -120,7 +150,12 @@ function padHistory(ms: StepMetrics[], n: number): StepMetrics[] {
   return Array.from({ length: n }, (_, i) => ({ ...ms[i % ms.length], step: i + 1 }));
 }
 
-const stats = (xs: number[]) => ({ medianMs: r1(median(xs)), minMs: r1(Math.min(...xs)), maxMs: r1(Math.max(...xs)), samplesMs: xs.map(r1) });
+const stats = (xs: number[]) => ({
+  medianMs: r1(median(xs)),
+  minMs: r1(Math.min(...xs)),
+  maxMs: r1(Math.max(...xs)),
+  samplesMs: xs.map(r1),
+});
 
 async function measureCase(name: string, config: ClimConfig, data: Dataset) {
   const tensorsBefore = tf.memory().numTensors;
@@ -136,10 +171,15 @@ async function measureCase(name: string, config: ClimConfig, data: Dataset) {
       if (!Number.isFinite(m.loss)) throw new Error(`loss became ${m.loss} at step ${m.step}`);
       metrics.push(m);
     }
-    console.log(`[${name}] create ${createMs.toFixed(0)} ms, ${steps} steps, median ${median(metrics.map((m) => m.ms)).toFixed(0)} ms/step, last loss ${metrics[metrics.length - 1].loss.toFixed(4)}`);
+    console.log(
+      `[${name}] create ${createMs.toFixed(0)} ms, ${steps} steps, median ${median(metrics.map((m) => m.ms)).toFixed(0)} ms/step, last loss ${metrics[metrics.length - 1].loss.toFixed(4)}`,
+    );
     // One real kNN evaluation (it draws nothing from the training stream), stamped at every EVAL_EVERY-th step.
     const ev = await trainer.evaluate();
-    const evals: EvalResult[] = Array.from({ length: Math.floor(historyLen / EVAL_EVERY) }, (_, i) => ({ ...ev, step: (i + 1) * EVAL_EVERY }));
+    const evals: EvalResult[] = Array.from({ length: Math.floor(historyLen / EVAL_EVERY) }, (_, i) => ({
+      ...ev,
+      step: (i + 1) * EVAL_EVERY,
+    }));
     const app = { history: padHistory(metrics, historyLen), evals };
     const datasetSource = { kind: 'builtin', name: 'fashion-mnist', seed: config.seed };
 
@@ -164,7 +204,9 @@ async function measureCase(name: string, config: ClimConfig, data: Dataset) {
     const fpStart = performance.now();
     fnv1a(data.test.images, fnv1a(data.train.images));
     const fingerprintMs = performance.now() - fpStart;
-    console.log(`[${name}] ${size.bytes} bytes; checkpoint() ${median(ckMs).toFixed(1)} ms, encode ${median(encMs).toFixed(1)} ms, save ${median(totalMs).toFixed(1)} ms (median of ${saveReps})`);
+    console.log(
+      `[${name}] ${size.bytes} bytes; checkpoint() ${median(ckMs).toFixed(1)} ms, encode ${median(encMs).toFixed(1)} ms, save ${median(totalMs).toFixed(1)} ms (median of ${saveReps})`,
+    );
 
     // The original steps on from the saved state…
     const lossOriginal = (await trainer.trainStep()).loss;
@@ -191,19 +233,34 @@ async function measureCase(name: string, config: ClimConfig, data: Dataset) {
     restored!.dispose();
     restored = null;
     const match = Object.is(lossOriginal, lossRestored);
-    console.log(`[${name}] decode ${median(decMs).toFixed(1)} ms, restore ${median(resMs).toFixed(1)} ms, load ${median(loadMs).toFixed(1)} ms (median of ${loadReps}); next loss ${lossOriginal} vs restored ${lossRestored}: ${match ? 'equal' : 'DIFFERENT'}`);
+    console.log(
+      `[${name}] decode ${median(decMs).toFixed(1)} ms, restore ${median(resMs).toFixed(1)} ms, load ${median(loadMs).toFixed(1)} ms (median of ${loadReps}); next loss ${lossOriginal} vs restored ${lossRestored}: ${match ? 'equal' : 'DIFFERENT'}`,
+    );
 
     const tensorsAfter = tf.memory().numTensors;
-    console.log(`[${name}] tf.memory().numTensors after: ${tensorsAfter} (${tensorsAfter - tensorsBefore >= 0 ? '+' : ''}${tensorsAfter - tensorsBefore})`);
+    console.log(
+      `[${name}] tf.memory().numTensors after: ${tensorsAfter} (${tensorsAfter - tensorsBefore >= 0 ? '+' : ''}${tensorsAfter - tensorsBefore})`,
+    );
     return {
       config,
       dataset: { id: data.id, train: data.train.n, test: data.test.n, size: data.size },
       steps,
       createMs: r1(createMs),
       stepMedianMs: r1(median(metrics.map((m) => m.ms))),
-      app: { historyEntries: app.history.length, evalEntries: app.evals.length, evalMs: r1(ev.ms), knnTop1: ev.knnTop1 },
+      app: {
+        historyEntries: app.history.length,
+        evalEntries: app.evals.length,
+        evalMs: r1(ev.ms),
+        knnTop1: ev.knnTop1,
+      },
       size,
-      save: { reps: saveReps, checkpoint: stats(ckMs), encode: stats(encMs), total: stats(totalMs), fingerprintUncachedMs: r1(fingerprintMs) },
+      save: {
+        reps: saveReps,
+        checkpoint: stats(ckMs),
+        encode: stats(encMs),
+        total: stats(totalMs),
+        fingerprintUncachedMs: r1(fingerprintMs),
+      },
       load: { reps: loadReps, decode: stats(decMs), restore: stats(resMs), total: stats(loadMs) },
       nextStepLoss: { original: lossOriginal, restored: lossRestored, match },
       tensors: { before: tensorsBefore, after: tensorsAfter, delta: tensorsAfter - tensorsBefore },
@@ -220,7 +277,16 @@ const kb = (b: number) => `${(b / 1024).toFixed(1)} KiB`;
 const mb = (b: number) => `${(b / 2 ** 20).toFixed(2)} MiB`;
 
 /** The section for docs/BENCHMARKS.md: one column per case, one row per part and timing. */
-function markdown(out: { cpu: string | undefined; cpus: number; node: string; date: string; loadavg: { start: number[]; end: number[] } }, cases: Record<string, CaseResult>): string {
+function markdown(
+  out: {
+    cpu: string | undefined;
+    cpus: number;
+    node: string;
+    date: string;
+    loadavg: { start: number[]; end: number[] };
+  },
+  cases: Record<string, CaseResult>,
+): string {
   const names = Object.keys(cases);
   const cs = names.map((n) => cases[n]);
   // Fewer rows than the JSON's parts: the section must stay short.
@@ -230,7 +296,10 @@ function markdown(out: { cpu: string | undefined; cpus: number; node: string; da
     ['memory bank', (p) => p === 'memory bank'],
     ['queues (keys + ids)', (p) => p.startsWith('queue')],
     ['k-means + epoch order', (p) => p === 'k-means state' || p === 'epoch order'],
-    ['header JSON (metrics history, evals, config, table) + framing', (p) => p.startsWith('header') || p.startsWith('framing')],
+    [
+      'header JSON (metrics history, evals, config, table) + framing',
+      (p) => p.startsWith('header') || p.startsWith('framing'),
+    ],
   ];
   const cell = (c: CaseResult, match: (part: string) => boolean) => {
     const b = c.size.parts.filter((q) => match(q.part)).reduce((a, q) => a + q.bytes, 0);
@@ -251,7 +320,10 @@ function markdown(out: { cpu: string | undefined; cpus: number; node: string; da
     row('load: `decodeCheckpoint` (checksum + copies)', (c) => ms(c.load.decode)),
     row('load: `Trainer.restore`', (c) => ms(c.load.restore)),
     row('**load total**', (c) => `**${ms(c.load.total)}**`),
-    row('next-step loss, original = restored', (c) => `${c.nextStepLoss.match ? 'yes' : '**no**'} (${c.nextStepLoss.original.toFixed(6)})`),
+    row(
+      'next-step loss, original = restored',
+      (c) => `${c.nextStepLoss.match ? 'yes' : '**no**'} (${c.nextStepLoss.original.toFixed(6)})`,
+    ),
     '',
     `Reproduce: \`npx tsx bench/checkpoint.ts --steps ${cs[0].steps}${values.md ? ` --md ${values.md}` : ''}\` (writes ${values.out}${values.md ? ` and ${values.md}` : ''}).`,
     '',
@@ -295,6 +367,6 @@ async function main() {
   if (tensorsEnd !== tensorsStart || Object.values(cases).some((c) => !c.nextStepLoss.match)) process.exitCode = 1;
 }
 main().catch((e: unknown) => {
-  console.error(e instanceof Error ? e.stack ?? e.message : String(e));
+  console.error(e instanceof Error ? (e.stack ?? e.message) : String(e));
   process.exit(1);
 });

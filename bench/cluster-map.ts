@@ -50,14 +50,18 @@ async function main() {
     if (process.argv.includes('--umap') && clusters === 10) {
       const dump = await t.embeddingsDump(20_000);
       for (const n of [2000, 10000]) {
-        const rows = Array.from({ length: n }, (_, i) => Array.from(dump.vectors.subarray(i * dump.dim, (i + 1) * dump.dim)));
+        const rows = Array.from({ length: n }, (_, i) =>
+          Array.from(dump.vectors.subarray(i * dump.dim, (i + 1) * dump.dim)),
+        );
         const rng = new Rng(1);
         const umap = new UMAP({ nComponents: 2, nNeighbors: 15, minDist: 0.1, random: () => rng.next() });
         const u0 = now();
         const epochs = umap.initializeFit(rows);
         const u1 = now();
         for (let e = 0; e < epochs; e++) umap.step();
-        console.log(`  UMAP N=${n}: kNN graph ${(u1 - u0).toFixed(0)} ms, ${epochs} epochs ${(now() - u1).toFixed(0)} ms`);
+        console.log(
+          `  UMAP N=${n}: kNN graph ${(u1 - u0).toFixed(0)} ms, ${epochs} epochs ${(now() - u1).toFixed(0)} ms`,
+        );
       }
     }
     t.dispose();

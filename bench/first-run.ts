@@ -22,12 +22,19 @@ async function main() {
     mark('page loaded');
     const start = page.getByRole('button', { name: 'Start', exact: true });
     await page.getByTestId('run-state').filter({ hasText: 'idle' }).waitFor({ timeout: 120_000 });
-    mark(`ready: backend ${await page.getByTestId('backend').textContent()} (${await page.getByTestId('adapter').textContent().catch(() => '')})`);
+    mark(
+      `ready: backend ${await page.getByTestId('backend').textContent()} (${await page
+        .getByTestId('adapter')
+        .textContent()
+        .catch(() => '')})`,
+    );
     await start.click();
     mark('Start pressed');
     await page.getByTestId('run-state').filter({ hasText: 'running' }).waitFor({ timeout: 120_000 });
     mark('running (model built, bank filled, first k-means done)');
-    await page.waitForFunction(() => Number(document.querySelector('[data-testid=step]')?.textContent) >= 1, null, { timeout: 120_000 });
+    await page.waitForFunction(() => Number(document.querySelector('[data-testid=step]')?.textContent) >= 1, null, {
+      timeout: 120_000,
+    });
     mark(`first step; loss ${await page.getByTestId('last-loss').textContent()}`);
     await page.getByTestId('chart-loss').locator('[data-series] path').first().waitFor({ timeout: 60_000 });
     mark('first loss curve drawn');
@@ -37,12 +44,19 @@ async function main() {
     const left = 30_000 - (Date.now() - t0);
     if (left > 0) await page.waitForTimeout(left);
     const status = Object.fromEntries(
-      await Promise.all(['step', 'epoch', 'last-loss', 'steps-per-second', 'images-per-second', 'elapsed', 'eta', 'tensor-memory'].map(async (id) => [id, (await page.getByTestId(id).textContent())?.trim()] as const)),
+      await Promise.all(
+        ['step', 'epoch', 'last-loss', 'steps-per-second', 'images-per-second', 'elapsed', 'eta', 'tensor-memory'].map(
+          async (id) => [id, (await page.getByTestId(id).textContent())?.trim()] as const,
+        ),
+      ),
     );
     mark(`30 s: ${JSON.stringify(status)}`);
     mkdirSync('bench/results', { recursive: true });
     await page.screenshot({ path: 'bench/results/first-run-30s.png' });
-    writeFileSync('bench/results/first-run.json', JSON.stringify({ date: new Date().toISOString(), events, status }, null, 1));
+    writeFileSync(
+      'bench/results/first-run.json',
+      JSON.stringify({ date: new Date().toISOString(), events, status }, null, 1),
+    );
   });
 }
 runBench(main);

@@ -16,16 +16,23 @@ async function main() {
     await page.goto(`${origin}/?backend=wasm&dataset=shapes&n=20000&ntest=500&preset=fast-demo-cpu&climwarmup=0`);
     await page.getByTestId('run-state').filter({ hasText: 'idle' }).waitFor({ timeout: 120_000 });
     await page.getByRole('button', { name: 'Start', exact: true }).click();
-    await page.waitForFunction(() => Number(document.querySelector('[data-testid=step]')?.textContent) >= 26, null, { timeout: 600_000 });
+    await page.waitForFunction(() => Number(document.querySelector('[data-testid=step]')?.textContent) >= 26, null, {
+      timeout: 600_000,
+    });
     const t0 = await page.evaluate(() => performance.now());
     // CSS selectors from here on: a role query runs Playwright's script over the whole DOM on the page's
     // main thread (44 ms in a Chrome trace), which the long-task count would charge to the app.
     await page.locator('#tab-clusters').click();
     const map = page.getByTestId('cluster-map');
     await map.waitFor({ timeout: 60_000 });
-    await page.waitForFunction(() => Number(document.querySelector('[data-testid=cluster-map]')?.getAttribute('data-draw-ms')) > 0, null, { timeout: 60_000 });
+    await page.waitForFunction(
+      () => Number(document.querySelector('[data-testid=cluster-map]')?.getAttribute('data-draw-ms')) > 0,
+      null,
+      { timeout: 60_000 },
+    );
     const marks: [string, number][] = [['tab', 0]];
-    const markNow = async (what: string) => marks.push([what, Math.round((await page.evaluate(() => performance.now())) - t0)]);
+    const markNow = async (what: string) =>
+      marks.push([what, Math.round((await page.evaluate(() => performance.now())) - t0)]);
     await markNow('map drawn');
     const points = Number(await map.getAttribute('data-points'));
     const drawMs: number[] = [Number(await map.getAttribute('data-draw-ms'))];
@@ -42,7 +49,18 @@ async function main() {
     await page.waitForTimeout(2000);
     const tasks = await longTasksSince(page, t0);
     const step = Number(await page.getByTestId('step').textContent());
-    const out = { date: new Date().toISOString(), points, step, workerDrawMs: drawMs, longTasks: { count: tasks.length, maxMs: Math.round(Math.max(0, ...tasks.map((t) => t.duration))), at: tasks.map((t) => [Math.round(t.start - t0), Math.round(t.duration)]) }, marks };
+    const out = {
+      date: new Date().toISOString(),
+      points,
+      step,
+      workerDrawMs: drawMs,
+      longTasks: {
+        count: tasks.length,
+        maxMs: Math.round(Math.max(0, ...tasks.map((t) => t.duration))),
+        at: tasks.map((t) => [Math.round(t.start - t0), Math.round(t.duration)]),
+      },
+      marks,
+    };
     console.log(JSON.stringify(out));
     mkdirSync('bench/results', { recursive: true });
     writeFileSync('bench/results/map-20k.json', JSON.stringify(out, null, 1));

@@ -64,8 +64,16 @@ async function main() {
         for (let q = 0; q < 1000; q++) if (grid.nearest(rnd() * W, rnd() * H, 10) >= 0) found++;
         const hoverMs = performance.now() - t0;
         return { drawMedianMs: times[10], drawMaxMs: times[20], prepMs, hover1000Ms: hoverMs, found };
-      })(${JSON.stringify({ n, dpr })})`)) as { drawMedianMs: number; drawMaxMs: number; prepMs: number; hover1000Ms: number; found: number };
-      console.log(`N=${n} dpr=${dpr}: redraw median ${r.drawMedianMs.toFixed(1)} ms (max ${r.drawMaxMs.toFixed(1)}), fit+grid+buckets ${r.prepMs.toFixed(1)} ms, 1000 hover lookups ${r.hover1000Ms.toFixed(1)} ms`);
+      })(${JSON.stringify({ n, dpr })})`)) as {
+        drawMedianMs: number;
+        drawMaxMs: number;
+        prepMs: number;
+        hover1000Ms: number;
+        found: number;
+      };
+      console.log(
+        `N=${n} dpr=${dpr}: redraw median ${r.drawMedianMs.toFixed(1)} ms (max ${r.drawMaxMs.toFixed(1)}), fit+grid+buckets ${r.prepMs.toFixed(1)} ms, 1000 hover lookups ${r.hover1000Ms.toFixed(1)} ms`,
+      );
       await page.close();
     }
     await browser.close();

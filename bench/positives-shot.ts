@@ -9,7 +9,9 @@
 import { parseArgs } from 'node:util';
 import { runBench, withPreviewPage } from './preview';
 
-const { values: v } = parseArgs({ options: { steps: { type: 'string', default: '400' }, 'no-build': { type: 'boolean' } } });
+const { values: v } = parseArgs({
+  options: { steps: { type: 'string', default: '400' }, 'no-build': { type: 'boolean' } },
+});
 const steps = Number(v.steps);
 
 async function main() {
@@ -18,7 +20,10 @@ async function main() {
     await page.goto(`${origin}/?autosave=0#preset=fast-demo-cpu&ds=fashion-mnist`);
     await page.getByTestId('run-state').filter({ hasText: 'idle' }).waitFor({ timeout: 180_000 });
     await page.getByRole('button', { name: 'Start', exact: true }).click();
-    await page.waitForFunction((n) => Number(document.querySelector('[data-testid=step]')?.textContent) >= n, steps, { timeout: 1_800_000, polling: 1000 });
+    await page.waitForFunction((n) => Number(document.querySelector('[data-testid=step]')?.textContent) >= n, steps, {
+      timeout: 1_800_000,
+      polling: 1000,
+    });
     const pause = page.getByRole('button', { name: 'Pause', exact: true });
     if (await pause.isVisible()) await pause.click();
     await page.getByRole('tab', { name: 'Positives' }).click();

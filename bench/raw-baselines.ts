@@ -27,9 +27,23 @@ const pix = (u: Uint8Array, n: number) => tf.tidy(() => l2Normalize(tf.tensor2d(
 const tr = pix(d.train.images, d.train.n);
 const te = pix(d.test.images, d.test.n);
 const t1 = performance.now();
-const probe = await linearProbe(tr, d.train.labels as Int32Array, te, d.test.labels as Int32Array, { ...DEFAULT_PROBE, classes: 10 });
+const probe = await linearProbe(tr, d.train.labels as Int32Array, te, d.test.labels as Int32Array, {
+  ...DEFAULT_PROBE,
+  classes: 10,
+});
 const probeMs = performance.now() - t1;
 tf.dispose([tr, te]);
-const result = { dataset: d.id, train: d.train.n, test: d.test.n, knnTop1: knn, knn: { k: 20, tau: 0.1, ms: knnMs }, linearTop1: probe.top1, probe: { ...DEFAULT_PROBE, ms: probeMs }, date: new Date().toISOString() };
-console.log(`raw pixels on ${d.id}: kNN top-1 ${knn?.toFixed(4)} (${(knnMs / 1000).toFixed(1)} s), linear probe top-1 ${probe.top1.toFixed(4)} (${(probeMs / 1000).toFixed(1)} s)`);
+const result = {
+  dataset: d.id,
+  train: d.train.n,
+  test: d.test.n,
+  knnTop1: knn,
+  knn: { k: 20, tau: 0.1, ms: knnMs },
+  linearTop1: probe.top1,
+  probe: { ...DEFAULT_PROBE, ms: probeMs },
+  date: new Date().toISOString(),
+};
+console.log(
+  `raw pixels on ${d.id}: kNN top-1 ${knn?.toFixed(4)} (${(knnMs / 1000).toFixed(1)} s), linear probe top-1 ${probe.top1.toFixed(4)} (${(probeMs / 1000).toFixed(1)} s)`,
+);
 if (v.out) writeFileSync(v.out, JSON.stringify(result, null, 1));

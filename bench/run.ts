@@ -70,12 +70,18 @@ function cases(): { name: string; config: ClimConfig; bank?: number }[] {
   // The default step with a 60k-row bank (a 60k-image training set, as full
   // Fashion-MNIST would give): selection's share of a real step, not of a
   // synthetic one. k-means runs in its own timed field (kmeansMs).
-  out.push({ name: 'clim-paper b64 bank60k', config: { ...presetConfig('clim-paper'), climWarmupSteps: 0 }, bank: BIG_BANK });
+  out.push({
+    name: 'clim-paper b64 bank60k',
+    config: { ...presetConfig('clim-paper'), climWarmupSteps: 0 },
+    bank: BIG_BANK,
+  });
   return values.only ? out.filter((c) => c.name.includes(values.only!)) : out;
 }
 
 function torchAvailable(): boolean {
-  return !values['no-torch'] && existsSync(PY) && spawnSync(PY, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0;
+  return (
+    !values['no-torch'] && existsSync(PY) && spawnSync(PY, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0
+  );
 }
 
 /**
@@ -102,7 +108,18 @@ class TorchServer {
     mkdirSync('bench/reference/out', { recursive: true });
     const file = 'bench/reference/out/bench-config.json';
     writeFileSync(file, JSON.stringify(config));
-    const proc = spawn(PY, ['bench/reference/clim_ref.py', 'serve', '--config', file, '--data', DATA, '--threads', '1', '--warmup', String(warmup)]);
+    const proc = spawn(PY, [
+      'bench/reference/clim_ref.py',
+      'serve',
+      '--config',
+      file,
+      '--data',
+      DATA,
+      '--threads',
+      '1',
+      '--warmup',
+      String(warmup),
+    ]);
     const s = new TorchServer(proc);
     const ready = JSON.parse(await s.next()) as { ready: boolean; threads: number };
     s.threads = ready.threads;
@@ -184,7 +201,21 @@ async function main() {
     const tensorDelta = tf.memory().numTensors - tensors0;
     t.dispose();
     const med = median(ms);
-    const row: Record<string, unknown> = { case: name, batchSize: config.batchSize, resolutions: config.resolutions, medianMs: +med.toFixed(1), imagesPerSecond: +((config.batchSize * 1000) / med).toFixed(1), minMs: +Math.min(...ms).toFixed(1), maxMs: +Math.max(...ms).toFixed(1), tensorDelta, bankSize: big ? bank : data.train.n, selectionMedianMs: +median(selMs).toFixed(1), selectionShare: +(median(selMs) / med).toFixed(3), kmeansMsInRun: +kmMs.reduce((a, b) => a + b, 0).toFixed(0), loadavg1: +os.loadavg()[0].toFixed(2) };
+    const row: Record<string, unknown> = {
+      case: name,
+      batchSize: config.batchSize,
+      resolutions: config.resolutions,
+      medianMs: +med.toFixed(1),
+      imagesPerSecond: +((config.batchSize * 1000) / med).toFixed(1),
+      minMs: +Math.min(...ms).toFixed(1),
+      maxMs: +Math.max(...ms).toFixed(1),
+      tensorDelta,
+      bankSize: big ? bank : data.train.n,
+      selectionMedianMs: +median(selMs).toFixed(1),
+      selectionShare: +(median(selMs) / med).toFixed(3),
+      kmeansMsInRun: +kmMs.reduce((a, b) => a + b, 0).toFixed(0),
+      loadavg1: +os.loadavg()[0].toFixed(2),
+    };
     if (server) {
       row.torchMedianMs = +median(torchMs).toFixed(1);
       row.torchThreads = server.threads;
@@ -213,7 +244,21 @@ async function main() {
     t.dispose();
   }
 
-  const out = { date: new Date().toISOString(), backend: tf.getBackend(), node: process.version, cpus: os.cpus().length, cpu: os.cpus()[0]?.model, steps, warmup, rounds: Number(values.rounds), torch, rows, memory, memoryConfig: 'fast-demo-cpu', rssMiB: Math.round(process.memoryUsage().rss / 2 ** 20) };
+  const out = {
+    date: new Date().toISOString(),
+    backend: tf.getBackend(),
+    node: process.version,
+    cpus: os.cpus().length,
+    cpu: os.cpus()[0]?.model,
+    steps,
+    warmup,
+    rounds: Number(values.rounds),
+    torch,
+    rows,
+    memory,
+    memoryConfig: 'fast-demo-cpu',
+    rssMiB: Math.round(process.memoryUsage().rss / 2 ** 20),
+  };
   mkdirSync('bench/results', { recursive: true });
   writeFileSync(`bench/results/step-node-${tf.getBackend()}.json`, JSON.stringify(out, null, 1));
 }

@@ -44,7 +44,12 @@ const { values } = parseArgs({
 const reps = Number(values.reps);
 const sizes = values.sizes!.split(',').map(Number);
 const cfg = defaultConfig();
-const D = 128, BLOBS = 100, B = 64, K = 10, SEL_C = 100, SIGMA = 0.12; // SIGMA: cos(member, blob centre) ≈ 0.6
+const D = 128,
+  BLOBS = 100,
+  B = 64,
+  K = 10,
+  SEL_C = 100,
+  SIGMA = 0.12; // SIGMA: cos(member, blob centre) ≈ 0.6
 const KMEANS_C = [10, 100];
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -54,7 +59,10 @@ const normRows = (x: tf.Tensor2D) => tf.div(x, tf.norm(x, 'euclidean', 1, true))
 function makeBank(n: number, rng: Rng): tf.Tensor2D {
   return tf.tidy(() => {
     const centres = normRows(tf.randomNormal([BLOBS, D], 0, 1, 'float32', 1));
-    const blob = tf.tensor1d(Int32Array.from({ length: n }, () => rng.int(BLOBS)), 'int32');
+    const blob = tf.tensor1d(
+      Int32Array.from({ length: n }, () => rng.int(BLOBS)),
+      'int32',
+    );
     return normRows(tf.add(tf.gather(centres, blob), tf.randomNormal([n, D], 0, SIGMA, 'float32', 2)));
   });
 }
@@ -69,15 +77,28 @@ async function measure(once: () => Promise<void>) {
     await once();
     ms.push(performance.now() - t0);
   }
-  return { medianMs: median(ms), minMs: Math.min(...ms), maxMs: Math.max(...ms), reps, tensorDelta: tf.memory().numTensors - before };
+  return {
+    medianMs: median(ms),
+    minMs: Math.min(...ms),
+    maxMs: Math.max(...ms),
+    reps,
+    tensorDelta: tf.memory().numTensors - before,
+  };
 }
 
 /** Top-5 kernels by summed kernel time over one run of `once`. */
 async function profile(once: () => Promise<void>): Promise<string> {
-  const p = await tf.profile(async () => { await once(); return []; });
+  const p = await tf.profile(async () => {
+    await once();
+    return [];
+  });
   const byName = new Map<string, number>();
   for (const k of p.kernels) byName.set(k.name, (byName.get(k.name) ?? 0) + (k.kernelTimeMs as number));
-  return [...byName].sort((a, b) => b[1] - a[1]).slice(0, 5).map(([n, t]) => `${n} ${t.toFixed(1)}`).join(', ');
+  return [...byName]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 5)
+    .map(([n, t]) => `${n} ${t.toFixed(1)}`)
+    .join(', ');
 }
 
 async function main() {
@@ -100,7 +121,8 @@ async function main() {
     const state: KMeansState = await sphericalKMeans(bank, SEL_C, cfg.kmeansIters, new Rng(3));
     for (const mode of ['center-wise', 'knn'] as const) {
       const policy = getSelectionPolicy(mode);
-      let covered = 0, drawn = 0;
+      let covered = 0,
+        drawn = 0;
       await add({ case: `select ${mode}`, n, c: mode === 'knn' ? null : SEL_C, b: B, k: K }, async () => {
         const anchors = new Int32Array(B);
         for (let i = 0; i < B; i++) anchors[i] = rng.int(n);
@@ -109,7 +131,10 @@ async function main() {
         const sel = policy.select({ ...inputs, bank, clusters: state, k: K, threshold: 'anchor' });
         const [, kept] = await Promise.all([sel.positives.data(), sel.keptCount.data()]);
         tf.dispose([inputs.anchorIdx, inputs.u, ...Object.values(sel).filter((t): t is tf.Tensor => t !== null)]);
-        kept.forEach((v) => { covered += v > 0 ? 1 : 0; drawn++; });
+        kept.forEach((v) => {
+          covered += v > 0 ? 1 : 0;
+          drawn++;
+        });
       });
       rows[rows.length - 1].coverage = covered / drawn; // share of anchors with a non-empty kept set
     }
@@ -121,7 +146,13 @@ async function main() {
       for (const start of ['cold', 'warm'] as const) {
         const amort = start === 'warm' ? { kmeansEvery: cfg.kmeansEvery } : {};
         await add({ case: `kmeans ${start}`, n, c, iters: cfg.kmeansIters, ...amort }, async () => {
-          const s = await sphericalKMeans(bank, c, cfg.kmeansIters, new Rng(5), start === 'warm' ? prev.centroids : null);
+          const s = await sphericalKMeans(
+            bank,
+            c,
+            cfg.kmeansIters,
+            new Rng(5),
+            start === 'warm' ? prev.centroids : null,
+          );
           await Promise.all([s.centroids.data(), s.assignments.data()]);
           s.dispose();
         });
@@ -134,21 +165,45 @@ async function main() {
   }
 
   const out = {
-    date: new Date().toISOString(), backend: tf.getBackend(), node: process.version, cpus: os.cpus().length, cpu: os.cpus()[0]?.model,
+    date: new Date().toISOString(),
+    backend: tf.getBackend(),
+    node: process.version,
+    cpus: os.cpus().length,
+    cpu: os.cpus()[0]?.model,
     wasmSimd: values.backend === 'wasm' ? await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT') : null,
     wasmThreads: values.backend === 'wasm' ? await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT') : null,
-    d: D, blobs: BLOBS, sigma: SIGMA, reps, warmup: 1, rows,
+    d: D,
+    blobs: BLOBS,
+    sigma: SIGMA,
+    reps,
+    warmup: 1,
+    rows,
   };
   mkdirSync('bench/results', { recursive: true });
   writeFileSync(`bench/results/selection-${tf.getBackend()}.json`, JSON.stringify(out, null, 1));
 
   const f = (v: unknown, w: number) => String(v ?? '').padStart(w);
   console.log(`\nbackend ${out.backend}, ${out.cpu} (${out.cpus} cores), node ${out.node}, median of ${reps} (ms)`);
-  console.log(['case', 'N', 'C', 'median', 'min', 'max', 'amort/step', 'coverage', 'Δtensors'].map((h, i) => f(h, i === 0 ? 20 : 9)).join(' '));
+  console.log(
+    ['case', 'N', 'C', 'median', 'min', 'max', 'amort/step', 'coverage', 'Δtensors']
+      .map((h, i) => f(h, i === 0 ? 20 : 9))
+      .join(' '),
+  );
   for (const r of rows) {
     const num = (v: unknown, dp = 1) => (typeof v === 'number' ? v.toFixed(dp) : '');
-    console.log([f(r.case, 20), f(r.n, 9), f(r.c, 9), f(num(r.medianMs), 9), f(num(r.minMs), 9), f(num(r.maxMs), 9),
-      f(num(r.amortMsPerStep, 2), 9), f(num(r.coverage, 2), 9), f(r.tensorDelta, 9)].join(' '));
+    console.log(
+      [
+        f(r.case, 20),
+        f(r.n, 9),
+        f(r.c, 9),
+        f(num(r.medianMs), 9),
+        f(num(r.minMs), 9),
+        f(num(r.maxMs), 9),
+        f(num(r.amortMsPerStep, 2), 9),
+        f(num(r.coverage, 2), 9),
+        f(r.tensorDelta, 9),
+      ].join(' '),
+    );
     if (r.topKernelsMs) console.log(' '.repeat(21) + r.topKernelsMs);
   }
 }

@@ -54,7 +54,10 @@ function fmnistFolder(count: number): string {
     const p = new PNG({ width: S, height: S, colorType: 0, inputColorType: 2, inputHasAlpha: false });
     const rgb = d.train.images.subarray(i * S * S * 3, (i + 1) * S * S * 3);
     p.data = Buffer.from(rgb);
-    writeFileSync(join(dir, label, `${String(i).padStart(5, '0')}.png`), PNG.sync.write(p, { colorType: 0, inputColorType: 2, inputHasAlpha: false }));
+    writeFileSync(
+      join(dir, label, `${String(i).padStart(5, '0')}.png`),
+      PNG.sync.write(p, { colorType: 0, inputColorType: 2, inputHasAlpha: false }),
+    );
   }
   writeFileSync(join(dir, '.done'), '');
   return dir;
@@ -76,11 +79,18 @@ function photoFolder(count: number): string {
       for (let x = 0; x < W; x++) {
         const t = (x / W + y / H) / 2;
         const o = (y * W + x) * 4;
-        for (let ch = 0; ch < 3; ch++) data[o + ch] = Math.max(0, Math.min(255, Math.round(c0[ch] * (1 - t) + c1[ch] * t + (rng.next() - 0.5) * 24)));
+        for (let ch = 0; ch < 3; ch++)
+          data[o + ch] = Math.max(
+            0,
+            Math.min(255, Math.round(c0[ch] * (1 - t) + c1[ch] * t + (rng.next() - 0.5) * 24)),
+          );
         data[o + 3] = 255;
       }
     }
-    writeFileSync(join(dir, label, `${String(i).padStart(5, '0')}.jpg`), jpeg.encode({ data, width: W, height: H }, 85).data);
+    writeFileSync(
+      join(dir, label, `${String(i).padStart(5, '0')}.jpg`),
+      jpeg.encode({ data, width: W, height: H }, 85).data,
+    );
   }
   writeFileSync(join(dir, '.done'), '');
   return dir;
@@ -107,7 +117,15 @@ async function nodeRow(name: string, dir: string): Promise<Row> {
   const { files } = await nodeFiles(dir);
   const r = await loadImages(files, new NodeDecoder(), { size: 32, fit: 'crop', maxPixels: 40_000_000 });
   const secs = (performance.now() - t0) / 1000;
-  return { folder: name, images: r.plan.candidates.length, where: 'node', wallSeconds: +secs.toFixed(2), imagesPerSecond: +(r.report.loaded / secs).toFixed(0), loaded: r.report.loaded, skipped: r.report.skipped.length };
+  return {
+    folder: name,
+    images: r.plan.candidates.length,
+    where: 'node',
+    wallSeconds: +secs.toFixed(2),
+    imagesPerSecond: +(r.report.loaded / secs).toFixed(0),
+    loaded: r.report.loaded,
+    skipped: r.report.skipped.length,
+  };
 }
 
 async function main() {
@@ -125,7 +143,13 @@ async function main() {
       await recordLongTasks(page);
       // The file input's change event: long tasks before it are Chromium setting the 5,000 files on the input
       // (Playwright's DOM.setFileInputFiles; a user's file dialog does the same), not the page's code.
-      await page.addInitScript(() => document.addEventListener('change', () => ((window as unknown as { __change: number }).__change = performance.now()), true));
+      await page.addInitScript(() =>
+        document.addEventListener(
+          'change',
+          () => ((window as unknown as { __change: number }).__change = performance.now()),
+          true,
+        ),
+      );
       await page.goto(`http://localhost:${port}/?backend=wasm`);
       await page.getByTestId('run-state').filter({ hasText: 'idle' }).waitFor({ timeout: 120_000 });
       const tStart = await page.evaluate(() => performance.now());
@@ -140,7 +164,9 @@ async function main() {
       const setFiles = all.filter((e) => !tasks.includes(e));
       const loaded = Number(/^([\d,]+) image/.exec(text)?.[1].replace(/,/g, '') ?? 0);
       const rate = Number(/· (\d+) images\/s/.exec(text)?.[1] ?? NaN);
-      const skippedText = (await page.getByTestId('upload-skipped-count').count()) ? await page.getByTestId('upload-skipped-count').textContent() : '0 skipped';
+      const skippedText = (await page.getByTestId('upload-skipped-count').count())
+        ? await page.getByTestId('upload-skipped-count').textContent()
+        : '0 skipped';
       rows.push({
         folder: name,
         images: COUNT,
@@ -163,7 +189,21 @@ async function main() {
     stopPreview(preview);
   }
   mkdirSync('bench/results', { recursive: true });
-  writeFileSync(values.out!, JSON.stringify({ date: new Date().toISOString(), cpus: os.cpus().length, cpu: os.cpus()[0]?.model, chromium: CHROMIUM_EXECUTABLE, count: COUNT, rows }, null, 1));
+  writeFileSync(
+    values.out!,
+    JSON.stringify(
+      {
+        date: new Date().toISOString(),
+        cpus: os.cpus().length,
+        cpu: os.cpus()[0]?.model,
+        chromium: CHROMIUM_EXECUTABLE,
+        count: COUNT,
+        rows,
+      },
+      null,
+      1,
+    ),
+  );
 }
 main().catch((e) => {
   console.error(e);

@@ -13,7 +13,9 @@ import { defaultConfig } from '../src/core/config';
 import { Trainer } from '../src/core/train';
 import { makeShapesDataset } from '../src/core/data/shapes';
 
-const { values } = parseArgs({ options: { blocks: { type: 'string', default: '6' }, steps: { type: 'string', default: '6' } } });
+const { values } = parseArgs({
+  options: { blocks: { type: 'string', default: '6' }, steps: { type: 'string', default: '6' } },
+});
 
 const median = (a: number[]) => [...a].sort((x, y) => x - y)[a.length >> 1];
 
@@ -44,7 +46,16 @@ async function main() {
     }
   }
   use(sharing);
-  const out = { date: new Date().toISOString(), blocks, stepsPerBlock: steps, msPerStep: ms, median: { copy: median(ms.copy), share: median(ms.share) }, ratioShareOverCopy: +(median(ms.share) / median(ms.copy)).toFixed(3), pairedRatios: ms.share.map((s, i) => +(s / ms.copy[i]).toFixed(3)), tensorsAfterEachBlock: tensors };
+  const out = {
+    date: new Date().toISOString(),
+    blocks,
+    stepsPerBlock: steps,
+    msPerStep: ms,
+    median: { copy: median(ms.copy), share: median(ms.share) },
+    ratioShareOverCopy: +(median(ms.share) / median(ms.copy)).toFixed(3),
+    pairedRatios: ms.share.map((s, i) => +(s / ms.copy[i]).toFixed(3)),
+    tensorsAfterEachBlock: tensors,
+  };
   console.log(JSON.stringify(out));
   mkdirSync('bench/results', { recursive: true });
   writeFileSync('bench/results/wasm-identity.json', JSON.stringify(out, null, 1));

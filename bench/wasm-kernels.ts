@@ -21,7 +21,14 @@ import { defaultConfig } from '../src/core/config';
 import { Trainer } from '../src/core/train';
 import { makeShapesDataset } from '../src/core/data/shapes';
 
-const { values } = parseArgs({ options: { reps: { type: 'string', default: '30' }, blocks: { type: 'string', default: '6' }, steps: { type: 'string', default: '5' }, untimed: { type: 'string', default: '1' } } });
+const { values } = parseArgs({
+  options: {
+    reps: { type: 'string', default: '30' },
+    blocks: { type: 'string', default: '6' },
+    steps: { type: 'string', default: '5' },
+    untimed: { type: 'string', default: '1' },
+  },
+});
 const reps = Number(values.reps);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
@@ -50,7 +57,10 @@ async function main() {
   await tf.ready();
   const sample = (shape: number[]) => tf.randomUniform(shape, -1, 1, 'float32', 3);
   const img = tf.randomUniform([64, 34, 34, 3], 0, 1, 'float32', 4) as tf.Tensor4D;
-  const boxes = tf.tensor2d(Array.from({ length: 64 }, (_, i) => [0.05 + i / 1000, 0.9 - i / 500, 0.8, 0.1 + i / 700]).flat(), [64, 4]);
+  const boxes = tf.tensor2d(
+    Array.from({ length: 64 }, (_, i) => [0.05 + i / 1000, 0.9 - i / 500, 0.8, 0.1 + i / 700]).flat(),
+    [64, 4],
+  );
   const boxInd = tf.range(0, 64, 1, 'int32') as tf.Tensor1D;
   const bank = sample([2400, 128]);
   const idx = tf.randomUniform([640], 0, 2400, 'int32', 5);
@@ -64,8 +74,22 @@ async function main() {
   const both = (name: string, f: () => Out) => cases.push([name, f, f]);
   both('GatherV2 2400×128, 640 rows', () => tf.gather(bank, idx));
   both('CropAndResize 64×34×34×3 → 32×32', () => tf.image.cropAndResize(img, boxes, boxInd, [32, 32], 'bilinear'));
-  both('PadV2 64×12×12×16, H and W by 1', () => tf.pad(act, [[0, 0], [1, 1], [1, 1], [0, 0]]));
-  both('PadV2 64×16×16×16, H and W by 1', () => tf.pad(act16, [[0, 0], [1, 1], [1, 1], [0, 0]]));
+  both('PadV2 64×12×12×16, H and W by 1', () =>
+    tf.pad(act, [
+      [0, 0],
+      [1, 1],
+      [1, 1],
+      [0, 0],
+    ]),
+  );
+  both('PadV2 64×16×16×16, H and W by 1', () =>
+    tf.pad(act16, [
+      [0, 0],
+      [1, 1],
+      [1, 1],
+      [0, 0],
+    ]),
+  );
   both('TopK k = 11 over 64×60,000', () => {
     const r = tf.topk(sims, 11, true);
     return [r.values, r.indices];
@@ -99,9 +123,18 @@ async function main() {
       }
       tf.dispose([a.out, b.out] as tf.Tensor[]);
     }
-    const row = { case: name, stockMs: median(stock), fastMs: median(fast), speedup: median(stock) / median(fast), equal, reps };
+    const row = {
+      case: name,
+      stockMs: median(stock),
+      fastMs: median(fast),
+      speedup: median(stock) / median(fast),
+      equal,
+      reps,
+    };
     rows.push(row);
-    console.log(`${name.padEnd(70)} ${row.stockMs.toFixed(2).padStart(7)} → ${row.fastMs.toFixed(2).padStart(6)} ms  ×${row.speedup.toFixed(1)}  ${equal ? 'equal' : 'DIFFERENT'}`);
+    console.log(
+      `${name.padEnd(70)} ${row.stockMs.toFixed(2).padStart(7)} → ${row.fastMs.toFixed(2).padStart(6)} ms  ×${row.speedup.toFixed(1)}  ${equal ? 'equal' : 'DIFFERENT'}`,
+    );
   }
   tf.dispose([img, boxes, boxInd, bank, idx, act, act16, sims, simsT]);
 
@@ -147,9 +180,14 @@ async function main() {
     pairedCpuRatiosFastOverStock: pairedCpu.map((r) => +r.toFixed(3)),
     medianPairedCpuRatio: +median(pairedCpu).toFixed(3),
   };
-  console.log(`default step: stock ${step.median.stock.toFixed(1)} ms, fast ${step.median.fast.toFixed(1)} ms, paired fast/stock ${step.medianPairedRatio} (${step.pairedRatiosFastOverStock.join(', ')}); selection ${step.selectionMsMedian.stock.toFixed(1)} → ${step.selectionMsMedian.fast.toFixed(1)} ms; CPU time ${step.cpuMedian.stock.toFixed(1)} → ${step.cpuMedian.fast.toFixed(1)} ms, paired ${step.medianPairedCpuRatio} (${step.pairedCpuRatiosFastOverStock.join(', ')})`);
+  console.log(
+    `default step: stock ${step.median.stock.toFixed(1)} ms, fast ${step.median.fast.toFixed(1)} ms, paired fast/stock ${step.medianPairedRatio} (${step.pairedRatiosFastOverStock.join(', ')}); selection ${step.selectionMsMedian.stock.toFixed(1)} → ${step.selectionMsMedian.fast.toFixed(1)} ms; CPU time ${step.cpuMedian.stock.toFixed(1)} → ${step.cpuMedian.fast.toFixed(1)} ms, paired ${step.medianPairedCpuRatio} (${step.pairedCpuRatiosFastOverStock.join(', ')})`,
+  );
   mkdirSync('bench/results', { recursive: true });
-  writeFileSync('bench/results/wasm-kernels.json', JSON.stringify({ date: new Date().toISOString(), backend: 'wasm', rows, step }, null, 2));
+  writeFileSync(
+    'bench/results/wasm-kernels.json',
+    JSON.stringify({ date: new Date().toISOString(), backend: 'wasm', rows, step }, null, 2),
+  );
 }
 
 main().catch((e) => {

@@ -201,7 +201,15 @@ async function browserCase(path: string, appDir: string): Promise<Record<string,
       clearInterval(timer);
       const seconds = (performance.now() - t0) / 1000;
       const shown = (await done.textContent())?.replace(/\s+/g, ' ').trim();
-      return { app: appDir === home ? 'this checkout' : appDir, browser: 'Debian Chromium', idleMiB: idle, peakMiB: peak, growthMiB: mib((peak - idle) * MiB), seconds: Math.round(seconds * 100) / 100, shown };
+      return {
+        app: appDir === home ? 'this checkout' : appDir,
+        browser: 'Debian Chromium',
+        idleMiB: idle,
+        peakMiB: peak,
+        growthMiB: mib((peak - idle) * MiB),
+        seconds: Math.round(seconds * 100) / 100,
+        shown,
+      };
     } finally {
       await browser.close();
       stopPreview(preview);
@@ -232,11 +240,16 @@ async function main(): Promise<void> {
       const path = join(dir, `${bomb}.zip`);
       writeFileSync(path, bytes);
       for (const code of ['before', 'after'] as const) {
-        const c = spawnSync(process.execPath, ['--import', 'tsx', self, '--child', path, bomb, code], { encoding: 'utf8', maxBuffer: 16 * MiB });
+        const c = spawnSync(process.execPath, ['--import', 'tsx', self, '--child', path, bomb, code], {
+          encoding: 'utf8',
+          maxBuffer: 16 * MiB,
+        });
         if (c.status !== 0) throw new Error(`${bomb}/${code} failed: ${c.stderr}`);
         const r = JSON.parse(c.stdout) as CaseResult;
         results.push(r);
-        console.log(`${bomb.padEnd(11)} ${code.padEnd(6)} peak ${r.rssPeakMiB} MiB (+${r.rssGrowthMiB}) in ${r.seconds} s, ${r.loaded} loaded; ${r.bombOutcome}`);
+        console.log(
+          `${bomb.padEnd(11)} ${code.padEnd(6)} peak ${r.rssPeakMiB} MiB (+${r.rssGrowthMiB}) in ${r.seconds} s, ${r.loaded} loaded; ${r.bombOutcome}`,
+        );
       }
     }
     const out: Record<string, unknown> = {

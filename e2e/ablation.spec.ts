@@ -32,10 +32,14 @@ function csvCells(line: string): string[] {
   return out;
 }
 
-test('ablation in the app: two arms, the table, the baseline and the CSV; the current run is kept', async ({ page }, info) => {
+test('ablation in the app: two arms, the table, the baseline and the CSV; the current run is kept', async ({
+  page,
+}, info) => {
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
-  await page.goto(`/?backend=wasm&n=128&ntest=64${encodeHash({ config: tinyConfig({ climWarmupSteps: 1 }), preset: null, dataset: 'fashion-mnist' })}`);
+  await page.goto(
+    `/?backend=wasm&n=128&ntest=64${encodeHash({ config: tinyConfig({ climWarmupSteps: 1 }), preset: null, dataset: 'fashion-mnist' })}`,
+  );
   await expect(page.getByTestId('run-state')).toHaveText('idle', { timeout: 60_000 });
   await page.getByTestId('step-once').click();
   await expect(page.getByTestId('step')).toHaveText('1', { timeout: 60_000 });
@@ -54,7 +58,9 @@ test('ablation in the app: two arms, the table, the baseline and the CSV; the cu
   await expect(rows).toHaveCount(2);
   expect(await rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-arm')))).toEqual(keep);
   const { evalK, evalTemperature } = tinyConfig();
-  await expect(page.getByTestId('ablation-baseline')).toContainText(new RegExp(`Raw-pixel kNN baseline \\(same split, k = ${evalK}, τ = ${evalTemperature}\\): \\d+\\.\\d% top-1\\.`));
+  await expect(page.getByTestId('ablation-baseline')).toContainText(
+    new RegExp(`Raw-pixel kNN baseline \\(same split, k = ${evalK}, τ = ${evalTemperature}\\): \\d+\\.\\d% top-1\\.`),
+  );
   await page.getByTestId('ablation-card').screenshot({ path: info.outputPath('ablation-card.png') });
 
   const download = page.waitForEvent('download');

@@ -12,12 +12,18 @@ import { encodeHash } from '../src/ui/url-state';
 test('train, reload, resume from IndexedDB; export and import a run file', async ({ page }, info) => {
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
-  const hash = encodeHash({ config: { ...presetConfig('fast-demo-cpu'), climWarmupSteps: 0 }, preset: 'fast-demo-cpu', dataset: 'fashion-mnist' });
+  const hash = encodeHash({
+    config: { ...presetConfig('fast-demo-cpu'), climWarmupSteps: 0 },
+    preset: 'fast-demo-cpu',
+    dataset: 'fashion-mnist',
+  });
   const url = `/?backend=wasm&n=256&ntest=64&autosave=5${hash}`;
   await page.goto(url);
   await expect(page.getByTestId('run-state')).toHaveText('idle', { timeout: 60_000 });
   await page.getByRole('button', { name: 'Start', exact: true }).click();
-  await expect.poll(async () => Number(await page.getByTestId('step').textContent()), { timeout: 120_000 }).toBeGreaterThanOrEqual(12);
+  await expect
+    .poll(async () => Number(await page.getByTestId('step').textContent()), { timeout: 120_000 })
+    .toBeGreaterThanOrEqual(12);
   await page.getByRole('button', { name: 'Pause', exact: true }).click();
   await expect(page.getByTestId('run-state')).toHaveText('paused');
   const saved = Number(await page.getByTestId('step').textContent());

@@ -11,7 +11,9 @@ import { expect, test, type Page } from '@playwright/test';
 /** CSS position (relative to the map) of some drawn point: the first non-transparent pixel of the map image near its middle. */
 async function somePoint(page: Page): Promise<{ x: number; y: number }> {
   const map = page.getByTestId('cluster-map');
-  await expect.poll(() => map.evaluate((el) => el instanceof HTMLImageElement && el.complete && el.naturalWidth > 0)).toBe(true);
+  await expect
+    .poll(() => map.evaluate((el) => el instanceof HTMLImageElement && el.complete && el.naturalWidth > 0))
+    .toBe(true);
   return map.evaluate((img: HTMLImageElement) => {
     const c = document.createElement('canvas');
     c.width = img.naturalWidth;
@@ -28,14 +30,18 @@ async function somePoint(page: Page): Promise<{ x: number; y: number }> {
   });
 }
 
-test('Clusters: map of N points and C clusters, hover thumbnail, click pins an anchor, purity/NMI, UMAP on demand', async ({ page }, info) => {
+test('Clusters: map of N points and C clusters, hover thumbnail, click pins an anchor, purity/NMI, UMAP on demand', async ({
+  page,
+}, info) => {
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
   // fast-demo-cpu: C = 10; 512 training images keep set-up short.
   await page.goto('/?backend=wasm&preset=fast-demo-cpu&climwarmup=0&n=512&ntest=128');
   await expect(page.getByTestId('run-state')).toHaveText('idle', { timeout: 60_000 });
   await page.getByRole('button', { name: 'Start', exact: true }).click();
-  await expect.poll(async () => Number(await page.getByTestId('step').textContent()), { timeout: 180_000 }).toBeGreaterThanOrEqual(26);
+  await expect
+    .poll(async () => Number(await page.getByTestId('step').textContent()), { timeout: 180_000 })
+    .toBeGreaterThanOrEqual(26);
   await page.getByRole('button', { name: 'Pause', exact: true }).click();
   await expect(page.getByTestId('run-state')).toHaveText('paused');
 
@@ -51,7 +57,10 @@ test('Clusters: map of N points and C clusters, hover thumbnail, click pins an a
   await expect(page.getByTestId('cluster-row')).toHaveCount(10);
   // The first cluster's gallery is open: nearest and farthest members drawn.
   await expect(page.getByTestId('gallery-nearest').first().locator('img.thumb').first()).toBeVisible();
-  info.annotations.push({ type: 'map redraw (512 points)', description: `${await map.getAttribute('data-draw-ms')} ms` });
+  info.annotations.push({
+    type: 'map redraw (512 points)',
+    description: `${await map.getAttribute('data-draw-ms')} ms`,
+  });
 
   // Colour by label: the legend lists the Fashion-MNIST classes.
   await page.getByRole('radio', { name: 'Label' }).check();

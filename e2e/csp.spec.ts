@@ -26,7 +26,13 @@ declare global {
 async function recordPageViolations(page: Page): Promise<void> {
   await page.addInitScript(() => {
     window.__cspViolations = [];
-    document.addEventListener('securitypolicyviolation', (e) => window.__cspViolations!.push({ directive: e.effectiveDirective, blocked: e.blockedURI, policy: e.originalPolicy }));
+    document.addEventListener('securitypolicyviolation', (e) =>
+      window.__cspViolations!.push({
+        directive: e.effectiveDirective,
+        blocked: e.blockedURI,
+        policy: e.originalPolicy,
+      }),
+    );
   });
 }
 
@@ -48,11 +54,20 @@ function recordWorkerViolations(page: Page): () => Promise<string[]> {
     w.evaluate(() => {
       const g = self as unknown as { __cspViolations: string[] };
       g.__cspViolations = [];
-      self.addEventListener('securitypolicyviolation', (e) => g.__cspViolations.push(`${e.effectiveDirective} ${e.blockedURI}`));
+      self.addEventListener('securitypolicyviolation', (e) =>
+        g.__cspViolations.push(`${e.effectiveDirective} ${e.blockedURI}`),
+      );
     }).catch(() => {});
   });
   return async () => {
-    const all = await Promise.all(workers.map((w) => w.evaluate(() => (self as unknown as { __cspViolations?: string[] }).__cspViolations ?? []).then((v) => v.map((x) => `${w.url()}: ${x}`)).catch(() => [])));
+    const all = await Promise.all(
+      workers.map((w) =>
+        w
+          .evaluate(() => (self as unknown as { __cspViolations?: string[] }).__cspViolations ?? [])
+          .then((v) => v.map((x) => `${w.url()}: ${x}`))
+          .catch(() => []),
+      ),
+    );
     return all.flat();
   };
 }
@@ -74,24 +89,31 @@ async function trainSteps(page: Page, n: number): Promise<void> {
   await expect(page.getByTestId('run-state')).toHaveText('idle', { timeout: 60_000 });
   await page.getByRole('button', { name: 'Start', exact: true }).click();
   await expect
-    .poll(async () => {
-      const err = page.getByTestId('error');
-      if (await err.count()) throw new Error(`engine error: ${await err.textContent()}`);
-      return stepOf(page);
-    }, { timeout: 120_000, intervals: [250, 500, 1000] })
+    .poll(
+      async () => {
+        const err = page.getByTestId('error');
+        if (await err.count()) throw new Error(`engine error: ${await err.textContent()}`);
+        return stepOf(page);
+      },
+      { timeout: 120_000, intervals: [250, 500, 1000] },
+    )
     .toBeGreaterThanOrEqual(n);
   await page.getByRole('button', { name: 'Pause', exact: true }).click();
   await expect(page.getByTestId('run-state')).toHaveText('paused', { timeout: 60_000 });
 }
 
 async function engineWorker(page: Page): Promise<Worker> {
-  await expect.poll(() => page.workers().some((w) => w.url().includes('engine.worker')), { timeout: 30_000 }).toBe(true);
+  await expect
+    .poll(() => page.workers().some((w) => w.url().includes('engine.worker')), { timeout: 30_000 })
+    .toBe(true);
   return page.workers().find((w) => w.url().includes('engine.worker'))!;
 }
 
 const OTHER_ORIGIN = 'http://127.0.0.1:9/probe';
 
-test('the policy is in force on the page and in the engine worker, and a WASM run trains under it without a violation', async ({ page }) => {
+test('the policy is in force on the page and in the engine worker, and a WASM run trains under it without a violation', async ({
+  page,
+}) => {
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
   const workerViolations = recordWorkerViolations(page);
@@ -118,7 +140,8 @@ test('the policy is in force on the page and in the engine worker, and a WASM ru
   expect(workerPolicy.get('script-src')).toEqual(["'self'", "'wasm-unsafe-eval'", 'blob:']);
   expect(workerPolicy.get('worker-src')).toEqual(["'self'", 'blob:']);
   expect(workerPolicy.get('frame-ancestors')).toEqual(["'none'"]);
-  for (const [d, v] of pagePolicy) if (d !== 'script-src' && d !== 'worker-src') expect(workerPolicy.get(d), d).toEqual(v);
+  for (const [d, v] of pagePolicy)
+    if (d !== 'script-src' && d !== 'worker-src') expect(workerPolicy.get(d), d).toEqual(v);
   for (const p of [meta!, header!]) expect(p).not.toMatch(/unsafe-inline|'unsafe-eval'|\*|https?:/);
 
   // Load and a few WASM steps: the engine compiled its WebAssembly under the header, and nothing was refused.
@@ -165,12 +188,28 @@ test('the policy is in force on the page and in the engine worker, and a WASM ru
       wasmResult = (e as Error).name;
     }
     await new Promise((r) => setTimeout(r, 200));
-    return { inlineRan: w.__inlineRan === true, style: getComputedStyle(document.body).getPropertyValue('--csp-probe'), evalResult, fetchResult, wasmResult };
+    return {
+      inlineRan: w.__inlineRan === true,
+      style: getComputedStyle(document.body).getPropertyValue('--csp-probe'),
+      evalResult,
+      fetchResult,
+      wasmResult,
+    };
   }, OTHER_ORIGIN);
-  expect(refused).toEqual({ inlineRan: false, style: '', evalResult: 'EvalError', fetchResult: 'TypeError', wasmResult: 'CompileError' });
+  expect(refused).toEqual({
+    inlineRan: false,
+    style: '',
+    evalResult: 'EvalError',
+    fetchResult: 'TypeError',
+    wasmResult: 'CompileError',
+  });
   // Each reported by both policies, but WebAssembly only by the <meta>: the header allows it for the engine worker.
   const seen = await pageViolations(page);
-  const by = (policy: string) => seen.filter((v) => v.policy === policy).map((v) => `${v.directive} ${v.blocked}`).sort();
+  const by = (policy: string) =>
+    seen
+      .filter((v) => v.policy === policy)
+      .map((v) => `${v.directive} ${v.blocked}`)
+      .sort();
   const common = [`connect-src ${OTHER_ORIGIN}`, 'script-src eval', 'script-src-elem inline', 'style-src-elem inline'];
   expect(by(meta!)).toEqual([...common, 'script-src wasm-eval'].sort());
   expect(by(header!)).toEqual(common.sort());
@@ -201,7 +240,12 @@ test('the policy is in force on the page and in the engine worker, and a WASM ru
     await new Promise((r) => setTimeout(r, 200));
     return { fnResult, fetchResult, own, violations };
   }, OTHER_ORIGIN);
-  expect(inWorker).toEqual({ fnResult: 'EvalError', fetchResult: 'TypeError', own: 200, violations: ['script-src eval', `connect-src ${OTHER_ORIGIN}`] });
+  expect(inWorker).toEqual({
+    fnResult: 'EvalError',
+    fetchResult: 'TypeError',
+    own: 200,
+    violations: ['script-src eval', `connect-src ${OTHER_ORIGIN}`],
+  });
   // The recorder installed when the worker appeared heard them too, so its silence during the run meant something.
   expect((await workerViolations()).filter((v) => v.includes('engine.worker'))).toHaveLength(2);
 });

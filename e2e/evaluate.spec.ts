@@ -33,7 +33,10 @@ test('evaluate now, then export the model and embeddings', async ({ page }, info
   const rows = page.getByTestId('confusion').locator('tbody tr');
   await expect(rows).toHaveCount(10);
   // Cell titles carry counts: the diagonal over the total is the linear top-1.
-  const counts = await page.getByTestId('confusion').locator('tbody td').evaluateAll((els) => els.map((e) => Number(e.getAttribute('title')?.split(' ')[0])));
+  const counts = await page
+    .getByTestId('confusion')
+    .locator('tbody td')
+    .evaluateAll((els) => els.map((e) => Number(e.getAttribute('title')?.split(' ')[0])));
   expect(counts.length).toBe(100);
   const total = counts.reduce((a, b) => a + b, 0);
   const diag = counts.filter((_, i) => i % 11 === 0).reduce((a, b) => a + b, 0);
@@ -46,7 +49,17 @@ test('evaluate now, then export the model and embeddings', async ({ page }, info
   await (await download).saveAs(zipPath);
   const files = unzipSync(new Uint8Array(readFileSync(zipPath)));
   expect(Object.keys(files).sort()).toEqual(
-    ['config.json', 'evals.csv', 'metrics.csv', 'model/model.json', 'model/weights.bin', 'projector/metadata.tsv', 'projector/projector_config.json', 'projector/sprite.png', 'projector/vectors.tsv'].sort(),
+    [
+      'config.json',
+      'evals.csv',
+      'metrics.csv',
+      'model/model.json',
+      'model/weights.bin',
+      'projector/metadata.tsv',
+      'projector/projector_config.json',
+      'projector/sprite.png',
+      'projector/vectors.tsv',
+    ].sort(),
   );
   const vectors = strFromU8(files['projector/vectors.tsv']).trim().split('\n');
   const meta = strFromU8(files['projector/metadata.tsv']).trim().split('\n');
@@ -61,7 +74,13 @@ test('evaluate now, then export the model and embeddings', async ({ page }, info
   await tf.setBackend('cpu');
   const json = JSON.parse(strFromU8(files['model/model.json'])) as tf.io.ModelJSON;
   const w = files['model/weights.bin'];
-  const model = await tf.loadLayersModel(tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs: json.weightsManifest[0].weights, weightData: w.buffer.slice(w.byteOffset, w.byteOffset + w.byteLength) as ArrayBuffer }));
+  const model = await tf.loadLayersModel(
+    tf.io.fromMemory({
+      modelTopology: json.modelTopology,
+      weightSpecs: json.weightsManifest[0].weights,
+      weightData: w.buffer.slice(w.byteOffset, w.byteOffset + w.byteLength) as ArrayBuffer,
+    }),
+  );
   const out = model.predict(tf.ones([2, cfg.resolutions[0], cfg.resolutions[0], 3])) as tf.Tensor[];
   const emb = out[out.length - 1];
   expect(emb.shape).toEqual([2, cfg.projDim]);

@@ -29,7 +29,11 @@ interface Box {
  * files → scan → decode, pad-to-square at SIZE. Returns the box (inclusive)
  * of the pixels brighter than mid-grey and the report's loaded count.
  */
-async function decodeInWorker(page: Page, url: string, bytes: Buffer): Promise<{ box: Box; loaded: number; skipped: string[] }> {
+async function decodeInWorker(
+  page: Page,
+  url: string,
+  bytes: Buffer,
+): Promise<{ box: Box; loaded: number; skipped: string[] }> {
   return page.evaluate(
     async ({ url, data, size }) => {
       const w = new Worker(url, { type: 'module' });
@@ -37,9 +41,19 @@ async function decodeInWorker(page: Page, url: string, bytes: Buffer): Promise<{
         const out = await new Promise<{ images: Uint8Array; loaded: number; skipped: string[] }>((resolve, reject) => {
           w.onerror = (e) => reject(new Error(e.message));
           w.onmessage = (ev: MessageEvent) => {
-            const m = ev.data as { type: string; message?: string; images?: Uint8Array; report?: { loaded: number; skipped: { path: string; reason: string }[] } };
+            const m = ev.data as {
+              type: string;
+              message?: string;
+              images?: Uint8Array;
+              report?: { loaded: number; skipped: { path: string; reason: string }[] };
+            };
             if (m.type === 'scanned') w.postMessage({ type: 'decode', jobId: 1, size, fit: 'pad', maxPixels: 40e6 });
-            else if (m.type === 'decoded') resolve({ images: m.images!, loaded: m.report!.loaded, skipped: m.report!.skipped.map((s) => `${s.path}: ${s.reason}`) });
+            else if (m.type === 'decoded')
+              resolve({
+                images: m.images!,
+                loaded: m.report!.loaded,
+                skipped: m.report!.skipped.map((s) => `${s.path}: ${s.reason}`),
+              });
             else if (m.type === 'error') reject(new Error(m.message));
           };
           const file = new File([new Uint8Array(data)], 'photo.jpg', { type: 'image/jpeg' });
@@ -65,7 +79,9 @@ async function decodeInWorker(page: Page, url: string, bytes: Buffer): Promise<{
   );
 }
 
-test('a JPEG with EXIF orientation 6 is decoded turned as the tag says (the corner block lands top-right)', async ({ page }) => {
+test('a JPEG with EXIF orientation 6 is decoded turned as the tag says (the corner block lands top-right)', async ({
+  page,
+}) => {
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
   await page.goto('/?backend=wasm&config=tiny');

@@ -28,7 +28,9 @@ async function trainPastSave(page: Page, url: string, saveAt: number): Promise<s
   return errors;
 }
 
-test('a NaN loss pauses with its step and term, and the last checkpoint comes back at half the learning rate', async ({ page }) => {
+test('a NaN loss pauses with its step and term, and the last checkpoint comes back at half the learning rate', async ({
+  page,
+}) => {
   const config = { ...presetConfig('fast-demo-cpu'), climWarmupSteps: 0 };
   const url = `/?backend=wasm&n=256&ntest=64&autosave=5&testhooks=1${encodeHash({ config, preset: 'fast-demo-cpu', dataset: 'fashion-mnist' })}`;
   const errors = await trainPastSave(page, url, 5);
@@ -37,7 +39,10 @@ test('a NaN loss pauses with its step and term, and the last checkpoint comes ba
   await expect(fault).toHaveAttribute('data-kind', 'loss', { timeout: 60_000 });
   await expect(page.getByTestId('run-state')).toHaveText('paused');
   const text = (await fault.textContent()) ?? '';
-  const m = /Training paused at step (\d+): (.+?) became NaN at learning rate ([\d.e-]+)\. Nothing after step (\d+) is saved/.exec(text);
+  const m =
+    /Training paused at step (\d+): (.+?) became NaN at learning rate ([\d.e-]+)\. Nothing after step (\d+) is saved/.exec(
+      text,
+    );
   expect(m, text).not.toBeNull();
   const [, faultStep, term, lr, savedStep] = m!;
   console.log(`[nan] ${text}`);
@@ -52,7 +57,9 @@ test('a NaN loss pauses with its step and term, and the last checkpoint comes ba
   const losses = JSON.parse((await page.getByTestId('losses').textContent()) ?? '[]') as Array<number | null>;
   expect(losses.every((l) => typeof l === 'number' && Number.isFinite(l))).toBe(true);
   await page.getByTestId('save-now').click();
-  await expect(page.getByTestId('error')).toContainText(`Not saved: the loss stopped being a number at step ${faultStep}`);
+  await expect(page.getByTestId('error')).toContainText(
+    `Not saved: the loss stopped being a number at step ${faultStep}`,
+  );
   await expect(page.getByTestId('error')).toContainText(`The save of step ${savedStep} is kept.`);
   await page.getByRole('button', { name: 'Dismiss error' }).click();
 
@@ -70,7 +77,9 @@ test('a NaN loss pauses with its step and term, and the last checkpoint comes ba
   expect(errors).toEqual([]);
 });
 
-test('a lost device moves the run to the next backend from its checkpoint; a crashed worker restarts and resumes', async ({ page }) => {
+test('a lost device moves the run to the next backend from its checkpoint; a crashed worker restarts and resumes', async ({
+  page,
+}) => {
   test.setTimeout(240_000);
   const url = `/?backend=wasm&n=128&ntest=32&autosave=4&testhooks=1${encodeHash({ config: tinyConfig({ climWarmupSteps: 0 }), preset: null, dataset: 'fashion-mnist' })}`;
   const errors = await trainPastSave(page, url, 4);
@@ -78,7 +87,10 @@ test('a lost device moves the run to the next backend from its checkpoint; a cra
   const fault = page.getByTestId('fault');
   await expect(fault).toHaveAttribute('data-kind', 'device', { timeout: 120_000 });
   const text = (await fault.textContent()) ?? '';
-  const m = /The wasm backend failed \(GPU device was lost \(test hook\)\)\. Switched to (\w+)\. The run was restored from its checkpoint at step (\d+) and training goes on\./.exec(text);
+  const m =
+    /The wasm backend failed \(GPU device was lost \(test hook\)\)\. Switched to (\w+)\. The run was restored from its checkpoint at step (\d+) and training goes on\./.exec(
+      text,
+    );
   expect(m, text).not.toBeNull();
   const [, to, from] = m!;
   console.log(`[device lost] ${text}`);

@@ -8,7 +8,9 @@ import { expect, test } from '@playwright/test';
  */
 const hang = () => (window as unknown as { __climTest: { fault(kind: string): void } }).__climTest.fault('hang');
 
-test('a hung engine worker is noticed by the heartbeat watchdog, restarted, and its last save resumes', async ({ page }) => {
+test('a hung engine worker is noticed by the heartbeat watchdog, restarted, and its last save resumes', async ({
+  page,
+}) => {
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
   await page.goto('/?backend=wasm&config=tiny&n=128&ntest=32&autosave=4&testhooks=1');
@@ -16,13 +18,17 @@ test('a hung engine worker is noticed by the heartbeat watchdog, restarted, and 
   await page.getByRole('button', { name: 'Start', exact: true }).click();
   await expect(page.getByTestId('last-save')).toContainText('Saved step 8 ', { timeout: 120_000 });
   // Training for a while (snapshots at 25, an evaluation at 100 on the way) never trips the watchdog.
-  await expect.poll(async () => Number(await page.getByTestId('step').textContent()), { timeout: 120_000 }).toBeGreaterThan(110);
+  await expect
+    .poll(async () => Number(await page.getByTestId('step').textContent()), { timeout: 120_000 })
+    .toBeGreaterThan(110);
   await expect(page.getByTestId('error')).toHaveCount(0);
 
   // Stuck mid-run, with no error: only the silence tells.
   const t0 = Date.now();
   await page.evaluate(hang);
-  await expect(page.getByTestId('error')).toContainText('Engine worker stopped responding: no heartbeat for 10 s', { timeout: 30_000 });
+  await expect(page.getByTestId('error')).toContainText('Engine worker stopped responding: no heartbeat for 10 s', {
+    timeout: 30_000,
+  });
   const noticed = (Date.now() - t0) / 1000;
   console.log(`[hang] noticed after ${noticed.toFixed(1)} s`);
   expect(noticed).toBeGreaterThanOrEqual(9);

@@ -16,7 +16,11 @@ import { encodeHash } from '../src/ui/url-state';
  * each shows what failed and comes back with "Try again".
  */
 
-const hash = encodeHash({ config: { ...presetConfig('fast-demo-cpu'), climWarmupSteps: 0 }, preset: 'fast-demo-cpu', dataset: 'fashion-mnist' });
+const hash = encodeHash({
+  config: { ...presetConfig('fast-demo-cpu'), climWarmupSteps: 0 },
+  preset: 'fast-demo-cpu',
+  dataset: 'fashion-mnist',
+});
 
 /** `good` decoded, changed by `edit`, encoded again (with a fresh checksum, as a crafter would). */
 function crafted(good: Buffer, edit: (ck: Checkpoint) => void): Buffer {
@@ -53,12 +57,34 @@ test('crafted run files are refused with the field named, and the current run is
 
   const bad: Array<[string, Buffer, RegExp]> = [
     // Item 1: evaluations without their fields.
-    ['evals-without-fields.climrun', crafted(good, (ck) => (ck.meta.app = { ...(ck.meta.app as object), evals: [{ step: 3 }, {}] })), /app\.evals\[0\]\.knnTop1 is missing \(a number from 0 to 1, or null is expected\)/],
+    [
+      'evals-without-fields.climrun',
+      crafted(good, (ck) => (ck.meta.app = { ...(ck.meta.app as object), evals: [{ step: 3 }, {}] })),
+      /app\.evals\[0\]\.knnTop1 is missing \(a number from 0 to 1, or null is expected\)/,
+    ],
     // Item 2: an epoch index of 1e9.
-    ['epoch-index-1e9.climrun', crafted(good, (ck) => (ck.tensors.find((t) => t.name === 'sampler/order')!.data[0] = 1e9)), new RegExp(`tensor "sampler/order"\\[0\\] must be an index from 0 to ${n - 1} \\(the data set has ${n} training images\\); found 1000000000`)],
-    ['queue-pointer-negative.climrun', crafted(good, (ck) => (ck.meta.queuePointers[0] = -1)), /queuePointers\[0\] must be a whole number from 0 to \d+ \(queue 0 has \d+ rows\); found -1/],
-    ['proto-in-config.climrun', crafted(good, (ck) => Object.defineProperty(ck.meta.config, '__proto__', { value: { lr: 5 }, enumerable: true })), /config "__proto__" is not a config field/],
-    ['huge-dataset-id.climrun', crafted(good, (ck) => (ck.meta.dataset.id = 'A'.repeat(1_000_000))), /dataset\.id must be at most 1024 characters; found "A{40}… \(1000000 characters\)"/],
+    [
+      'epoch-index-1e9.climrun',
+      crafted(good, (ck) => (ck.tensors.find((t) => t.name === 'sampler/order')!.data[0] = 1e9)),
+      new RegExp(
+        `tensor "sampler/order"\\[0\\] must be an index from 0 to ${n - 1} \\(the data set has ${n} training images\\); found 1000000000`,
+      ),
+    ],
+    [
+      'queue-pointer-negative.climrun',
+      crafted(good, (ck) => (ck.meta.queuePointers[0] = -1)),
+      /queuePointers\[0\] must be a whole number from 0 to \d+ \(queue 0 has \d+ rows\); found -1/,
+    ],
+    [
+      'proto-in-config.climrun',
+      crafted(good, (ck) => Object.defineProperty(ck.meta.config, '__proto__', { value: { lr: 5 }, enumerable: true })),
+      /config "__proto__" is not a config field/,
+    ],
+    [
+      'huge-dataset-id.climrun',
+      crafted(good, (ck) => (ck.meta.dataset.id = 'A'.repeat(1_000_000))),
+      /dataset\.id must be at most 1024 characters; found "A{40}… \(1000000 characters\)"/,
+    ],
   ];
   for (const [name, bytes, message] of bad) {
     const p = info.outputPath(name);
@@ -86,7 +112,19 @@ test('crafted run files are refused with the field named, and the current run is
       });
       const tx = db.transaction(['runs', 'info'], 'readwrite');
       tx.objectStore('runs').put(bytes, 'run-planted');
-      tx.objectStore('info').put({ key: 'run-planted', step: 77, totalSteps: 1000, savedAt, datasetId: 'fashion-mnist', datasetLabel: 'planted', bytes: bytes.length, loss: 1 }, 'run-planted');
+      tx.objectStore('info').put(
+        {
+          key: 'run-planted',
+          step: 77,
+          totalSteps: 1000,
+          savedAt,
+          datasetId: 'fashion-mnist',
+          datasetLabel: 'planted',
+          bytes: bytes.length,
+          loss: 1,
+        },
+        'run-planted',
+      );
       await new Promise<void>((resolve, reject) => {
         tx.oncomplete = () => resolve();
         tx.onerror = () => reject(tx.error);
@@ -100,7 +138,9 @@ test('crafted run files are refused with the field named, and the current run is
   const plantedRow = page.getByTestId('saved-list').locator('li', { hasText: 'Step 77/1000 on planted' });
   await expect(plantedRow).toBeVisible();
   await plantedRow.getByTestId('resume-saved').click();
-  await expect(page.getByTestId('error')).toContainText(/Saved run not resumed: The run file's description does not hold up .*tensor "sampler\/order"\[5\] .*found 1000000000.* The current run is unchanged\./);
+  await expect(page.getByTestId('error')).toContainText(
+    /Saved run not resumed: The run file's description does not hold up .*tensor "sampler\/order"\[5\] .*found 1000000000.* The current run is unchanged\./,
+  );
   await stillThere(page, 3);
   await page.getByRole('button', { name: 'Dismiss error' }).click();
 
@@ -120,7 +160,11 @@ test('a pane or the page that fails to render says so and comes back with Try ag
   page.on('pageerror', (e) => errors.push(e.message));
   await page.goto(`/?backend=wasm&n=256&ntest=64&testhooks=1${hash}`);
   await expect(page.getByTestId('run-state')).toHaveText('idle', { timeout: 60_000 });
-  const fail = (name: string) => page.evaluate((n) => (window as unknown as { __climRenderFault: { failPane(n: string): void } }).__climRenderFault.failPane(n), name);
+  const fail = (name: string) =>
+    page.evaluate(
+      (n) => (window as unknown as { __climRenderFault: { failPane(n: string): void } }).__climRenderFault.failPane(n),
+      name,
+    );
 
   await fail('Training');
   const failure = page.getByTestId('render-failure');

@@ -25,14 +25,21 @@ test('Positives, Clusters and About show the run after the first snapshot', asyn
   await expect
     .poll(
       async () => {
-        const d = await page.getByTestId('chart-loss').locator('[data-series] path').first().getAttribute('d').catch(() => null);
+        const d = await page
+          .getByTestId('chart-loss')
+          .locator('[data-series] path')
+          .first()
+          .getAttribute('d')
+          .catch(() => null);
         if (d) drawings.add(d);
         return drawings.size;
       },
       { timeout: 120_000, intervals: [250] },
     )
     .toBeGreaterThanOrEqual(3);
-  await expect.poll(async () => Number(await page.getByTestId('step').textContent()), { timeout: 180_000 }).toBeGreaterThanOrEqual(26);
+  await expect
+    .poll(async () => Number(await page.getByTestId('step').textContent()), { timeout: 180_000 })
+    .toBeGreaterThanOrEqual(26);
   await page.getByRole('button', { name: 'Pause', exact: true }).click();
   await expect(page.getByTestId('run-state')).toHaveText('paused');
   await expect(page.getByTestId('chart-loss').locator('svg.line-chart')).toBeVisible();
@@ -71,7 +78,9 @@ test('Positives, Clusters and About show the run after the first snapshot', asyn
   // Resume: the same run goes on from where it paused.
   const pausedAt = Number(await page.getByTestId('step').textContent());
   await page.getByRole('button', { name: 'Start', exact: true }).click();
-  await expect.poll(async () => Number(await page.getByTestId('step').textContent()), { timeout: 60_000 }).toBeGreaterThan(pausedAt + 1);
+  await expect
+    .poll(async () => Number(await page.getByTestId('step').textContent()), { timeout: 60_000 })
+    .toBeGreaterThan(pausedAt + 1);
   await page.getByRole('button', { name: 'Pause', exact: true }).click();
   await expect(page.getByTestId('run-state')).toHaveText('paused');
   expect(errors).toEqual([]);

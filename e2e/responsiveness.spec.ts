@@ -41,7 +41,8 @@ interface Snapshots {
   selection: { step: number; anchors: number } | null;
   clusters: { step: number; clusters: number } | null;
 }
-const snapshotsOf = async (page: Page): Promise<Snapshots> => JSON.parse((await page.getByTestId('snapshots').textContent()) || '{}') as Snapshots;
+const snapshotsOf = async (page: Page): Promise<Snapshots> =>
+  JSON.parse((await page.getByTestId('snapshots').textContent()) || '{}') as Snapshots;
 
 async function openIdle(page: Page, url: string): Promise<string[]> {
   const errors: string[] = [];
@@ -53,11 +54,14 @@ async function openIdle(page: Page, url: string): Promise<string[]> {
 
 async function waitForStep(page: Page, n: number, timeout = 180_000): Promise<void> {
   await expect
-    .poll(async () => {
-      const err = page.getByTestId('error');
-      if (await err.count()) throw new Error(`engine error: ${await err.textContent()}`);
-      return stepOf(page);
-    }, { timeout, intervals: [200, 250, 500] })
+    .poll(
+      async () => {
+        const err = page.getByTestId('error');
+        if (await err.count()) throw new Error(`engine error: ${await err.textContent()}`);
+        return stepOf(page);
+      },
+      { timeout, intervals: [200, 250, 500] },
+    )
     .toBeGreaterThanOrEqual(n);
 }
 
@@ -116,14 +120,28 @@ test.use({ trace: 'off', screenshot: 'off' });
 // margin (2×: 1–2 tasks of 55–59 ms).
 test.describe.configure({ retries: Number(process.env.E2E_RETRIES ?? 2) });
 
-test('no main-thread task over 50 ms while training at full speed, through snapshots and tab switches', async ({ page, browser }, info) => {
+test('no main-thread task over 50 ms while training at full speed, through snapshots and tab switches', async ({
+  page,
+  browser,
+}, info) => {
   await observeLongTasks(page);
   // E2E_TRACE=1: a Chrome trace of the run (timeline + JS samples), to find what a long task was.
   const trace = process.env.E2E_TRACE ? info.outputPath('trace.json') : null;
-  if (trace) await browser.startTracing(page, { path: trace, categories: ['devtools.timeline', 'disabled-by-default-devtools.timeline', 'v8.execute', 'disabled-by-default-v8.cpu_profiler', 'blink.user_timing'] });
+  if (trace)
+    await browser.startTracing(page, {
+      path: trace,
+      categories: [
+        'devtools.timeline',
+        'disabled-by-default-devtools.timeline',
+        'v8.execute',
+        'disabled-by-default-v8.cpu_profiler',
+        'blink.user_timing',
+      ],
+    });
   // E2E_CPU_THROTTLE=N: the page's main thread N× slower (CDP), to reproduce a slower CI machine here.
   const throttle = Number(process.env.E2E_CPU_THROTTLE ?? 0);
-  if (throttle > 1) await (await page.context().newCDPSession(page)).send('Emulation.setCPUThrottlingRate', { rate: throttle });
+  if (throttle > 1)
+    await (await page.context().newCDPSession(page)).send('Emulation.setCPUThrottlingRate', { rate: throttle });
   const errors = await openIdle(page, '/?backend=wasm');
   await expect(page.getByTestId('backend')).toHaveText('wasm');
   if (process.env.E2E_CSS) await page.addStyleTag({ content: process.env.E2E_CSS });
@@ -132,7 +150,9 @@ test('no main-thread task over 50 ms while training at full speed, through snaps
   await page.getByRole('button', { name: 'Start', exact: true }).click();
   await waitForStep(page, 10);
   // The first 25-step snapshot (selection + clusters + projection) has reached the page.
-  await expect.poll(async () => (await snapshotsOf(page)).clusters?.step ?? 0, { timeout: 120_000 }).toBeGreaterThanOrEqual(25);
+  await expect
+    .poll(async () => (await snapshotsOf(page)).clusters?.step ?? 0, { timeout: 120_000 })
+    .toBeGreaterThanOrEqual(25);
   expect((await snapshotsOf(page)).selection?.step).toBeGreaterThanOrEqual(25);
 
   // Every view while training: each renders the latest data and keeps updating for a few progress events.
@@ -140,14 +160,21 @@ test('no main-thread task over 50 ms while training at full speed, through snaps
   // injected-script work also runs on the page's main thread and shows up as long tasks there
   // (measured in a Chrome trace: a role query over the whole DOM took 44 ms, and an expect whose
   // first poll finds no element builds an ARIA snapshot of the page, 126 ms).
-  await page.evaluate(switchTabsWhileTraining, PANES.slice(1).concat(PANES[0]).map((p) => p.toLowerCase()));
+  await page.evaluate(
+    switchTabsWhileTraining,
+    PANES.slice(1)
+      .concat(PANES[0])
+      .map((p) => p.toLowerCase()),
+  );
   await expect(page.getByTestId('run-state')).toHaveText('running');
   const steps = await stepOf(page);
   const tasks = (await page.evaluate(() => window.__longTasks ?? [])).filter((t) => t.start >= t0);
   const longest = tasks.reduce((m, t) => Math.max(m, t.duration), 0);
   const over = tasks.filter((t) => t.duration > LONG_TASK_MS);
   if (trace) await browser.stopTracing();
-  const marks = await page.evaluate(() => performance.getEntriesByType('mark').map((m) => `${m.name}@${m.startTime.toFixed(0)}`));
+  const marks = await page.evaluate(() =>
+    performance.getEntriesByType('mark').map((m) => `${m.name}@${m.startTime.toFixed(0)}`),
+  );
   const summary = `${steps} steps; ${tasks.length} long tasks from Start on, longest ${longest.toFixed(0)} ms; durations ${tasks.map((t) => `${t.duration.toFixed(0)}@${t.start.toFixed(0)}`).join(', ') || '—'}; marks ${marks.join(' ')}`;
   console.log(`[long tasks] ${summary}`);
   info.annotations.push({ type: 'long tasks while training', description: summary });
@@ -169,7 +196,10 @@ test('Pause answers within one step, even when the step in flight is due a snaps
   const errors = await openIdle(page, '/?backend=wasm&bench=1');
   await page.getByRole('button', { name: 'Start', exact: true }).click();
   // Step 25 reports a snapshot (cluster + selection + PCA map): click while it runs.
-  await page.waitForFunction(() => Number(document.querySelector('[data-testid="step"]')?.textContent) >= 24, null, { polling: 'raf', timeout: 180_000 });
+  await page.waitForFunction(() => Number(document.querySelector('[data-testid="step"]')?.textContent) >= 24, null, {
+    polling: 'raf',
+    timeout: 180_000,
+  });
   const r = await page.evaluate(
     () =>
       new Promise<{ before: number; atPaused: number; ms: number }>((resolve) => {
@@ -192,7 +222,11 @@ test('Pause answers within one step, even when the step in flight is due a snaps
   // Nothing runs after 'paused': the count is final.
   await page.waitForTimeout(1500);
   const final = await stepOf(page);
-  const ms = await page.evaluate(() => (window as unknown as { __climPlayground: { history(): { step: number; ms: number }[] } }).__climPlayground.history().map((m) => m.ms));
+  const ms = await page.evaluate(() =>
+    (window as unknown as { __climPlayground: { history(): { step: number; ms: number }[] } }).__climPlayground
+      .history()
+      .map((m) => m.ms),
+  );
   const stepMs = Math.max(...ms.slice(-10));
   const summary = `clicked at step ${r.before}; paused at step ${r.atPaused} (final ${final}) after ${r.ms.toFixed(0)} ms; longest of the last 10 steps ${stepMs.toFixed(0)} ms`;
   console.log(`[pause] ${summary}`);
@@ -216,7 +250,12 @@ async function unlabelledControls(page: Page): Promise<string[]> {
       if (aria) return aria;
       const by = el.getAttribute('aria-labelledby');
       if (by) {
-        const t = text(by.split(/\s+/).map((id) => document.getElementById(id)?.textContent ?? '').join(' '));
+        const t = text(
+          by
+            .split(/\s+/)
+            .map((id) => document.getElementById(id)?.textContent ?? '')
+            .join(' '),
+        );
         if (t) return t;
       }
       const labels = (el as HTMLInputElement).labels;
@@ -230,16 +269,24 @@ async function unlabelledControls(page: Page): Promise<string[]> {
       }
       return text(el.getAttribute('title'));
     };
-    const controls = document.querySelectorAll('button, input:not([type="hidden"]), select, textarea, summary, [role="tab"], [tabindex]:not([tabindex="-1"])');
-    return Array.from(controls).filter((el) => !nameOf(el)).map((el) => el.outerHTML.slice(0, 160));
+    const controls = document.querySelectorAll(
+      'button, input:not([type="hidden"]), select, textarea, summary, [role="tab"], [tabindex]:not([tabindex="-1"])',
+    );
+    return Array.from(controls)
+      .filter((el) => !nameOf(el))
+      .map((el) => el.outerHTML.slice(0, 160));
   });
 }
 
-test('layout: 1280 px side by side, 768 px stacked, no sideways scroll, every control named', async ({ page }, info) => {
+test('layout: 1280 px side by side, 768 px stacked, no sideways scroll, every control named', async ({
+  page,
+}, info) => {
   test.setTimeout(240_000);
   const errors = await openIdle(page, '/?backend=wasm&preset=fast-demo-cpu&climwarmup=0&n=512&ntest=128');
   await page.getByRole('button', { name: 'Start', exact: true }).click();
-  await expect.poll(async () => (await snapshotsOf(page)).clusters?.step ?? 0, { timeout: 180_000 }).toBeGreaterThanOrEqual(25);
+  await expect
+    .poll(async () => (await snapshotsOf(page)).clusters?.step ?? 0, { timeout: 180_000 })
+    .toBeGreaterThanOrEqual(25);
   await page.getByRole('button', { name: 'Pause', exact: true }).click();
   await expect(page.getByTestId('run-state')).toHaveText('paused');
 
@@ -253,11 +300,23 @@ test('layout: 1280 px side by side, 768 px stacked, no sideways scroll, every co
       await page.waitForTimeout(150);
       const m = await page.evaluate(() => {
         const box = (sel: string) => document.querySelector(sel)!.getBoundingClientRect();
-        return { scroll: document.documentElement.scrollWidth, client: document.documentElement.clientWidth, side: box('.side').toJSON() as DOMRect, main: box('.main').toJSON() as DOMRect };
+        return {
+          scroll: document.documentElement.scrollWidth,
+          client: document.documentElement.clientWidth,
+          side: box('.side').toJSON() as DOMRect,
+          main: box('.main').toJSON() as DOMRect,
+        };
       });
-      expect(m.scroll, `${name} at ${width} px: page ${m.scroll} px wide in a ${m.client} px window`).toBeLessThanOrEqual(m.client);
-      if (width >= 1000) expect(m.side.right, `${name} at ${width} px: side panel beside the views`).toBeLessThanOrEqual(m.main.left + 1);
-      else expect(m.side.bottom, `${name} at ${width} px: side panel above the views`).toBeLessThanOrEqual(m.main.top + 1);
+      expect(
+        m.scroll,
+        `${name} at ${width} px: page ${m.scroll} px wide in a ${m.client} px window`,
+      ).toBeLessThanOrEqual(m.client);
+      if (width >= 1000)
+        expect(m.side.right, `${name} at ${width} px: side panel beside the views`).toBeLessThanOrEqual(
+          m.main.left + 1,
+        );
+      else
+        expect(m.side.bottom, `${name} at ${width} px: side panel above the views`).toBeLessThanOrEqual(m.main.top + 1);
       for (const c of await unlabelledControls(page)) missing.add(`${name}: ${c}`);
       if (width === 768) await attachShot(page, info, `768px-${name.toLowerCase()}.png`);
     }

@@ -15,7 +15,9 @@ test('Positives compares the selection rules on the same anchors', async ({ page
   const config = tinyConfig({ totalSteps: 400 });
   expect(config.selection).toBe('center-wise');
   expect(config.centerThreshold).toBe('anchor');
-  await page.goto(`/?backend=wasm&n=128&ntest=32&autosave=0${encodeHash({ config, preset: null, dataset: 'fashion-mnist' })}`);
+  await page.goto(
+    `/?backend=wasm&n=128&ntest=32&autosave=0${encodeHash({ config, preset: null, dataset: 'fashion-mnist' })}`,
+  );
   await expect(page.getByTestId('run-state')).toHaveText('idle', { timeout: 60_000 });
   await page.getByRole('tab', { name: 'Positives' }).click();
   await expect(page.getByTestId('rule-compare')).toContainText('Which rule picks the right positives?');
@@ -26,13 +28,25 @@ test('Positives compares the selection rules on the same anchors', async ({ page
   await expect(table).toBeVisible({ timeout: 60_000 });
   const rows = table.getByTestId('rule-row');
   await expect(rows).toHaveCount(5);
-  expect(await rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-rule')))).toEqual(['knn', 'knn-cluster', 'center-wise', 'center-wise-mean', 'cluster']);
+  expect(await rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-rule')))).toEqual([
+    'knn',
+    'knn-cluster',
+    'center-wise',
+    'center-wise-mean',
+    'cluster',
+  ]);
   const own = table.locator('[data-testid="rule-row"][aria-current="true"]');
   await expect(own).toHaveCount(1);
   await expect(own).toHaveAttribute('data-rule', 'center-wise');
   await expect(own).toContainText('this run');
-  await expect(table.locator('caption')).toContainText(new RegExp(`over \\d+ training anchors at step \\d+, with k = ${config.knnK} and C = ${config.clusters} clusters`, 'i'));
-  for (const cell of await table.getByTestId('rule-precision').allTextContents()) expect(cell).toMatch(/^(\d{1,3}\.\d%|—)$/);
+  await expect(table.locator('caption')).toContainText(
+    new RegExp(
+      `over \\d+ training anchors at step \\d+, with k = ${config.knnK} and C = ${config.clusters} clusters`,
+      'i',
+    ),
+  );
+  for (const cell of await table.getByTestId('rule-precision').allTextContents())
+    expect(cell).toMatch(/^(\d{1,3}\.\d%|—)$/);
   const verdict = page.getByTestId('rule-verdict');
   await expect(verdict).toContainText('center-wise');
   // Labelled data: at least plain kNN has a measured precision.

@@ -12,9 +12,15 @@ const stepOf = async (page: Page) => Number(await page.getByTestId('step').textC
 const hashOf = (page: Page) => page.evaluate(() => window.location.hash);
 /** The learning rates the worker reported, oldest first (bench hook, `?bench=1`). */
 const lrsOf = (page: Page) =>
-  page.evaluate(() => (window as unknown as { __climPlayground: { history(): { lr: number }[] } }).__climPlayground.history().map((m) => m.lr));
+  page.evaluate(() =>
+    (window as unknown as { __climPlayground: { history(): { lr: number }[] } }).__climPlayground
+      .history()
+      .map((m) => m.lr),
+  );
 
-test('settings: a link opens its run, invalid values block Start, live edits keep a paused run, the hash follows', async ({ page }) => {
+test('settings: a link opens its run, invalid values block Start, live edits keep a paused run, the hash follows', async ({
+  page,
+}) => {
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
   const linked = { ...presetConfig('fast-demo-cpu'), seed: 7, lr: 0.05 };
@@ -37,7 +43,9 @@ test('settings: a link opens its run, invalid values block Start, live edits kee
   await settings.locator('summary', { hasText: 'MoCo' }).click();
   const batch = settings.getByLabel('Batch size', { exact: true });
   await batch.fill('0');
-  await expect(page.getByTestId('issue-batchSize')).toHaveText('batchSize must be a whole number from 1 to 1024 (got 0).');
+  await expect(page.getByTestId('issue-batchSize')).toHaveText(
+    'batchSize must be a whole number from 1 to 1024 (got 0).',
+  );
   await expect(page.getByTestId('start')).toBeDisabled();
   await expect(page.getByTestId('start-blocked')).toContainText('Fix the invalid setting first: batchSize');
   await batch.fill('16');

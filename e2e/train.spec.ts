@@ -10,7 +10,8 @@ import { expect, test, type Page } from '@playwright/test';
 const FIRST_LOSS_RTOL = 1e-3;
 
 const stepOf = async (page: Page) => Number(await page.getByTestId('step').textContent());
-const lossesOf = async (page: Page): Promise<number[]> => JSON.parse((await page.getByTestId('losses').textContent()) || '[]') as number[];
+const lossesOf = async (page: Page): Promise<number[]> =>
+  JSON.parse((await page.getByTestId('losses').textContent()) || '[]') as number[];
 
 async function openAndWaitForBackend(page: Page, url: string): Promise<string> {
   const errors: string[] = [];
@@ -25,11 +26,14 @@ async function openAndWaitForBackend(page: Page, url: string): Promise<string> {
 
 async function waitForSteps(page: Page, n: number, timeout: number): Promise<void> {
   await expect
-    .poll(async () => {
-      const err = page.getByTestId('error');
-      if (await err.count()) throw new Error(`engine error: ${await err.textContent()}`);
-      return stepOf(page);
-    }, { timeout, intervals: [250, 500, 1000] })
+    .poll(
+      async () => {
+        const err = page.getByTestId('error');
+        if (await err.count()) throw new Error(`engine error: ${await err.textContent()}`);
+        return stepOf(page);
+      },
+      { timeout, intervals: [250, 500, 1000] },
+    )
     .toBeGreaterThanOrEqual(n);
 }
 
@@ -57,7 +61,13 @@ test('auto backend: Start trains at least 5 steps with a finite loss', async ({ 
   await expect(page.getByTestId('chart-loss').locator('svg.line-chart')).toBeVisible();
 
   const sps = await page.getByTestId('steps-per-second').textContent();
-  info.annotations.push({ type: 'wasm default config', description: `${await stepOf(page)} steps, ${sps} steps/s, ${(Date.now() - t0) / 1000}s incl. set-up, first losses ${losses.slice(0, 5).map((l) => l.toFixed(4)).join(', ')}` });
+  info.annotations.push({
+    type: 'wasm default config',
+    description: `${await stepOf(page)} steps, ${sps} steps/s, ${(Date.now() - t0) / 1000}s incl. set-up, first losses ${losses
+      .slice(0, 5)
+      .map((l) => l.toFixed(4))
+      .join(', ')}`,
+  });
   console.log(`[wasm default] steps/s ${sps}; first losses ${losses.slice(0, 5).join(', ')}`);
   await page.screenshot({ path: info.outputPath('wasm-default.png'), fullPage: true });
 });
@@ -95,7 +105,9 @@ test('data sets: a missing fashion-mnist file is reported, and the selector swit
   await openAndWaitForBackend(page, '/?backend=wasm&config=tiny&n=64&ntest=32');
   await expect(page.getByTestId('dataset-select')).toHaveValue('fashion-mnist');
   await page.getByRole('button', { name: 'Step', exact: true }).click();
-  await expect(page.getByTestId('error')).toContainText(/Could not load the fashion-mnist data set from http:\/\/localhost:\d+\/datasets\/fashion-mnist\.bin: HTTP 404/);
+  await expect(page.getByTestId('error')).toContainText(
+    /Could not load the fashion-mnist data set from http:\/\/localhost:\d+\/datasets\/fashion-mnist\.bin: HTTP 404/,
+  );
   await expect(page.getByTestId('run-state')).toHaveText('idle');
 
   await page.getByLabel('Data set').selectOption('shapes');
@@ -112,7 +124,9 @@ test('data sets: a missing fashion-mnist file is reported, and the selector swit
   await expect(page.getByTestId('dataset')).toHaveText('fashion-mnist:64+32');
 });
 
-test('the worker reports selection and cluster snapshots every 25 steps and kNN accuracy every 100', async ({ page }) => {
+test('the worker reports selection and cluster snapshots every 25 steps and kNN accuracy every 100', async ({
+  page,
+}) => {
   await openAndWaitForBackend(page, '/?backend=wasm&config=tiny&n=128&ntest=64');
   await page.getByRole('button', { name: 'Start', exact: true }).click();
   await waitForSteps(page, 100, 120_000);

@@ -36,11 +36,16 @@ test('the trained encoder starts a run far above random init', async ({ page }, 
   const random = await knnAfterOneStep(page);
 
   await page.getByTestId('trained-encoder').click();
-  await expect(page.getByTestId('encoder-label')).toHaveText(/^Encoder: trained \(fashion-mnist-encoder, \d+ steps\)$/, { timeout: 30_000 });
+  await expect(page.getByTestId('encoder-label')).toHaveText(
+    /^Encoder: trained \(fashion-mnist-encoder, \d+ steps\)$/,
+    { timeout: 30_000 },
+  );
   // A new run at step 0: the random run's evaluation is gone with it.
   await expect(page.getByTestId('run-state')).toHaveText('idle');
   await expect(page.getByTestId('eval-knn')).toHaveCount(0);
-  await expect(page.locator('#encoder-trained-hint')).toContainText(/trained for \d+ steps on this set \(kNN top-1 \d+\.\d%\)/);
+  await expect(page.locator('#encoder-trained-hint')).toContainText(
+    /trained for \d+ steps on this set \(kNN top-1 \d+\.\d%\)/,
+  );
   const trained = await knnAfterOneStep(page);
   await page.screenshot({ path: info.outputPath('trained-encoder.png'), fullPage: true });
   console.log(`held-out kNN top-1 after one step: random init ${random}, trained encoder ${trained}`);
@@ -70,7 +75,9 @@ test('a model for another encoder is refused with the reason; the choice and the
     info: { savedAt: new Date().toISOString() },
     params: [{ name: 'stem.conv', shape: [1], data: Float32Array.from([0]) }],
   });
-  await page.getByTestId('open-model-input').setInputFiles({ name: 'narrow.climweights', mimeType: 'application/octet-stream', buffer: Buffer.from(narrow) });
+  await page
+    .getByTestId('open-model-input')
+    .setInputFiles({ name: 'narrow.climweights', mimeType: 'application/octet-stream', buffer: Buffer.from(narrow) });
   await expect(page.getByTestId('error')).toContainText('narrow.climweights', { timeout: 30_000 });
   await expect(page.getByTestId('error')).toContainText('another encoder');
   await expect(page.getByTestId('error')).toContainText('width 8');
@@ -87,7 +94,10 @@ test('a model for another encoder is refused with the reason; the choice and the
   await settings.locator('summary', { hasText: 'Encoder' }).click();
   await page.getByTestId('field-width').fill('32');
   await page.getByTestId('apply-restart').click();
-  await expect(page.getByTestId('error')).toContainText('dropped because the encoder settings changed (width 16 → 32)', { timeout: 30_000 });
+  await expect(page.getByTestId('error')).toContainText(
+    'dropped because the encoder settings changed (width 16 → 32)',
+    { timeout: 30_000 },
+  );
   await expect(page.getByTestId('encoder-label')).toHaveText('Encoder: random init');
   await expect(page.getByTestId('trained-encoder')).not.toBeChecked();
   await expect(page.getByTestId('step')).toHaveText('0');

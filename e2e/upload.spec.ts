@@ -25,7 +25,11 @@ function png(w: number, h: number, rgb: [number, number, number], marker: number
 }
 
 const COUNTS = { circles: 5, squares: 4, stars: 3 } as const;
-const COLOURS: Record<keyof typeof COUNTS, [number, number, number]> = { circles: [220, 40, 40], squares: [40, 180, 60], stars: [40, 60, 220] };
+const COLOURS: Record<keyof typeof COUNTS, [number, number, number]> = {
+  circles: [220, 40, 40],
+  squares: [40, 180, 60],
+  stars: [40, 60, 220],
+};
 
 /** root/<label>/<i>.png for three labels, plus a text file, a corrupt PNG, a zero-byte file and a .DS_Store. */
 function makeFolder(): { root: string; files: Record<string, Buffer> } {
@@ -65,7 +69,9 @@ async function expectSummary(page: Page): Promise<void> {
   await expect(page.getByTestId('upload-skipped-count')).toHaveText('3 skipped');
   await expect(page.getByTestId('skip-corrupt')).toContainText('circles/broken.png');
   await expect(page.getByTestId('skip-empty')).toContainText('squares/empty.png: the file has 0 bytes');
-  await expect(page.getByTestId('skip-not-image')).toContainText('stars/notes.txt: .txt is not an image type this app reads');
+  await expect(page.getByTestId('skip-not-image')).toContainText(
+    'stars/notes.txt: .txt is not an image type this app reads',
+  );
   await expect(report).toContainText('1 hidden or system file(s) ignored.');
   await expect(report).not.toContainText('.DS_Store');
 }
@@ -73,7 +79,9 @@ async function expectSummary(page: Page): Promise<void> {
 async function trainsOnUpload(page: Page, name: string): Promise<void> {
   await expect(page.getByTestId('dataset-select')).toHaveValue('upload');
   await page.getByRole('button', { name: 'Start', exact: true }).click();
-  await expect.poll(async () => Number(await page.getByTestId('step').textContent()), { timeout: 120_000 }).toBeGreaterThanOrEqual(3);
+  await expect
+    .poll(async () => Number(await page.getByTestId('step').textContent()), { timeout: 120_000 })
+    .toBeGreaterThanOrEqual(3);
   await page.getByRole('button', { name: 'Pause', exact: true }).click();
   // 12 images, 10% per label held out (at least 1 each): 9 train + 3 test.
   await expect(page.getByTestId('dataset')).toHaveText(`folder:${name}:12:s=16`);
@@ -108,7 +116,9 @@ test('a folder with no decodable image says so and keeps the data set in use', a
   await open(page);
   const before = await page.getByTestId('dataset-select').inputValue();
   await page.getByTestId('folder-input').setInputFiles(join(base, 'junk'));
-  await expect(page.getByTestId('upload-error')).toContainText('No image in junk could be decoded', { timeout: 60_000 });
+  await expect(page.getByTestId('upload-error')).toContainText('No image in junk could be decoded', {
+    timeout: 60_000,
+  });
   await expect(page.getByTestId('upload-error')).toContainText(`The data set in use (${before}) is unchanged.`);
   await expect(page.getByTestId('skip-corrupt')).toContainText('a.png');
   await expect(page.getByTestId('dataset-select')).toHaveValue(before);

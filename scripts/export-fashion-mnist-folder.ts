@@ -44,8 +44,13 @@ export function greyPng(pixels: Uint8Array, side: number): Buffer {
  * Refuses a non-empty `out`, so files of an earlier export with another
  * --per-class cannot mix in.
  */
-export function exportFashionMnistFolder(out: string, perClass = DEFAULT_PER_CLASS, source = FASHION_MNIST_SOURCE): string[] {
-  if (!Number.isInteger(perClass) || perClass < 1) throw new Error(`--per-class must be a whole number ≥ 1 (got ${perClass})`);
+export function exportFashionMnistFolder(
+  out: string,
+  perClass = DEFAULT_PER_CLASS,
+  source = FASHION_MNIST_SOURCE,
+): string[] {
+  if (!Number.isInteger(perClass) || perClass < 1)
+    throw new Error(`--per-class must be a whole number ≥ 1 (got ${perClass})`);
   let existing: string[] = [];
   try {
     existing = readdirSync(out);
@@ -67,12 +72,18 @@ export function exportFashionMnistFolder(out: string, perClass = DEFAULT_PER_CLA
 }
 
 function main(argv: string[]): void {
-  const { values } = parseArgs({ args: argv, options: { out: { type: 'string' }, 'per-class': { type: 'string' }, source: { type: 'string' } }, strict: true });
+  const { values } = parseArgs({
+    args: argv,
+    options: { out: { type: 'string' }, 'per-class': { type: 'string' }, source: { type: 'string' } },
+    strict: true,
+  });
   if (!values.out) throw new Error('--out DIR is required');
   const perClass = values['per-class'] === undefined ? DEFAULT_PER_CLASS : Number(values['per-class']);
   const t0 = Date.now();
   const files = exportFashionMnistFolder(values.out, perClass, values.source ?? FASHION_MNIST_SOURCE);
-  console.log(`${values.out}: ${files.length} PNGs, ${perClass} per class in ${FASHION_MNIST_CLASSES.length} class folders, seed ${FASHION_MNIST_SEED}, ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  console.log(
+    `${values.out}: ${files.length} PNGs, ${perClass} per class in ${FASHION_MNIST_CLASSES.length} class folders, seed ${FASHION_MNIST_SEED}, ${((Date.now() - t0) / 1000).toFixed(1)} s`,
+  );
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
@@ -81,7 +92,9 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
     if (err.code === 'ENOENT') {
-      console.error(`error: ${err.message}\nInstall Debian's dataset-fashion-mnist package (sudo apt-get install dataset-fashion-mnist) or pass its directory with --source.`);
+      console.error(
+        `error: ${err.message}\nInstall Debian's dataset-fashion-mnist package (sudo apt-get install dataset-fashion-mnist) or pass its directory with --source.`,
+      );
     } else {
       console.error(`error: ${err.message}`);
     }

@@ -43,13 +43,15 @@ export function readIdx(path: string): { dims: number[]; data: Uint8Array } {
   const bytes = new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const magic = view.getUint32(0, false);
-  if (magic >>> 8 !== 0x08) throw new Error(`${path}: not an IDX file of unsigned bytes (magic 0x${magic.toString(16)})`);
+  if (magic >>> 8 !== 0x08)
+    throw new Error(`${path}: not an IDX file of unsigned bytes (magic 0x${magic.toString(16)})`);
   const nd = magic & 0xff;
   const dims: number[] = [];
   for (let i = 0; i < nd; i++) dims.push(view.getUint32(4 + 4 * i, false));
   const start = 4 + 4 * nd;
   const size = dims.reduce((a, b) => a * b, 1);
-  if (bytes.length !== start + size) throw new Error(`${path}: ${bytes.length - start} data bytes, dims ${dims.join('×')} need ${size}`);
+  if (bytes.length !== start + size)
+    throw new Error(`${path}: ${bytes.length - start} data bytes, dims ${dims.join('×')} need ${size}`);
   return { dims, data: bytes.subarray(start) };
 }
 
@@ -58,8 +60,10 @@ export function readSource(dir: string, prefix: 'train' | 't10k'): IdxSplit {
   const img = readIdx(join(dir, `${prefix}-images-idx3-ubyte.gz`));
   const lab = readIdx(join(dir, `${prefix}-labels-idx1-ubyte.gz`));
   const [n, h, w] = img.dims;
-  if (img.dims.length !== 3 || h !== SIDE || w !== SIDE) throw new Error(`${prefix} images: dims ${img.dims.join('×')}, expected N×28×28`);
-  if (lab.dims.length !== 1 || lab.dims[0] !== n) throw new Error(`${prefix} labels: dims ${lab.dims.join('×')}, expected ${n}`);
+  if (img.dims.length !== 3 || h !== SIDE || w !== SIDE)
+    throw new Error(`${prefix} images: dims ${img.dims.join('×')}, expected N×28×28`);
+  if (lab.dims.length !== 1 || lab.dims[0] !== n)
+    throw new Error(`${prefix} labels: dims ${lab.dims.join('×')}, expected ${n}`);
   return { n, labels: lab.data, images: img.data };
 }
 
@@ -93,7 +97,11 @@ function gather(src: IdxSplit, idx: Int32Array): RawSplit {
 }
 
 /** The uncompressed file and the source indices it was built from. */
-export function buildFashionMnist(dir = FASHION_MNIST_SOURCE): { bytes: Uint8Array; trainIndex: Int32Array; testIndex: Int32Array } {
+export function buildFashionMnist(dir = FASHION_MNIST_SOURCE): {
+  bytes: Uint8Array;
+  trainIndex: Int32Array;
+  testIndex: Int32Array;
+} {
   const rng = new Rng(FASHION_MNIST_SEED);
   const trainRng = rng.fork();
   const testRng = rng.fork();
@@ -101,7 +109,12 @@ export function buildFashionMnist(dir = FASHION_MNIST_SOURCE): { bytes: Uint8Arr
   const test = readSource(dir, 't10k');
   const trainIndex = selectBalanced(train.labels, TRAIN_PER_CLASS, trainRng);
   const testIndex = selectBalanced(test.labels, TEST_PER_CLASS, testRng);
-  const bytes = encodeFashionMnist({ side: SIDE, channels: 1, train: gather(train, trainIndex), test: gather(test, testIndex) });
+  const bytes = encodeFashionMnist({
+    side: SIDE,
+    channels: 1,
+    train: gather(train, trainIndex),
+    test: gather(test, testIndex),
+  });
   return { bytes, trainIndex, testIndex };
 }
 
@@ -130,7 +143,9 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
     if (err.code === 'ENOENT') {
-      console.error(`error: ${err.message}\nInstall Debian's dataset-fashion-mnist package (sudo apt-get install dataset-fashion-mnist) or pass its directory as the first argument.`);
+      console.error(
+        `error: ${err.message}\nInstall Debian's dataset-fashion-mnist package (sudo apt-get install dataset-fashion-mnist) or pass its directory as the first argument.`,
+      );
     } else {
       console.error(err.stack ?? String(e));
     }

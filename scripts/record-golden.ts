@@ -17,7 +17,15 @@ import { writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
-import { GOLDEN_BACKENDS, GOLDEN_FILE, GOLDEN_SETUPS, RECORD_COMMAND, goldenRun, type GoldenFile, type GoldenRun } from '../src/core/golden-run.test-util';
+import {
+  GOLDEN_BACKENDS,
+  GOLDEN_FILE,
+  GOLDEN_SETUPS,
+  RECORD_COMMAND,
+  goldenRun,
+  type GoldenFile,
+  type GoldenRun,
+} from '../src/core/golden-run.test-util';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -26,10 +34,17 @@ async function main(): Promise<void> {
   for (const backend of GOLDEN_BACKENDS) {
     const s = GOLDEN_SETUPS[backend];
     console.log(`${backend}: default config, shapes ${s.nTrain}+${s.nTest}, ${s.steps} steps`);
-    const { run, numTensors, ms } = await goldenRun(backend, { onStep: (step, t) => console.log(`  step ${step}  ${(t / 1000).toFixed(1)} s`) });
+    const { run, numTensors, ms } = await goldenRun(backend, {
+      onStep: (step, t) => console.log(`  step ${step}  ${(t / 1000).toFixed(1)} s`),
+    });
     const [a, b] = s.leakCheck ?? [1, 1];
-    if (numTensors[a - 1] !== numTensors[b - 1]) throw new Error(`${backend}: tf.memory().numTensors grew from ${numTensors[a - 1]} after step ${a} to ${numTensors[b - 1]} after step ${b}: a leak; not recording`);
-    console.log(`  ${(ms / 1000).toFixed(1)} s; final loss 0x${run.losses.at(-1)?.loss.hex} (${run.losses.at(-1)?.loss.value}); bank ${run.bank.fnv1a64}; f_q ${run.queryWeights.all}`);
+    if (numTensors[a - 1] !== numTensors[b - 1])
+      throw new Error(
+        `${backend}: tf.memory().numTensors grew from ${numTensors[a - 1]} after step ${a} to ${numTensors[b - 1]} after step ${b}: a leak; not recording`,
+      );
+    console.log(
+      `  ${(ms / 1000).toFixed(1)} s; final loss 0x${run.losses.at(-1)?.loss.hex} (${run.losses.at(-1)?.loss.value}); bank ${run.bank.fnv1a64}; f_q ${run.queryWeights.all}`,
+    );
     runs[backend] = run;
   }
   const file: GoldenFile = {
@@ -45,7 +60,9 @@ async function main(): Promise<void> {
   };
   const path = join(root, GOLDEN_FILE);
   // Arrays of numbers (shapes, anchor/positive pairs) on one line each: a readable diff when they change.
-  const text = JSON.stringify(file, null, 2).replace(/\[[\d,\s-]*\]/g, (a) => a.replace(/\s+/g, '').replace(/,/g, ', '));
+  const text = JSON.stringify(file, null, 2).replace(/\[[\d,\s-]*\]/g, (a) =>
+    a.replace(/\s+/g, '').replace(/,/g, ', '),
+  );
   writeFileSync(path, `${text}\n`);
   console.log(`wrote ${path}`);
 }

@@ -16,7 +16,9 @@ installUrlSync(climStore, window, run.backend ?? null);
 if (benchHookRequested(window.location.search)) installBenchHook(window, climStore);
 // `?testhooks=1`: the end-to-end fault tests inject a NaN, a lost device or a crash.
 if (testHooksRequested(window.location.search)) {
-  Object.defineProperty(window, '__climTest', { value: Object.freeze({ fault: (kind: TestFaultKind) => climStore.getState().injectTestFault(kind) }) });
+  Object.defineProperty(window, '__climTest', {
+    value: Object.freeze({ fault: (kind: TestFaultKind) => climStore.getState().injectTestFault(kind) }),
+  });
 }
 
 const root = document.getElementById('root');

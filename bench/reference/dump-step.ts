@@ -23,7 +23,13 @@ import { getMixer } from '../../src/core/clim/mix';
 import { mixedInfoNCE } from '../../src/core/losses/infonce';
 import { makeShapesDataset } from '../../src/core/data/shapes';
 
-const { values } = parseArgs({ options: { backend: { type: 'string', default: 'wasm' }, out: { type: 'string', default: 'bench/reference/out/dump' }, seed: { type: 'string', default: '7' } } });
+const { values } = parseArgs({
+  options: {
+    backend: { type: 'string', default: 'wasm' },
+    out: { type: 'string', default: 'bench/reference/out/dump' },
+    seed: { type: 'string', default: '7' },
+  },
+});
 
 async function main() {
   await tf.setBackend(values.backend!);
@@ -34,7 +40,9 @@ async function main() {
   const B = cfg.batchSize;
   const n = data.train.n;
   const pick = () => Int32Array.from({ length: B }, () => rng.int(n));
-  const all = tf.tidy(() => tf.div(tf.tensor4d(data.train.images, [n, data.size, data.size, 3], 'int32').toFloat(), 255) as tf.Tensor4D);
+  const all = tf.tidy(
+    () => tf.div(tf.tensor4d(data.train.images, [n, data.size, data.size, 3], 'int32').toFloat(), 255) as tf.Tensor4D,
+  );
   const xa = tf.gather(all, tf.tensor1d(pick(), 'int32')) as tf.Tensor4D;
   const xp = tf.gather(all, tf.tensor1d(pick(), 'int32')) as tf.Tensor4D;
   const query = Encoder.create(cfg, rng);
@@ -47,10 +55,25 @@ async function main() {
   cfg.resolutions.forEach((r, i) => {
     tensors[`keyAnchor/${i}`] = applyAugment(xa, r, drawAugment(B, cfg, rng));
     tensors[`keyPositive/${i}`] = applyAugment(xp, r, drawAugment(B, cfg, rng));
-    const m = mixer.apply(plan, applyAugment(xa, r, drawAugment(B, cfg, rng)), applyAugment(xp, r, drawAugment(B, cfg, rng)));
+    const m = mixer.apply(
+      plan,
+      applyAugment(xa, r, drawAugment(B, cfg, rng)),
+      applyAugment(xp, r, drawAugment(B, cfg, rng)),
+    );
     tensors[`query/${i}`] = m.mixed;
     tensors[`lambda/${i}`] = tf.tensor1d(m.lambda);
-    tensors[`queue/${i}`] = key.embed(centreView(tf.gather(all, tf.tensor1d(Int32Array.from({ length: cfg.queueSize }, () => rng.int(n)), 'int32')) as tf.Tensor4D, r));
+    tensors[`queue/${i}`] = key.embed(
+      centreView(
+        tf.gather(
+          all,
+          tf.tensor1d(
+            Int32Array.from({ length: cfg.queueSize }, () => rng.int(n)),
+            'int32',
+          ),
+        ) as tf.Tensor4D,
+        r,
+      ),
+    );
   });
   const keys = cfg.resolutions.map((_, s) => {
     const k = key.embed(tf.concat([tensors[`keyAnchor/${s}`], tensors[`keyPositive/${s}`]], 0) as tf.Tensor4D);
@@ -60,7 +83,17 @@ async function main() {
     const totals: tf.Scalar[] = [];
     for (let r = 0; r < R; r++) {
       const q = query.embed(tensors[`query/${r}`] as tf.Tensor4D);
-      for (let s = 0; s < R; s++) totals.push(mixedInfoNCE(q, keys[s].a, keys[s].p, tensors[`queue/${s}`] as tf.Tensor2D, tensors[`lambda/${r}`] as tf.Tensor1D, cfg.temperature).total);
+      for (let s = 0; s < R; s++)
+        totals.push(
+          mixedInfoNCE(
+            q,
+            keys[s].a,
+            keys[s].p,
+            tensors[`queue/${s}`] as tf.Tensor2D,
+            tensors[`lambda/${r}`] as tf.Tensor1D,
+            cfg.temperature,
+          ).total,
+        );
     }
     return tf.div(tf.addN(totals), R * R) as tf.Scalar;
   }, query.trainableVariables());
@@ -68,7 +101,12 @@ async function main() {
     tensors[`param/${p.name}`] = p.variable;
     tensors[`grad/${p.name}`] = grads[p.variable.name];
   }
-  const manifest: { config: typeof cfg; backend: string; loss: number; tensors: Record<string, { offset: number; shape: number[] }> } = { config: cfg, backend: tf.getBackend(), loss: (await value.data())[0], tensors: {} };
+  const manifest: {
+    config: typeof cfg;
+    backend: string;
+    loss: number;
+    tensors: Record<string, { offset: number; shape: number[] }>;
+  } = { config: cfg, backend: tf.getBackend(), loss: (await value.data())[0], tensors: {} };
   const chunks: Float32Array[] = [];
   let offset = 0;
   for (const [name, t] of Object.entries(tensors)) {
@@ -80,6 +118,8 @@ async function main() {
   mkdirSync(values.out!, { recursive: true });
   writeFileSync(join(values.out!, 'tensors.bin'), Buffer.concat(chunks.map((c) => Buffer.from(c.buffer))));
   writeFileSync(join(values.out!, 'manifest.json'), JSON.stringify(manifest));
-  console.log(`backend=${manifest.backend} loss=${manifest.loss} tensors=${Object.keys(tensors).length} floats=${offset} → ${values.out}`);
+  console.log(
+    `backend=${manifest.backend} loss=${manifest.loss} tensors=${Object.keys(tensors).length} floats=${offset} → ${values.out}`,
+  );
 }
 main();

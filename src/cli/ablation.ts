@@ -76,19 +76,32 @@ const fmt = (v: number | null, d = 4): string => (v === null ? 'n/a' : v.toFixed
 
 /** Runs the ablation and writes the files it was asked for; `log` gets the progress lines and the Markdown table. */
 export async function runAblation(opts: AblationRunOptions, log: (s: string) => void): Promise<AblationReport> {
-  const base: ClimConfig = { ...opts.config, resolutions: [...opts.config.resolutions], totalSteps: Math.max(1, opts.steps) };
+  const base: ClimConfig = {
+    ...opts.config,
+    resolutions: [...opts.config.resolutions],
+    totalSteps: Math.max(1, opts.steps),
+  };
   // Before any set-up, so a bad arm id fails at once.
   const arms = ablationConfigs(base, opts.arms);
   await tf.setBackend(opts.backend);
   await tf.ready();
   const started = Date.now();
   const { data } = opts;
-  log(`ablation: ${arms.length} arm${arms.length === 1 ? '' : 's'} × ${opts.steps} steps on ${escapeControl(data.id)} (train ${data.train.n}, test ${data.test.n}), backend ${tf.getBackend()}, seed ${base.seed}, CLIM warm-up ${base.climWarmupSteps} steps`);
+  log(
+    `ablation: ${arms.length} arm${arms.length === 1 ? '' : 's'} × ${opts.steps} steps on ${escapeControl(data.id)} (train ${data.train.n}, test ${data.test.n}), backend ${tf.getBackend()}, seed ${base.seed}, CLIM warm-up ${base.climWarmupSteps} steps`,
+  );
 
   const tb = Date.now();
   const baselineTop1 = await rawPixelKnn(data, base.evalK, base.evalTemperature);
-  const baseline = { knnTop1: baselineTop1, k: base.evalK, tau: base.evalTemperature, seconds: (Date.now() - tb) / 1000 };
-  log(`raw-pixel kNN baseline (k=${baseline.k}, τ=${baseline.tau}): top-1 ${fmt(baselineTop1)} (${baseline.seconds.toFixed(1)} s)`);
+  const baseline = {
+    knnTop1: baselineTop1,
+    k: base.evalK,
+    tau: base.evalTemperature,
+    seconds: (Date.now() - tb) / 1000,
+  };
+  log(
+    `raw-pixel kNN baseline (k=${baseline.k}, τ=${baseline.tau}): top-1 ${fmt(baselineTop1)} (${baseline.seconds.toFixed(1)} s)`,
+  );
 
   const rows: AblationRow[] = [];
   const curves: Record<string, AblationCurve> = {};
@@ -96,7 +109,10 @@ export async function runAblation(opts: AblationRunOptions, log: (s: string) => 
     const curve: AblationCurve = { loss: [], precision: [], coverage: [], ms: [] };
     curves[arm.id] = curve;
     const every = Math.max(1, Math.round(opts.steps / 10));
-    if (!opts.quiet) log(`[${i + 1}/${arms.length}] ${arm.id}: selection ${arm.config.selection}, mix ${arm.config.mix}, resolutions ${arm.config.resolutions.join('+')}`);
+    if (!opts.quiet)
+      log(
+        `[${i + 1}/${arms.length}] ${arm.id}: selection ${arm.config.selection}, mix ${arm.config.mix}, resolutions ${arm.config.resolutions.join('+')}`,
+      );
     const row = await runAblationArm(arm, data, opts.steps, {
       onStep: (m) => {
         curve.loss.push(m.loss);
@@ -104,14 +120,18 @@ export async function runAblation(opts: AblationRunOptions, log: (s: string) => 
         curve.coverage.push(m.coverage);
         curve.ms.push(m.ms);
         if (!opts.quiet && (m.step % every === 0 || m.step === 1)) {
-          log(`  step ${m.step}/${opts.steps} loss ${m.loss.toFixed(4)} ${m.ms.toFixed(0)} ms precision ${fmt(m.precision)} coverage ${m.coverage.toFixed(2)}`);
+          log(
+            `  step ${m.step}/${opts.steps} loss ${m.loss.toFixed(4)} ${m.ms.toFixed(0)} ms precision ${fmt(m.precision)} coverage ${m.coverage.toFixed(2)}`,
+          );
         }
       },
     });
     rows.push(row);
     const sorted = [...curve.ms].sort((a, b) => a - b);
     const median = sorted.length ? sorted[Math.floor(sorted.length / 2)] : NaN;
-    log(`[${i + 1}/${arms.length}] ${arm.id}: kNN ${fmt(row.knnTop1)} linear ${fmt(row.linearTop1)} precision ${fmt(row.precision)} coverage ${fmt(row.coverage, 2)} loss ${fmt(row.finalLoss)} NMI ${fmt(row.clusterNmi, 3)}; ${row.seconds.toFixed(1)} s (median ${median.toFixed(0)} ms/step)`);
+    log(
+      `[${i + 1}/${arms.length}] ${arm.id}: kNN ${fmt(row.knnTop1)} linear ${fmt(row.linearTop1)} precision ${fmt(row.precision)} coverage ${fmt(row.coverage, 2)} loss ${fmt(row.finalLoss)} NMI ${fmt(row.clusterNmi, 3)}; ${row.seconds.toFixed(1)} s (median ${median.toFixed(0)} ms/step)`,
+    );
     // Each arm writes the files so far: a long run interrupted keeps what it finished.
     // A failed write here is retried after the next arm; only the final one counts.
     writeFiles(opts, report());
@@ -139,8 +159,12 @@ export async function runAblation(opts: AblationRunOptions, log: (s: string) => 
   const final = report();
   const failures = writeFiles(opts, final);
   log(ablationMarkdown(rows, baseline).trimEnd());
-  const wrote = [opts.out, opts.csv, opts.md].filter((p): p is string => p !== undefined && !failures.some((f) => f.path === p));
-  log(`ablation done in ${final.wallSeconds.toFixed(1)} s${wrote.length ? `; wrote ${wrote.map(escapeControl).join(', ')}` : ''}`);
+  const wrote = [opts.out, opts.csv, opts.md].filter(
+    (p): p is string => p !== undefined && !failures.some((f) => f.path === p),
+  );
+  log(
+    `ablation done in ${final.wallSeconds.toFixed(1)} s${wrote.length ? `; wrote ${wrote.map(escapeControl).join(', ')}` : ''}`,
+  );
   if (failures.length) throw new OutputWriteError(failures.map((f) => f.line));
   return final;
 }

@@ -53,7 +53,13 @@ function chunk(type: string, data: Uint8Array): Uint8Array {
 }
 
 /** A palette PNG written by hand (pngjs writes no palettes): 8-bit indices, PLTE, and tRNS alphas per entry. */
-function palettePng(w: number, h: number, palette: [number, number, number][], alphas: number[], index: (x: number, y: number) => number): Uint8Array {
+function palettePng(
+  w: number,
+  h: number,
+  palette: [number, number, number][],
+  alphas: number[],
+  index: (x: number, y: number) => number,
+): Uint8Array {
   const ihdr = new Uint8Array(13);
   const v = new DataView(ihdr.buffer);
   v.setUint32(0, w);
@@ -76,10 +82,32 @@ function palettePng(w: number, h: number, palette: [number, number, number][], a
 function exifOrientationSegment(orientation: number): Uint8Array {
   const body = [
     ...Buffer.from('Exif\0\0', 'latin1'),
-    0x4d, 0x4d, 0x00, 0x2a, 0x00, 0x00, 0x00, 0x08, // 'MM', 42, offset of IFD0 = 8
-    0x00, 0x01, // one entry
-    0x01, 0x12, 0x00, 0x03, 0x00, 0x00, 0x00, 0x01, 0x00, orientation, 0x00, 0x00, // tag, SHORT, count 1, value
-    0x00, 0x00, 0x00, 0x00, // no next IFD
+    0x4d,
+    0x4d,
+    0x00,
+    0x2a,
+    0x00,
+    0x00,
+    0x00,
+    0x08, // 'MM', 42, offset of IFD0 = 8
+    0x00,
+    0x01, // one entry
+    0x01,
+    0x12,
+    0x00,
+    0x03,
+    0x00,
+    0x00,
+    0x00,
+    0x01,
+    0x00,
+    orientation,
+    0x00,
+    0x00, // tag, SHORT, count 1, value
+    0x00,
+    0x00,
+    0x00,
+    0x00, // no next IFD
   ];
   const len = body.length + 2;
   return Uint8Array.from([0xff, 0xe1, len >> 8, len & 0xff, ...body]);
@@ -166,12 +194,23 @@ describe('NodeDecoder: PNG', () => {
 
   it('reads a palette PNG with a transparent entry (tRNS) as white', async () => {
     // Left half palette 0 (opaque teal), right half palette 1 (fully transparent): crop of 8×4 → box x = 2, 4 wide.
-    const bytes = palettePng(8, 4, [[0, 128, 128], [255, 0, 0]], [255, 0], (x) => (x < 4 ? 0 : 1));
+    const bytes = palettePng(
+      8,
+      4,
+      [
+        [0, 128, 128],
+        [255, 0, 0],
+      ],
+      [255, 0],
+      (x) => (x < 4 ? 0 : 1),
+    );
     expect(bytes[25]).toBe(3); // IHDR colour type 3: indexed
     const px = await pixels(bytes);
     for (let y = 0; y < S; y++) {
       for (let x = 0; x < S; x++) {
-        expect(Array.from(px.subarray((y * S + x) * 3, (y * S + x) * 3 + 3))).toEqual(x < 4 ? [0, 128, 128] : [255, 255, 255]);
+        expect(Array.from(px.subarray((y * S + x) * 3, (y * S + x) * 3 + 3))).toEqual(
+          x < 4 ? [0, 128, 128] : [255, 255, 255],
+        );
       }
     }
   });
@@ -184,12 +223,18 @@ describe('NodeDecoder: PNG', () => {
     expectRows(pad, 0, 2, [0, 0, 0], 0);
     expectRows(pad, 6, 8, [0, 0, 0], 0);
     for (let y = 2; y < 6; y++) {
-      for (let x = 0; x < S; x++) expect(Array.from(pad.subarray((y * S + x) * 3, (y * S + x) * 3 + 3))).toEqual(x < 4 ? [255, 0, 0] : [0, 0, 255]);
+      for (let x = 0; x < S; x++)
+        expect(Array.from(pad.subarray((y * S + x) * 3, (y * S + x) * 3 + 3))).toEqual(
+          x < 4 ? [255, 0, 0] : [0, 0, 255],
+        );
     }
     const crop = await pixels(bytes, 'crop');
     // Box 2×2 at x = 1: source column 1 (red) on the left half, column 2 (blue) on the right.
     for (let y = 0; y < S; y++) {
-      for (let x = 0; x < S; x++) expect(Array.from(crop.subarray((y * S + x) * 3, (y * S + x) * 3 + 3))).toEqual(x < 4 ? [255, 0, 0] : [0, 0, 255]);
+      for (let x = 0; x < S; x++)
+        expect(Array.from(crop.subarray((y * S + x) * 3, (y * S + x) * 3 + 3))).toEqual(
+          x < 4 ? [255, 0, 0] : [0, 0, 255],
+        );
     }
   });
 
@@ -255,16 +300,29 @@ describe('NodeDecoder: other formats', () => {
     const gif = Uint8Array.from([...Buffer.from('GIF89a', 'latin1'), 4, 0, 2, 0, 0, 0, 0]);
     expect(readHeader(gif)?.type).toBe('gif');
     for (const h of [readHeader(gif), null]) {
-      expect(await decoder.decode(gif, h, S, 'crop')).toEqual({ ok: false, kind: 'unsupported', reason: 'GIF is decoded in the browser only; the Node runner reads PNG and JPEG' });
+      expect(await decoder.decode(gif, h, S, 'crop')).toEqual({
+        ok: false,
+        kind: 'unsupported',
+        reason: 'GIF is decoded in the browser only; the Node runner reads PNG and JPEG',
+      });
     }
     const webp = Uint8Array.from([...Buffer.from('RIFF', 'latin1'), 0, 0, 0, 0, ...Buffer.from('WEBPVP8 ', 'latin1')]);
-    expect(await decoder.decode(webp, null, S, 'crop')).toEqual({ ok: false, kind: 'unsupported', reason: 'WebP is decoded in the browser only; the Node runner reads PNG and JPEG' });
-    expect(await decoder.decode(Uint8Array.from([0x42, 0x4d, 0, 0]), { width: 2, height: 2, type: 'bmp' }, S, 'crop')).toEqual({
+    expect(await decoder.decode(webp, null, S, 'crop')).toEqual({
+      ok: false,
+      kind: 'unsupported',
+      reason: 'WebP is decoded in the browser only; the Node runner reads PNG and JPEG',
+    });
+    expect(
+      await decoder.decode(Uint8Array.from([0x42, 0x4d, 0, 0]), { width: 2, height: 2, type: 'bmp' }, S, 'crop'),
+    ).toEqual({
       ok: false,
       kind: 'unsupported',
       reason: 'BMP is decoded in the browser only; the Node runner reads PNG and JPEG',
     });
-    expect(await decoder.decode(new Uint8Array(4), { width: 2, height: 2, type: 'tiff' }, S, 'crop')).toMatchObject({ kind: 'unsupported', reason: 'TIFF is not decoded here; the Node runner reads PNG and JPEG' });
+    expect(await decoder.decode(new Uint8Array(4), { width: 2, height: 2, type: 'tiff' }, S, 'crop')).toMatchObject({
+      kind: 'unsupported',
+      reason: 'TIFF is not decoded here; the Node runner reads PNG and JPEG',
+    });
   });
 
   it('calls bytes with no known signature corrupt', async () => {
@@ -310,8 +368,14 @@ describe('nodeFiles + loadImages on a folder and a zip', () => {
     // Links out of the folder, to a file and to a folder of images: followed, they would add a third label's worth of images.
     const outside = join(dir, 'outside');
     mkdirSync(join(outside, 'more'), { recursive: true });
-    writeFileSync(join(outside, 'secret.png'), pngBytes(6, 4, () => [1, 2, 3, 255]));
-    writeFileSync(join(outside, 'more', 'x.png'), pngBytes(6, 4, () => [4, 5, 6, 255]));
+    writeFileSync(
+      join(outside, 'secret.png'),
+      pngBytes(6, 4, () => [1, 2, 3, 255]),
+    );
+    writeFileSync(
+      join(outside, 'more', 'x.png'),
+      pngBytes(6, 4, () => [4, 5, 6, 255]),
+    );
     symlinkSync(join(outside, 'secret.png'), join(root, 'b', 'secret.png'));
     symlinkSync(join(outside, 'more'), join(root, 'c'));
   });
@@ -349,18 +413,23 @@ describe('nodeFiles + loadImages on a folder and a zip', () => {
     }
   });
 
-  it.skipIf(process.platform === 'win32')('lists a named pipe as not an image, without opening it (a read would block)', async () => {
-    const d = mkdtempSync(join(tmpdir(), 'clim-fifo-'));
-    try {
-      execFileSync('mkfifo', [join(d, 'pipe.png')]);
-      writeFileSync(join(d, 'ok.png'), tree['a/1.png']);
-      const r = await loadImages(...(await withFiles(d)), opts);
-      expect(r.report.loaded).toBe(1);
-      expect(r.report.skipped.map((s) => [s.path, s.kind, s.reason])).toEqual([['pipe.png', 'not-image', 'a named pipe (FIFO), not a regular file; not read']]);
-    } finally {
-      rmSync(d, { recursive: true, force: true });
-    }
-  });
+  it.skipIf(process.platform === 'win32')(
+    'lists a named pipe as not an image, without opening it (a read would block)',
+    async () => {
+      const d = mkdtempSync(join(tmpdir(), 'clim-fifo-'));
+      try {
+        execFileSync('mkfifo', [join(d, 'pipe.png')]);
+        writeFileSync(join(d, 'ok.png'), tree['a/1.png']);
+        const r = await loadImages(...(await withFiles(d)), opts);
+        expect(r.report.loaded).toBe(1);
+        expect(r.report.skipped.map((s) => [s.path, s.kind, s.reason])).toEqual([
+          ['pipe.png', 'not-image', 'a named pipe (FIFO), not a regular file; not read'],
+        ]);
+      } finally {
+        rmSync(d, { recursive: true, force: true });
+      }
+    },
+  );
 
   it('loads the labelled images and reports every skipped file with its reason', async () => {
     const r = await loadImages(...(await withFiles(root)), opts);
@@ -369,12 +438,30 @@ describe('nodeFiles + loadImages on a folder and a zip', () => {
     expect(rep.loaded).toBe(5);
     expect(rep.labelled).toBe(true);
     // No label c and no third image in b: neither link out of the folder was followed.
-    expect(rep.perLabel).toEqual([{ name: 'a', count: 3 }, { name: 'b', count: 2 }]);
+    expect(rep.perLabel).toEqual([
+      { name: 'a', count: 3 },
+      { name: 'b', count: 2 },
+    ]);
     expect(rep.hiddenCount).toBe(1);
-    expect(rep.countsByKind).toEqual({ 'not-image': 1, empty: 1, duplicate: 1, 'too-large': 1, corrupt: 1, unsupported: 1, encrypted: 0, 'unpack-limit': 0, symlink: 3 });
-    const link = (to: string) => `a symbolic link to ${to}; links are not followed, so nothing outside the folder is read`;
+    expect(rep.countsByKind).toEqual({
+      'not-image': 1,
+      empty: 1,
+      duplicate: 1,
+      'too-large': 1,
+      corrupt: 1,
+      unsupported: 1,
+      encrypted: 0,
+      'unpack-limit': 0,
+      symlink: 3,
+    });
+    const link = (to: string) =>
+      `a symbolic link to ${to}; links are not followed, so nothing outside the folder is read`;
     expect(rep.skipped.map((s) => [s.path, s.kind, s.reason])).toEqual([
-      ['a/bad.png', 'corrupt', 'could not be decoded (not a PNG or JPEG, and no other image format recognised in its first bytes)'],
+      [
+        'a/bad.png',
+        'corrupt',
+        'could not be decoded (not a PNG or JPEG, and no other image format recognised in its first bytes)',
+      ],
       ['a/big.png', 'too-large', '2000×1000 = 2.0 MP, over the 1.0 MP limit'],
       ['a/empty.png', 'empty', 'the file has 0 bytes'],
       ['a/link.png', 'symlink', link(join(root, 'a', '1.png'))],
@@ -434,19 +521,41 @@ describe('nodeFiles + loadImages on a folder and a zip', () => {
     const r = await loadImages((await nodeFiles(zipPath)).files, new NodeDecoder(), opts);
     expect(process.memoryUsage().rss - rss).toBeLessThan(64 * 2 ** 20);
     expect(r.report.loaded).toBe(4);
-    expect(r.report.skipped.filter((s) => s.kind === 'encrypted' || s.kind === 'unpack-limit').map((s) => [s.path, s.kind, s.reason])).toEqual([
-      ['a/3.png', 'encrypted', `encrypted in ${zipPath} (password-protected); this app cannot read encrypted zip entries`],
-      ['a/zeros.png', 'unpack-limit', `would expand to 96.0 MiB (its header in ${zipPath} says so), past the 64 MiB limit for one file; not unpacked`],
+    expect(
+      r.report.skipped
+        .filter((s) => s.kind === 'encrypted' || s.kind === 'unpack-limit')
+        .map((s) => [s.path, s.kind, s.reason]),
+    ).toEqual([
+      [
+        'a/3.png',
+        'encrypted',
+        `encrypted in ${zipPath} (password-protected); this app cannot read encrypted zip entries`,
+      ],
+      [
+        'a/zeros.png',
+        'unpack-limit',
+        `would expand to 96.0 MiB (its header in ${zipPath} says so), past the 64 MiB limit for one file; not unpacked`,
+      ],
     ]);
 
     const locked = join(dir, 'locked.zip');
-    writeFileSync(locked, encrypt(encrypt(zipSync({ 'x/1.png': tree['a/1.png'], 'x/2.png': tree['a/2.png'] }, { level: 0 }), 'x/1.png'), 'x/2.png'));
-    await expect(nodeFiles(locked)).rejects.toThrow(`${locked}: this zip is encrypted (all 2 files need a password); unzip it with its password and upload the folder`);
+    writeFileSync(
+      locked,
+      encrypt(
+        encrypt(zipSync({ 'x/1.png': tree['a/1.png'], 'x/2.png': tree['a/2.png'] }, { level: 0 }), 'x/1.png'),
+        'x/2.png',
+      ),
+    );
+    await expect(nodeFiles(locked)).rejects.toThrow(
+      `${locked}: this zip is encrypted (all 2 files need a password); unzip it with its password and upload the folder`,
+    );
   });
 
   it('throws a message naming the path for a missing path, a file that is not a zip, and a broken zip', async () => {
     await expect(nodeFiles(join(dir, 'nowhere'))).rejects.toThrow(`${join(dir, 'nowhere')}: no such file or folder`);
-    await expect(nodeFiles(join(root, 'notes.txt'))).rejects.toThrow(`${join(root, 'notes.txt')} is a file but not a .zip archive`);
+    await expect(nodeFiles(join(root, 'notes.txt'))).rejects.toThrow(
+      `${join(root, 'notes.txt')} is a file but not a .zip archive`,
+    );
     const broken = join(dir, 'broken.zip');
     writeFileSync(broken, 'not a zip');
     await expect(nodeFiles(broken)).rejects.toThrow(`${broken} is not a readable .zip archive`);

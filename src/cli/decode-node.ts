@@ -72,7 +72,8 @@ function detect(bytes: Uint8Array, header: HeaderInfo | null): { format: Format 
   if (startsWith(bytes, [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])) return { format: 'png' };
   if (startsWith(bytes, [0xff, 0xd8, 0xff])) return { format: 'jpg' };
   if (startsWith(bytes, [0x47, 0x49, 0x46, 0x38])) return { other: 'GIF' };
-  if (startsWith(bytes, [0x52, 0x49, 0x46, 0x46]) && startsWith(bytes, [0x57, 0x45, 0x42, 0x50], 8)) return { other: 'WebP' };
+  if (startsWith(bytes, [0x52, 0x49, 0x46, 0x46]) && startsWith(bytes, [0x57, 0x45, 0x42, 0x50], 8))
+    return { other: 'WebP' };
   if (startsWith(bytes, [0x42, 0x4d])) return { other: 'BMP' };
   if (startsWith(bytes, [0x66, 0x74, 0x79, 0x70], 4)) return { other: 'HEIF/AVIF' };
   return null;
@@ -86,7 +87,12 @@ function message(e: unknown): string {
 export class NodeDecoder implements ImageDecoder {
   async decode(bytes: Uint8Array, header: HeaderInfo | null, size: number, fit: Fit): Promise<DecodeOutcome> {
     const kind = detect(bytes, header);
-    if (kind === null) return { ok: false, kind: 'corrupt', reason: 'could not be decoded (not a PNG or JPEG, and no other image format recognised in its first bytes)' };
+    if (kind === null)
+      return {
+        ok: false,
+        kind: 'corrupt',
+        reason: 'could not be decoded (not a PNG or JPEG, and no other image format recognised in its first bytes)',
+      };
     if ('other' in kind) {
       const where = BROWSER_FORMATS.has(kind.other) ? 'is decoded in the browser only' : 'is not decoded here';
       return { ok: false, kind: 'unsupported', reason: `${kind.other} ${where}; the Node runner reads PNG and JPEG` };
@@ -114,9 +120,14 @@ export class NodeDecoder implements ImageDecoder {
       // pngjs words a cut-off file as a stream error; say what it means for the file, then the library's words.
       const m = message(e);
       const cut = kind.format === 'png' && /finished stream|unexpected end/i.test(m);
-      return { ok: false, kind: 'corrupt', reason: `could not be decoded (${cut ? `the file ends before its image data does; pngjs: ${m}` : m})` };
+      return {
+        ok: false,
+        kind: 'corrupt',
+        reason: `could not be decoded (${cut ? `the file ends before its image data does; pngjs: ${m}` : m})`,
+      };
     }
-    if (w < 1 || h < 1 || rgba.length !== w * h * 4) return { ok: false, kind: 'corrupt', reason: `decoded to ${w}×${h} pixels` };
+    if (w < 1 || h < 1 || rgba.length !== w * h * 4)
+      return { ok: false, kind: 'corrupt', reason: `decoded to ${w}×${h} pixels` };
     const box = squareBoxes([w], [h], fit)[0];
     return { ok: true, rgb: resizeBoxRgb(toRgb(rgba, 4), w, h, box, size) };
   }
@@ -160,12 +171,20 @@ async function walk(dir: string, rel: string, out: Found[]): Promise<void> {
       } catch {
         // The link's text is only for the message.
       }
-      out.push({ rel: r, full, skip: { kind: 'symlink', reason: `a symbolic link${target}; links are not followed, so nothing outside the folder is read` } });
+      out.push({
+        rel: r,
+        full,
+        skip: {
+          kind: 'symlink',
+          reason: `a symbolic link${target}; links are not followed, so nothing outside the folder is read`,
+        },
+      });
     } else if (d.isDirectory()) await walk(dir, r, out);
     else if (d.isFile()) out.push({ rel: r, full });
     else {
       const what = specialKind(d);
-      if (what) out.push({ rel: r, full, skip: { kind: 'not-image', reason: `${what}, not a regular file; not read` } });
+      if (what)
+        out.push({ rel: r, full, skip: { kind: 'not-image', reason: `${what}, not a regular file; not read` } });
     }
   }
 }
@@ -199,7 +218,9 @@ export async function nodeFiles(path: string): Promise<{ name: string; files: So
     st = await stat(path);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new DatasetPathError(code === 'ENOENT' ? `${path}: no such file or folder` : `cannot read ${path} (${message(e)})`);
+    throw new DatasetPathError(
+      code === 'ENOENT' ? `${path}: no such file or folder` : `cannot read ${path} (${message(e)})`,
+    );
   }
   if (st.isDirectory()) {
     const found: Found[] = [];
@@ -216,7 +237,9 @@ export async function nodeFiles(path: string): Promise<{ name: string; files: So
     return { name: basename(resolve(path)) || path, files };
   }
   if (!st.isFile() || !isZipName(path)) {
-    throw new DatasetPathError(`${path} is ${st.isFile() ? 'a file but not a .zip archive' : 'neither a folder nor a file'}; --dataset takes a folder of images (one subfolder per label) or a .zip of one`);
+    throw new DatasetPathError(
+      `${path} is ${st.isFile() ? 'a file but not a .zip archive' : 'neither a folder nor a file'}; --dataset takes a folder of images (one subfolder per label) or a .zip of one`,
+    );
   }
   let bytes: Uint8Array;
   try {

@@ -17,10 +17,12 @@ function fileHandler(modelPath: string): tf.io.IOHandler {
     load: async () => {
       const json = JSON.parse(readFileSync(modelPath, 'utf8')) as tf.io.ModelJSON;
       return tf.io.getModelArtifactsForJSON(json, async (manifest) => {
-        const buffers = manifest.flatMap((g) => g.paths).map((p) => {
-          const b = readFileSync(join(dirname(modelPath), p));
-          return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer;
-        });
+        const buffers = manifest
+          .flatMap((g) => g.paths)
+          .map((p) => {
+            const b = readFileSync(join(dirname(modelPath), p));
+            return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer;
+          });
         return [manifest.flatMap((g) => g.weights), tf.io.concatenateArrayBuffers(buffers)];
       });
     },
@@ -49,7 +51,17 @@ describe('writeRunExports', () => {
     expect(tf.memory().numTensors).toBe(before);
     const rel = paths.map((p) => relative(dir, p).split('\\').join('/')).sort();
     expect(rel).toEqual(
-      ['config.json', 'evals.csv', 'metrics.csv', 'model/model.json', 'model/weights.bin', 'projector/metadata.tsv', 'projector/projector_config.json', 'projector/sprite.png', 'projector/vectors.tsv'].sort(),
+      [
+        'config.json',
+        'evals.csv',
+        'metrics.csv',
+        'model/model.json',
+        'model/weights.bin',
+        'projector/metadata.tsv',
+        'projector/projector_config.json',
+        'projector/sprite.png',
+        'projector/vectors.tsv',
+      ].sort(),
     );
     // The list the runner checks before training is the list written.
     expect([...EXPORT_FILE_PATHS].sort()).toEqual(rel);
@@ -77,14 +89,25 @@ describe('writeRunExports', () => {
     expect(Array.from(png.data.subarray(0, 4))).toEqual([...data.train.images.subarray(i0, i0 + 3), 255]);
 
     const pc = JSON.parse(readFileSync(join(dir, 'projector/projector_config.json'), 'utf8'));
-    expect(pc.embeddings[0]).toMatchObject({ tensorShape: [48, cfg.projDim], tensorPath: 'vectors.tsv', metadataPath: 'metadata.tsv', sprite: { imagePath: 'sprite.png', singleImageDim: [16, 16] } });
+    expect(pc.embeddings[0]).toMatchObject({
+      tensorShape: [48, cfg.projDim],
+      tensorPath: 'vectors.tsv',
+      metadataPath: 'metadata.tsv',
+      sprite: { imagePath: 'sprite.png', singleImageDim: [16, 16] },
+    });
     expect(readFileSync(join(dir, 'metrics.csv'), 'utf8').trimEnd().split('\n')).toHaveLength(3);
     expect(readFileSync(join(dir, 'evals.csv'), 'utf8').trimEnd().split('\n')).toHaveLength(2);
     expect(JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'))).toEqual(trainer.config);
 
     // The model, loaded from the files, gives the query encoder's embeddings.
     const model = await tf.loadLayersModel(fileHandler(join(dir, 'model/model.json')));
-    const x = tf.tidy(() => tf.div(tf.tensor4d(data.train.images.subarray(0, 8 * 16 * 16 * 3), [8, 16, 16, 3], 'int32').toFloat(), 255) as tf.Tensor4D);
+    const x = tf.tidy(
+      () =>
+        tf.div(
+          tf.tensor4d(data.train.images.subarray(0, 8 * 16 * 16 * 3), [8, 16, 16, 3], 'int32').toFloat(),
+          255,
+        ) as tf.Tensor4D,
+    );
     const want = tf.tidy(() => trainer.query.embed(x));
     const [feat, got] = model.predict(x) as tf.Tensor[];
     const a = await got.data();

@@ -29,13 +29,20 @@ describe('train CLI', () => {
 
   for (const [args, msg] of [
     [['--selection', 'nearest'], /--selection must be one of none, knn, cluster, center-wise/],
-    [['--steps=-1'], /--steps must be a whole number/], [['--steps', '2.5'], /--steps must be a whole number/],
+    [['--steps=-1'], /--steps must be a whole number/],
+    [['--steps', '2.5'], /--steps must be a whole number/],
     [['--bogus'], /Unknown option '--bogus'/],
     [['--backend', 'webgpu'], /--backend must be one of wasm, cpu/],
-    [['--dataset', 'mnist'], /--dataset must be one of shapes, fashion-mnist, or a path to a folder or \.zip \(got "mnist"\)/],
+    [
+      ['--dataset', 'mnist'],
+      /--dataset must be one of shapes, fashion-mnist, or a path to a folder or \.zip \(got "mnist"\)/,
+    ],
     [['--fit', 'pad'], /--fit applies to a folder or \.zip data set, not the built-in shapes/],
     [['--dataset', './photos', '--fit', 'stretch'], /--fit must be one of crop, pad \(got "stretch"\)/],
-    [['--dataset', './photos', '--holdout', '0.95'], /--holdout must be a decimal number from 0 to 0\.9 \(got "0\.95"\)/],
+    [
+      ['--dataset', './photos', '--holdout', '0.95'],
+      /--holdout must be a decimal number from 0 to 0\.9 \(got "0\.95"\)/,
+    ],
   ] as const) {
     it(`rejects ${args.join(' ')} with a specific message`, () => {
       expect(() => parseCli([...args])).toThrow(msg);
@@ -43,7 +50,9 @@ describe('train CLI', () => {
   }
 
   it('exits with code 2 and a one-line error on a bad flag', () => {
-    const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/train.ts', '--mix', 'blend'], { encoding: 'utf8' });
+    const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/train.ts', '--mix', 'blend'], {
+      encoding: 'utf8',
+    });
     expect(r.status).toBe(2);
     const lines = r.stderr.trim().split('\n');
     expect(lines).toHaveLength(1);
@@ -53,10 +62,27 @@ describe('train CLI', () => {
   it('--minutes stops on training time, sizes the schedule from the first steps, and --eval-minutes evaluates along the way', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'clim-minutes-'));
     try {
-      writeFileSync(join(dir, 'c.json'), JSON.stringify({ width: 4, stemStride: 1, stages: 2, groups: 4, resolutions: [16], projHidden: 16, projDim: 8, queueSize: 16, batchSize: 8, clusters: 4 }));
+      writeFileSync(
+        join(dir, 'c.json'),
+        JSON.stringify({
+          width: 4,
+          stemStride: 1,
+          stages: 2,
+          groups: 4,
+          resolutions: [16],
+          projHidden: 16,
+          projDim: 8,
+          queueSize: 16,
+          batchSize: 8,
+          clusters: 4,
+        }),
+      );
       const lines: string[] = [];
       // 60 steps of a tiny model take well under 0.1 min here; the budget (0.1 min = 6 s) then still stops it.
-      const r = (await run(['--minutes', '0.1', '--eval-minutes', '0.02', '--backend', 'wasm', '--config', join(dir, 'c.json')], (l) => lines.push(l))) as RunReport;
+      const r = (await run(
+        ['--minutes', '0.1', '--eval-minutes', '0.02', '--backend', 'wasm', '--config', join(dir, 'c.json')],
+        (l) => lines.push(l),
+      )) as RunReport;
       const trained = r.history.reduce((a, h) => a + h.ms, 0);
       // Stops at whichever comes first: the first step that reaches 6 s of training time, or the
       // calibrated schedule's last step (when later steps ran faster than the first 50).
@@ -86,24 +112,93 @@ describe('train CLI', () => {
   it('--save-weights writes the encoder; --init-weights --steps 0 reports the same kNN top-1; a bad file is one line and code 2', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'clim-weights-'));
     try {
-      writeFileSync(join(dir, 'c.json'), JSON.stringify({ width: 4, stemStride: 1, stages: 2, groups: 4, resolutions: [16], projHidden: 16, projDim: 8, queueSize: 16, batchSize: 8, clusters: 4, climWarmupSteps: 1 }));
+      writeFileSync(
+        join(dir, 'c.json'),
+        JSON.stringify({
+          width: 4,
+          stemStride: 1,
+          stages: 2,
+          groups: 4,
+          resolutions: [16],
+          projHidden: 16,
+          projDim: 8,
+          queueSize: 16,
+          batchSize: 8,
+          clusters: 4,
+          climWarmupSteps: 1,
+        }),
+      );
       const w = join(dir, 'enc.climweights');
-      const a = (await run(['--steps', '4', '--seed', '3', '--backend', 'wasm', '--config', join(dir, 'c.json'), '--save-weights', w, '--quiet'], () => {})) as RunReport;
+      const a = (await run(
+        [
+          '--steps',
+          '4',
+          '--seed',
+          '3',
+          '--backend',
+          'wasm',
+          '--config',
+          join(dir, 'c.json'),
+          '--save-weights',
+          w,
+          '--quiet',
+        ],
+        () => {},
+      )) as RunReport;
       const file = decodeWeights(readFileSync(w));
       expect(file.info.knnTop1).toBe(a.eval.knnTop1);
       expect(file.info.steps).toBe(4);
       // The same seed (the shapes set depends on it); the untrained encoder of that seed measured a.eval.initialKnnTop1.
-      const b = (await run(['--steps', '0', '--seed', '3', '--backend', 'wasm', '--config', join(dir, 'c.json'), '--init-weights', w, '--quiet'], () => {})) as RunReport;
+      const b = (await run(
+        [
+          '--steps',
+          '0',
+          '--seed',
+          '3',
+          '--backend',
+          'wasm',
+          '--config',
+          join(dir, 'c.json'),
+          '--init-weights',
+          w,
+          '--quiet',
+        ],
+        () => {},
+      )) as RunReport;
       expect(b.eval.knnTop1).toBe(a.eval.knnTop1);
       writeFileSync(join(dir, 'bad.climweights'), 'not weights');
-      const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/train.ts', '--init-weights', join(dir, 'bad.climweights'), '--steps', '0'], { encoding: 'utf8' });
+      const r = spawnSync(
+        process.execPath,
+        ['--import', 'tsx', 'src/cli/train.ts', '--init-weights', join(dir, 'bad.climweights'), '--steps', '0'],
+        { encoding: 'utf8' },
+      );
       expect(r.status).toBe(2);
-      expect(r.stderr.trim()).toMatch(/^error: --init-weights .*bad\.climweights: This is not a CLIM Playground weights file \(\.climweights\)/);
+      expect(r.stderr.trim()).toMatch(
+        /^error: --init-weights .*bad\.climweights: This is not a CLIM Playground weights file \(\.climweights\)/,
+      );
       expect(r.stderr.trim().split('\n')).toHaveLength(1);
       // Weights of another encoder: refused with the reason.
-      const wide = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/train.ts', '--init-weights', w, '--steps', '0', '--config', join(dir, 'c.json'), '--dataset', 'shapes'], { encoding: 'utf8' });
+      const wide = spawnSync(
+        process.execPath,
+        [
+          '--import',
+          'tsx',
+          'src/cli/train.ts',
+          '--init-weights',
+          w,
+          '--steps',
+          '0',
+          '--config',
+          join(dir, 'c.json'),
+          '--dataset',
+          'shapes',
+        ],
+        { encoding: 'utf8' },
+      );
       expect(wide.status).toBe(0);
-      await expect(run(['--steps', '0', '--backend', 'wasm', '--init-weights', w, '--quiet'], () => {})).rejects.toThrow(/another encoder: width 4 \(this run: 16\)/);
+      await expect(
+        run(['--steps', '0', '--backend', 'wasm', '--init-weights', w, '--quiet'], () => {}),
+      ).rejects.toThrow(/another encoder: width 4 \(this run: 16\)/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -115,9 +210,21 @@ describe('train CLI', () => {
     const { join } = await import('node:path');
     const { tmpdir } = await import('node:os');
     const dir = mkdtempSync(join(tmpdir(), 'clim-'));
-    writeFileSync(join(dir, 'c.json'), JSON.stringify({ width: cfg.width, projHidden: cfg.projHidden, projDim: cfg.projDim, queueSize: cfg.queueSize, batchSize: cfg.batchSize, clusters: cfg.clusters }));
+    writeFileSync(
+      join(dir, 'c.json'),
+      JSON.stringify({
+        width: cfg.width,
+        projHidden: cfg.projHidden,
+        projDim: cfg.projDim,
+        queueSize: cfg.queueSize,
+        batchSize: cfg.batchSize,
+        clusters: cfg.clusters,
+      }),
+    );
     const lines: string[] = [];
-    const report = await run(['--steps', '0', '--backend', 'wasm', '--config', join(dir, 'c.json'), '--quiet'], (s) => lines.push(s));
+    const report = await run(['--steps', '0', '--backend', 'wasm', '--config', join(dir, 'c.json'), '--quiet'], (s) =>
+      lines.push(s),
+    );
     expect(report?.history).toEqual([]);
     expect(report?.eval.knnTop1).toBe(report?.eval.initialKnnTop1);
     expect(report?.eval.knnTop1).toBeGreaterThan(0);
@@ -131,10 +238,27 @@ describe('train CLI', () => {
     const { tmpdir } = await import('node:os');
     const dir = mkdtempSync(join(tmpdir(), 'clim-'));
     // Tiny model: the cost is the bank pass and kNN over all 12,000 images.
-    writeFileSync(join(dir, 'c.json'), JSON.stringify({ width: 4, stemStride: 2, stages: 2, groups: 4, resolutions: [16], projHidden: 16, projDim: 8, queueSize: 16, batchSize: 8, clusters: 4 }));
+    writeFileSync(
+      join(dir, 'c.json'),
+      JSON.stringify({
+        width: 4,
+        stemStride: 2,
+        stages: 2,
+        groups: 4,
+        resolutions: [16],
+        projHidden: 16,
+        projDim: 8,
+        queueSize: 16,
+        batchSize: 8,
+        clusters: 4,
+      }),
+    );
     const lines: string[] = [];
     const t0 = Date.now();
-    const report = await run(['--dataset', 'fashion-mnist', '--steps', '0', '--backend', 'wasm', '--config', join(dir, 'c.json'), '--quiet'], (s) => lines.push(s));
+    const report = await run(
+      ['--dataset', 'fashion-mnist', '--steps', '0', '--backend', 'wasm', '--config', join(dir, 'c.json'), '--quiet'],
+      (s) => lines.push(s),
+    );
     console.log(`fashion-mnist --steps 0: ${((Date.now() - t0) / 1000).toFixed(1)} s, kNN ${report?.eval.knnTop1}`);
     expect(report?.dataset).toEqual({ id: 'fashion-mnist:10000+2000', train: 10000, test: 2000, labelled: true });
     expect(report?.history).toEqual([]);
@@ -158,7 +282,24 @@ describe('train CLI', () => {
     afterAll(() => rmSync(dir, { recursive: true, force: true }));
     // Tiny model at 8 px: the runner stores images at max(resolutions).
     const cfgPath = join(dir, 'c.json');
-    writeFileSync(cfgPath, JSON.stringify({ width: 4, stemStride: 1, stages: 2, groups: 4, resolutions: [8], projHidden: 16, projDim: 8, queueSize: 16, batchSize: 8, clusters: 2, knnK: 3, evalK: 3, climWarmupSteps: 0 }));
+    writeFileSync(
+      cfgPath,
+      JSON.stringify({
+        width: 4,
+        stemStride: 1,
+        stages: 2,
+        groups: 4,
+        resolutions: [8],
+        projHidden: 16,
+        projDim: 8,
+        queueSize: 16,
+        batchSize: 8,
+        clusters: 2,
+        knnK: 3,
+        evalK: 3,
+        climWarmupSteps: 0,
+      }),
+    );
 
     function solidPng(rgb: [number, number, number]): Uint8Array {
       const png = new PNG({ width: 8, height: 8 });
@@ -190,12 +331,37 @@ describe('train CLI', () => {
       const root = join(dir, 'set');
       writeTree(root, labelledTree());
       const out = join(dir, 'run.json');
-      const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/train.ts', '--dataset', root, '--steps', '2', '--backend', 'wasm', '--config', cfgPath, '--out', out], { encoding: 'utf8' });
+      const r = spawnSync(
+        process.execPath,
+        [
+          '--import',
+          'tsx',
+          'src/cli/train.ts',
+          '--dataset',
+          root,
+          '--steps',
+          '2',
+          '--backend',
+          'wasm',
+          '--config',
+          cfgPath,
+          '--out',
+          out,
+        ],
+        { encoding: 'utf8' },
+      );
       expect(r.status, r.stderr).toBe(0);
       const report = JSON.parse(readFileSync(out, 'utf8')) as RunReport;
       // 12 loaded; per label round(0.1·6) = 1 held out (at least one), so 10 + 2.
       expect(report.dataset).toEqual({ id: 'folder:set:12:s=8', train: 10, test: 2, labelled: true });
-      expect(report.load).toMatchObject({ path: root, fit: 'crop', files: 15, loaded: 12, hidden: 1, skipped: { 'not-image': 1, duplicate: 1, empty: 0, 'too-large': 0, corrupt: 0, unsupported: 0 } });
+      expect(report.load).toMatchObject({
+        path: root,
+        fit: 'crop',
+        files: 15,
+        loaded: 12,
+        hidden: 1,
+        skipped: { 'not-image': 1, duplicate: 1, empty: 0, 'too-large': 0, corrupt: 0, unsupported: 0 },
+      });
       expect(report.history.map((h) => h.step)).toEqual([1, 2]);
       expect(report.eval.knnTop1).not.toBeNull();
       const err = r.stderr.trim().split('\n');
@@ -211,7 +377,9 @@ describe('train CLI', () => {
         '1 hidden or system file ignored',
       ]);
       // 13 candidates went through read + decode (the 12 and the duplicate).
-      expect(err[9]).toMatch(/^decode: 13 image files read and decoded in \d+\.\d\d s, \d+ images\/s \(8×8, fit crop\)$/);
+      expect(err[9]).toMatch(
+        /^decode: 13 image files read and decoded in \d+\.\d\d s, \d+ images\/s \(8×8, fit crop\)$/,
+      );
       expect(err).toHaveLength(10);
       expect(r.stdout).toMatch(/^backend=wasm dataset=folder:set:12:s=8 train=10 test=2 kNN@0=[01]\.\d{4}$/m);
     });
@@ -222,21 +390,49 @@ describe('train CLI', () => {
       const zip = join(dir, 'loose.zip');
       writeFileSync(zip, zipSync(t));
       const warned: string[] = [];
-      const report = await run(['--dataset', zip, '--steps', '1', '--backend', 'wasm', '--config', cfgPath, '--fit', 'pad', '--quiet'], () => {}, (s) => warned.push(s));
+      const report = await run(
+        ['--dataset', zip, '--steps', '1', '--backend', 'wasm', '--config', cfgPath, '--fit', 'pad', '--quiet'],
+        () => {},
+        (s) => warned.push(s),
+      );
       expect(report?.dataset).toEqual({ id: 'folder:loose:6:s=8', train: 6, test: 0, labelled: false });
-      expect(report?.eval).toEqual({ step: 1, knnTop1: null, initialKnnTop1: null, linearTop1: null, alignment: null, uniformity: null, clusterPurity: null, clusterNmi: null, clusterAri: null });
-      expect(warned.slice(0, 3)).toEqual(['6 images loaded from 6 files, unlabelled', '  all images: 6', 'note: no class folders (<label>/<image>): the images train unlabelled and evaluation is off']);
+      expect(report?.eval).toEqual({
+        step: 1,
+        knnTop1: null,
+        initialKnnTop1: null,
+        linearTop1: null,
+        alignment: null,
+        uniformity: null,
+        clusterPurity: null,
+        clusterNmi: null,
+        clusterAri: null,
+      });
+      expect(warned.slice(0, 3)).toEqual([
+        '6 images loaded from 6 files, unlabelled',
+        '  all images: 6',
+        'note: no class folders (<label>/<image>): the images train unlabelled and evaluation is off',
+      ]);
       expect(warned[3]).toMatch(/^decode: 6 image files .* \(8×8, fit pad\)$/);
     });
 
     it('exits with code 2, the report and "no decodable image in <path>" when nothing decodes', () => {
       const root = join(dir, 'bad');
-      writeTree(root, { 'a/x.png': Buffer.from('not a png'), 'b/y.jpg': new Uint8Array(0), 'notes.txt': Buffer.from('hi') });
-      const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/train.ts', '--dataset', root, '--steps', '1'], { encoding: 'utf8' });
+      writeTree(root, {
+        'a/x.png': Buffer.from('not a png'),
+        'b/y.jpg': new Uint8Array(0),
+        'notes.txt': Buffer.from('hi'),
+      });
+      const r = spawnSync(
+        process.execPath,
+        ['--import', 'tsx', 'src/cli/train.ts', '--dataset', root, '--steps', '1'],
+        { encoding: 'utf8' },
+      );
       expect(r.status).toBe(2);
       const err = r.stderr.trim().split('\n');
       expect(err[0]).toBe('0 images loaded from 3 files, unlabelled');
-      expect(err).toContain('    a/x.png: could not be decoded (not a PNG or JPEG, and no other image format recognised in its first bytes)');
+      expect(err).toContain(
+        '    a/x.png: could not be decoded (not a PNG or JPEG, and no other image format recognised in its first bytes)',
+      );
       expect(err).toContain('    b/y.jpg: the file has 0 bytes');
       expect(err[err.length - 1]).toBe(`error: no decodable image in ${root}`);
       expect(r.stdout).toBe('');
@@ -244,7 +440,9 @@ describe('train CLI', () => {
 
     it('exits with code 2 and names a path that does not exist', () => {
       const missing = join(dir, 'nope', 'photos');
-      const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/train.ts', '--dataset', missing], { encoding: 'utf8' });
+      const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/train.ts', '--dataset', missing], {
+        encoding: 'utf8',
+      });
       expect(r.status).toBe(2);
       expect(r.stderr.trim()).toBe(`error: ${missing}: no such file or folder`);
     });
@@ -253,7 +451,19 @@ describe('train CLI', () => {
 
 describe('train CLI --ablation', () => {
   it('parses --ablation, --ablation-arms, --csv and --md over the ablation base config', () => {
-    const o = parseCli(['--ablation', '--ablation-arms', 'moco-v2, center-wise+cutmix', '--csv', 't.csv', '--md', 't.md', '--out', 'r.json', '--seed', '5']);
+    const o = parseCli([
+      '--ablation',
+      '--ablation-arms',
+      'moco-v2, center-wise+cutmix',
+      '--csv',
+      't.csv',
+      '--md',
+      't.md',
+      '--out',
+      'r.json',
+      '--seed',
+      '5',
+    ]);
     expect(o.ablation).toBe(true);
     expect(o.ablationArms).toEqual(['moco-v2', 'center-wise+cutmix']);
     expect([o.csv, o.md, o.out]).toEqual(['t.csv', 't.md', 'r.json']);
@@ -261,7 +471,12 @@ describe('train CLI --ablation', () => {
     expect(o.config).toEqual({ ...ablationBaseConfig(), seed: 5 });
     const d = parseCli(['--ablation', '--steps', '30', '--threshold', 'cluster-mean']);
     expect(d.ablationArms).toBeUndefined();
-    expect([d.steps, d.config.totalSteps, d.config.centerThreshold, d.config.resolutions]).toEqual([30, 30, 'cluster-mean', [24]]);
+    expect([d.steps, d.config.totalSteps, d.config.centerThreshold, d.config.resolutions]).toEqual([
+      30,
+      30,
+      'cluster-mean',
+      [24],
+    ]);
     const plain = parseCli([]);
     expect([plain.ablation, plain.ablationArms, plain.csv, plain.md]).toEqual([false, undefined, undefined, undefined]);
     expect(plain.config).toEqual(DEFAULT_CONFIG);
@@ -273,8 +488,14 @@ describe('train CLI --ablation', () => {
     [['--ablation-arms', 'knn'], /^--ablation-arms applies to --ablation only$/],
     [['--ablation', '--selection', 'knn'], /^--selection cannot be used with --ablation: each arm sets it$/],
     [['--ablation', '--mix', 'none'], /^--mix cannot be used with --ablation: each arm sets it$/],
-    [['--ablation', '--eval-every', '5'], /^--eval-every cannot be used with --ablation: each arm is evaluated once, at the end$/],
-    [['--ablation', '--ablation-arms', 'knn,simclr'], /^--ablation-arms: unknown arm "simclr"; known: moco-v2, moco-v2\+cutmix, knn, knn\+cutmix, cluster, cluster\+cutmix, center-wise, center-wise\+cutmix, center-wise\+cutmix\+multires$/],
+    [
+      ['--ablation', '--eval-every', '5'],
+      /^--eval-every cannot be used with --ablation: each arm is evaluated once, at the end$/,
+    ],
+    [
+      ['--ablation', '--ablation-arms', 'knn,simclr'],
+      /^--ablation-arms: unknown arm "simclr"; known: moco-v2, moco-v2\+cutmix, knn, knn\+cutmix, cluster, cluster\+cutmix, center-wise, center-wise\+cutmix, center-wise\+cutmix\+multires$/,
+    ],
     [['--ablation', '--ablation-arms', ','], /^--ablation-arms needs at least one arm id$/],
     [['--ablation', '--ablation-arms', 'knn,knn'], /^--ablation-arms: an arm is listed twice$/],
   ] as const) {
@@ -287,12 +508,48 @@ describe('train CLI --ablation', () => {
     const dir = mkdtempSync(join(tmpdir(), 'clim-ablation-'));
     try {
       // Tiny model at 16 px; CLIM warm-up of 1 step so 3 of the 4 steps select.
-      const cfg = { width: 4, stemStride: 1, stages: 2, groups: 4, resolutions: [16], projHidden: 16, projDim: 8, queueSize: 32, batchSize: 16, clusters: 8, knnK: 5, climWarmupSteps: 1, kmeansEvery: 2 };
+      const cfg = {
+        width: 4,
+        stemStride: 1,
+        stages: 2,
+        groups: 4,
+        resolutions: [16],
+        projHidden: 16,
+        projDim: 8,
+        queueSize: 32,
+        batchSize: 16,
+        clusters: 8,
+        knnK: 5,
+        climWarmupSteps: 1,
+        kmeansEvery: 2,
+      };
       writeFileSync(join(dir, 'c.json'), JSON.stringify(cfg));
       const [out, csv, md] = ['r.json', 't.csv', 't.md'].map((f) => join(dir, f));
       const lines: string[] = [];
       const t0 = Date.now();
-      const r = await run(['--ablation', '--ablation-arms', 'knn,center-wise', '--steps', '4', '--seed', '3', '--backend', 'wasm', '--config', join(dir, 'c.json'), '--out', out, '--csv', csv, '--md', md, '--quiet'], (s) => lines.push(s));
+      const r = await run(
+        [
+          '--ablation',
+          '--ablation-arms',
+          'knn,center-wise',
+          '--steps',
+          '4',
+          '--seed',
+          '3',
+          '--backend',
+          'wasm',
+          '--config',
+          join(dir, 'c.json'),
+          '--out',
+          out,
+          '--csv',
+          csv,
+          '--md',
+          md,
+          '--quiet',
+        ],
+        (s) => lines.push(s),
+      );
       console.log(`--ablation 2 arms × 4 steps on shapes: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
       expect(r).toBeNull();
       const report = JSON.parse(readFileSync(out, 'utf8')) as AblationReport;
@@ -301,14 +558,23 @@ describe('train CLI --ablation', () => {
       expect(report.dataset).toEqual({ id: 'shapes:seed=3:n=2400+600:s=32', train: 2400, test: 600, labelled: true });
       expect(report.steps).toBe(4);
       expect(report.config).toEqual({ ...ablationBaseConfig(), ...cfg, seed: 3, totalSteps: 4 });
-      expect(report.arms.map((a) => [a.id, a.config.selection, a.config.mix])).toEqual([['knn', 'knn', 'none'], ['center-wise', 'center-wise', 'none']]);
-      for (const a of report.arms) expect({ ...a.config, selection: report.config.selection, mix: report.config.mix }).toEqual(report.config);
-      expect(report.rows.map((x) => [x.id, x.steps])).toEqual([['knn', 4], ['center-wise', 4]]);
+      expect(report.arms.map((a) => [a.id, a.config.selection, a.config.mix])).toEqual([
+        ['knn', 'knn', 'none'],
+        ['center-wise', 'center-wise', 'none'],
+      ]);
+      for (const a of report.arms)
+        expect({ ...a.config, selection: report.config.selection, mix: report.config.mix }).toEqual(report.config);
+      expect(report.rows.map((x) => [x.id, x.steps])).toEqual([
+        ['knn', 4],
+        ['center-wise', 4],
+      ]);
 
       // Baseline: the raw-pixel kNN on the same split with the monitor's k and τ.
       expect(report.baseline).toMatchObject({ k: DEFAULT_CONFIG.evalK, tau: DEFAULT_CONFIG.evalTemperature });
       await tf.setBackend('wasm');
-      expect(report.baseline.knnTop1).toBe(await rawPixelKnn(makeShapesDataset({ seed: 3 }), DEFAULT_CONFIG.evalK, DEFAULT_CONFIG.evalTemperature));
+      expect(report.baseline.knnTop1).toBe(
+        await rawPixelKnn(makeShapesDataset({ seed: 3 }), DEFAULT_CONFIG.evalK, DEFAULT_CONFIG.evalTemperature),
+      );
 
       for (const row of report.rows) {
         const c = report.curves[row.id];
@@ -337,9 +603,13 @@ describe('train CLI --ablation', () => {
       // Markdown: a row per arm with its percentages, the baseline, and the same table in the log.
       const mdText = readFileSync(md, 'utf8');
       for (const row of report.rows) {
-        expect(mdText).toContain(`(\`${row.id}\`) | ${(100 * row.knnTop1!).toFixed(1)}% | ${(100 * row.linearTop1!).toFixed(1)}% | ${(100 * row.precision!).toFixed(1)}% |`);
+        expect(mdText).toContain(
+          `(\`${row.id}\`) | ${(100 * row.knnTop1!).toFixed(1)}% | ${(100 * row.linearTop1!).toFixed(1)}% | ${(100 * row.precision!).toFixed(1)}% |`,
+        );
       }
-      expect(mdText).toContain(`Raw-pixel kNN baseline (same split, k = 20, τ = 0.1): ${(100 * report.baseline.knnTop1!).toFixed(1)}% top-1.`);
+      expect(mdText).toContain(
+        `Raw-pixel kNN baseline (same split, k = 20, τ = 0.1): ${(100 * report.baseline.knnTop1!).toFixed(1)}% top-1.`,
+      );
       expect(lines.join('\n')).toContain(mdText.trimEnd());
       expect(lines.filter((l) => /^\[\d\/2\] /.test(l))).toHaveLength(2);
     } finally {
@@ -352,13 +622,53 @@ describe('train CLI --export', () => {
   it('writes the same exports as the app, with CSVs that match the report, and ends with the full evaluation', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'clim-run-export-'));
     try {
-      const cfg = { width: 4, stemStride: 1, stages: 2, groups: 4, resolutions: [16], projHidden: 16, projDim: 12, queueSize: 32, batchSize: 16, clusters: 8, climWarmupSteps: 1, kmeansEvery: 2 };
+      const cfg = {
+        width: 4,
+        stemStride: 1,
+        stages: 2,
+        groups: 4,
+        resolutions: [16],
+        projHidden: 16,
+        projDim: 12,
+        queueSize: 32,
+        batchSize: 16,
+        clusters: 8,
+        climWarmupSteps: 1,
+        kmeansEvery: 2,
+      };
       writeFileSync(join(dir, 'c.json'), JSON.stringify(cfg));
       const out = join(dir, 'r.json');
       const exp = join(dir, 'export');
-      const r = (await run(['--steps', '3', '--seed', '2', '--backend', 'wasm', '--config', join(dir, 'c.json'), '--export', exp, '--out', out, '--quiet'], () => {})) as RunReport;
+      const r = (await run(
+        [
+          '--steps',
+          '3',
+          '--seed',
+          '2',
+          '--backend',
+          'wasm',
+          '--config',
+          join(dir, 'c.json'),
+          '--export',
+          exp,
+          '--out',
+          out,
+          '--quiet',
+        ],
+        () => {},
+      )) as RunReport;
       const rel = r.exported!.map((p) => p.slice(exp.length + 1)).sort();
-      expect(rel).toEqual(['config.json', 'evals.csv', 'metrics.csv', 'model/model.json', 'model/weights.bin', 'projector/metadata.tsv', 'projector/projector_config.json', 'projector/sprite.png', 'projector/vectors.tsv']);
+      expect(rel).toEqual([
+        'config.json',
+        'evals.csv',
+        'metrics.csv',
+        'model/model.json',
+        'model/weights.bin',
+        'projector/metadata.tsv',
+        'projector/projector_config.json',
+        'projector/sprite.png',
+        'projector/vectors.tsv',
+      ]);
       expect(JSON.parse(readFileSync(out, 'utf8'))).toEqual(JSON.parse(JSON.stringify(r)));
 
       // metrics.csv: one row per step, the report's losses.
@@ -392,7 +702,9 @@ describe('train CLI --export', () => {
       expect(r.evals[0].seconds).toBe(0);
       expect(r.evals[1].seconds).toBeCloseTo(r.history.reduce((a, h) => a + h.ms, 0) / 1000, 6);
       expect(r.evals[1].linearTop1).toBe(r.eval.linearTop1);
-      expect(readFileSync(join(exp, 'projector/metadata.tsv'), 'utf8').trimEnd().split('\n')).toHaveLength(vectors.length + 1);
+      expect(readFileSync(join(exp, 'projector/metadata.tsv'), 'utf8').trimEnd().split('\n')).toHaveLength(
+        vectors.length + 1,
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -413,7 +725,18 @@ function cli(args: string[], opts: { uid?: number; gid?: number } = {}) {
 }
 
 /** A tiny model on the default shapes set: a step takes tens of ms, so the output tests stay fast. */
-const TINY = { width: 4, stemStride: 1, stages: 2, groups: 4, resolutions: [16], projHidden: 16, projDim: 8, queueSize: 16, batchSize: 8, clusters: 4 };
+const TINY = {
+  width: 4,
+  stemStride: 1,
+  stages: 2,
+  groups: 4,
+  resolutions: [16],
+  projHidden: 16,
+  projDim: 8,
+  queueSize: 16,
+  batchSize: 8,
+  clusters: 4,
+};
 
 /** Any character escapeControl (src/core/text.ts) escapes. */
 // eslint-disable-next-line no-control-regex -- the characters a printed name must not hold
@@ -436,8 +759,14 @@ describe('train CLI --config from an untrusted file (issue 16, item 5)', () => {
   };
 
   for (const [key, msg] of [
-    ['__proto__', /^--config .*__proto__\.json: "__proto__" is not a config field \(it names JavaScript's object machinery\)$/],
-    ['constructor', /^--config .*constructor\.json: "constructor" is not a config field \(it names JavaScript's object machinery\)$/],
+    [
+      '__proto__',
+      /^--config .*__proto__\.json: "__proto__" is not a config field \(it names JavaScript's object machinery\)$/,
+    ],
+    [
+      'constructor',
+      /^--config .*constructor\.json: "constructor" is not a config field \(it names JavaScript's object machinery\)$/,
+    ],
     ['toString', /^--config .*toString\.json: unknown field "toString"$/],
     ['hasOwnProperty', /^--config .*hasOwnProperty\.json: unknown field "hasOwnProperty"$/],
   ] as const) {
@@ -457,7 +786,10 @@ describe('train CLI --config from an untrusted file (issue 16, item 5)', () => {
   }
 
   it('names every refused key of one file, exits 2 with one line and writes no report', () => {
-    const path = file('all.json', '{"__proto__": {"width": 64}, "constructor": 1, "toString": "x", "hasOwnProperty": null, "width": 4}');
+    const path = file(
+      'all.json',
+      '{"__proto__": {"width": 64}, "constructor": 1, "toString": "x", "hasOwnProperty": null, "width": 4}',
+    );
     const out = join(dir, 'all-report.json');
     const r = cli(['--config', path, '--steps', '1', '--out', out]);
     expect(r.status).toBe(2);
@@ -471,9 +803,15 @@ describe('train CLI --config from an untrusted file (issue 16, item 5)', () => {
   it('--steps sets totalSteps when the config file does not, and the file wins when it does', async () => {
     const plain = file('plain.json', JSON.stringify(TINY));
     const sets = file('sets.json', JSON.stringify({ ...TINY, totalSteps: 50 }));
-    expect(parseCli(['--config', plain, '--steps', '7'])).toMatchObject({ steps: 7, config: { totalSteps: 7, width: 4 } });
+    expect(parseCli(['--config', plain, '--steps', '7'])).toMatchObject({
+      steps: 7,
+      config: { totalSteps: 7, width: 4 },
+    });
     expect(parseCli(['--config', plain, '--steps', '0'])).toMatchObject({ steps: 0, config: { totalSteps: 1 } });
-    expect(parseCli(['--config', plain])).toMatchObject({ steps: 200, config: { totalSteps: DEFAULT_CONFIG.totalSteps } });
+    expect(parseCli(['--config', plain])).toMatchObject({
+      steps: 200,
+      config: { totalSteps: DEFAULT_CONFIG.totalSteps },
+    });
     expect(parseCli(['--config', sets, '--steps', '7'])).toMatchObject({ steps: 7, config: { totalSteps: 50 } });
     expect(parseCli(['--config', sets])).toMatchObject({ steps: 200, config: { totalSteps: 50 } });
     // The report's config is the schedule the run used: 1 step of a 50-step schedule.
@@ -488,7 +826,11 @@ describe('train CLI number flags (issue 16, item 7)', () => {
   const BAD = ['', ' ', '0x2', '1e2', '-1', '1.5', 'Infinity', '9007199254740993'];
   const quoted = (v: string) => JSON.stringify(v);
 
-  for (const [flag, min] of [['steps', 0], ['seed', 0], ['eval-every', 1]] as const) {
+  for (const [flag, min] of [
+    ['steps', 0],
+    ['seed', 0],
+    ['eval-every', 1],
+  ] as const) {
     it(`--${flag} takes digits only: ${BAD.map(quoted).join(', ')} are refused with the value quoted`, () => {
       for (const v of BAD) {
         const range = v === '9007199254740993' ? ` and at most ${Number.MAX_SAFE_INTEGER}` : '';
@@ -510,7 +852,9 @@ describe('train CLI number flags (issue 16, item 7)', () => {
       // 1.5 is a fine number of minutes; 9007199254740993 minutes too (plain decimal digits), if absurd.
       const bad = flag === 'holdout' ? BAD : BAD.filter((v) => v !== '1.5' && v !== '9007199254740993');
       for (const v of [...bad, '+1', '-0', '.', '1.2.3']) {
-        expect(() => parseCli([`--${flag}`, v, ...extra]), v).toThrow(`--${flag} must be a decimal number ${range} (got ${quoted(v)})`);
+        expect(() => parseCli([`--${flag}`, v, ...extra]), v).toThrow(
+          `--${flag} must be a decimal number ${range} (got ${quoted(v)})`,
+        );
       }
       for (const v of ['0.5', '.5', '0.25']) expect(() => parseCli([`--${flag}`, v, ...extra])).not.toThrow();
     });
@@ -521,7 +865,9 @@ describe('train CLI number flags (issue 16, item 7)', () => {
     expect(r.status).toBe(2);
     expect(r.stderr).toBe('error: --steps must be a whole number ≥ 0 (got "-1") (see --help)\n');
     expect(() => parseCli(['--steps'])).toThrow(/^--steps needs a value$/);
-    expect(() => parseCli(['--steps', '--quiet'])).toThrow('--steps needs a value (got the option "--quiet"; write --steps=VALUE for a value that starts with -)');
+    expect(() => parseCli(['--steps', '--quiet'])).toThrow(
+      '--steps needs a value (got the option "--quiet"; write --steps=VALUE for a value that starts with -)',
+    );
     // A value with a dash still reaches string flags: a folder named -photos.
     expect(parseCli(['--dataset', '-photos/']).dataset).toEqual({ path: '-photos/' });
   });
@@ -545,20 +891,64 @@ describe('train CLI output paths (issue 16, item 4)', () => {
   const missing = join(dir, 'no-such-folder');
 
   const cases: Array<[string, string[], string]> = [
-    ['--export onto an existing file', ['--export', taken], `--export ${taken}: it is a file; give a folder (it is created if missing)`],
-    ['--export under a file', ['--export', join(taken, 'exp')], `--export ${join(taken, 'exp')}: ${taken} is a file, not a folder`],
-    ['--export over a folder with a file named model', ['--export', blockedModel], `--export ${blockedModel}: model in it is a file, where the export writes a folder`],
-    ['--export over a folder with a folder named metrics.csv', ['--export', blockedCsv], `--export ${blockedCsv}: metrics.csv in it is a folder, where the export writes a file`],
+    [
+      '--export onto an existing file',
+      ['--export', taken],
+      `--export ${taken}: it is a file; give a folder (it is created if missing)`,
+    ],
+    [
+      '--export under a file',
+      ['--export', join(taken, 'exp')],
+      `--export ${join(taken, 'exp')}: ${taken} is a file, not a folder`,
+    ],
+    [
+      '--export over a folder with a file named model',
+      ['--export', blockedModel],
+      `--export ${blockedModel}: model in it is a file, where the export writes a folder`,
+    ],
+    [
+      '--export over a folder with a folder named metrics.csv',
+      ['--export', blockedCsv],
+      `--export ${blockedCsv}: metrics.csv in it is a folder, where the export writes a file`,
+    ],
     ['--export ""', ['--export', ''], '--export needs a folder name (got "")'],
-    ['--out under a file', ['--out', join(taken, 'r.json')], `--out ${join(taken, 'r.json')}: ${taken} is a file, not a folder`],
+    [
+      '--out under a file',
+      ['--out', join(taken, 'r.json')],
+      `--out ${join(taken, 'r.json')}: ${taken} is a file, not a folder`,
+    ],
     ['--out onto a folder', ['--out', folder], `--out ${folder}: it is a folder; give a file name`],
-    ['--out in a missing folder', ['--out', join(missing, 'r.json')], `--out ${join(missing, 'r.json')}: the folder ${missing} does not exist`],
+    [
+      '--out in a missing folder',
+      ['--out', join(missing, 'r.json')],
+      `--out ${join(missing, 'r.json')}: the folder ${missing} does not exist`,
+    ],
     ['--out ""', ['--out', ''], '--out needs a file name (got "")'],
-    ['--save-weights onto a folder', ['--save-weights', folder], `--save-weights ${folder}: it is a folder; give a file name`],
-    ['--save-weights under a file', ['--save-weights', join(taken, 'w.climweights')], `--save-weights ${join(taken, 'w.climweights')}: ${taken} is a file, not a folder`],
-    ['--ablation --csv in a missing folder', ['--ablation', '--csv', join(missing, 't.csv')], `--csv ${join(missing, 't.csv')}: the folder ${missing} does not exist`],
-    ['--ablation --md onto a folder', ['--ablation', '--md', folder], `--md ${folder}: it is a folder; give a file name`],
-    ['--ablation --out under a file', ['--ablation', '--out', join(taken, 'r.json')], `--out ${join(taken, 'r.json')}: ${taken} is a file, not a folder`],
+    [
+      '--save-weights onto a folder',
+      ['--save-weights', folder],
+      `--save-weights ${folder}: it is a folder; give a file name`,
+    ],
+    [
+      '--save-weights under a file',
+      ['--save-weights', join(taken, 'w.climweights')],
+      `--save-weights ${join(taken, 'w.climweights')}: ${taken} is a file, not a folder`,
+    ],
+    [
+      '--ablation --csv in a missing folder',
+      ['--ablation', '--csv', join(missing, 't.csv')],
+      `--csv ${join(missing, 't.csv')}: the folder ${missing} does not exist`,
+    ],
+    [
+      '--ablation --md onto a folder',
+      ['--ablation', '--md', folder],
+      `--md ${folder}: it is a folder; give a file name`,
+    ],
+    [
+      '--ablation --out under a file',
+      ['--ablation', '--out', join(taken, 'r.json')],
+      `--out ${join(taken, 'r.json')}: ${taken} is a file, not a folder`,
+    ],
   ];
   for (const [name, args, message] of cases) {
     it(`${name}: fails before the data is read or a step taken, with one specific line`, async () => {
@@ -566,7 +956,13 @@ describe('train CLI output paths (issue 16, item 4)', () => {
       const warned: string[] = [];
       const t0 = Date.now();
       // 500 steps: had the check come after training, this would train for many seconds and print step lines.
-      const e = await failure(run([...args, '--steps', '500', '--backend', 'wasm', '--config', cfg], (l) => lines.push(l), (w) => warned.push(w)));
+      const e = await failure(
+        run(
+          [...args, '--steps', '500', '--backend', 'wasm', '--config', cfg],
+          (l) => lines.push(l),
+          (w) => warned.push(w),
+        ),
+      );
       expect(e).toBeInstanceOf(OutputPathError);
       expect((e as Error).message).toBe(message);
       expect([...lines, ...warned]).toEqual([]);
@@ -591,9 +987,17 @@ describe('train CLI output paths (issue 16, item 4)', () => {
     // Root writes anywhere, so as root the runner runs as "nobody".
     const as = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
     const out = cli(['--out', join(ro, 'r.json'), '--steps', '500', '--config', cfg], as);
-    expect([out.status, out.stdout, out.stderr]).toEqual([2, '', `error: --out ${join(ro, 'r.json')}: the folder ${ro} is not writable\n`]);
+    expect([out.status, out.stdout, out.stderr]).toEqual([
+      2,
+      '',
+      `error: --out ${join(ro, 'r.json')}: the folder ${ro} is not writable\n`,
+    ]);
     const exp = cli(['--export', join(ro, 'exp'), '--steps', '500', '--config', cfg], as);
-    expect([exp.status, exp.stdout, exp.stderr]).toEqual([2, '', `error: --export ${join(ro, 'exp')}: the folder ${ro} is not writable, so ${join(ro, 'exp')} cannot be created in it\n`]);
+    expect([exp.status, exp.stdout, exp.stderr]).toEqual([
+      2,
+      '',
+      `error: --export ${join(ro, 'exp')}: the folder ${ro} is not writable, so ${join(ro, 'exp')} cannot be created in it\n`,
+    ]);
   });
 
   it('an export that fails at the end (its folder became a file during the run) is one line; --out is still written', async () => {
@@ -610,29 +1014,36 @@ describe('train CLI output paths (issue 16, item 4)', () => {
     expect(e).toBeInstanceOf(RunOutputError);
     const { failures, report } = e as RunOutputError;
     expect(failures).toHaveLength(1);
-    expect(failures[0]).toMatch(new RegExp(`^--export ${exp.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: E(NOTDIR|EXIST): [^\\n]+$`));
+    expect(failures[0]).toMatch(
+      new RegExp(`^--export ${exp.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: E(NOTDIR|EXIST): [^\\n]+$`),
+    );
     // The report: written, with the training in it and the failure named, without the export's file list.
     const written = JSON.parse(readFileSync(out, 'utf8')) as RunReport;
     expect(written).toEqual(JSON.parse(JSON.stringify(report)));
     expect(written.history).toHaveLength(1);
     expect(written.writeErrors).toEqual(failures);
     expect(written.exported).toBeUndefined();
-    expect(lines[lines.length - 1]).toMatch(new RegExp(`^done: 1 steps .*; report ${out.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`));
+    expect(lines[lines.length - 1]).toMatch(
+      new RegExp(`^done: 1 steps .*; report ${out.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`),
+    );
   });
 
-  it.skipIf(!existsSync('/dev/full'))('a write that fails at the end from the command line (disk full): exit 1, one line, the report kept', () => {
-    const out = join(dir, 'full.json');
-    const r = cli(['--save-weights', '/dev/full', '--out', out, '--steps', '1', '--config', cfg, '--quiet']);
-    expect(r.status).toBe(1);
-    expect(r.stderr).toBe('error: --save-weights /dev/full: ENOSPC: no space left on device, write\n');
-    const report = JSON.parse(readFileSync(out, 'utf8')) as RunReport;
-    expect(report.history).toHaveLength(1);
-    expect(report.writeErrors).toEqual(['--save-weights /dev/full: ENOSPC: no space left on device, write']);
-    // And the report itself on a full disk: still one line.
-    const r2 = cli(['--out', '/dev/full', '--steps', '0', '--config', cfg, '--quiet']);
-    expect([r2.status, r2.stderr]).toEqual([1, 'error: --out /dev/full: ENOSPC: no space left on device, write\n']);
-    expect(r2.stdout).toMatch(/^done: 0 steps .*→ [01]\.\d{4}\n$/);
-  });
+  it.skipIf(!existsSync('/dev/full'))(
+    'a write that fails at the end from the command line (disk full): exit 1, one line, the report kept',
+    () => {
+      const out = join(dir, 'full.json');
+      const r = cli(['--save-weights', '/dev/full', '--out', out, '--steps', '1', '--config', cfg, '--quiet']);
+      expect(r.status).toBe(1);
+      expect(r.stderr).toBe('error: --save-weights /dev/full: ENOSPC: no space left on device, write\n');
+      const report = JSON.parse(readFileSync(out, 'utf8')) as RunReport;
+      expect(report.history).toHaveLength(1);
+      expect(report.writeErrors).toEqual(['--save-weights /dev/full: ENOSPC: no space left on device, write']);
+      // And the report itself on a full disk: still one line.
+      const r2 = cli(['--out', '/dev/full', '--steps', '0', '--config', cfg, '--quiet']);
+      expect([r2.status, r2.stderr]).toEqual([1, 'error: --out /dev/full: ENOSPC: no space left on device, write\n']);
+      expect(r2.stdout).toMatch(/^done: 0 steps .*→ [01]\.\d{4}\n$/);
+    },
+  );
 });
 
 describe('train CLI with control characters in file names (issue 16, item 6)', () => {
@@ -665,7 +1076,11 @@ describe('train CLI with control characters in file names (issue 16, item 6)', (
     const exp = join(dir, 'exp');
     const lines: string[] = [];
     const warned: string[] = [];
-    const r = (await run(['--dataset', root, '--steps', '1', '--backend', 'wasm', '--config', cfg, '--out', out, '--export', exp], (l) => lines.push(l), (w) => warned.push(w))) as RunReport;
+    const r = (await run(
+      ['--dataset', root, '--steps', '1', '--backend', 'wasm', '--config', cfg, '--out', out, '--export', exp],
+      (l) => lines.push(l),
+      (w) => warned.push(w),
+    )) as RunReport;
 
     for (const l of [...lines, ...warned]) expect(l).not.toMatch(RAW_CONTROL);
     expect(warned.slice(0, 9)).toEqual([

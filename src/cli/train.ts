@@ -21,7 +21,16 @@ import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'fflate';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { CENTRE_THRESHOLDS, MIX_MODES, SELECTION_MODES, defaultConfig, describeValue, mergeConfigFields, validateConfig, type ClimConfig } from '../core/config';
+import {
+  CENTRE_THRESHOLDS,
+  MIX_MODES,
+  SELECTION_MODES,
+  defaultConfig,
+  describeValue,
+  mergeConfigFields,
+  validateConfig,
+  type ClimConfig,
+} from '../core/config';
 import { Trainer } from '../core/train';
 import { makeShapesDataset } from '../core/data/shapes';
 import { parseFashionMnist } from '../core/data/fashion-mnist';
@@ -41,7 +50,13 @@ import type { LoadSummary } from './load-summary';
 import type { RuleStats } from '../core/clim/rule-comparison';
 import { CALIBRATION_STEPS, TimeBudget } from './time-budget';
 import { DATASETS as BUILTIN_DATASETS, type DatasetName } from '../worker/protocol';
-import { WEIGHTS_FILE_EXTENSION, WeightsFileError, decodeWeights, encodeWeights, type WeightsFile } from '../core/weights-file';
+import {
+  WEIGHTS_FILE_EXTENSION,
+  WeightsFileError,
+  decodeWeights,
+  encodeWeights,
+  type WeightsFile,
+} from '../core/weights-file';
 
 const BACKENDS = ['wasm', 'cpu'] as const;
 /** The built-in sets (worker/protocol.ts), the runner's default first. */
@@ -63,7 +78,9 @@ export function loadDataset(name: DatasetName, seed: number): Dataset {
   try {
     gz = readFileSync(file);
   } catch (e) {
-    throw new Error(`cannot read the fashion-mnist data file ${file} (${(e as Error).message}); it is committed, or rebuild it with npm run data:fashion-mnist`);
+    throw new Error(
+      `cannot read the fashion-mnist data file ${file} (${(e as Error).message}); it is committed, or rebuild it with npm run data:fashion-mnist`,
+    );
   }
   return parseFashionMnist(gunzipSync(gz));
 }
@@ -92,21 +109,50 @@ export type { LoadSummary };
  * `NoImagesError` when no image decoded (after printing the report, which
  * says why).
  */
-export async function loadFolderDataset(path: string, opts: FolderLoadOptions, warn: (s: string) => void): Promise<{ data: Dataset; load: LoadSummary }> {
+export async function loadFolderDataset(
+  path: string,
+  opts: FolderLoadOptions,
+  warn: (s: string) => void,
+): Promise<{ data: Dataset; load: LoadSummary }> {
   const { name, files } = await nodeFiles(path);
-  const r = await loadImages(files, new NodeDecoder(), { size: opts.size, fit: opts.fit, maxPixels: DEFAULT_MAX_PIXELS });
+  const r = await loadImages(files, new NodeDecoder(), {
+    size: opts.size,
+    fit: opts.fit,
+    maxPixels: DEFAULT_MAX_PIXELS,
+  });
   // File and label names come from the disk: a tab or newline in one must not split or fake a report line.
   for (const line of formatReport(r.report)) warn(escapeControl(line));
   const n = r.plan.candidates.length;
   const seconds = r.ms / 1000;
-  warn(`decode: ${n} image file${n === 1 ? '' : 's'} read and decoded in ${seconds.toFixed(2)} s, ${(n / Math.max(seconds, 1e-3)).toFixed(0)} images/s (${opts.size}×${opts.size}, fit ${opts.fit})`);
+  warn(
+    `decode: ${n} image file${n === 1 ? '' : 's'} read and decoded in ${seconds.toFixed(2)} s, ${(n / Math.max(seconds, 1e-3)).toFixed(0)} images/s (${opts.size}×${opts.size}, fit ${opts.fit})`,
+  );
   if (r.report.loaded === 0) {
-    throw new NoImagesError(`no decodable image in ${path}${n === 0 ? ` (no file has an image extension: ${IMAGE_EXTENSIONS.join(', ')})` : ''}`);
+    throw new NoImagesError(
+      `no decodable image in ${path}${n === 0 ? ` (no file has an image extension: ${IMAGE_EXTENSIONS.join(', ')})` : ''}`,
+    );
   }
   const fraction = r.labels ? opts.holdout : 0;
-  if (r.labels && fraction === 0) warn('note: --holdout 0 keeps every image for training, so there is no kNN evaluation');
-  const data = assembleDataset({ name, size: opts.size, images: r.images, labels: r.labels, classNames: r.classNames, fraction, seed: opts.seed });
-  const load: LoadSummary = { path, fit: opts.fit, files: r.report.files, loaded: r.report.loaded, hidden: r.report.hiddenCount, skipped: r.report.countsByKind, seconds };
+  if (r.labels && fraction === 0)
+    warn('note: --holdout 0 keeps every image for training, so there is no kNN evaluation');
+  const data = assembleDataset({
+    name,
+    size: opts.size,
+    images: r.images,
+    labels: r.labels,
+    classNames: r.classNames,
+    fraction,
+    seed: opts.seed,
+  });
+  const load: LoadSummary = {
+    path,
+    fit: opts.fit,
+    files: r.report.files,
+    loaded: r.report.loaded,
+    hidden: r.report.hiddenCount,
+    skipped: r.report.countsByKind,
+    seconds,
+  };
   return { data, load };
 }
 
@@ -117,12 +163,20 @@ export interface RunReport {
   dataset: { id: string; train: number; test: number; labelled: boolean };
   /** Present for a folder or .zip data set. */
   load?: LoadSummary;
-  history: Array<Pick<StepMetrics, 'step' | 'loss' | 'lossAnchor' | 'lossPositive' | 'lr' | 'ms' | 'imagesPerSecond' | 'coverage' | 'precision'>>;
+  history: Array<
+    Pick<
+      StepMetrics,
+      'step' | 'loss' | 'lossAnchor' | 'lossPositive' | 'lr' | 'ms' | 'imagesPerSecond' | 'coverage' | 'precision'
+    >
+  >;
   /**
    * The last evaluation. With --full-eval or --export it also has the linear
    * probe, alignment/uniformity and cluster agreement (null otherwise).
    */
-  eval: { step: number; knnTop1: number | null; initialKnnTop1: number | null } & Pick<EvalResult, 'linearTop1' | 'alignment' | 'uniformity' | 'clusterPurity' | 'clusterNmi' | 'clusterAri'>;
+  eval: { step: number; knnTop1: number | null; initialKnnTop1: number | null } & Pick<
+    EvalResult,
+    'linearTop1' | 'alignment' | 'uniformity' | 'clusterPurity' | 'clusterNmi' | 'clusterAri'
+  >;
   /**
    * Every selection rule on the final bank and clusters, over the same probe
    * anchors (rule-comparison.ts): precision of the kept set (null without
@@ -181,7 +235,8 @@ const HELP = `Usage: npm run train -- [options]
 
 function oneOf<T extends string>(flag: string, v: string | undefined, options: readonly T[]): T | undefined {
   if (v === undefined) return undefined;
-  if (!options.includes(v as T)) throw new UsageError(`--${flag} must be one of ${options.join(', ')} (got ${describeValue(v)})`);
+  if (!options.includes(v as T))
+    throw new UsageError(`--${flag} must be one of ${options.join(', ')} (got ${describeValue(v)})`);
   return v as T;
 }
 
@@ -190,7 +245,9 @@ function datasetFlag(v: string | undefined): DatasetChoice {
   if (v === undefined) return { name: 'shapes' };
   if ((DATASETS as readonly string[]).includes(v)) return { name: v as DatasetName };
   if (/[\\/]/.test(v) || isZipName(v) || existsSync(v)) return { path: v };
-  throw new UsageError(`--dataset must be one of ${DATASETS.join(', ')}, or a path to a folder or .zip (got ${describeValue(v)})`);
+  throw new UsageError(
+    `--dataset must be one of ${DATASETS.join(', ')}, or a path to a folder or .zip (got ${describeValue(v)})`,
+  );
 }
 
 /**
@@ -208,14 +265,16 @@ function decimal(v: string): number {
 function fractionFlag(flag: string, v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
   const x = decimal(v);
-  if (!Number.isFinite(x) || x < 0 || x > 0.9) throw new UsageError(`--${flag} must be a decimal number from 0 to 0.9 (got ${describeValue(v)})`);
+  if (!Number.isFinite(x) || x < 0 || x > 0.9)
+    throw new UsageError(`--${flag} must be a decimal number from 0 to 0.9 (got ${describeValue(v)})`);
   return x;
 }
 
 function positiveFlag(flag: string, v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
   const x = decimal(v);
-  if (!Number.isFinite(x) || x <= 0) throw new UsageError(`--${flag} must be a decimal number above 0, like 2.5 (got ${describeValue(v)})`);
+  if (!Number.isFinite(x) || x <= 0)
+    throw new UsageError(`--${flag} must be a decimal number above 0, like 2.5 (got ${describeValue(v)})`);
   return x;
 }
 
@@ -224,7 +283,8 @@ function intFlag(flag: string, v: string | undefined, min: number): number | und
   const n = INTEGER_RE.test(v) ? Number(v) : NaN;
   // Above 2^53 − 1, 9007199254740993 would silently become …992.
   const tooBig = INTEGER_RE.test(v) && !Number.isSafeInteger(n) ? ` and at most ${Number.MAX_SAFE_INTEGER}` : '';
-  if (!Number.isSafeInteger(n) || n < min) throw new UsageError(`--${flag} must be a whole number ≥ ${min}${tooBig} (got ${describeValue(v)})`);
+  if (!Number.isSafeInteger(n) || n < min)
+    throw new UsageError(`--${flag} must be a whole number ≥ ${min}${tooBig} (got ${describeValue(v)})`);
   return n;
 }
 
@@ -273,7 +333,10 @@ function joinDashValues(argv: readonly string[]): string[] {
     }
     const next = argv[i + 1];
     if (next === undefined) throw new UsageError(`${a} needs a value`);
-    if (next.startsWith('--') || next === '-h') throw new UsageError(`${a} needs a value (got the option ${describeValue(next)}; write ${a}=VALUE for a value that starts with -)`);
+    if (next.startsWith('--') || next === '-h')
+      throw new UsageError(
+        `${a} needs a value (got the option ${describeValue(next)}; write ${a}=VALUE for a value that starts with -)`,
+      );
     if (next.startsWith('-')) {
       out.push(`${a}=${next}`);
       i++;
@@ -296,7 +359,19 @@ export function parseCli(argv: string[]) {
     const only = (['ablation-arms', 'csv', 'md'] as const).find((f) => v[f] !== undefined);
     if (only) throw new UsageError(`--${only} applies to --ablation only`);
   } else {
-    const fixed = (['selection', 'mix', 'eval-every', 'export', 'full-eval', 'minutes', 'eval-minutes', 'init-weights', 'save-weights'] as const).find((f) => v[f] !== undefined);
+    const fixed = (
+      [
+        'selection',
+        'mix',
+        'eval-every',
+        'export',
+        'full-eval',
+        'minutes',
+        'eval-minutes',
+        'init-weights',
+        'save-weights',
+      ] as const
+    ).find((f) => v[f] !== undefined);
     const why: Record<typeof fixed & string, string> = {
       selection: 'each arm sets it',
       mix: 'each arm sets it',
@@ -310,12 +385,19 @@ export function parseCli(argv: string[]) {
     };
     if (fixed) throw new UsageError(`--${fixed} cannot be used with --ablation: ${why[fixed]}`);
   }
-  const ablationArms = v['ablation-arms']?.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const ablationArms = v['ablation-arms']
+    ?.split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
   if (ablationArms !== undefined) {
     const unknown = ablationArms.filter((a) => !ABLATION_IDS.includes(a));
-    if (unknown.length) throw new UsageError(`--ablation-arms: unknown arm ${unknown.map((u) => describeValue(u)).join(', ')}; known: ${ABLATION_IDS.join(', ')}`);
+    if (unknown.length)
+      throw new UsageError(
+        `--ablation-arms: unknown arm ${unknown.map((u) => describeValue(u)).join(', ')}; known: ${ABLATION_IDS.join(', ')}`,
+      );
     if (ablationArms.length === 0) throw new UsageError('--ablation-arms needs at least one arm id');
-    if (new Set(ablationArms).size !== ablationArms.length) throw new UsageError('--ablation-arms: an arm is listed twice');
+    if (new Set(ablationArms).size !== ablationArms.length)
+      throw new UsageError('--ablation-arms: an arm is listed twice');
   }
   let config = ablation ? ablationBaseConfig() : defaultConfig();
   let configSetsTotal = false;
@@ -339,7 +421,8 @@ export function parseCli(argv: string[]) {
   const minutes = positiveFlag('minutes', v.minutes);
   const evalMinutes = positiveFlag('eval-minutes', v['eval-minutes']);
   // With --minutes alone the time decides when training stops.
-  const steps = intFlag('steps', v.steps, 0) ?? (ablation ? ABLATION_DEFAULT_STEPS : minutes !== undefined ? Infinity : 200);
+  const steps =
+    intFlag('steps', v.steps, 0) ?? (ablation ? ABLATION_DEFAULT_STEPS : minutes !== undefined ? Infinity : 200);
   if (v.steps !== undefined && !configSetsTotal) config.totalSteps = Math.max(1, steps);
   const issues = validateConfig(config);
   if (issues.length) throw new UsageError(issues.map((i) => i.message).join(' '));
@@ -347,7 +430,9 @@ export function parseCli(argv: string[]) {
   const fit = oneOf('fit', v.fit, FITS);
   const holdout = fractionFlag('holdout', v.holdout);
   if (!('path' in dataset) && (fit !== undefined || holdout !== undefined)) {
-    throw new UsageError(`--${fit !== undefined ? 'fit' : 'holdout'} applies to a folder or .zip data set, not the built-in ${dataset.name}`);
+    throw new UsageError(
+      `--${fit !== undefined ? 'fit' : 'holdout'} applies to a folder or .zip data set, not the built-in ${dataset.name}`,
+    );
   }
   return {
     help: v.help ?? false,
@@ -376,7 +461,11 @@ export function parseCli(argv: string[]) {
 }
 
 /** `log` takes the training log (stdout), `warn` the data report and decode rate (stderr). Null for --help and --ablation (which writes its own report). */
-export async function run(argv: string[], log: (s: string) => void = (s) => console.log(s), warn: (s: string) => void = (s) => console.error(s)): Promise<RunReport | null> {
+export async function run(
+  argv: string[],
+  log: (s: string) => void = (s) => console.log(s),
+  warn: (s: string) => void = (s) => console.error(s),
+): Promise<RunReport | null> {
   const opts = parseCli(argv);
   if (opts.help) {
     log(HELP);
@@ -388,12 +477,30 @@ export async function run(argv: string[], log: (s: string) => void = (s) => cons
   let load: LoadSummary | undefined;
   if ('path' in opts.dataset) {
     const size = Math.max(...opts.config.resolutions);
-    ({ data, load } = await loadFolderDataset(opts.dataset.path, { size, fit: opts.fit, holdout: opts.holdout, seed: opts.config.seed }, warn));
+    ({ data, load } = await loadFolderDataset(
+      opts.dataset.path,
+      { size, fit: opts.fit, holdout: opts.holdout, seed: opts.config.seed },
+      warn,
+    ));
   } else {
     data = loadDataset(opts.dataset.name, opts.config.seed);
   }
   if (opts.ablation) {
-    await runAblation({ data, load, config: opts.config, steps: opts.steps, backend: opts.backend, arms: opts.ablationArms, out: opts.out, csv: opts.csv, md: opts.md, quiet: opts.quiet }, log);
+    await runAblation(
+      {
+        data,
+        load,
+        config: opts.config,
+        steps: opts.steps,
+        backend: opts.backend,
+        arms: opts.ablationArms,
+        out: opts.out,
+        csv: opts.csv,
+        md: opts.md,
+        quiet: opts.quiet,
+      },
+      log,
+    );
     return null;
   }
   const init = opts.initWeights !== undefined ? readWeights(opts.initWeights) : undefined;
@@ -403,7 +510,10 @@ export async function run(argv: string[], log: (s: string) => void = (s) => cons
   const trainer = await Trainer.create(opts.config, data, { init });
   try {
     const initial = await trainer.evaluate();
-    if (!opts.quiet) log(`backend=${tf.getBackend()} dataset=${escapeControl(data.id)} train=${data.train.n} test=${data.test.n} kNN@0=${fmt(initial.knnTop1)}`);
+    if (!opts.quiet)
+      log(
+        `backend=${tf.getBackend()} dataset=${escapeControl(data.id)} train=${data.train.n} test=${data.test.n} kNN@0=${fmt(initial.knnTop1)}`,
+      );
     const history: RunReport['history'] = [];
     // Every step's full metrics and every evaluation, for --export's metrics.csv and evals.csv.
     const metrics: StepMetrics[] = [];
@@ -424,22 +534,43 @@ export async function run(argv: string[], log: (s: string) => void = (s) => cons
       if (!Number.isFinite(m.loss)) throw new Error(`loss became ${m.loss} at step ${m.step}`);
       trainMs += m.ms;
       metrics.push(m);
-      history.push({ step: m.step, loss: m.loss, lossAnchor: m.lossAnchor, lossPositive: m.lossPositive, lr: m.lr, ms: m.ms, imagesPerSecond: m.imagesPerSecond, coverage: m.coverage, precision: m.precision });
+      history.push({
+        step: m.step,
+        loss: m.loss,
+        lossAnchor: m.lossAnchor,
+        lossPositive: m.lossPositive,
+        lr: m.lr,
+        ms: m.ms,
+        imagesPerSecond: m.imagesPerSecond,
+        coverage: m.coverage,
+        precision: m.precision,
+      });
       if (opts.calibrate && m.step === CALIBRATION_STEPS) {
-        const total = budget.scheduleSteps(metrics.map((x) => x.ms), m.step);
+        const total = budget.scheduleSteps(
+          metrics.map((x) => x.ms),
+          m.step,
+        );
         trainer.updateLive({ totalSteps: total });
         opts.config.totalSteps = total;
         steps = total;
-        if (!opts.quiet) log(`calibrated: ${(trainMs / m.step).toFixed(1)} ms per step over ${m.step} steps → totalSteps ${total} for ${opts.minutes} min`);
+        if (!opts.quiet)
+          log(
+            `calibrated: ${(trainMs / m.step).toFixed(1)} ms per step over ${m.step} steps → totalSteps ${total} for ${opts.minutes} min`,
+          );
       }
       const last = budget.spent(trainMs) || m.step >= steps;
       if (!opts.quiet && (m.step % 10 === 0 || m.step === 1)) {
-        log(`step ${m.step}/${Number.isFinite(steps) ? steps : '?'} loss ${m.loss.toFixed(4)} lr ${m.lr.toFixed(4)} ${m.ms.toFixed(0)} ms (${m.imagesPerSecond.toFixed(0)} img/s) coverage ${m.coverage.toFixed(2)} precision ${fmt(m.precision)}`);
+        log(
+          `step ${m.step}/${Number.isFinite(steps) ? steps : '?'} loss ${m.loss.toFixed(4)} lr ${m.lr.toFixed(4)} ${m.ms.toFixed(0)} ms (${m.imagesPerSecond.toFixed(0)} img/s) coverage ${m.coverage.toFixed(2)} precision ${fmt(m.precision)}`,
+        );
       }
       if (last) continue;
       if (budget.evalDue(trainMs)) {
         const e = await evaluate(true);
-        if (!opts.quiet) log(`${(trainMs / 60000).toFixed(1)} min, step ${m.step}: kNN top-1 ${fmt(e.knnTop1)}, linear top-1 ${fmt(e.linearTop1)}`);
+        if (!opts.quiet)
+          log(
+            `${(trainMs / 60000).toFixed(1)} min, step ${m.step}: kNN top-1 ${fmt(e.knnTop1)}, linear top-1 ${fmt(e.linearTop1)}`,
+          );
       } else if (opts.evalEvery && m.step % opts.evalEvery === 0) {
         const e = await evaluate(false);
         if (!opts.quiet) log(`step ${m.step} kNN top-1 ${fmt(e.knnTop1)}`);
@@ -487,8 +618,20 @@ export async function run(argv: string[], log: (s: string) => void = (s) => cons
         clusterNmi: final.clusterNmi,
         clusterAri: final.clusterAri,
       },
-      ruleComparison: rules ? rules.rules.map((r) => ({ rule: r.rule, precision: r.precision, keptPerAnchor: r.keptPerAnchor, coverage: r.coverage })) : null,
-      evals: evals.map((e, i) => ({ step: e.step, seconds: evalSeconds[i], knnTop1: e.knnTop1, linearTop1: e.linearTop1 })),
+      ruleComparison: rules
+        ? rules.rules.map((r) => ({
+            rule: r.rule,
+            precision: r.precision,
+            keptPerAnchor: r.keptPerAnchor,
+            coverage: r.coverage,
+          }))
+        : null,
+      evals: evals.map((e, i) => ({
+        step: e.step,
+        seconds: evalSeconds[i],
+        knnTop1: e.knnTop1,
+        linearTop1: e.linearTop1,
+      })),
       ...(exported ? { exported } : {}),
       ...(writeErrors.length ? { writeErrors: [...writeErrors] } : {}),
       wallSeconds: (Date.now() - started) / 1000,
@@ -505,8 +648,12 @@ export async function run(argv: string[], log: (s: string) => void = (s) => cons
     const firstN = history.slice(0, 20);
     const lastN = history.slice(-20);
     const mean = (h: typeof history) => (h.length ? h.reduce((a, b) => a + b.loss, 0) / h.length : NaN);
-    const medianMs = history.length ? [...history.map((h) => h.ms)].sort((a, b) => a - b)[Math.floor(history.length / 2)] : NaN;
-    log(`done: ${history.length} steps in ${report.wallSeconds.toFixed(1)} s, median ${medianMs.toFixed(0)} ms/step; loss first20 ${mean(firstN).toFixed(4)} last20 ${mean(lastN).toFixed(4)}; kNN top-1 ${fmt(initial.knnTop1)} → ${fmt(final.knnTop1)}${opts.fullEval ? `, linear top-1 ${fmt(final.linearTop1)}` : ''}${opts.out && !writeErrors.some((w) => w.startsWith('--out ')) ? `; report ${escapeControl(opts.out)}` : ''}`);
+    const medianMs = history.length
+      ? [...history.map((h) => h.ms)].sort((a, b) => a - b)[Math.floor(history.length / 2)]
+      : NaN;
+    log(
+      `done: ${history.length} steps in ${report.wallSeconds.toFixed(1)} s, median ${medianMs.toFixed(0)} ms/step; loss first20 ${mean(firstN).toFixed(4)} last20 ${mean(lastN).toFixed(4)}; kNN top-1 ${fmt(initial.knnTop1)} → ${fmt(final.knnTop1)}${opts.fullEval ? `, linear top-1 ${fmt(final.linearTop1)}` : ''}${opts.out && !writeErrors.some((w) => w.startsWith('--out ')) ? `; report ${escapeControl(opts.out)}` : ''}`,
+    );
     if (writeErrors.length) throw new RunOutputError(writeErrors, report);
     return report;
   } finally {
@@ -560,7 +707,12 @@ if (isMain) {
       console.error(`error: ${escapeControl(e.message)} (see --help)`);
       process.exit(2);
     }
-    if (e instanceof DatasetPathError || e instanceof NoImagesError || e instanceof WeightsFileError || e instanceof OutputPathError) {
+    if (
+      e instanceof DatasetPathError ||
+      e instanceof NoImagesError ||
+      e instanceof WeightsFileError ||
+      e instanceof OutputPathError
+    ) {
       console.error(`error: ${escapeControl(e.message)}`);
       process.exit(2);
     }
@@ -568,7 +720,7 @@ if (isMain) {
       for (const f of e.failures) console.error(`error: ${escapeControl(f)}`);
       process.exit(1);
     }
-    console.error(e instanceof Error ? e.stack ?? e.message : String(e));
+    console.error(e instanceof Error ? (e.stack ?? e.message) : String(e));
     process.exit(1);
   });
 }

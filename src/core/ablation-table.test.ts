@@ -3,7 +3,22 @@ import { ABLATION_CSV_HEADER, ablationCsv, ablationMarkdown, type AblationRow } 
 
 /** A row whose id and label carry the given text (arm ids are fixed today; rows also arrive from the worker as data). */
 function row(text: string): AblationRow {
-  return { id: `id ${text}`, label: `label ${text}`, knnTop1: 0.5, linearTop1: null, precision: null, coverage: null, finalLoss: null, alignment: null, uniformity: null, clusterNmi: null, knnRulePrecision: null, centerWiseRulePrecision: null, seconds: 1, steps: 2 };
+  return {
+    id: `id ${text}`,
+    label: `label ${text}`,
+    knnTop1: 0.5,
+    linearTop1: null,
+    precision: null,
+    coverage: null,
+    finalLoss: null,
+    alignment: null,
+    uniformity: null,
+    clusterNmi: null,
+    knnRulePrecision: null,
+    centerWiseRulePrecision: null,
+    seconds: 1,
+    steps: 2,
+  };
 }
 
 const HOSTILE = ['a\tb', 'a\nb', 'a\rb', 'a\u2028b', 'a\u202egnp.exe'];

@@ -31,14 +31,38 @@ export interface AblationVariant {
  */
 export const ABLATION_VARIANTS: readonly AblationVariant[] = Object.freeze([
   { id: 'moco-v2', label: 'MoCo v2 (no selection, no mixing)', selection: 'none', mix: 'none', resolutions: 'single' },
-  { id: 'moco-v2+cutmix', label: 'MoCo v2 + CutMix of two views', selection: 'none', mix: 'cutmix', resolutions: 'single' },
+  {
+    id: 'moco-v2+cutmix',
+    label: 'MoCo v2 + CutMix of two views',
+    selection: 'none',
+    mix: 'cutmix',
+    resolutions: 'single',
+  },
   { id: 'knn', label: 'kNN positives', selection: 'knn', mix: 'none', resolutions: 'single' },
   { id: 'knn+cutmix', label: 'kNN positives + CutMix', selection: 'knn', mix: 'cutmix', resolutions: 'single' },
   { id: 'cluster', label: 'cluster positives', selection: 'cluster', mix: 'none', resolutions: 'single' },
-  { id: 'cluster+cutmix', label: 'cluster positives + CutMix', selection: 'cluster', mix: 'cutmix', resolutions: 'single' },
+  {
+    id: 'cluster+cutmix',
+    label: 'cluster positives + CutMix',
+    selection: 'cluster',
+    mix: 'cutmix',
+    resolutions: 'single',
+  },
   { id: 'center-wise', label: 'center-wise positives', selection: 'center-wise', mix: 'none', resolutions: 'single' },
-  { id: 'center-wise+cutmix', label: 'CLIM: center-wise + CutMix, 1 resolution', selection: 'center-wise', mix: 'cutmix', resolutions: 'single' },
-  { id: 'center-wise+cutmix+multires', label: 'CLIM: center-wise + CutMix, 2 resolutions', selection: 'center-wise', mix: 'cutmix', resolutions: 'multi' },
+  {
+    id: 'center-wise+cutmix',
+    label: 'CLIM: center-wise + CutMix, 1 resolution',
+    selection: 'center-wise',
+    mix: 'cutmix',
+    resolutions: 'single',
+  },
+  {
+    id: 'center-wise+cutmix+multires',
+    label: 'CLIM: center-wise + CutMix, 2 resolutions',
+    selection: 'center-wise',
+    mix: 'cutmix',
+    resolutions: 'multi',
+  },
 ] satisfies AblationVariant[]);
 
 /**
@@ -98,7 +122,8 @@ export interface AblationBaseline {
   tau: number;
 }
 
-export const ABLATION_CSV_HEADER = 'id,label,steps,knn_top1,linear_top1,precision,coverage,final_loss,alignment,uniformity,cluster_nmi,knn_rule_precision,center_wise_rule_precision,seconds';
+export const ABLATION_CSV_HEADER =
+  'id,label,steps,knn_top1,linear_top1,precision,coverage,final_loss,alignment,uniformity,cluster_nmi,knn_rule_precision,center_wise_rule_precision,seconds';
 
 const csvNum = (v: number | null, digits = 6): string => (v === null ? '' : Number(v.toFixed(digits)).toString());
 
@@ -135,13 +160,18 @@ const num = (v: number | null, d: number): string => (v === null ? '—' : v.toF
  * and, under it, the raw-pixel baseline on the same split when given.
  */
 export function ablationMarkdown(rows: readonly AblationRow[], baseline: AblationBaseline | null): string {
-  const head = '| arm | kNN top-1 | linear top-1 | selection precision | coverage | final loss | alignment | uniformity | cluster NMI | kNN rule precision | center-wise rule precision | time |';
+  const head =
+    '| arm | kNN top-1 | linear top-1 | selection precision | coverage | final loss | alignment | uniformity | cluster NMI | kNN rule precision | center-wise rule precision | time |';
   const rule = '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |';
   const body = rows.map(
     (r) =>
       `| ${escapeControl(r.label).replace(/\|/g, '\\|')} (\`${escapeControl(r.id)}\`) | ${pct(r.knnTop1)} | ${pct(r.linearTop1)} | ${pct(r.precision)} | ${pct(r.coverage)} | ${num(r.finalLoss, 3)} | ${num(r.alignment, 3)} | ${num(r.uniformity, 3)} | ${num(r.clusterNmi, 3)} | ${pct(r.knnRulePrecision)} | ${pct(r.centerWiseRulePrecision)} | ${r.seconds.toFixed(0)} s |`,
   );
   const lines = [head, rule, ...body];
-  if (baseline) lines.push('', `Raw-pixel kNN baseline (same split, k = ${baseline.k}, τ = ${baseline.tau}): ${pct(baseline.knnTop1)} top-1.`);
+  if (baseline)
+    lines.push(
+      '',
+      `Raw-pixel kNN baseline (same split, k = ${baseline.k}, τ = ${baseline.tau}): ${pct(baseline.knnTop1)} top-1.`,
+    );
   return lines.join('\n') + '\n';
 }

@@ -31,7 +31,11 @@ import { Rng } from './rng';
 describe('ablationConfigs', () => {
   const varying = new Set<keyof ClimConfig>(['selection', 'mix', 'resolutions']);
 
-  for (const [name, base] of [['defaults', defaultConfig()], ['ablation base (fast-demo-cpu)', ablationBaseConfig()], ['tiny', tinyConfig({ seed: 4, totalSteps: 37 })]] as const) {
+  for (const [name, base] of [
+    ['defaults', defaultConfig()],
+    ['ablation base (fast-demo-cpu)', ablationBaseConfig()],
+    ['tiny', tinyConfig({ seed: 4, totalSteps: 37 })],
+  ] as const) {
     it(`${name}: every arm is valid and differs from the base only in selection, mix and resolutions`, () => {
       const arms = ablationConfigs(base);
       expect(arms.map((a) => a.id)).toEqual([...ABLATION_IDS]);
@@ -42,7 +46,9 @@ describe('ablationConfigs', () => {
         }
         const v = ABLATION_VARIANTS.find((x) => x.id === a.id)!;
         expect([a.config.selection, a.config.mix]).toEqual([v.selection, v.mix]);
-        expect(a.config.resolutions).toEqual(v.resolutions === 'multi' ? multiResolutions(base) : [base.resolutions[0]]);
+        expect(a.config.resolutions).toEqual(
+          v.resolutions === 'multi' ? multiResolutions(base) : [base.resolutions[0]],
+        );
         // Fresh arrays: editing one arm cannot reach the base or another arm.
         expect(a.config.resolutions).not.toBe(base.resolutions);
       }
@@ -56,7 +62,9 @@ describe('ablationConfigs', () => {
     const want = SELECTION_MODES.flatMap((s) => MIX_MODES.filter((m) => m !== 'mixup').map((m) => `${s}/${m}`)).sort();
     expect(grid).toEqual(want);
     const multi = arms.filter((a) => a.config.resolutions.length > 1);
-    expect(multi.map((a) => [a.config.selection, a.config.mix, a.config.resolutions])).toEqual([['center-wise', 'cutmix', [24, 16]]]);
+    expect(multi.map((a) => [a.config.selection, a.config.mix, a.config.resolutions])).toEqual([
+      ['center-wise', 'cutmix', [24, 16]],
+    ]);
     // Its one-resolution twin is in the grid with the same first resolution.
     expect(single.find((a) => a.id === 'center-wise+cutmix')!.config.resolutions).toEqual([24]);
   });
@@ -69,8 +77,13 @@ describe('ablationConfigs', () => {
   });
 
   it('picks a subset in the given order and names unknown ids', () => {
-    expect(ablationConfigs(tinyConfig(), ['center-wise', 'moco-v2']).map((a) => a.id)).toEqual(['center-wise', 'moco-v2']);
-    expect(() => ablationConfigs(tinyConfig(), ['knn', 'nnclr'])).toThrow(/unknown ablation arm "nnclr"; known: moco-v2, moco-v2\+cutmix, knn/);
+    expect(ablationConfigs(tinyConfig(), ['center-wise', 'moco-v2']).map((a) => a.id)).toEqual([
+      'center-wise',
+      'moco-v2',
+    ]);
+    expect(() => ablationConfigs(tinyConfig(), ['knn', 'nnclr'])).toThrow(
+      /unknown ablation arm "nnclr"; known: moco-v2, moco-v2\+cutmix, knn/,
+    );
     expect(() => ablationConfigs(tinyConfig(), ['knn', 'knn'])).toThrow(/repeat/);
     expect(() => ablationConfigs(tinyConfig(), [])).toThrow(/no ablation arm/);
   });
@@ -108,11 +121,22 @@ function templateSet(rng: Rng, classes: number, size: number, nTrain: number, nT
     const labels = new Int32Array(n);
     for (let i = 0; i < n; i++) {
       labels[i] = i % classes;
-      for (let j = 0; j < dim; j++) images[i * dim + j] = Math.max(0, Math.min(255, templates[labels[i]][j] + Math.round(rng.uniform(-noise, noise))));
+      for (let j = 0; j < dim; j++)
+        images[i * dim + j] = Math.max(
+          0,
+          Math.min(255, templates[labels[i]][j] + Math.round(rng.uniform(-noise, noise))),
+        );
     }
     return { n, images, labels };
   };
-  return { id: 'templates', name: 'templates', size, train: split(nTrain), test: split(nTest), classNames: Array.from({ length: classes }, (_, c) => `t${c}`) };
+  return {
+    id: 'templates',
+    name: 'templates',
+    size,
+    train: split(nTrain),
+    test: split(nTest),
+    classNames: Array.from({ length: classes }, (_, c) => `t${c}`),
+  };
 }
 
 describe('on the wasm backend', () => {
@@ -126,7 +150,11 @@ describe('on the wasm backend', () => {
   it('rawPixelKnn equals a plain double loop over the pixels', async () => {
     // Shapes at 8 px: raw pixels are near chance (1/8).
     const d = makeShapesDataset({ seed: 3, nTrain: 64, nTest: 40, size: 8 });
-    for (const [k, tau] of [[1, 0.1], [5, 0.1], [9, 0.5]] as const) {
+    for (const [k, tau] of [
+      [1, 0.1],
+      [5, 0.1],
+      [9, 0.5],
+    ] as const) {
       const want = naiveRawKnn(d, k, tau, 8);
       const got = await rawPixelKnn(d, k, tau);
       expect(got, `k=${k} τ=${tau}`).toBe(want);
@@ -135,7 +163,11 @@ describe('on the wasm backend', () => {
     // Three noisy class templates: pixels carry the class, so the vote matters.
     const noisy = templateSet(new Rng(8), 3, 3, 90, 60, 250);
     const accs: number[] = [];
-    for (const [k, tau] of [[1, 0.1], [7, 0.05], [15, 1]] as const) {
+    for (const [k, tau] of [
+      [1, 0.1],
+      [7, 0.05],
+      [15, 1],
+    ] as const) {
       const want = naiveRawKnn(noisy, k, tau, 3);
       expect(await rawPixelKnn(noisy, k, tau), `templates k=${k} τ=${tau}`).toBe(want);
       accs.push(want);
@@ -145,7 +177,9 @@ describe('on the wasm backend', () => {
     const before = tf.memory().numTensors;
     await rawPixelKnn(d, 5, 0.1);
     expect(tf.memory().numTensors).toBe(before);
-    expect(await rawPixelKnn({ ...d, test: { n: 0, images: new Uint8Array(0), labels: new Int32Array(0) } }, 5, 0.1)).toBeNull();
+    expect(
+      await rawPixelKnn({ ...d, test: { n: 0, images: new Uint8Array(0), labels: new Int32Array(0) } }, 5, 0.1),
+    ).toBeNull();
     expect(await rawPixelKnn({ ...d, train: { ...d.train, labels: null } }, 5, 0.1)).toBeNull();
   });
 
@@ -205,7 +239,12 @@ describe('on the wasm backend', () => {
     const before = tf.memory().numTensors;
     const signal = { aborted: false };
     let steps = 0;
-    const p = runAblationArm(moco, data, 10, { signal, onStep: () => { if (++steps === 2) signal.aborted = true; } });
+    const p = runAblationArm(moco, data, 10, {
+      signal,
+      onStep: () => {
+        if (++steps === 2) signal.aborted = true;
+      },
+    });
     await expect(p).rejects.toThrow(AblationAbortedError);
     await expect(p).rejects.toThrow('ablation arm moco-v2 aborted at step 2');
     expect(steps).toBe(2);
@@ -215,8 +254,38 @@ describe('on the wasm backend', () => {
 
 describe('table text', () => {
   const rows: AblationRow[] = [
-    { id: 'moco-v2', label: 'MoCo v2', knnTop1: 0.5, linearTop1: 0.625, precision: null, coverage: null, finalLoss: 4.56789, alignment: 0.25, uniformity: -1.5, clusterNmi: 0.3333333, knnRulePrecision: 0.6, centerWiseRulePrecision: null, seconds: 12.34, steps: 100 },
-    { id: 'center-wise+cutmix', label: 'CLIM, "1 res", a|b', knnTop1: 0.71875, linearTop1: null, precision: 0.8125, coverage: 0.96875, finalLoss: 4.1, alignment: null, uniformity: null, clusterNmi: null, knnRulePrecision: 0.65, centerWiseRulePrecision: 0.6875, seconds: 20, steps: 100 },
+    {
+      id: 'moco-v2',
+      label: 'MoCo v2',
+      knnTop1: 0.5,
+      linearTop1: 0.625,
+      precision: null,
+      coverage: null,
+      finalLoss: 4.56789,
+      alignment: 0.25,
+      uniformity: -1.5,
+      clusterNmi: 0.3333333,
+      knnRulePrecision: 0.6,
+      centerWiseRulePrecision: null,
+      seconds: 12.34,
+      steps: 100,
+    },
+    {
+      id: 'center-wise+cutmix',
+      label: 'CLIM, "1 res", a|b',
+      knnTop1: 0.71875,
+      linearTop1: null,
+      precision: 0.8125,
+      coverage: 0.96875,
+      finalLoss: 4.1,
+      alignment: null,
+      uniformity: null,
+      clusterNmi: null,
+      knnRulePrecision: 0.65,
+      centerWiseRulePrecision: 0.6875,
+      seconds: 20,
+      steps: 100,
+    },
   ];
 
   it('CSV: the header, one line per arm, empty cells for missing values, quoted labels', () => {
@@ -228,14 +297,35 @@ describe('table text', () => {
         '',
       ].join('\n'),
     );
-    expect(ABLATION_CSV_HEADER.split(',')).toEqual(['id', 'label', 'steps', 'knn_top1', 'linear_top1', 'precision', 'coverage', 'final_loss', 'alignment', 'uniformity', 'cluster_nmi', 'knn_rule_precision', 'center_wise_rule_precision', 'seconds']);
+    expect(ABLATION_CSV_HEADER.split(',')).toEqual([
+      'id',
+      'label',
+      'steps',
+      'knn_top1',
+      'linear_top1',
+      'precision',
+      'coverage',
+      'final_loss',
+      'alignment',
+      'uniformity',
+      'cluster_nmi',
+      'knn_rule_precision',
+      'center_wise_rule_precision',
+      'seconds',
+    ]);
   });
 
   it('Markdown: percentages, dashes for missing values, and the baseline line', () => {
     const md = ablationMarkdown(rows, { knnTop1: 0.8061, k: 20, tau: 0.1 }).split('\n');
-    expect(md[0]).toBe('| arm | kNN top-1 | linear top-1 | selection precision | coverage | final loss | alignment | uniformity | cluster NMI | kNN rule precision | center-wise rule precision | time |');
-    expect(md[2]).toBe('| MoCo v2 (`moco-v2`) | 50.0% | 62.5% | — | — | 4.568 | 0.250 | -1.500 | 0.333 | 60.0% | — | 12 s |');
-    expect(md[3]).toBe('| CLIM, "1 res", a\\|b (`center-wise+cutmix`) | 71.9% | — | 81.3% | 96.9% | 4.100 | — | — | — | 65.0% | 68.8% | 20 s |');
+    expect(md[0]).toBe(
+      '| arm | kNN top-1 | linear top-1 | selection precision | coverage | final loss | alignment | uniformity | cluster NMI | kNN rule precision | center-wise rule precision | time |',
+    );
+    expect(md[2]).toBe(
+      '| MoCo v2 (`moco-v2`) | 50.0% | 62.5% | — | — | 4.568 | 0.250 | -1.500 | 0.333 | 60.0% | — | 12 s |',
+    );
+    expect(md[3]).toBe(
+      '| CLIM, "1 res", a\\|b (`center-wise+cutmix`) | 71.9% | — | 81.3% | 96.9% | 4.100 | — | — | — | 65.0% | 68.8% | 20 s |',
+    );
     expect(md[5]).toBe('Raw-pixel kNN baseline (same split, k = 20, τ = 0.1): 80.6% top-1.');
     expect(ablationMarkdown(rows, null).trimEnd().split('\n')).toHaveLength(4);
   });

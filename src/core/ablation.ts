@@ -79,7 +79,10 @@ export interface AblationArm {
 export function ablationConfigs(base: ClimConfig, ids?: readonly string[]): AblationArm[] {
   const chosen = ids ?? ABLATION_IDS;
   const unknown = chosen.filter((id) => !ABLATION_IDS.includes(id));
-  if (unknown.length) throw new Error(`unknown ablation arm${unknown.length > 1 ? 's' : ''} ${unknown.map((u) => `"${u}"`).join(', ')}; known: ${ABLATION_IDS.join(', ')}`);
+  if (unknown.length)
+    throw new Error(
+      `unknown ablation arm${unknown.length > 1 ? 's' : ''} ${unknown.map((u) => `"${u}"`).join(', ')}; known: ${ABLATION_IDS.join(', ')}`,
+    );
   if (new Set(chosen).size !== chosen.length) throw new Error(`ablation arms repeat: ${chosen.join(', ')}`);
   if (chosen.length === 0) throw new Error('no ablation arm chosen');
   const multi = multiResolutions(base);
@@ -98,7 +101,10 @@ export function ablationConfigs(base: ClimConfig, ids?: readonly string[]): Abla
 
 /** Thrown by runAblationArm when `signal.aborted` became true; the trainer is already disposed. */
 export class AblationAbortedError extends Error {
-  constructor(readonly id: string, readonly step: number) {
+  constructor(
+    readonly id: string,
+    readonly step: number,
+  ) {
     super(`ablation arm ${id} aborted at step ${step}`);
   }
 }
@@ -126,7 +132,12 @@ export function afterWarmup(m: Pick<StepMetrics, 'step'>, config: Pick<ClimConfi
  * config.totalSteps should equal `steps` so the cosine schedule ends with
  * the budget (`ablationConfigs` keeps the base's).
  */
-export async function runAblationArm(arm: AblationArm, data: Dataset, steps: number, opts: AblationArmOptions = {}): Promise<AblationRow> {
+export async function runAblationArm(
+  arm: AblationArm,
+  data: Dataset,
+  steps: number,
+  opts: AblationArmOptions = {},
+): Promise<AblationRow> {
   const t0 = tf.util.now();
   const trainer = await Trainer.create(arm.config, data);
   try {
@@ -222,4 +233,3 @@ export async function rawPixelKnn(data: Dataset, k: number, tau: number): Promis
     tf.dispose([tr, te]);
   }
 }
-

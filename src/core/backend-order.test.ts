@@ -16,8 +16,18 @@ describe('backendOrder', () => {
   });
 
   it('ranks software WebGL below WASM but above software WebGPU', () => {
-    expect(backendOrder(probe({ webgpu: sw, webgl: true, webglSoftware: true, wasm: true }))).toEqual(['wasm', 'webgl', 'webgpu', 'cpu']);
-    expect(backendOrder(probe({ webgpu: hw, webgl: true, webglSoftware: true, wasm: true }))).toEqual(['webgpu', 'wasm', 'webgl', 'cpu']);
+    expect(backendOrder(probe({ webgpu: sw, webgl: true, webglSoftware: true, wasm: true }))).toEqual([
+      'wasm',
+      'webgl',
+      'webgpu',
+      'cpu',
+    ]);
+    expect(backendOrder(probe({ webgpu: hw, webgl: true, webglSoftware: true, wasm: true }))).toEqual([
+      'webgpu',
+      'wasm',
+      'webgl',
+      'cpu',
+    ]);
     expect(backendOrder(probe({ webgl: true, webglSoftware: false, wasm: true }))).toEqual(['webgl', 'wasm', 'cpu']);
   });
 
@@ -28,8 +38,18 @@ describe('backendOrder', () => {
   });
 
   it('puts a forced backend first and keeps the rest as fallbacks, without duplicates', () => {
-    expect(backendOrder(probe({ webgpu: sw, webgl: true, wasm: true }), 'webgpu')).toEqual(['webgpu', 'webgl', 'wasm', 'cpu']);
-    expect(backendOrder(probe({ webgpu: hw, webgl: true, wasm: true }), 'cpu')).toEqual(['cpu', 'webgpu', 'webgl', 'wasm']);
+    expect(backendOrder(probe({ webgpu: sw, webgl: true, wasm: true }), 'webgpu')).toEqual([
+      'webgpu',
+      'webgl',
+      'wasm',
+      'cpu',
+    ]);
+    expect(backendOrder(probe({ webgpu: hw, webgl: true, wasm: true }), 'cpu')).toEqual([
+      'cpu',
+      'webgpu',
+      'webgl',
+      'wasm',
+    ]);
     expect(backendOrder(probe({ wasm: true }), 'wasm')).toEqual(['wasm', 'cpu']);
   });
 

@@ -36,7 +36,11 @@ export function isBackendName(x: unknown): x is BackendName {
  * an out-of-memory WebGL context), so a recovery moves on to the next one;
  * `cpu` is never excluded, so there is always somewhere to go.
  */
-export function backendOrder(probe: BackendProbe, forced?: BackendName | null, exclude: readonly BackendName[] = []): BackendName[] {
+export function backendOrder(
+  probe: BackendProbe,
+  forced?: BackendName | null,
+  exclude: readonly BackendName[] = [],
+): BackendName[] {
   const keep = (b: BackendName) => b === 'cpu' || !exclude.includes(b);
   return rank(probe, forced).filter(keep);
 }

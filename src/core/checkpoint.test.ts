@@ -1,5 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { CHECKPOINT_MAGIC, CHECKPOINT_VERSION, CheckpointError, checksumHex, decodeCheckpoint, encodeCheckpoint, fnv1a, packContainer, peekCheckpointMeta, type Checkpoint } from './checkpoint';
+import {
+  CHECKPOINT_MAGIC,
+  CHECKPOINT_VERSION,
+  CheckpointError,
+  checksumHex,
+  decodeCheckpoint,
+  encodeCheckpoint,
+  fnv1a,
+  packContainer,
+  peekCheckpointMeta,
+  type Checkpoint,
+} from './checkpoint';
 import { tinyConfig } from './config';
 
 function sample(): Checkpoint {
@@ -9,7 +20,14 @@ function sample(): Checkpoint {
       savedAt: '2026-11-28T12:00:00.000Z',
       step: 7,
       config: tinyConfig(),
-      dataset: { id: 'shapes:x', fingerprint: '16:4+0:deadbeef', train: 4, test: 0, size: 16, source: { name: 'shapes' } },
+      dataset: {
+        id: 'shapes:x',
+        fingerprint: '16:4+0:deadbeef',
+        train: 4,
+        test: 0,
+        size: 16,
+        source: { name: 'shapes' },
+      },
       rng: [1, 2, 3, 4],
       samplerRng: [5, 6, 7, 8],
       samplerPos: 2,
@@ -44,7 +62,9 @@ describe('run file format', () => {
     expect(new TextDecoder().decode(bytes.subarray(0, 8))).toBe(CHECKPOINT_MAGIC);
     const back = decodeCheckpoint(bytes);
     expect(back.meta).toEqual(ck.meta);
-    expect(back.tensors.map((t) => [t.name, t.dtype, t.shape])).toEqual(ck.tensors.map((t) => [t.name, t.dtype, t.shape]));
+    expect(back.tensors.map((t) => [t.name, t.dtype, t.shape])).toEqual(
+      ck.tensors.map((t) => [t.name, t.dtype, t.shape]),
+    );
     back.tensors.forEach((t, i) => expect(Array.from(t.data)).toEqual(Array.from(ck.tensors[i].data)));
     expect(Object.is(back.tensors[0].data[5], -0)).toBe(true);
     expect(back.tensors[1].data).toBeInstanceOf(Int32Array);
@@ -63,7 +83,9 @@ describe('run file format', () => {
   it('tells each bad file apart with its own message', () => {
     const good = encodeCheckpoint(sample());
     // Wrong file: a PNG signature, a JSON text, an empty file.
-    expect(kindOf(() => decodeCheckpoint(Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 13, 10, 26, 10, 0, 0, 0, 0, 0, 0, 0, 0])))).toBe('not-a-run-file');
+    expect(
+      kindOf(() => decodeCheckpoint(Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 13, 10, 26, 10, 0, 0, 0, 0, 0, 0, 0, 0]))),
+    ).toBe('not-a-run-file');
     expect(kindOf(() => decodeCheckpoint(new TextEncoder().encode('{"config": {}}')))).toBe('not-a-run-file');
     expect(kindOf(() => decodeCheckpoint(new Uint8Array(0)))).toBe('not-a-run-file');
     // Truncated: inside the payload, and inside the header.
@@ -87,10 +109,14 @@ describe('run file format', () => {
     const empty = new Uint8Array(0);
     const file = (header: unknown) => packContainer(CHECKPOINT_MAGIC, CHECKPOINT_VERSION, header, empty);
     // An empty payload's checksum matched, so this read as a run with an empty description.
-    expect(kindOf(() => decodeCheckpoint(file({ meta: {}, table: [], payloadBytes: -4, checksum: checksumHex(empty) })))).toBe('corrupt');
+    expect(
+      kindOf(() => decodeCheckpoint(file({ meta: {}, table: [], payloadBytes: -4, checksum: checksumHex(empty) }))),
+    ).toBe('corrupt');
     expect(kindOf(() => decodeCheckpoint(file({ meta: {}, table: [], payloadBytes: 0 })))).toBe('corrupt');
     // JSON.parse reads 100,000 levels; JSON.stringify overflowed the stack naming the entry (a RangeError, not a CheckpointError).
-    const json = new TextEncoder().encode(`{"meta":{},"table":[${'['.repeat(100_000)}${']'.repeat(100_000)}],"payloadBytes":0,"checksum":"${checksumHex(empty)}"}`);
+    const json = new TextEncoder().encode(
+      `{"meta":{},"table":[${'['.repeat(100_000)}${']'.repeat(100_000)}],"payloadBytes":0,"checksum":"${checksumHex(empty)}"}`,
+    );
     const deep = new Uint8Array(16 + json.length + 4);
     deep.set(new TextEncoder().encode(CHECKPOINT_MAGIC));
     new DataView(deep.buffer).setUint32(8, CHECKPOINT_VERSION, true);
@@ -105,7 +131,12 @@ describe('run file format', () => {
     })();
     expect(e).toBeInstanceOf(CheckpointError);
     expect((e as CheckpointError).message).toBe('The run file is damaged: tensor entry number 1 is invalid.');
-    const long = file({ meta: {}, table: [{ name: 'n'.repeat(100_000), dtype: 'int64', shape: [1], offset: 0 }], payloadBytes: 0, checksum: checksumHex(empty) });
+    const long = file({
+      meta: {},
+      table: [{ name: 'n'.repeat(100_000), dtype: 'int64', shape: [1], offset: 0 }],
+      payloadBytes: 0,
+      checksum: checksumHex(empty),
+    });
     expect(() => decodeCheckpoint(long)).toThrow(/tensor entry "n{60}… \(100000 characters\)" is invalid/);
   });
 

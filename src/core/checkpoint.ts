@@ -131,16 +131,22 @@ const hex = (v: number) => v.toString(16).padStart(8, '0');
  * of a weights file) and each one's byte offset in it; `what` names a record
  * whose value count does not fit its shape.
  */
-export function packPayload(records: ReadonlyArray<{ name: string; shape: number[]; data: Float32Array | Int32Array }>, what: string): { payload: Uint8Array; offsets: number[] } {
+export function packPayload(
+  records: ReadonlyArray<{ name: string; shape: number[]; data: Float32Array | Int32Array }>,
+  what: string,
+): { payload: Uint8Array; offsets: number[] } {
   const offsets: number[] = [];
   let offset = 0;
   for (const t of records) {
-    if (t.data.length !== elements(t.shape)) throw new Error(`${what} ${t.name}: ${t.data.length} values for shape [${t.shape}]`);
+    if (t.data.length !== elements(t.shape))
+      throw new Error(`${what} ${t.name}: ${t.data.length} values for shape [${t.shape}]`);
     offsets.push(offset);
     offset += t.data.length * 4;
   }
   const payload = new Uint8Array(offset);
-  records.forEach((t, i) => payload.set(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength), offsets[i]));
+  records.forEach((t, i) =>
+    payload.set(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength), offsets[i]),
+  );
   return { payload, offsets };
 }
 
@@ -174,7 +180,12 @@ export const checksumHex = (payload: Uint8Array): string => hex(fnv1a(payload));
 /** The run as one byte string (see the layout above). */
 export function encodeCheckpoint(ck: Checkpoint): Uint8Array {
   const { payload, offsets } = packPayload(ck.tensors, 'checkpoint tensor');
-  const table: TableEntry[] = ck.tensors.map((t, i) => ({ name: t.name, dtype: t.dtype, shape: t.shape, offset: offsets[i] }));
+  const table: TableEntry[] = ck.tensors.map((t, i) => ({
+    name: t.name,
+    dtype: t.dtype,
+    shape: t.shape,
+    offset: offsets[i],
+  }));
   const header: Header = { meta: ck.meta, table, payloadBytes: payload.length, checksum: checksumHex(payload) };
   return packContainer(CHECKPOINT_MAGIC, CHECKPOINT_VERSION, header, payload);
 }
@@ -187,16 +198,25 @@ export function peekCheckpointMeta(bytes: Uint8Array): CheckpointMeta {
 function readHeader(bytes: Uint8Array): { header: Header; payloadAt: number } {
   const magic = new codecs.TextDecoder().decode(bytes.subarray(0, 8));
   if (bytes.length < 16 || magic !== CHECKPOINT_MAGIC) {
-    throw new CheckpointError('not-a-run-file', 'This is not a CLIM Playground run file (it does not start with the run-file signature).');
+    throw new CheckpointError(
+      'not-a-run-file',
+      'This is not a CLIM Playground run file (it does not start with the run-file signature).',
+    );
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const version = view.getUint32(8, true);
   if (version !== CHECKPOINT_VERSION) {
-    throw new CheckpointError('version', `This run file has format version ${version}; this version of the app reads version ${CHECKPOINT_VERSION} only.`);
+    throw new CheckpointError(
+      'version',
+      `This run file has format version ${version}; this version of the app reads version ${CHECKPOINT_VERSION} only.`,
+    );
   }
   const h = view.getUint32(12, true);
   if (16 + h > bytes.length) {
-    throw new CheckpointError('truncated', `The run file is truncated: its header alone needs ${16 + h} bytes and the file has ${bytes.length}.`);
+    throw new CheckpointError(
+      'truncated',
+      `The run file is truncated: its header alone needs ${16 + h} bytes and the file has ${bytes.length}.`,
+    );
   }
   let header: Header;
   try {
@@ -205,8 +225,19 @@ function readHeader(bytes: Uint8Array): { header: Header; payloadAt: number } {
     throw new CheckpointError('corrupt', 'The run file is damaged: its header is not readable.');
   }
   // The header is untrusted JSON: every field is checked before it is used to index or size anything.
-  if (!header || typeof header !== 'object' || !header.meta || !Array.isArray(header.table) || !Number.isInteger(header.payloadBytes) || header.payloadBytes < 0 || typeof header.checksum !== 'string') {
-    throw new CheckpointError('corrupt', 'The run file is damaged: its header lacks the run description or the tensor table.');
+  if (
+    !header ||
+    typeof header !== 'object' ||
+    !header.meta ||
+    !Array.isArray(header.table) ||
+    !Number.isInteger(header.payloadBytes) ||
+    header.payloadBytes < 0 ||
+    typeof header.checksum !== 'string'
+  ) {
+    throw new CheckpointError(
+      'corrupt',
+      'The run file is damaged: its header lacks the run description or the tensor table.',
+    );
   }
   return { header, payloadAt: payloadStart(h) };
 }
@@ -223,26 +254,49 @@ export function decodeCheckpoint(bytes: Uint8Array): Checkpoint {
   const { header, payloadAt } = readHeader(bytes);
   const have = bytes.length - payloadAt;
   if (have < header.payloadBytes) {
-    throw new CheckpointError('truncated', `The run file is truncated: ${bytes.length} bytes of the ${payloadAt + header.payloadBytes} it was written with.`);
+    throw new CheckpointError(
+      'truncated',
+      `The run file is truncated: ${bytes.length} bytes of the ${payloadAt + header.payloadBytes} it was written with.`,
+    );
   }
   const payload = bytes.subarray(payloadAt, payloadAt + header.payloadBytes);
   if (hex(fnv1a(payload)) !== header.checksum) {
-    throw new CheckpointError('corrupt', 'The run file is damaged: its contents do not match the checksum written with them.');
+    throw new CheckpointError(
+      'corrupt',
+      'The run file is damaged: its contents do not match the checksum written with them.',
+    );
   }
   const tensors: TensorRecord[] = header.table.map((e, i) => {
-    const bad = !e || typeof e !== 'object' || typeof e.name !== 'string' || (e.dtype !== 'float32' && e.dtype !== 'int32') || !Array.isArray(e.shape) || !e.shape.every((d) => Number.isInteger(d) && d >= 0);
+    const bad =
+      !e ||
+      typeof e !== 'object' ||
+      typeof e.name !== 'string' ||
+      (e.dtype !== 'float32' && e.dtype !== 'int32') ||
+      !Array.isArray(e.shape) ||
+      !e.shape.every((d) => Number.isInteger(d) && d >= 0);
     const n = bad ? 0 : elements(e.shape);
     if (bad || !Number.isInteger(e.offset) || e.offset < 0 || e.offset % 4 !== 0 || e.offset + n * 4 > payload.length) {
       // Named without walking into the entry: a crafted one may nest too deep for JSON.stringify.
-      const what = e && typeof e === 'object' && typeof e.name === 'string' ? JSON.stringify(truncateText(e.name, 60)) : `number ${i + 1}`;
+      const what =
+        e && typeof e === 'object' && typeof e.name === 'string'
+          ? JSON.stringify(truncateText(e.name, 60))
+          : `number ${i + 1}`;
       throw new CheckpointError('corrupt', `The run file is damaged: tensor entry ${what} is invalid.`);
     }
     // A copy: the records outlive the file's buffer and must be 4-aligned.
     const raw = payload.slice(e.offset, e.offset + n * 4).buffer;
-    return { name: e.name, dtype: e.dtype, shape: e.shape, data: e.dtype === 'int32' ? new Int32Array(raw) : new Float32Array(raw) };
+    return {
+      name: e.name,
+      dtype: e.dtype,
+      shape: e.shape,
+      data: e.dtype === 'int32' ? new Int32Array(raw) : new Float32Array(raw),
+    };
   });
   const meta = header.meta;
   // Runs saved before a config field existed carry on as they behaved then (config.ts).
-  const config = meta && typeof meta.config === 'object' && meta.config !== null && !Array.isArray(meta.config) ? upgradeSavedConfig(meta.config) : meta?.config;
+  const config =
+    meta && typeof meta.config === 'object' && meta.config !== null && !Array.isArray(meta.config)
+      ? upgradeSavedConfig(meta.config)
+      : meta?.config;
   return { meta: meta ? { ...meta, config } : meta, tensors };
 }

@@ -1,13 +1,23 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG, defaultConfig, validateConfig, type ClimConfig } from './config';
-import { CONFIG_FIELDS, CONFIG_GROUPS, configField, fieldIssues, isLiveKey, splitChanges, type ConfigField } from './config-fields';
+import {
+  CONFIG_FIELDS,
+  CONFIG_GROUPS,
+  configField,
+  fieldIssues,
+  isLiveKey,
+  splitChanges,
+  type ConfigField,
+} from './config-fields';
 
 const KEYS = Object.keys(DEFAULT_CONFIG) as (keyof ClimConfig)[];
 
 /** The messages validateConfig gives for `field` when `value` is set on the default config. */
 function issuesFor(field: keyof ClimConfig, value: unknown, base: ClimConfig = defaultConfig()): string[] {
   const c = { ...base, [field]: value } as ClimConfig;
-  return validateConfig(c).filter((i) => i.field === field).map((i) => i.message);
+  return validateConfig(c)
+    .filter((i) => i.field === field)
+    .map((i) => i.message);
 }
 
 describe('CONFIG_FIELDS', () => {
@@ -33,11 +43,27 @@ describe('CONFIG_FIELDS', () => {
   });
 
   it('marks exactly the fields the engine reads per step as live-safe', () => {
-    const live = CONFIG_FIELDS.filter((f) => f.liveSafe).map((f) => f.key).sort();
+    const live = CONFIG_FIELDS.filter((f) => f.liveSafe)
+      .map((f) => f.key)
+      .sort();
     expect(live).toEqual(
       [
-        'lr', 'momentum', 'weightDecay', 'temperature', 'keyMomentum', 'mixProb', 'mixAlpha', 'centerThreshold',
-        'knnK', 'evalK', 'evalTemperature', 'climWarmupSteps', 'totalSteps', 'warmupSteps', 'bankView', 'bankRefreshEvery',
+        'lr',
+        'momentum',
+        'weightDecay',
+        'temperature',
+        'keyMomentum',
+        'mixProb',
+        'mixAlpha',
+        'centerThreshold',
+        'knnK',
+        'evalK',
+        'evalTemperature',
+        'climWarmupSteps',
+        'totalSteps',
+        'warmupSteps',
+        'bankView',
+        'bankRefreshEvery',
       ].sort(),
     );
   });
@@ -85,7 +111,9 @@ describe('CONFIG_FIELDS', () => {
 });
 
 describe('declared ranges agree with validateConfig', () => {
-  const numeric = CONFIG_FIELDS.filter((f): f is Extract<ConfigField, { kind: 'int' | 'float' }> => f.kind === 'int' || f.kind === 'float');
+  const numeric = CONFIG_FIELDS.filter(
+    (f): f is Extract<ConfigField, { kind: 'int' | 'float' }> => f.kind === 'int' || f.kind === 'float',
+  );
 
   it.each(numeric.map((f) => [f.key, f] as const))('%s: bounds accepted, one step beyond rejected', (_key, f) => {
     // An exclusive lower bound: the bound itself is the first rejected value.
@@ -94,7 +122,9 @@ describe('declared ranges agree with validateConfig', () => {
     expect(issuesFor(f.key, f.max), `${f.key}=${f.max}`).toEqual([]);
     const below = f.minExclusive ? f.min : f.min - f.step;
     expect(issuesFor(f.key, below).join(' '), `${f.key}=${below}`).toMatch(new RegExp(`^${f.key} must`));
-    expect(issuesFor(f.key, f.max + f.step).join(' '), `${f.key}=${f.max + f.step}`).toMatch(new RegExp(`^${f.key} must`));
+    expect(issuesFor(f.key, f.max + f.step).join(' '), `${f.key}=${f.max + f.step}`).toMatch(
+      new RegExp(`^${f.key} must`),
+    );
     // Just inside an exclusive bound is accepted: the bound really is open, not off by a step.
     if (f.minExclusive) expect(issuesFor(f.key, f.min + Number.EPSILON)).toEqual([]);
     expect(issuesFor(f.key, Number.NaN).length, `${f.key}=NaN`).toBeGreaterThan(0);

@@ -13,7 +13,14 @@
  */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { DEFAULT_CONFIG, PROTOTYPE_KEYS, defaultConfig, mergeConfigFields, validateConfig, type ClimConfig } from './config';
+import {
+  DEFAULT_CONFIG,
+  PROTOTYPE_KEYS,
+  defaultConfig,
+  mergeConfigFields,
+  validateConfig,
+  type ClimConfig,
+} from './config';
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 200);
 const SEED = Number(process.env.FUZZ_SEED ?? 1);
@@ -23,7 +30,16 @@ const params = { numRuns: RUNS, seed: SEED };
 const MAX_MESSAGE = 400;
 
 const FIELDS = Object.keys(DEFAULT_CONFIG) as (keyof ClimConfig)[];
-const HOSTILE_KEYS = [...PROTOTYPE_KEYS, 'toString', 'valueOf', 'hasOwnProperty', 'isPrototypeOf', '__defineGetter__', 'toJSON', ''];
+const HOSTILE_KEYS = [
+  ...PROTOTYPE_KEYS,
+  'toString',
+  'valueOf',
+  'hasOwnProperty',
+  'isPrototypeOf',
+  '__defineGetter__',
+  'toJSON',
+  '',
+];
 
 /** JSON text put into the file as it is: JSON.stringify would itself overflow on 10,000 nested arrays. */
 class RawJson {
@@ -65,7 +81,11 @@ const valueArb: fc.Arbitrary<unknown> = fc.oneof(
   fc.array(fc.integer({ min: 0, max: 140 }), { maxLength: 6 }),
 );
 
-const keyArb: fc.Arbitrary<string> = fc.oneof(fc.constantFrom(...FIELDS), fc.constantFrom(...HOSTILE_KEYS), fc.string({ maxLength: 80 }));
+const keyArb: fc.Arbitrary<string> = fc.oneof(
+  fc.constantFrom(...FIELDS),
+  fc.constantFrom(...HOSTILE_KEYS),
+  fc.string({ maxLength: 80 }),
+);
 
 /**
  * The object as JSON.parse makes it from a file: JSON text written by hand,
@@ -73,16 +93,22 @@ const keyArb: fc.Arbitrary<string> = fc.oneof(fc.constantFrom(...FIELDS), fc.con
  * prototype instead of an own key.
  */
 function parsedObject(entries: ReadonlyArray<readonly [string, unknown]>): unknown {
-  return JSON.parse(`{${entries.map(([k, v]) => `${JSON.stringify(k)}:${v instanceof RawJson ? v.text : (JSON.stringify(v) ?? 'null')}`).join(',')}}`);
+  return JSON.parse(
+    `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${v instanceof RawJson ? v.text : (JSON.stringify(v) ?? 'null')}`).join(',')}}`,
+  );
 }
 
 const objectArb = fc.array(fc.tuple(keyArb, valueArb), { maxLength: 10 }).map(parsedObject);
 
 /** The default config with a few fields set to random values: near-valid configs, mutated. */
-const mutatedArb = fc.array(fc.tuple(fc.constantFrom(...FIELDS), valueArb), { minLength: 1, maxLength: 4 }).map(parsedObject);
+const mutatedArb = fc
+  .array(fc.tuple(fc.constantFrom(...FIELDS), valueArb), { minLength: 1, maxLength: 4 })
+  .map(parsedObject);
 
 /** Anything JSON.parse can return at the top level. */
-const topLevelArb: fc.Arbitrary<unknown> = fc.oneof(fc.jsonValue({ maxDepth: 2 }), trickyValueArb).map((v) => (v instanceof RawJson ? JSON.parse(v.text) : v));
+const topLevelArb: fc.Arbitrary<unknown> = fc
+  .oneof(fc.jsonValue({ maxDepth: 2 }), trickyValueArb)
+  .map((v) => (v instanceof RawJson ? JSON.parse(v.text) : v));
 
 /** What must hold for any input: no throw, no pollution, bounded messages, nothing but config fields in the result. */
 function check(raw: unknown): void {
@@ -120,7 +146,8 @@ describe('config from data, fuzzed', () => {
     fc.assert(
       fc.property(topLevelArb, (raw) => {
         check(raw);
-        if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) expect(mergeConfigFields(defaultConfig(), raw).config).toEqual(DEFAULT_CONFIG);
+        if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+          expect(mergeConfigFields(defaultConfig(), raw).config).toEqual(DEFAULT_CONFIG);
       }),
       params,
     );

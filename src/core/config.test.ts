@@ -35,7 +35,9 @@ describe('mergeConfigFields', () => {
 
   it('refuses non-objects with what it got', () => {
     expect(mergeConfigFields(defaultConfig(), [1]).problems).toEqual(['expected an object of config fields (got [1])']);
-    expect(mergeConfigFields(defaultConfig(), null).problems).toEqual(['expected an object of config fields (got null)']);
+    expect(mergeConfigFields(defaultConfig(), null).problems).toEqual([
+      'expected an object of config fields (got null)',
+    ]);
     expect(mergeConfigFields(defaultConfig(), 'x').problems).toEqual(['expected an object of config fields (got "x")']);
   });
 
@@ -49,7 +51,9 @@ describe('mergeConfigFields', () => {
 describe('validateConfig messages', () => {
   it('quote a string so "32" and 32 read differently', () => {
     const issues = validateConfig({ ...defaultConfig(), batchSize: '32' as unknown as number });
-    expect(issues).toEqual([{ field: 'batchSize', message: 'batchSize must be a whole number from 1 to 1024 (got "32").' }]);
+    expect(issues).toEqual([
+      { field: 'batchSize', message: 'batchSize must be a whole number from 1 to 1024 (got "32").' },
+    ]);
     const n = validateConfig({ ...defaultConfig(), batchSize: 2000 });
     expect(n[0].message).toBe('batchSize must be a whole number from 1 to 1024 (got 2000).');
   });
@@ -57,14 +61,14 @@ describe('validateConfig messages', () => {
 
 describe('describeValue / truncateText', () => {
   it('show each kind of value', () => {
-    expect([describeValue('a'), describeValue(3), describeValue(null), describeValue(undefined), describeValue({}), describeValue([1, 'b'])]).toEqual([
-      '"a"',
-      '3',
-      'null',
-      'undefined',
-      'an object',
-      '[1, "b"]',
-    ]);
+    expect([
+      describeValue('a'),
+      describeValue(3),
+      describeValue(null),
+      describeValue(undefined),
+      describeValue({}),
+      describeValue([1, 'b']),
+    ]).toEqual(['"a"', '3', 'null', 'undefined', 'an object', '[1, "b"]']);
     expect(describeValue(new Array(9).fill(0))).toBe('an array of 9 items');
     expect(truncateText('abcdef', 6)).toBe('abcdef');
     expect(truncateText('abcdefg', 3)).toBe('abc… (7 characters)');

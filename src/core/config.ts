@@ -203,11 +203,15 @@ export function validateConfig(c: ClimConfig): ConfigIssue[] {
   const num = (f: keyof ClimConfig, lo: number, hi: number, loOpen = false) => {
     const v = c[f] as unknown;
     if (typeof v !== 'number' || !Number.isFinite(v) || v > hi || (loOpen ? v <= lo : v < lo)) {
-      bad(f, `${f} must be a number ${loOpen ? 'above' : 'from'} ${lo}${loOpen ? ' and at most' : ' to'} ${hi} (got ${describeValue(v)}).`);
+      bad(
+        f,
+        `${f} must be a number ${loOpen ? 'above' : 'from'} ${lo}${loOpen ? ' and at most' : ' to'} ${hi} (got ${describeValue(v)}).`,
+      );
     }
   };
   const oneOf = (f: keyof ClimConfig, options: readonly string[]) => {
-    if (!options.includes(c[f] as string)) bad(f, `${f} must be one of ${options.join(', ')} (got ${describeValue(c[f])}).`);
+    if (!options.includes(c[f] as string))
+      bad(f, `${f} must be one of ${options.join(', ')} (got ${describeValue(c[f])}).`);
   };
 
   int('seed', 0, 2 ** 32 - 1);
@@ -218,14 +222,20 @@ export function validateConfig(c: ClimConfig): ConfigIssue[] {
     const numOr = (v: unknown, d: number) => (typeof v === 'number' ? v : d);
     const step = numOr(c.stemStride, 1) * 2 ** Math.max(0, numOr(c.stages, 1) - 1);
     for (const r of c.resolutions as unknown[]) {
-      if (typeof r !== 'number' || !Number.isInteger(r) || r < 8 || r > 128) bad('resolutions', `each resolution must be a whole number from 8 to 128 (got ${describeValue(r)}).`);
-      else if (r % step !== 0) bad('resolutions', `each resolution must be divisible by ${step} (stemStride·2^(stages−1)) so every downsampling halves it evenly (got ${r}).`);
+      if (typeof r !== 'number' || !Number.isInteger(r) || r < 8 || r > 128)
+        bad('resolutions', `each resolution must be a whole number from 8 to 128 (got ${describeValue(r)}).`);
+      else if (r % step !== 0)
+        bad(
+          'resolutions',
+          `each resolution must be divisible by ${step} (stemStride·2^(stages−1)) so every downsampling halves it evenly (got ${r}).`,
+        );
     }
     if (new Set(c.resolutions).size !== c.resolutions.length) bad('resolutions', 'resolutions must not repeat.');
   }
   num('cropScaleMin', 0.05, 1);
   num('cropScaleMax', 0.05, 1);
-  if (typeof c.cropScaleMin === 'number' && typeof c.cropScaleMax === 'number' && c.cropScaleMin > c.cropScaleMax) bad('cropScaleMin', `cropScaleMin (${c.cropScaleMin}) must not exceed cropScaleMax (${c.cropScaleMax}).`);
+  if (typeof c.cropScaleMin === 'number' && typeof c.cropScaleMax === 'number' && c.cropScaleMin > c.cropScaleMax)
+    bad('cropScaleMin', `cropScaleMin (${c.cropScaleMin}) must not exceed cropScaleMax (${c.cropScaleMax}).`);
   for (const f of ['flipProb', 'jitterProb', 'grayscaleProb', 'mixProb'] as const) num(f, 0, 1);
   for (const f of ['brightness', 'contrast', 'saturation'] as const) num(f, 0, 1);
   num('hue', 0, 0.5);
@@ -241,7 +251,8 @@ export function validateConfig(c: ClimConfig): ConfigIssue[] {
   int('queueSize', 0, 65536);
   num('temperature', 0, 10, true);
   num('keyMomentum', 0, 1);
-  if (typeof c.maskOwnKeys !== 'boolean') bad('maskOwnKeys', `maskOwnKeys must be true or false (got ${describeValue(c.maskOwnKeys)}).`);
+  if (typeof c.maskOwnKeys !== 'boolean')
+    bad('maskOwnKeys', `maskOwnKeys must be true or false (got ${describeValue(c.maskOwnKeys)}).`);
   oneOf('selection', SELECTION_MODES);
   int('climWarmupSteps', 0, 10_000_000);
   oneOf('centerThreshold', CENTRE_THRESHOLDS);
@@ -281,7 +292,8 @@ export function bankDim(c: Pick<ClimConfig, 'bankSpace' | 'projDim' | 'width' | 
  * views of the projection into its bank and never refreshed it, so resuming
  * it replays exactly.
  */
-export const PRE_BANK_VIEW_FIELDS: Readonly<Pick<ClimConfig, 'bankView' | 'bankRefreshEvery' | 'bankSpace'>> = Object.freeze({ bankView: 'augmented', bankRefreshEvery: 0, bankSpace: 'projection' });
+export const PRE_BANK_VIEW_FIELDS: Readonly<Pick<ClimConfig, 'bankView' | 'bankRefreshEvery' | 'bankSpace'>> =
+  Object.freeze({ bankView: 'augmented', bankRefreshEvery: 0, bankSpace: 'projection' });
 
 /** A saved config with every later field filled in as the run that saved it behaved. */
 export function upgradeSavedConfig(saved: ClimConfig): ClimConfig {
@@ -308,11 +320,15 @@ export interface ConfigMerge {
 export function mergeConfigFields(base: ClimConfig, raw: unknown): ConfigMerge {
   const config = { ...base, resolutions: [...base.resolutions] } as Record<string, unknown>;
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
-    return { config: config as unknown as ClimConfig, problems: [`expected an object of config fields (got ${describeValue(raw)})`] };
+    return {
+      config: config as unknown as ClimConfig,
+      problems: [`expected an object of config fields (got ${describeValue(raw)})`],
+    };
   }
   const problems: string[] = [];
   for (const key of Object.keys(raw)) {
-    if (PROTOTYPE_KEYS.includes(key)) problems.push(`"${key}" is not a config field (it names JavaScript's object machinery)`);
+    if (PROTOTYPE_KEYS.includes(key))
+      problems.push(`"${key}" is not a config field (it names JavaScript's object machinery)`);
     else if (!Object.hasOwn(base, key)) problems.push(`unknown field "${truncateText(key, 60)}"`);
     else {
       const v = (raw as Record<string, unknown>)[key];
@@ -326,7 +342,10 @@ export function mergeConfigFields(base: ClimConfig, raw: unknown): ConfigMerge {
 export function describeValue(v: unknown): string {
   if (typeof v === 'string') return JSON.stringify(truncateText(v, 60));
   // One level only: nested arrays (a 10,000-deep [[[…]]] in a file) would recurse past the stack and grow the message.
-  if (Array.isArray(v)) return v.length <= 8 && !v.some((x) => typeof x === 'object' && x !== null) ? truncateText(`[${v.map(describeValue).join(', ')}]`, 120) : `an array of ${v.length} items`;
+  if (Array.isArray(v))
+    return v.length <= 8 && !v.some((x) => typeof x === 'object' && x !== null)
+      ? truncateText(`[${v.map(describeValue).join(', ')}]`, 120)
+      : `an array of ${v.length} items`;
   if (v === null) return 'null';
   if (typeof v === 'object') return 'an object';
   return String(v);

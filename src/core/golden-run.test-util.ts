@@ -86,9 +86,23 @@ export interface GoldenSetup {
  * of `wasm` plain MoCo, so only this case pins selection, mixing and k-means.
  */
 export const GOLDEN_SETUPS: Readonly<Record<GoldenBackend, Readonly<GoldenSetup>>> = Object.freeze({
-  wasm: Object.freeze({ backend: 'wasm', nTrain: SHAPES_DEFAULTS.nTrain, nTest: SHAPES_DEFAULTS.nTest, steps: 20, leakCheck: [10, 20] as const, overrides: {} }),
+  wasm: Object.freeze({
+    backend: 'wasm',
+    nTrain: SHAPES_DEFAULTS.nTrain,
+    nTest: SHAPES_DEFAULTS.nTest,
+    steps: 20,
+    leakCheck: [10, 20] as const,
+    overrides: {},
+  }),
   cpu: Object.freeze({ backend: 'cpu', nTrain: 16, nTest: 0, steps: 1, leakCheck: null, overrides: {} }),
-  'wasm-clim': Object.freeze({ backend: 'wasm', nTrain: SHAPES_DEFAULTS.nTrain, nTest: SHAPES_DEFAULTS.nTest, steps: 20, leakCheck: [10, 20] as const, overrides: { climWarmupSteps: 0, kmeansEvery: 5 } }),
+  'wasm-clim': Object.freeze({
+    backend: 'wasm',
+    nTrain: SHAPES_DEFAULTS.nTrain,
+    nTest: SHAPES_DEFAULTS.nTest,
+    steps: 20,
+    leakCheck: [10, 20] as const,
+    overrides: { climWarmupSteps: 0, kmeansEvery: 5 },
+  }),
 });
 
 export const GOLDEN_FILE = 'src/core/train.golden.json';
@@ -215,7 +229,9 @@ async function tensorSum(t: tf.Tensor): Promise<GoldenTensorSum> {
   return { shape: [...t.shape], fnv1a64: fnv1a64(bytesOf(data)) };
 }
 
-async function weightsSum(params: ReadonlyArray<{ name: string; variable: tf.Variable }>): Promise<{ all: string; params: Record<string, GoldenTensorSum> }> {
+async function weightsSum(
+  params: ReadonlyArray<{ name: string; variable: tf.Variable }>,
+): Promise<{ all: string; params: Record<string, GoldenTensorSum> }> {
   const all = new Fnv1a64();
   const out: Record<string, GoldenTensorSum> = {};
   for (const p of params) {
@@ -237,14 +253,18 @@ export async function selectGoldenBackend(backend: 'wasm' | 'cpu'): Promise<void
   if (!(await tf.setBackend(backend))) throw new Error(`tfjs backend ${backend} did not initialise`);
   await tf.ready();
   if (tf.getBackend() !== backend) throw new Error(`expected tfjs backend ${backend}, got ${tf.getBackend()}`);
-  if (backend === 'wasm' && ((await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT')) || getThreadsCount() !== 1)) throw new Error('the golden run needs single-threaded WASM');
+  if (backend === 'wasm' && ((await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT')) || getThreadsCount() !== 1))
+    throw new Error('the golden run needs single-threaded WASM');
 }
 
 /**
  * The golden run on `backend` (selected here). `onStep` sees each step's
  * number (1-based) after it finished, for progress output.
  */
-export async function goldenRun(backend: GoldenBackend, opts: { steps?: number; onStep?: (step: number, ms: number) => void } = {}): Promise<GoldenRunResult> {
+export async function goldenRun(
+  backend: GoldenBackend,
+  opts: { steps?: number; onStep?: (step: number, ms: number) => void } = {},
+): Promise<GoldenRunResult> {
   const setup = GOLDEN_SETUPS[backend];
   await selectGoldenBackend(setup.backend);
   const steps = opts.steps ?? setup.steps;
@@ -273,12 +293,17 @@ export async function goldenRun(backend: GoldenBackend, opts: { steps?: number; 
     // Reads only (the visualisation stream, not the training one), after the last step's tensor count.
     const snap = await trainer.selectionSnapshot(trainer.batchSize);
     const cs = await trainer.clusterSnapshot();
-    const lastPositives = snap.anchors.map((a) => [a.anchor, a.positive ?? -1] as [number, number]).sort((x, y) => x[0] - y[0]);
+    const lastPositives = snap.anchors
+      .map((a) => [a.anchor, a.positive ?? -1] as [number, number])
+      .sort((x, y) => x[0] - y[0]);
     const run: GoldenRun = {
       backend,
       steps,
       datasetId: data.id,
-      wasmBuild: setup.backend === 'wasm' ? { simd: Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')), threads: getThreadsCount() } : null,
+      wasmBuild:
+        setup.backend === 'wasm'
+          ? { simd: Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')), threads: getThreadsCount() }
+          : null,
       config: trainer.config as ClimConfig,
       losses,
       lastPositives,
@@ -286,7 +311,11 @@ export async function goldenRun(backend: GoldenBackend, opts: { steps?: number; 
       queryWeights: await weightsSum(trainer.query.params),
       keyWeights: await weightsSum(trainer.key.params),
       queues: await Promise.all(trainer.queues.map((q) => tensorSum(q.keys as unknown as tf.Tensor))),
-      clusters: { sizes: Array.from(cs.sizes), nearest: Array.from(cs.nearest), assignments: fnv1a64(bytesOf(cs.assignments)) },
+      clusters: {
+        sizes: Array.from(cs.sizes),
+        nearest: Array.from(cs.nearest),
+        assignments: fnv1a64(bytesOf(cs.assignments)),
+      },
     };
     return { run, numTensors, ms: now() - t0 };
   } finally {
@@ -310,10 +339,14 @@ export interface GoldenFile {
 export function diffGolden(want: GoldenRun, got: GoldenRun): string[] {
   const out: string[] = [];
   const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
-  if (!same(want.config, got.config)) out.push(`config: recorded ${JSON.stringify(want.config)}, now ${JSON.stringify(got.config)}`);
+  if (!same(want.config, got.config))
+    out.push(`config: recorded ${JSON.stringify(want.config)}, now ${JSON.stringify(got.config)}`);
   if (want.datasetId !== got.datasetId) out.push(`data set: recorded ${want.datasetId}, now ${got.datasetId}`);
   if (want.steps !== got.steps) out.push(`steps: recorded ${want.steps}, now ${got.steps}`);
-  if (!same(want.wasmBuild, got.wasmBuild)) out.push(`WASM build: recorded ${JSON.stringify(want.wasmBuild)}, now ${JSON.stringify(got.wasmBuild)} (a machine without WASM SIMD runs another build, whose bits may differ)`);
+  if (!same(want.wasmBuild, got.wasmBuild))
+    out.push(
+      `WASM build: recorded ${JSON.stringify(want.wasmBuild)}, now ${JSON.stringify(got.wasmBuild)} (a machine without WASM SIMD runs another build, whose bits may differ)`,
+    );
   const n = Math.max(want.losses.length, got.losses.length);
   for (let i = 0; i < n; i++) {
     const w = want.losses[i];
@@ -324,21 +357,30 @@ export function diffGolden(want: GoldenRun, got: GoldenRun): string[] {
     }
     if (w.step !== g.step) out.push(`step ${i + 1}: step counter recorded ${w.step}, now ${g.step}`);
     for (const k of ['loss', 'lossAnchor', 'lossPositive'] as const) {
-      if (w[k].hex !== g[k].hex) out.push(`step ${i + 1} ${k}: recorded 0x${w[k].hex} (${w[k].value}), now 0x${g[k].hex} (${g[k].value})`);
+      if (w[k].hex !== g[k].hex)
+        out.push(`step ${i + 1} ${k}: recorded 0x${w[k].hex} (${w[k].value}), now 0x${g[k].hex} (${g[k].value})`);
     }
     for (const k of ['lr', 'coverage', 'precision', 'lambdaMean'] as const) {
       if (!Object.is(w[k], g[k])) out.push(`step ${i + 1} ${k}: recorded ${w[k]}, now ${g[k]}`);
     }
   }
-  if (!same(want.lastPositives, got.lastPositives)) out.push(`last step's (anchor, positive) pairs: recorded ${JSON.stringify(want.lastPositives)}, now ${JSON.stringify(got.lastPositives)}`);
-  if (!same(want.bank, got.bank)) out.push(`memory bank: recorded ${JSON.stringify(want.bank)}, now ${JSON.stringify(got.bank)}`);
+  if (!same(want.lastPositives, got.lastPositives))
+    out.push(
+      `last step's (anchor, positive) pairs: recorded ${JSON.stringify(want.lastPositives)}, now ${JSON.stringify(got.lastPositives)}`,
+    );
+  if (!same(want.bank, got.bank))
+    out.push(`memory bank: recorded ${JSON.stringify(want.bank)}, now ${JSON.stringify(got.bank)}`);
   for (const k of ['queryWeights', 'keyWeights'] as const) {
     if (want[k].all === got[k].all && same(want[k].params, got[k].params)) continue;
     const names = [...new Set([...Object.keys(want[k].params), ...Object.keys(got[k].params)])];
     const changed = names.filter((p) => !same(want[k].params[p], got[k].params[p]));
-    out.push(`${k}: checksum recorded ${want[k].all}, now ${got[k].all}; parameters that differ: ${changed.join(', ') || '(none by name: order changed)'}`);
+    out.push(
+      `${k}: checksum recorded ${want[k].all}, now ${got[k].all}; parameters that differ: ${changed.join(', ') || '(none by name: order changed)'}`,
+    );
   }
-  if (!same(want.queues, got.queues)) out.push(`queues: recorded ${JSON.stringify(want.queues)}, now ${JSON.stringify(got.queues)}`);
-  if (!same(want.clusters, got.clusters)) out.push(`k-means clusters: recorded ${JSON.stringify(want.clusters)}, now ${JSON.stringify(got.clusters)}`);
+  if (!same(want.queues, got.queues))
+    out.push(`queues: recorded ${JSON.stringify(want.queues)}, now ${JSON.stringify(got.queues)}`);
+  if (!same(want.clusters, got.clusters))
+    out.push(`k-means clusters: recorded ${JSON.stringify(want.clusters)}, now ${JSON.stringify(got.clusters)}`);
   return out;
 }

@@ -20,7 +20,10 @@ describe('optimisers', () => {
     const opt = new SgdMomentum(p, 0.9, 0.1);
     const g = { [p[0].variable.name]: tf.tensor1d([0.2, 0.4]), [p[1].variable.name]: tf.tensor1d([1]) };
     // naive
-    let w = [1, -2], vw = [0, 0], gg = 0.5, vg = 0;
+    let w = [1, -2],
+      vw = [0, 0],
+      gg = 0.5,
+      vg = 0;
     for (let s = 0; s < 3; s++) {
       opt.apply(g, 0.5);
       vw = vw.map((v, i) => 0.9 * v + [0.2, 0.4][i] + 0.1 * w[i]);

@@ -28,7 +28,11 @@ export class SgdMomentum implements Optimizer {
   readonly kind = 'sgd' as const;
   private readonly buffers: tf.Variable[];
 
-  constructor(private readonly params: Param[], private momentum: number, private weightDecay: number) {
+  constructor(
+    private readonly params: Param[],
+    private momentum: number,
+    private weightDecay: number,
+  ) {
     this.buffers = params.map((p) => tf.tidy(() => tf.variable(tf.zerosLike(p.variable), false)));
   }
 
@@ -66,7 +70,13 @@ export class AdamW implements Optimizer {
   private readonly v: tf.Variable[];
   private t = 0;
 
-  constructor(private readonly params: Param[], private weightDecay: number, private readonly beta1 = 0.9, private readonly beta2 = 0.999, private readonly eps = 1e-8) {
+  constructor(
+    private readonly params: Param[],
+    private weightDecay: number,
+    private readonly beta1 = 0.9,
+    private readonly beta2 = 0.999,
+    private readonly eps = 1e-8,
+  ) {
     this.m = params.map((p) => tf.tidy(() => tf.variable(tf.zerosLike(p.variable), false)));
     this.v = params.map((p) => tf.tidy(() => tf.variable(tf.zerosLike(p.variable), false)));
   }
@@ -111,6 +121,11 @@ export class AdamW implements Optimizer {
   }
 }
 
-export function createOptimizer(kind: OptimizerKind, params: Param[], momentum: number, weightDecay: number): Optimizer {
+export function createOptimizer(
+  kind: OptimizerKind,
+  params: Param[],
+  momentum: number,
+  weightDecay: number,
+): Optimizer {
   return kind === 'adam' ? new AdamW(params, weightDecay) : new SgdMomentum(params, momentum, weightDecay);
 }

@@ -37,12 +37,26 @@ describe('presets', () => {
   });
 
   it('the page starts CPU-only machines on the CPU-sized CLIM and GPUs on the paper preset', () => {
-    expect(['webgpu', 'webgl', 'wasm', 'cpu'].map((b) => pageDefaultPreset(b, false))).toEqual(['clim-paper', 'clim-paper', 'clim-cpu', 'clim-cpu']);
+    expect(['webgpu', 'webgl', 'wasm', 'cpu'].map((b) => pageDefaultPreset(b, false))).toEqual([
+      'clim-paper',
+      'clim-paper',
+      'clim-cpu',
+      'clim-cpu',
+    ]);
     expect(pageDefaultPreset('webgpu', true)).toBe('clim-cpu');
     // Same method, smaller: only the size fields differ from the paper preset.
     const cpu = presetConfig('clim-cpu');
     const paper = presetConfig('clim-paper');
-    const differs = Object.keys(paper).filter((k) => JSON.stringify(paper[k as keyof typeof paper]) !== JSON.stringify(cpu[k as keyof typeof cpu]));
-    expect(differs.sort()).toEqual(['batchSize', 'climWarmupSteps', 'kmeansEvery', 'queueSize', 'resolutions', 'totalSteps']);
+    const differs = Object.keys(paper).filter(
+      (k) => JSON.stringify(paper[k as keyof typeof paper]) !== JSON.stringify(cpu[k as keyof typeof cpu]),
+    );
+    expect(differs.sort()).toEqual([
+      'batchSize',
+      'climWarmupSteps',
+      'kmeansEvery',
+      'queueSize',
+      'resolutions',
+      'totalSteps',
+    ]);
   });
 });

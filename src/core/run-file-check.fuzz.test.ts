@@ -12,7 +12,13 @@
  */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { CHECKPOINT_MAGIC, CheckpointError, encodeCheckpoint, type Checkpoint, type CheckpointMeta } from './checkpoint';
+import {
+  CHECKPOINT_MAGIC,
+  CheckpointError,
+  encodeCheckpoint,
+  type Checkpoint,
+  type CheckpointMeta,
+} from './checkpoint';
 import { validateConfig } from './config';
 import { checkRunFile, readRunFile } from './run-file-check';
 import { smallRun } from './run-file-fixture.test-util';
@@ -60,12 +66,36 @@ function read(bytes: Uint8Array): void {
 }
 
 const good = encodeCheckpoint(smallRun());
-const goodMetaJson = (): Record<string, unknown> => JSON.parse(JSON.stringify(smallRun().meta)) as Record<string, unknown>;
+const goodMetaJson = (): Record<string, unknown> =>
+  JSON.parse(JSON.stringify(smallRun().meta)) as Record<string, unknown>;
 const headerEnd = 16 + new DataView(good.buffer).getUint32(12, true);
 
 /** Values a hand-edited description might hold. */
 const hostile = fc.oneof(
-  fc.constantFrom(1e9, -1, 0, 1, 0.5, 2 ** 31, 2 ** 32, -0, Number.MAX_SAFE_INTEGER, NaN, Infinity, -Infinity, '', '0', 'x'.repeat(5000), null, true, false, [], {}, [1e9], [[[[1]]]]),
+  fc.constantFrom(
+    1e9,
+    -1,
+    0,
+    1,
+    0.5,
+    2 ** 31,
+    2 ** 32,
+    -0,
+    Number.MAX_SAFE_INTEGER,
+    NaN,
+    Infinity,
+    -Infinity,
+    '',
+    '0',
+    'x'.repeat(5000),
+    null,
+    true,
+    false,
+    [],
+    {},
+    [1e9],
+    [[[[1]]]],
+  ),
   fc.jsonValue({ maxDepth: 3 }),
   fc.integer(),
   fc.double(),
@@ -88,7 +118,13 @@ function applyEdit(root: Record<string, unknown>, e: Edit): void {
       if (e.op === 'set') parent[key] = e.value;
       else if (e.op === 'delete') delete parent[key];
       else if (e.op === 'shorten' && Array.isArray(child)) child.length = Math.floor(child.length / 2);
-      else if (e.op === 'proto') Object.defineProperty(parent, '__proto__', { value: e.value, enumerable: true, writable: true, configurable: true });
+      else if (e.op === 'proto')
+        Object.defineProperty(parent, '__proto__', {
+          value: e.value,
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
       return;
     }
     node = child;
@@ -161,12 +197,19 @@ describe('run file fuzz (seed ' + SEED + ', ' + RUNS + ' runs per property)', ()
   it('index tensors rewritten with random values: read only if every index still fits', () => {
     const names = ['sampler/order', 'queue0/ids', 'kmeans/assignments', 'kmeans/order', 'kmeans/start', 'kmeans/rank'];
     fc.assert(
-      fc.property(fc.constantFrom(...names), fc.array(fc.record({ at: fc.nat(), v: fc.oneof(fc.integer({ min: -2, max: 10 }), fc.integer()) }), { minLength: 1, maxLength: 4 }), (name, writes) => {
-        const ck = smallRun();
-        const t = ck.tensors.find((x) => x.name === name)!;
-        for (const w of writes) t.data[w.at % t.data.length] = w.v;
-        read(encodeCheckpoint(ck));
-      }),
+      fc.property(
+        fc.constantFrom(...names),
+        fc.array(fc.record({ at: fc.nat(), v: fc.oneof(fc.integer({ min: -2, max: 10 }), fc.integer()) }), {
+          minLength: 1,
+          maxLength: 4,
+        }),
+        (name, writes) => {
+          const ck = smallRun();
+          const t = ck.tensors.find((x) => x.name === name)!;
+          for (const w of writes) t.data[w.at % t.data.length] = w.v;
+          read(encodeCheckpoint(ck));
+        },
+      ),
       params,
     );
   });

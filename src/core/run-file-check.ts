@@ -16,8 +16,25 @@
  * alone knows the model's shapes).
  */
 import type { EvalResult, StepMetrics } from './api';
-import { CHECKPOINT_VERSION, CheckpointError, decodeCheckpoint, type Checkpoint, type CheckpointMeta, type DatasetRef, type TensorRecord } from './checkpoint';
-import { DEFAULT_CONFIG, PROTOTYPE_KEYS, defaultConfig, mergeConfigFields, truncateText, upgradeSavedConfig, validateConfig, type ClimConfig } from './config';
+import {
+  CHECKPOINT_VERSION,
+  CheckpointError,
+  decodeCheckpoint,
+  type Checkpoint,
+  type CheckpointMeta,
+  type DatasetRef,
+  type TensorRecord,
+} from './checkpoint';
+import {
+  DEFAULT_CONFIG,
+  PROTOTYPE_KEYS,
+  defaultConfig,
+  mergeConfigFields,
+  truncateText,
+  upgradeSavedConfig,
+  validateConfig,
+  type ClimConfig,
+} from './config';
 import type { RngState } from './rng';
 
 /** One thing wrong with a run file: where (a path such as `app.evals[0].knnTop1`) and what, with what was found. */
@@ -26,7 +43,8 @@ export interface RunFileProblem {
   message: string;
 }
 
-export type RunFileCheck = { ok: true; checkpoint: Checkpoint } | { ok: false; problems: RunFileProblem[]; more: number };
+export type RunFileCheck =
+  { ok: true; checkpoint: Checkpoint } | { ok: false; problems: RunFileProblem[]; more: number };
 
 /** What the page keeps with a run (meta.app, written by the engine worker): the charts' history and the evaluations. */
 export interface RunAppState {
@@ -91,7 +109,8 @@ export function found(v: unknown): string {
   return typeof v === 'object' ? 'an object' : typeof v;
 }
 
-const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v) && !ArrayBuffer.isView(v);
+const isObj = (v: unknown): v is Obj =>
+  typeof v === 'object' && v !== null && !Array.isArray(v) && !ArrayBuffer.isView(v);
 
 /** `v` as an object, or null with a problem; prototype keys are refused by name (JSON.parse makes them own keys). */
 function object(v: unknown, path: string, P: Problems): Obj | null {
@@ -99,7 +118,8 @@ function object(v: unknown, path: string, P: Problems): Obj | null {
     P.add(path, `must be an object; found ${found(v)}.`);
     return null;
   }
-  for (const k of PROTOTYPE_KEYS) if (Object.hasOwn(v, k)) P.add(`${path}.${k}`, `"${k}" is not a field (it names JavaScript's object machinery).`);
+  for (const k of PROTOTYPE_KEYS)
+    if (Object.hasOwn(v, k)) P.add(`${path}.${k}`, `"${k}" is not a field (it names JavaScript's object machinery).`);
   return v;
 }
 
@@ -115,13 +135,25 @@ function unknownKeys(o: Obj, allowed: readonly string[], path: string, P: Proble
 
 function whole(v: unknown, path: string, lo: number, hi: number, P: Problems, why = ''): v is number {
   if (typeof v === 'number' && Number.isInteger(v) && v >= lo && v <= hi) return true;
-  P.add(path, v === undefined ? `is missing (a whole number from ${lo} to ${hi}${why} is expected).` : `must be a whole number from ${lo} to ${hi}${why}; found ${found(v)}.`);
+  P.add(
+    path,
+    v === undefined
+      ? `is missing (a whole number from ${lo} to ${hi}${why} is expected).`
+      : `must be a whole number from ${lo} to ${hi}${why}; found ${found(v)}.`,
+  );
   return false;
 }
 
 function text(v: unknown, path: string, max: number, P: Problems): v is string {
   if (typeof v === 'string' && v.length <= max) return true;
-  P.add(path, v === undefined ? 'is missing (text is expected).' : typeof v === 'string' ? `must be at most ${max} characters; found ${found(v)}.` : `must be text; found ${found(v)}.`);
+  P.add(
+    path,
+    v === undefined
+      ? 'is missing (text is expected).'
+      : typeof v === 'string'
+        ? `must be at most ${max} characters; found ${found(v)}.`
+        : `must be text; found ${found(v)}.`,
+  );
   return false;
 }
 
@@ -129,7 +161,14 @@ function text(v: unknown, path: string, max: number, P: Problems): v is string {
 function list(v: unknown, path: string, lo: number, hi: number, P: Problems, what: string): unknown[] | null {
   if (Array.isArray(v) && v.length >= lo && v.length <= hi) return Array.from(v as unknown[]);
   const want = lo === hi ? `${lo}` : `${lo} to ${hi}`;
-  P.add(path, Array.isArray(v) ? `must list ${want} ${what}; found ${v.length}.` : v === undefined ? `is missing (a list of ${what} is expected).` : `must be a list of ${what}; found ${found(v)}.`);
+  P.add(
+    path,
+    Array.isArray(v)
+      ? `must list ${want} ${what}; found ${v.length}.`
+      : v === undefined
+        ? `is missing (a list of ${what} is expected).`
+        : `must be a list of ${what}; found ${found(v)}.`,
+  );
   return null;
 }
 
@@ -179,7 +218,10 @@ function checkConfig(raw: unknown, P: Problems): ClimConfig | null {
         wrongKind.add(key);
       }
     } else if (typeof v !== typeof want) {
-      P.add(path, `must be ${typeof want === 'number' ? 'a number' : typeof want === 'boolean' ? 'true or false' : 'text'}; found ${found(v)}.`);
+      P.add(
+        path,
+        `must be ${typeof want === 'number' ? 'a number' : typeof want === 'boolean' ? 'true or false' : 'text'}; found ${found(v)}.`,
+      );
       wrongKind.add(key);
     }
   }
@@ -206,19 +248,40 @@ function checkDataset(v: unknown, P: Problems): DatasetRef | null {
   const train = whole(d.train, 'dataset.train', 1, maxCount, P);
   const test = whole(d.test, 'dataset.test', 0, maxCount, P);
   const size = whole(d.size, 'dataset.size', 1, maxImageSide, P);
-  if (train && test && size && ((d.train as number) + (d.test as number)) * (d.size as number) ** 2 * 3 > maxImageBytes) {
-    P.add('dataset', `${d.train} + ${d.test} images of ${d.size}×${d.size} pixels would need more than 2 GB in memory.`);
+  if (
+    train &&
+    test &&
+    size &&
+    ((d.train as number) + (d.test as number)) * (d.size as number) ** 2 * 3 > maxImageBytes
+  ) {
+    P.add(
+      'dataset',
+      `${d.train} + ${d.test} images of ${d.size}×${d.size} pixels would need more than 2 GB in memory.`,
+    );
   }
   if (text(d.fingerprint, 'dataset.fingerprint', 64, P)) {
     const m = FINGERPRINT.exec(d.fingerprint as string);
-    if (!m) P.add('dataset.fingerprint', `must read size:train+test:hash (as the app writes it); found ${found(d.fingerprint)}.`);
+    if (!m)
+      P.add(
+        'dataset.fingerprint',
+        `must read size:train+test:hash (as the app writes it); found ${found(d.fingerprint)}.`,
+      );
     else if (Number(m[1]) !== d.size || Number(m[2]) !== d.train || Number(m[3]) !== d.test) {
-      P.add('dataset.fingerprint', `names ${m[2]} + ${m[3]} images of ${m[1]} pixels, but the description says ${found(d.train)} + ${found(d.test)} of ${found(d.size)}.`);
+      P.add(
+        'dataset.fingerprint',
+        `names ${m[2]} + ${m[3]} images of ${m[1]} pixels, but the description says ${found(d.train)} + ${found(d.test)} of ${found(d.size)}.`,
+      );
     }
   }
   const source = d.source === undefined ? undefined : checkSource(d.source, P);
   if (P.count !== before) return null;
-  const out: DatasetRef = { id: d.id as string, fingerprint: d.fingerprint as string, train: d.train as number, test: d.test as number, size: d.size as number };
+  const out: DatasetRef = {
+    id: d.id as string,
+    fingerprint: d.fingerprint as string,
+    train: d.train as number,
+    test: d.test as number,
+    size: d.size as number,
+  };
   if (source !== undefined) out.source = source;
   return out;
 }
@@ -230,9 +293,14 @@ function checkSource(v: unknown, P: Problems): unknown {
   const { maxCount, maxText } = RUN_FILE_LIMITS;
   if (s.kind === 'builtin') {
     unknownKeys(s, ['kind', 'name', 'seed', 'nTrain', 'nTest'], 'dataset.source', P);
-    if (text(s.name, 'dataset.source.name', 64, P) && !/^[a-z0-9-]+$/.test(s.name as string)) P.add('dataset.source.name', `must name a built-in data set (lower-case letters, digits, dashes); found ${found(s.name)}.`);
+    if (text(s.name, 'dataset.source.name', 64, P) && !/^[a-z0-9-]+$/.test(s.name as string))
+      P.add(
+        'dataset.source.name',
+        `must name a built-in data set (lower-case letters, digits, dashes); found ${found(s.name)}.`,
+      );
     whole(s.seed, 'dataset.source.seed', 0, 2 ** 32 - 1, P);
-    for (const k of ['nTrain', 'nTest'] as const) if (s[k] !== undefined) whole(s[k], `dataset.source.${k}`, 0, maxCount, P);
+    for (const k of ['nTrain', 'nTest'] as const)
+      if (s[k] !== undefined) whole(s[k], `dataset.source.${k}`, 0, maxCount, P);
     const out: Obj = { kind: 'builtin', name: s.name, seed: s.seed };
     if (s.nTrain !== undefined) out.nTrain = s.nTrain;
     if (s.nTest !== undefined) out.nTest = s.nTest;
@@ -291,7 +359,12 @@ const EVAL_FIELDS: Record<Exclude<keyof EvalResult, 'classes' | 'confusion'>, Fi
 
 const describeRule = (r: FieldRule): string => {
   if (r.kind === 'step') return `a whole number from 0 to ${RUN_FILE_LIMITS.maxCount}`;
-  const range = r === anyNumber || (r.lo === anyNumber.lo && r.hi === anyNumber.hi) ? 'a finite number' : r.hi === Number.MAX_VALUE ? `a number from ${r.lo} up` : `a number from ${Math.round(r.lo)} to ${Math.round(r.hi)}`;
+  const range =
+    r === anyNumber || (r.lo === anyNumber.lo && r.hi === anyNumber.hi)
+      ? 'a finite number'
+      : r.hi === Number.MAX_VALUE
+        ? `a number from ${r.lo} up`
+        : `a number from ${Math.round(r.lo)} to ${Math.round(r.hi)}`;
   return r.nullable ? `${range}, or null` : range;
 };
 
@@ -315,7 +388,12 @@ function fields(o: Obj, rules: Record<string, FieldRule>, path: string, out: Obj
       out[key] = v;
       continue;
     }
-    P.add(at, v === undefined ? `is missing (${describeRule(r)} is expected).` : `must be ${describeRule(r)}; found ${found(v)}.`);
+    P.add(
+      at,
+      v === undefined
+        ? `is missing (${describeRule(r)} is expected).`
+        : `must be ${describeRule(r)}; found ${found(v)}.`,
+    );
     ok = false;
   }
   return ok;
@@ -342,10 +420,26 @@ function checkEvalEntry(v: unknown, path: string, P: Problems): EvalResult | nul
   if (c === null) out.confusion = null;
   else {
     // An Int32Array goes through JSON as {"0": n, "1": n, …}; a list, and the array itself (in memory), are accepted too.
-    const values = Array.isArray(c) ? Array.from(c as unknown[]) : c instanceof Int32Array ? Array.from(c) : isObj(c) ? Object.values(c) : null;
+    const values = Array.isArray(c)
+      ? Array.from(c as unknown[])
+      : c instanceof Int32Array
+        ? Array.from(c)
+        : isObj(c)
+          ? Object.values(c)
+          : null;
     const keysInOrder = !isObj(c) || Object.keys(c).every((key, i) => key === String(i));
-    if (!values || !keysInOrder || values.length !== k * k || !values.every((x) => typeof x === 'number' && Number.isInteger(x) && x >= 0 && x <= RUN_FILE_LIMITS.maxCount)) {
-      P.add(`${path}.confusion`, c === undefined ? 'is missing (null or a table of counts is expected).' : `must be null or ${k}×${k} counts (whole numbers from 0 up); found ${values ? `${values.length} values, not all of them counts` : found(c)}.`);
+    if (
+      !values ||
+      !keysInOrder ||
+      values.length !== k * k ||
+      !values.every((x) => typeof x === 'number' && Number.isInteger(x) && x >= 0 && x <= RUN_FILE_LIMITS.maxCount)
+    ) {
+      P.add(
+        `${path}.confusion`,
+        c === undefined
+          ? 'is missing (null or a table of counts is expected).'
+          : `must be null or ${k}×${k} counts (whole numbers from 0 up); found ${values ? `${values.length} values, not all of them counts` : found(c)}.`,
+      );
       ok = false;
     } else out.confusion = Int32Array.from(values as number[]);
   }
@@ -385,27 +479,54 @@ export function chartsFromApp(app: unknown): RunAppState {
 }
 
 /** An int32 tensor of `shape`, found by name; null with a problem otherwise. */
-function intTensor(byName: ReadonlyMap<string, TensorRecord>, name: string, shape: number[], what: string, P: Problems): Int32Array | null {
+function intTensor(
+  byName: ReadonlyMap<string, TensorRecord>,
+  name: string,
+  shape: number[],
+  what: string,
+  P: Problems,
+): Int32Array | null {
   const r = byName.get(name);
   const path = `tensor "${name}"`;
   if (!r) {
     P.add(path, `is missing (${what}).`);
     return null;
   }
-  if (r.dtype !== 'int32' || !(r.data instanceof Int32Array) || r.shape.length !== shape.length || r.shape.some((d, i) => d !== shape[i]) || r.data.length !== shape.reduce((a, b) => a * b, 1)) {
-    P.add(path, `must be int32 [${shape.join('×')}] (${what}); found ${r.dtype} [${r.shape.slice(0, 4).join('×')}${r.shape.length > 4 ? '×…' : ''}].`);
+  if (
+    r.dtype !== 'int32' ||
+    !(r.data instanceof Int32Array) ||
+    r.shape.length !== shape.length ||
+    r.shape.some((d, i) => d !== shape[i]) ||
+    r.data.length !== shape.reduce((a, b) => a * b, 1)
+  ) {
+    P.add(
+      path,
+      `must be int32 [${shape.join('×')}] (${what}); found ${r.dtype} [${r.shape.slice(0, 4).join('×')}${r.shape.length > 4 ? '×…' : ''}].`,
+    );
     return null;
   }
   return r.data;
 }
 
 /** Every value in [lo, hi] (or equal to `also`); reports the first few that are not. */
-function indices(data: Int32Array, name: string, lo: number, hi: number, why: string, P: Problems, also?: number): boolean {
+function indices(
+  data: Int32Array,
+  name: string,
+  lo: number,
+  hi: number,
+  why: string,
+  P: Problems,
+  also?: number,
+): boolean {
   let bad = 0;
   for (let i = 0; i < data.length; i++) {
     const v = data[i];
     if ((v >= lo && v <= hi) || v === also) continue;
-    if (bad++ < 3) P.add(`tensor "${name}"[${i}]`, `must be ${also !== undefined ? `${also} or ` : ''}an index from ${lo} to ${hi} (${why}); found ${v}.`);
+    if (bad++ < 3)
+      P.add(
+        `tensor "${name}"[${i}]`,
+        `must be ${also !== undefined ? `${also} or ` : ''}an index from ${lo} to ${hi} (${why}); found ${v}.`,
+      );
   }
   if (bad > 3) P.add(`tensor "${name}"`, `has ${bad - 3} more indices out of range.`);
   return bad === 0;
@@ -429,7 +550,13 @@ function permutation(data: Int32Array, name: string, what: string, P: Problems):
  * their running sum, and order[start[c(i)] + rank[i]] = i for every image,
  * which is what same-cluster sampling gathers with (kmeans.ts KMeansState).
  */
-function checkClusters(byName: ReadonlyMap<string, TensorRecord>, sizesRaw: unknown, C: number, N: number, P: Problems): number[] | null {
+function checkClusters(
+  byName: ReadonlyMap<string, TensorRecord>,
+  sizesRaw: unknown,
+  C: number,
+  N: number,
+  P: Problems,
+): number[] | null {
   const listed = list(sizesRaw, 'clusterSizes', C, C, P, `cluster sizes (one per cluster of ${C})`);
   if (!listed || !listed.every((s, c) => whole(s, `clusterSizes[${c}]`, 0, N, P))) return null;
   const sizes = listed as number[];
@@ -463,14 +590,31 @@ function checkClusters(byName: ReadonlyMap<string, TensorRecord>, sizesRaw: unkn
   for (let i = 0; i < N; i++) {
     const p = start[assignments[i]] + rank[i];
     if (rank[i] >= sizes[assignments[i]] || order[p] !== i) {
-      P.add(`tensor "kmeans/rank"[${i}]`, `must place image ${i} in its cluster's run (order[start + rank] = ${i}); found rank ${rank[i]}.`);
+      P.add(
+        `tensor "kmeans/rank"[${i}]`,
+        `must place image ${i} in its cluster's run (order[start + rank] = ${i}); found rank ${rank[i]}.`,
+      );
       return null;
     }
   }
   return [...sizes];
 }
 
-const META_KEYS = ['version', 'savedAt', 'step', 'config', 'dataset', 'rng', 'samplerRng', 'samplerPos', 'samplerEpoch', 'queuePointers', 'clusterSizes', 'optimizerSteps', 'app'] as const;
+const META_KEYS = [
+  'version',
+  'savedAt',
+  'step',
+  'config',
+  'dataset',
+  'rng',
+  'samplerRng',
+  'samplerPos',
+  'samplerEpoch',
+  'queuePointers',
+  'clusterSizes',
+  'optimizerSteps',
+  'app',
+] as const;
 
 /**
  * Checks a decoded run file's description and index tensors. Never throws;
@@ -484,8 +628,13 @@ export function checkRunFile(ck: { meta: unknown; tensors: readonly TensorRecord
   if (!meta) return { ok: false, problems: P.list, more: P.more };
   unknownKeys(meta, META_KEYS, 'description', P);
   const { maxCount } = RUN_FILE_LIMITS;
-  if (meta.version !== CHECKPOINT_VERSION) P.add('version', `must be ${CHECKPOINT_VERSION} (the version in the file's first bytes); found ${found(meta.version)}.`);
-  if (text(meta.savedAt, 'savedAt', 40, P) && !Number.isFinite(Date.parse(meta.savedAt as string))) P.add('savedAt', `must be a date and time; found ${found(meta.savedAt)}.`);
+  if (meta.version !== CHECKPOINT_VERSION)
+    P.add(
+      'version',
+      `must be ${CHECKPOINT_VERSION} (the version in the file's first bytes); found ${found(meta.version)}.`,
+    );
+  if (text(meta.savedAt, 'savedAt', 40, P) && !Number.isFinite(Date.parse(meta.savedAt as string)))
+    P.add('savedAt', `must be a date and time; found ${found(meta.savedAt)}.`);
   whole(meta.step, 'step', 0, maxCount, P);
   whole(meta.samplerEpoch, 'samplerEpoch', 0, maxCount, P);
   whole(meta.optimizerSteps, 'optimizerSteps', 0, maxCount, P);
@@ -509,21 +658,41 @@ export function checkRunFile(ck: { meta: unknown; tensors: readonly TensorRecord
     const N = dataset.train;
     whole(meta.samplerPos, 'samplerPos', 0, N, P, ` (the epoch order has ${N} places)`);
     const order = intTensor(byName, 'sampler/order', [N], `the epoch order of ${N} training images`, P);
-    if (order && indices(order, 'sampler/order', 0, N - 1, `the data set has ${N} training images`, P)) permutation(order, 'sampler/order', 'the epoch order', P);
+    if (order && indices(order, 'sampler/order', 0, N - 1, `the data set has ${N} training images`, P))
+      permutation(order, 'sampler/order', 'the epoch order', P);
     if (config) {
       const R = config.resolutions.length;
       const K = config.queueSize;
-      queuePointers = list(meta.queuePointers, 'queuePointers', R, R, P, `queue pointers (one per resolution, ${R})`) as number[] | null;
-      queuePointers?.forEach((p, s) => whole(p, `queuePointers[${s}]`, 0, Math.max(0, K - 1), P, ` (queue ${s} has ${K} rows)`));
+      queuePointers = list(
+        meta.queuePointers,
+        'queuePointers',
+        R,
+        R,
+        P,
+        `queue pointers (one per resolution, ${R})`,
+      ) as number[] | null;
+      queuePointers?.forEach((p, s) =>
+        whole(p, `queuePointers[${s}]`, 0, Math.max(0, K - 1), P, ` (queue ${s} has ${K} rows)`),
+      );
       for (let s = 0; s < R; s++) {
         const ids = intTensor(byName, `queue${s}/ids`, [K], `the image behind each of queue ${s}'s ${K} keys`, P);
-        if (ids) indices(ids, `queue${s}/ids`, 0, N - 1, `the data set has ${N} training images; −1 marks a key of no image`, P, -1);
+        if (ids)
+          indices(
+            ids,
+            `queue${s}/ids`,
+            0,
+            N - 1,
+            `the data set has ${N} training images; −1 marks a key of no image`,
+            P,
+            -1,
+          );
       }
       if (meta.clusterSizes !== null) clusterSizes = checkClusters(byName, meta.clusterSizes, config.clusters, N, P);
     }
   } else if (meta.samplerPos === undefined) P.add('samplerPos', 'is missing.');
 
-  if (P.count > 0 || !config || !dataset || !rng || !samplerRng || !queuePointers) return { ok: false, problems: P.list, more: P.more };
+  if (P.count > 0 || !config || !dataset || !rng || !samplerRng || !queuePointers)
+    return { ok: false, problems: P.list, more: P.more };
   const checked: CheckpointMeta = {
     version: CHECKPOINT_VERSION,
     savedAt: meta.savedAt as string,

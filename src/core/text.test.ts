@@ -19,12 +19,24 @@ describe('escapeControl', () => {
 
   it('writes every bidi embedding, override and isolate, so "gnp.exe" behind U+202E cannot pose as "exe.png"', () => {
     expect(escapeControl('photo\u202Egnp.exe')).toBe('photo\\u202egnp.exe');
-    const bidi = [0x202a, 0x202b, 0x202c, 0x202d, 0x202e, 0x2066, 0x2067, 0x2068, 0x2069].map((c) => String.fromCharCode(c)).join('');
+    const bidi = [0x202a, 0x202b, 0x202c, 0x202d, 0x202e, 0x2066, 0x2067, 0x2068, 0x2069]
+      .map((c) => String.fromCharCode(c))
+      .join('');
     expect(escapeControl(bidi)).toBe('\\u202a\\u202b\\u202c\\u202d\\u202e\\u2066\\u2067\\u2068\\u2069');
   });
 
   it('keeps printable text as it is: spaces, backslashes, accents, right-to-left letters and marks, emoji', () => {
-    for (const s of ['', 'plain name.png', 'C:\\pics\\a.png', 'café/ñandú', 'שלום\u200F.png', 'كلب.jpg', '🐱 cat.png', '\u00a0nbsp', 'a\\tb']) {
+    for (const s of [
+      '',
+      'plain name.png',
+      'C:\\pics\\a.png',
+      'café/ñandú',
+      'שלום\u200F.png',
+      'كلب.jpg',
+      '🐱 cat.png',
+      '\u00a0nbsp',
+      'a\\tb',
+    ]) {
       expect(escapeControl(s)).toBe(s);
     }
   });
@@ -53,7 +65,13 @@ describe('escapeJsonControl', () => {
 
 describe('csvCell', () => {
   it('escapes tab, newline, CR, U+2028 and U+202E, so a cell never spans two lines', () => {
-    expect(['a\tb', 'a\nb', 'a\rb', 'a\u2028b', 'a\u202eb'].map(csvCell)).toEqual(['a\\tb', 'a\\nb', 'a\\rb', 'a\\u2028b', 'a\\u202eb']);
+    expect(['a\tb', 'a\nb', 'a\rb', 'a\u2028b', 'a\u202eb'].map(csvCell)).toEqual([
+      'a\\tb',
+      'a\\nb',
+      'a\\rb',
+      'a\\u2028b',
+      'a\\u202eb',
+    ]);
   });
 
   it('keeps RFC 4180 quoting for commas and double quotes, after escaping', () => {

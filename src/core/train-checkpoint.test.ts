@@ -44,23 +44,35 @@ describe('checkpoint round trip on wasm', () => {
 
   it('SGD, center-wise + CutMix, k-means every 3 steps and an epoch boundary inside the window: the same 10 losses', async () => {
     // 64 images at batch 8: an epoch every 8 steps, so the resumed window crosses one.
-    const { uninterrupted, resumed } = await roundTrip(tinyConfig({ seed: 21, kmeansEvery: 3, climWarmupSteps: 4, selection: 'center-wise', mix: 'cutmix' }));
+    const { uninterrupted, resumed } = await roundTrip(
+      tinyConfig({ seed: 21, kmeansEvery: 3, climWarmupSteps: 4, selection: 'center-wise', mix: 'cutmix' }),
+    );
     expect(resumed).toEqual(uninterrupted);
     uninterrupted.forEach((l) => expect(Number.isFinite(l)).toBe(true));
   });
 
   it('a clean-view bank refreshed every 4 steps: the same 10 losses', async () => {
-    const { uninterrupted, resumed } = await roundTrip(tinyConfig({ seed: 24, bankView: 'clean', bankRefreshEvery: 4, climWarmupSteps: 6, kmeansEvery: 5 }));
+    const { uninterrupted, resumed } = await roundTrip(
+      tinyConfig({ seed: 24, bankView: 'clean', bankRefreshEvery: 4, climWarmupSteps: 6, kmeansEvery: 5 }),
+    );
     expect(resumed).toEqual(uninterrupted);
   });
 
   it('a backbone-space bank with augmented rows and Mixup: the same 10 losses', async () => {
-    const { uninterrupted, resumed } = await roundTrip(tinyConfig({ seed: 26, bankSpace: 'backbone', bankView: 'augmented', mix: 'mixup', kmeansEvery: 4 }));
+    const { uninterrupted, resumed } = await roundTrip(
+      tinyConfig({ seed: 26, bankSpace: 'backbone', bankView: 'augmented', mix: 'mixup', kmeansEvery: 4 }),
+    );
     expect(resumed).toEqual(uninterrupted);
   });
 
   it('a run file saved before bankView existed resumes as it ran then: augmented bank rows, no refresh', async () => {
-    const cfg = tinyConfig({ seed: 25, bankView: 'augmented', bankRefreshEvery: 0, bankSpace: 'projection', kmeansEvery: 3 });
+    const cfg = tinyConfig({
+      seed: 25,
+      bankView: 'augmented',
+      bankRefreshEvery: 0,
+      bankSpace: 'projection',
+      kmeansEvery: 3,
+    });
     const t = await Trainer.create(cfg, data);
     await steps(t, 6);
     const ck = await t.checkpoint();
@@ -81,7 +93,17 @@ describe('checkpoint round trip on wasm', () => {
   });
 
   it('AdamW with two resolutions and mixup: the same 10 losses', async () => {
-    const { uninterrupted, resumed } = await roundTrip(tinyConfig({ seed: 22, optimizer: 'adam', lr: 1e-3, resolutions: [16, 8], mix: 'mixup', climWarmupSteps: 2, kmeansEvery: 4 }));
+    const { uninterrupted, resumed } = await roundTrip(
+      tinyConfig({
+        seed: 22,
+        optimizer: 'adam',
+        lr: 1e-3,
+        resolutions: [16, 8],
+        mix: 'mixup',
+        climWarmupSteps: 2,
+        kmeansEvery: 4,
+      }),
+    );
     expect(resumed).toEqual(uninterrupted);
   });
 });
@@ -108,11 +130,16 @@ describe('restore refuses what does not fit, and leaves nothing behind', () => {
     const e = await Trainer.restore(wide, data).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(CheckpointError);
     expect((e as CheckpointError).kind).toBe('mismatch');
-    expect((e as CheckpointError).message).toMatch(/Shape mismatch in the run file: "query\/stem.conv" is float32 \[3×3×3×8\], the model needs float32 \[3×3×3×16\]/);
+    expect((e as CheckpointError).message).toMatch(
+      /Shape mismatch in the run file: "query\/stem.conv" is float32 \[3×3×3×8\], the model needs float32 \[3×3×3×16\]/,
+    );
 
     const missing = { ...ck, tensors: ck.tensors.filter((r) => r.name !== 'bank') };
     await expect(Trainer.restore(missing, data)).rejects.toThrow('has no "bank"');
-    const badKmeans = { ...ck, tensors: ck.tensors.map((r) => (r.name === 'kmeans/rank' ? { ...r, shape: [3], data: new Int32Array(3) } : r)) };
+    const badKmeans = {
+      ...ck,
+      tensors: ck.tensors.map((r) => (r.name === 'kmeans/rank' ? { ...r, shape: [3], data: new Int32Array(3) } : r)),
+    };
     await expect(Trainer.restore(badKmeans, data)).rejects.toThrow('kmeans/rank');
     expect(tf.memory().numTensors).toBe(before);
   });

@@ -178,7 +178,9 @@ describe('Trainer cluster snapshot, map and dumps', () => {
     expect(part.index.length).toBe(50);
     expect(part.vectors.length).toBe(50 * d);
     part.index.forEach((row, k) => {
-      expect(Array.from(part.vectors.subarray(k * d, (k + 1) * d))).toEqual(Array.from(bank.subarray(row * d, (row + 1) * d)));
+      expect(Array.from(part.vectors.subarray(k * d, (k + 1) * d))).toEqual(
+        Array.from(bank.subarray(row * d, (row + 1) * d)),
+      );
       expect(part.cluster[k]).toBe(full.cluster[row]);
       expect(part.label?.[k]).toBe(data.train.labels?.[row]);
     });

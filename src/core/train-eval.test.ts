@@ -36,22 +36,27 @@ describe('Trainer.evaluate (full)', () => {
 
     // Linear probe on the same frozen features, computed here.
     const r = cfg.resolutions[0];
-    const imgs = (s: typeof data.train) => tf.tidy(() => tf.div(tf.tensor4d(s.images, [s.n, data.size, data.size, 3], 'float32'), 255) as tf.Tensor4D);
+    const imgs = (s: typeof data.train) =>
+      tf.tidy(() => tf.div(tf.tensor4d(s.images, [s.n, data.size, data.size, 3], 'float32'), 255) as tf.Tensor4D);
     const xtr = imgs(data.train);
     const xte = imgs(data.test);
     const ftr = tf.tidy(() => t.query.features(centreView(xtr, r)));
     const fte = tf.tidy(() => t.query.features(centreView(xte, r)));
-    const probe = await linearProbe(ftr, data.train.labels!, fte, data.test.labels!, { ...DEFAULT_PROBE, classes: e.classes });
+    const probe = await linearProbe(ftr, data.train.labels!, fte, data.test.labels!, {
+      ...DEFAULT_PROBE,
+      classes: e.classes,
+    });
     expect(e.linearTop1).toBeCloseTo(probe.top1, 6);
     expect(Array.from(e.confusion!)).toEqual(Array.from(probe.confusion));
     // The confusion matrix counts every held-out image once, and its diagonal is the top-1.
     const K = e.classes;
     let diag = 0;
     let total = 0;
-    for (let i = 0; i < K; i++) for (let j = 0; j < K; j++) {
-      total += e.confusion![i * K + j];
-      if (i === j) diag += e.confusion![i * K + j];
-    }
+    for (let i = 0; i < K; i++)
+      for (let j = 0; j < K; j++) {
+        total += e.confusion![i * K + j];
+        if (i === j) diag += e.confusion![i * K + j];
+      }
     expect(total).toBe(data.test.n);
     expect(diag / total).toBeCloseTo(e.linearTop1!, 10);
 
@@ -88,7 +93,10 @@ describe('Trainer.evaluate (full)', () => {
     const cfg = tinyConfig({ seed: 2, cropScaleMin: 1, cropScaleMax: 1, flipProb: 0, jitterProb: 0, grayscaleProb: 0 });
     const t = await Trainer.create(cfg, data);
     const e = await t.evaluate({ full: true });
-    const x = tf.tidy(() => tf.div(tf.tensor4d(data.test.images, [data.test.n, data.size, data.size, 3], 'float32'), 255) as tf.Tensor4D);
+    const x = tf.tidy(
+      () =>
+        tf.div(tf.tensor4d(data.test.images, [data.test.n, data.size, data.size, 3], 'float32'), 255) as tf.Tensor4D,
+    );
     const z = tf.tidy(() => l2Normalize(t.query.embed(centreView(x, cfg.resolutions[0]))));
     const zz = await z.array();
     let s = 0;

@@ -17,7 +17,16 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
-import { GOLDEN_BACKENDS, GOLDEN_SETUPS, RECORD_COMMAND, diffGolden, f32Hex, fnv1a64, goldenRun, type GoldenFile } from './golden-run.test-util';
+import {
+  GOLDEN_BACKENDS,
+  GOLDEN_SETUPS,
+  RECORD_COMMAND,
+  diffGolden,
+  f32Hex,
+  fnv1a64,
+  goldenRun,
+  type GoldenFile,
+} from './golden-run.test-util';
 
 const golden = JSON.parse(readFileSync(new URL('./train.golden.json', import.meta.url), 'utf8')) as GoldenFile;
 
@@ -69,7 +78,10 @@ describe.each(GOLDEN_BACKENDS)('golden run on %s', (backend) => {
       expect(diffs, mismatchMessage(backend, diffs)).toEqual([]);
       if (!leak) return;
       const [a, b] = leak;
-      expect(numTensors[b - 1], `tf.memory().numTensors after step ${a} vs step ${b} on ${backend} (a leak if it grew): ${numTensors.join(', ')}`).toBe(numTensors[a - 1]);
+      expect(
+        numTensors[b - 1],
+        `tf.memory().numTensors after step ${a} vs step ${b} on ${backend} (a leak if it grew): ${numTensors.join(', ')}`,
+      ).toBe(numTensors[a - 1]);
     },
     // WASM ~10 s, cpu ~40 s on a loaded 2-core machine; room for a busier one.
     backend === 'cpu' ? 300_000 : 120_000,

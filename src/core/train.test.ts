@@ -27,7 +27,8 @@ describe('EpochSampler', () => {
     const s = new EpochSampler(10, new Rng(1));
     const seen: number[] = [];
     for (let i = 0; i < 5; i++) seen.push(...s.next(4)); // 20 draws = 2 epochs
-    for (let e = 0; e < 2; e++) expect([...seen.slice(e * 10, e * 10 + 10)].sort((a, b) => a - b)).toEqual([...Array(10).keys()]);
+    for (let e = 0; e < 2; e++)
+      expect([...seen.slice(e * 10, e * 10 + 10)].sort((a, b) => a - b)).toEqual([...Array(10).keys()]);
     const s2 = new EpochSampler(3, new Rng(2));
     for (let i = 0; i < 10; i++) expect(new Set(s2.next(3)).size).toBe(3);
   });
@@ -50,7 +51,10 @@ describe('Trainer', () => {
     const anchors = Array.from((t as unknown as { last: { anchors: Int32Array } }).last.anchors);
     const after = await t.bank.tensor.array();
     const want = tf.tidy(() => {
-      const x = tf.div(tf.tensor4d(Float32Array.from(data.train.images), [data.train.n, 16, 16, 3]), 255) as tf.Tensor4D;
+      const x = tf.div(
+        tf.tensor4d(Float32Array.from(data.train.images), [data.train.n, 16, 16, 3]),
+        255,
+      ) as tf.Tensor4D;
       return t.key.embed(centreView(tf.gather(x, anchors), 8));
     });
     const wantRows = await want.array();
@@ -83,7 +87,10 @@ describe('Trainer', () => {
     await t.trainStep(); // refreshes the whole bank after the step
     const got = await t.bank.tensor.array();
     const want = tf.tidy(() => {
-      const x = tf.div(tf.tensor4d(Float32Array.from(data.train.images), [data.train.n, 16, 16, 3]), 255) as tf.Tensor4D;
+      const x = tf.div(
+        tf.tensor4d(Float32Array.from(data.train.images), [data.train.n, 16, 16, 3]),
+        255,
+      ) as tf.Tensor4D;
       const f = t.key.features(x);
       return tf.div(f, tf.norm(f, 'euclidean', 1, true)) as tf.Tensor2D;
     });
@@ -94,7 +101,13 @@ describe('Trainer', () => {
   });
 
   it('bankRefreshEvery re-embeds every row from the clean views with the current key encoder', async () => {
-    const cfg = tinyConfig({ seed: 7, bankRefreshEvery: 2, climWarmupSteps: 0, kmeansEvery: 100, bankSpace: 'projection' });
+    const cfg = tinyConfig({
+      seed: 7,
+      bankRefreshEvery: 2,
+      climWarmupSteps: 0,
+      kmeansEvery: 100,
+      bankSpace: 'projection',
+    });
     const t = await Trainer.create(cfg, data);
     const m1 = await t.trainStep();
     expect(m1.refreshMs).toBe(0);
@@ -102,7 +115,10 @@ describe('Trainer', () => {
     expect(m2.refreshMs).toBeGreaterThan(0);
     const got = await t.bank.tensor.array();
     const want = tf.tidy(() => {
-      const x = tf.div(tf.tensor4d(Float32Array.from(data.train.images), [data.train.n, 16, 16, 3]), 255) as tf.Tensor4D;
+      const x = tf.div(
+        tf.tensor4d(Float32Array.from(data.train.images), [data.train.n, 16, 16, 3]),
+        255,
+      ) as tf.Tensor4D;
       return t.key.embed(x); // resolution 16 = the image size: the centre view is the image itself
     });
     const wantRows = await want.array();
@@ -167,7 +183,17 @@ describe('Trainer', () => {
 
   it('captureNextViews keeps that step’s mixed views: with identity augmentation and no mixing they are the images themselves', async () => {
     // Resolution 16 = the data's size, full-image crops, no flip or colour: each view is its image.
-    const cfg = tinyConfig({ resolutions: [16], cropScaleMin: 1, cropScaleMax: 1, flipProb: 0, jitterProb: 0, grayscaleProb: 0, mix: 'none', stemStride: 1, stages: 2 });
+    const cfg = tinyConfig({
+      resolutions: [16],
+      cropScaleMin: 1,
+      cropScaleMax: 1,
+      flipProb: 0,
+      jitterProb: 0,
+      grayscaleProb: 0,
+      mix: 'none',
+      stemStride: 1,
+      stages: 2,
+    });
     const t = await Trainer.create(cfg, data);
     await t.trainStep();
     const plain = await t.selectionSnapshot(3);
@@ -225,7 +251,8 @@ describe('Trainer', () => {
           expect(a.neighbours).toHaveLength(tinyConfig().knnK);
           if (selection === 'center-wise') {
             for (const n of a.neighbours) {
-              if (n.reason === 'kept') expect(n.cluster === a.cluster && n.centreSimilarity > a.centreSimilarity - 1e-5).toBe(true);
+              if (n.reason === 'kept')
+                expect(n.cluster === a.cluster && n.centreSimilarity > a.centreSimilarity - 1e-5).toBe(true);
               if (n.reason === 'different-cluster') expect(n.cluster).not.toBe(a.cluster);
             }
           }
@@ -236,7 +263,10 @@ describe('Trainer', () => {
   }
 
   it('runs plain MoCo v2 (no selection, no mixing) during the CLIM warm-up, then the chosen policy and mixer', async () => {
-    const t = await Trainer.create(tinyConfig({ selection: 'knn', mix: 'mixup', mixProb: 1, climWarmupSteps: 2 }), data);
+    const t = await Trainer.create(
+      tinyConfig({ selection: 'knn', mix: 'mixup', mixProb: 1, climWarmupSteps: 2 }),
+      data,
+    );
     const steps = [];
     for (let s = 0; s < 4; s++) steps.push(await t.trainStep());
     expect(steps.map((m) => m.coverage)).toEqual([0, 0, 1, 1]);
@@ -279,7 +309,11 @@ describe('Trainer', () => {
   });
 
   it('snapshots k ≥ bank size: every other image is a neighbour, with cluster-mode reasons', async () => {
-    const small: Dataset = { ...data, id: 'five', train: { n: 5, images: data.train.images.slice(0, 5 * 16 * 16 * 3), labels: data.train.labels!.slice(0, 5) } };
+    const small: Dataset = {
+      ...data,
+      id: 'five',
+      train: { n: 5, images: data.train.images.slice(0, 5 * 16 * 16 * 3), labels: data.train.labels!.slice(0, 5) },
+    };
     const t = await Trainer.create(tinyConfig({ selection: 'cluster', knnK: 10, clusters: 2 }), small);
     await t.trainStep();
     const snap = await t.selectionSnapshot(2);
@@ -291,7 +325,12 @@ describe('Trainer', () => {
   });
 
   it('trains on a single image (positive falls back to the anchor)', async () => {
-    const one: Dataset = { ...data, id: 'one', train: { n: 1, images: data.train.images.slice(0, 16 * 16 * 3), labels: Int32Array.from([0]) }, test: { n: 0, images: new Uint8Array(0), labels: null } };
+    const one: Dataset = {
+      ...data,
+      id: 'one',
+      train: { n: 1, images: data.train.images.slice(0, 16 * 16 * 3), labels: Int32Array.from([0]) },
+      test: { n: 0, images: new Uint8Array(0), labels: null },
+    };
     const t = await Trainer.create(tinyConfig({ selection: 'center-wise' }), one);
     const m = await t.trainStep();
     expect(Number.isFinite(m.loss)).toBe(true);
@@ -302,7 +341,7 @@ describe('Trainer', () => {
 });
 
 describe('ownKeyMask', () => {
-  it("masks exactly the rows that hold an older key of the anchor or of its positive (naive scan), on cpu and wasm", async () => {
+  it('masks exactly the rows that hold an older key of the anchor or of its positive (naive scan), on cpu and wasm', async () => {
     for (const backend of ['cpu', 'wasm']) {
       await tf.setBackend(backend);
       const K = 6;
@@ -334,4 +373,3 @@ describe('ownKeyMask', () => {
     await tf.setBackend('cpu');
   });
 });
-

@@ -30,7 +30,14 @@ import { installFastWasmKernels } from './ops/wasm-kernels';
 import type { ClimConfig } from './config';
 import { assertValidConfig, bankDim } from './config';
 import { isLiveKey, type LivePatch } from './config-fields';
-import type { ClusterSnapshot, EmbeddingsDump, EvalResult, ProjectionSnapshot, SelectionSnapshot, StepMetrics } from './api';
+import type {
+  ClusterSnapshot,
+  EmbeddingsDump,
+  EvalResult,
+  ProjectionSnapshot,
+  SelectionSnapshot,
+  StepMetrics,
+} from './api';
 import type { Dataset } from './data/dataset';
 import { Rng } from './rng';
 import { Encoder } from './models/encoder';
@@ -82,7 +89,10 @@ export class Trainer {
   private captureViews = false;
   private disposed = false;
 
-  private constructor(config: ClimConfig, readonly data: Dataset) {
+  private constructor(
+    config: ClimConfig,
+    readonly data: Dataset,
+  ) {
     assertValidConfig(config);
     this.cfg = { ...config, resolutions: [...config.resolutions] };
     if (data.train.n < 1) throw new Error('The data set has no training images.');
@@ -175,7 +185,13 @@ export class Trainer {
 
   private async recluster(): Promise<void> {
     const prev = this.clusters;
-    this.clusters = await sphericalKMeans(this.bank.tensor, this.config.clusters, this.config.kmeansIters, this.rng, prev ? prev.centroids : null);
+    this.clusters = await sphericalKMeans(
+      this.bank.tensor,
+      this.config.clusters,
+      this.config.kmeansIters,
+      this.rng,
+      prev ? prev.centroids : null,
+    );
     prev?.dispose();
   }
 
@@ -220,10 +236,22 @@ export class Trainer {
     tf.dispose([anchorIdx, xa, xp]);
     const { lambdaFirst, captured } = mixed!;
 
-    const [lossV, partsV, posV, keptV, capturedV] = await Promise.all([out.loss.data(), out.parts.data(), out.positives.data(), out.keptCount.data(), captured?.data()]);
+    const [lossV, partsV, posV, keptV, capturedV] = await Promise.all([
+      out.loss.data(),
+      out.parts.data(),
+      out.positives.data(),
+      out.keptCount.data(),
+      captured?.data(),
+    ]);
     tf.dispose([out.loss, out.parts, out.positives, out.keptCount, ...(captured ? [captured] : [])]);
     const positives = Int32Array.from(posV);
-    this.last = { anchors: draws.anchors, positives, lambda: lambdaFirst, mixed: capturedV ? Uint8Array.from(capturedV) : null, mixedSize: c.resolutions[0] };
+    this.last = {
+      anchors: draws.anchors,
+      positives,
+      lambda: lambdaFirst,
+      mixed: capturedV ? Uint8Array.from(capturedV) : null,
+      mixedSize: c.resolutions[0],
+    };
 
     this.stepCount++;
     const { refreshMs, kmeansMs } = await this.maintainBank();
@@ -247,7 +275,9 @@ export class Trainer {
 
   /** Per queue s (§1.4, config.maskOwnKeys), the B×K_s mask of the anchors' and positives' own older keys; nulls when off. */
   private ownKeyMasks(anchorIdx: tf.Tensor1D, positives: tf.Tensor1D): Array<tf.Tensor2D | null> {
-    return this.queues.map((q) => (this.config.maskOwnKeys ? ownKeyMask(q, this.data.train.n, anchorIdx, positives) : null));
+    return this.queues.map((q) =>
+      this.config.maskOwnKeys ? ownKeyMask(q, this.data.train.n, anchorIdx, positives) : null,
+    );
   }
 
   /**
@@ -256,7 +286,12 @@ export class Trainer {
    * loss (scalar) and its unweighted [anchor, positive] parts (2), both
    * kept past the gradient scope for the caller's tidy.
    */
-  private optimiseStep(q: MixedQueries, keys: KeyPair[], masks: Array<tf.Tensor2D | null>, lr: number): { loss: tf.Scalar; parts: tf.Tensor1D } {
+  private optimiseStep(
+    q: MixedQueries,
+    keys: KeyPair[],
+    masks: Array<tf.Tensor2D | null>,
+    lr: number,
+  ): { loss: tf.Scalar; parts: tf.Tensor1D } {
     let parts: tf.Tensor1D | null = null;
     const { value, grads } = tf.variableGrads(() => {
       const queries = q.views.map((x) => this.query.embed(x));
@@ -274,7 +309,12 @@ export class Trainer {
    * takes the anchors' keys at resolution s (§1.3), and with bankView
    * 'augmented' the anchors' bank rows become `bankRows` (B×bankDim, §2.2).
    */
-  private followQuery(keys: KeyPair[], bankRows: tf.Tensor2D | null, anchorIdx: tf.Tensor1D, anchors: Int32Array): void {
+  private followQuery(
+    keys: KeyPair[],
+    bankRows: tf.Tensor2D | null,
+    anchorIdx: tf.Tensor1D,
+    anchors: Int32Array,
+  ): void {
     this.key.momentumUpdate(this.query, this.config.keyMomentum);
     keys.forEach((k, s) => this.queues[s].enqueue(k.anchor, anchors));
     if (bankRows) this.bank.update(anchorIdx, bankRows);

@@ -1,13 +1,29 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { WEIGHTS_MAGIC, WeightsFileError, decodeWeights, encodeWeights, weightsMismatch, type WeightsFile } from './weights-file';
+import {
+  WEIGHTS_MAGIC,
+  WeightsFileError,
+  decodeWeights,
+  encodeWeights,
+  weightsMismatch,
+  type WeightsFile,
+} from './weights-file';
 import { fnv1a } from './checkpoint';
 import { Trainer } from './train';
 import { tinyConfig } from './config';
 import { makeShapesDataset } from './data/shapes';
 
-const arch = { width: 4, stemStride: 1, stages: 2, blocksPerStage: 1, norm: 'group' as const, groups: 2, projHidden: 8, projDim: 6 };
+const arch = {
+  width: 4,
+  stemStride: 1,
+  stages: 2,
+  blocksPerStage: 1,
+  norm: 'group' as const,
+  groups: 2,
+  projHidden: 8,
+  projDim: 6,
+};
 const file = (): WeightsFile => ({
   architecture: arch,
   info: { savedAt: '2026-12-06T00:00:00.000Z', steps: 7, note: 'test' },
@@ -34,7 +50,10 @@ describe('weights file format', () => {
     expect(view.getUint32(8, true)).toBe(1);
     const h = view.getUint32(12, true);
     const header = JSON.parse(new TextDecoder().decode(bytes.subarray(16, 16 + h)));
-    expect(header.table).toEqual([{ name: 'a', shape: [2, 3], offset: 0 }, { name: 'b.c', shape: [1], offset: 24 }]);
+    expect(header.table).toEqual([
+      { name: 'a', shape: [2, 3], offset: 0 },
+      { name: 'b.c', shape: [1], offset: 24 },
+    ]);
     const at = 16 + h + ((4 - ((16 + h) % 4)) % 4);
     // The payload is the float32 values in table order, and the checksum is FNV-1a over it.
     expect(Array.from(new Float32Array(bytes.slice(at).buffer))).toEqual([1, 2, 3, 4, 5, 6, -0.5]);
@@ -42,7 +61,10 @@ describe('weights file format', () => {
     const back = decodeWeights(bytes);
     expect(back.architecture).toEqual(arch);
     expect(back.info).toEqual(file().info);
-    expect(back.params.map((p) => [p.name, p.shape, Array.from(p.data)])).toEqual([['a', [2, 3], [1, 2, 3, 4, 5, 6]], ['b.c', [1], [-0.5]]]);
+    expect(back.params.map((p) => [p.name, p.shape, Array.from(p.data)])).toEqual([
+      ['a', [2, 3], [1, 2, 3, 4, 5, 6]],
+      ['b.c', [1], [-0.5]],
+    ]);
   });
 
   it('refuses other files, versions, truncation and damage, each by name', () => {
@@ -62,13 +84,20 @@ describe('weights file format', () => {
 
   it('names the first architecture field, missing, reshaped or extra parameter that does not fit', () => {
     const f = file();
-    const want = [{ name: 'a', shape: [2, 3] }, { name: 'b.c', shape: [1] }];
+    const want = [
+      { name: 'a', shape: [2, 3] },
+      { name: 'b.c', shape: [1] },
+    ];
     expect(weightsMismatch(f, arch, want)).toBeNull();
     expect(weightsMismatch(f, { ...arch, width: 8, projDim: 4 }, want)).toBe(
-      'The weights are for another encoder: width 4 (this run: 8), projDim 6 (this run: 4). Set these fields to the file\'s values, or pick weights trained with this run\'s encoder.',
+      "The weights are for another encoder: width 4 (this run: 8), projDim 6 (this run: 4). Set these fields to the file's values, or pick weights trained with this run's encoder.",
     );
-    expect(weightsMismatch(f, arch, [...want, { name: 'z', shape: [1] }])).toBe('The weights file has no parameter "z".');
-    expect(weightsMismatch(f, arch, [{ name: 'a', shape: [3, 2] }, want[1]])).toBe('Parameter "a" is [2×3] in the file, the encoder needs [3×2].');
+    expect(weightsMismatch(f, arch, [...want, { name: 'z', shape: [1] }])).toBe(
+      'The weights file has no parameter "z".',
+    );
+    expect(weightsMismatch(f, arch, [{ name: 'a', shape: [3, 2] }, want[1]])).toBe(
+      'Parameter "a" is [2×3] in the file, the encoder needs [3×2].',
+    );
     expect(weightsMismatch(f, arch, [want[0]])).toBe('The weights file has parameters this encoder does not: "b.c".');
     const nan = file();
     nan.params[0].data[4] = Number.NaN;
@@ -95,11 +124,14 @@ describe('Trainer with weights', () => {
     // A fresh run (another seed: other random weights) started from them has A's query encoder in both of its encoders.
     const b = await Trainer.create({ ...cfg, seed: 9 }, data, { init: saved });
     for (const enc of [b.query, b.key]) {
-      for (const [i, p] of enc.params.entries()) expect(Array.from(await p.variable.data())).toEqual(Array.from(await a.query.params[i].variable.data()));
+      for (const [i, p] of enc.params.entries())
+        expect(Array.from(await p.variable.data())).toEqual(Array.from(await a.query.params[i].variable.data()));
     }
     // Its bank: A's query encoder's normalised backbone features of the clean images (resolution 16 = the image size).
     const want = tf.tidy(() => {
-      const f = a.query.features(tf.div(tf.tensor4d(Float32Array.from(data.train.images), [data.train.n, 16, 16, 3]), 255) as tf.Tensor4D);
+      const f = a.query.features(
+        tf.div(tf.tensor4d(Float32Array.from(data.train.images), [data.train.n, 16, 16, 3]), 255) as tf.Tensor4D,
+      );
       return tf.div(f, tf.norm(f, 'euclidean', 1, true));
     });
     const got = await b.bank.tensor.data();

@@ -30,7 +30,16 @@ export const WEIGHTS_VERSION = 1;
 export const WEIGHTS_FILE_EXTENSION = '.climweights';
 
 /** The config fields that decide every parameter's name and shape. */
-export const ARCHITECTURE_FIELDS = ['width', 'stemStride', 'stages', 'blocksPerStage', 'norm', 'groups', 'projHidden', 'projDim'] as const;
+export const ARCHITECTURE_FIELDS = [
+  'width',
+  'stemStride',
+  'stages',
+  'blocksPerStage',
+  'norm',
+  'groups',
+  'projHidden',
+  'projDim',
+] as const;
 export type Architecture = Pick<ClimConfig, (typeof ARCHITECTURE_FIELDS)[number]>;
 
 export function architectureOf(c: Architecture): Architecture {
@@ -88,13 +97,21 @@ interface Header {
 }
 
 /** TextDecoder exists in browsers, workers and Node alike; the engine's tsconfig has no DOM lib to declare it. */
-const codecs = globalThis as unknown as { TextDecoder: new (label?: string, opts?: { fatal?: boolean }) => { decode(b: Uint8Array): string } };
+const codecs = globalThis as unknown as {
+  TextDecoder: new (label?: string, opts?: { fatal?: boolean }) => { decode(b: Uint8Array): string };
+};
 const elements = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
 
 export function encodeWeights(w: WeightsFile): Uint8Array {
   const { payload, offsets } = packPayload(w.params, 'weights');
   const table: TableEntry[] = w.params.map((p, i) => ({ name: p.name, shape: [...p.shape], offset: offsets[i] }));
-  const header: Header = { architecture: architectureOf(w.architecture), info: w.info, table, payloadBytes: payload.length, checksum: checksumHex(payload) };
+  const header: Header = {
+    architecture: architectureOf(w.architecture),
+    info: w.info,
+    table,
+    payloadBytes: payload.length,
+    checksum: checksumHex(payload),
+  };
   return packContainer(WEIGHTS_MAGIC, WEIGHTS_VERSION, header, payload);
 }
 
@@ -110,39 +127,82 @@ export function decodeWeights(input: Uint8Array): WeightsFile {
   const bytes = new Uint8Array(input.buffer, input.byteOffset, input.byteLength);
   const magic = bytes.length >= 8 ? new codecs.TextDecoder().decode(bytes.subarray(0, 8)) : '';
   if (bytes.length < 16 || magic !== WEIGHTS_MAGIC) {
-    throw new WeightsFileError('not-a-weights-file', `This is not a CLIM Playground weights file (${WEIGHTS_FILE_EXTENSION}): it does not start with the weights signature.`);
+    throw new WeightsFileError(
+      'not-a-weights-file',
+      `This is not a CLIM Playground weights file (${WEIGHTS_FILE_EXTENSION}): it does not start with the weights signature.`,
+    );
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const version = view.getUint32(8, true);
-  if (version !== WEIGHTS_VERSION) throw new WeightsFileError('version', `This weights file has format version ${version}; this version of the app reads version ${WEIGHTS_VERSION} only.`);
+  if (version !== WEIGHTS_VERSION)
+    throw new WeightsFileError(
+      'version',
+      `This weights file has format version ${version}; this version of the app reads version ${WEIGHTS_VERSION} only.`,
+    );
   const h = view.getUint32(12, true);
-  if (16 + h > bytes.length) throw new WeightsFileError('truncated', `The weights file is truncated: its header alone needs ${16 + h} bytes and the file has ${bytes.length}.`);
+  if (16 + h > bytes.length)
+    throw new WeightsFileError(
+      'truncated',
+      `The weights file is truncated: its header alone needs ${16 + h} bytes and the file has ${bytes.length}.`,
+    );
   let header: Header;
   try {
     header = JSON.parse(new codecs.TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(16, 16 + h))) as Header;
   } catch {
     throw new WeightsFileError('corrupt', 'The weights file is damaged: its header is not readable.');
   }
-  if (!header || typeof header !== 'object' || !header.architecture || typeof header.architecture !== 'object' || !Array.isArray(header.table) || !isInt(header.payloadBytes, 0) || typeof header.checksum !== 'string') {
-    throw new WeightsFileError('corrupt', 'The weights file is damaged: its header lacks the architecture, the parameter table or the checksum.');
+  if (
+    !header ||
+    typeof header !== 'object' ||
+    !header.architecture ||
+    typeof header.architecture !== 'object' ||
+    !Array.isArray(header.table) ||
+    !isInt(header.payloadBytes, 0) ||
+    typeof header.checksum !== 'string'
+  ) {
+    throw new WeightsFileError(
+      'corrupt',
+      'The weights file is damaged: its header lacks the architecture, the parameter table or the checksum.',
+    );
   }
   const missing = ARCHITECTURE_FIELDS.filter((k) => !(k in header.architecture));
-  if (missing.length) throw new WeightsFileError('corrupt', `The weights file's architecture lacks ${missing.join(', ')}.`);
+  if (missing.length)
+    throw new WeightsFileError('corrupt', `The weights file's architecture lacks ${missing.join(', ')}.`);
   const payloadAt = payloadStart(h);
   if (bytes.length - payloadAt < header.payloadBytes) {
-    throw new WeightsFileError('truncated', `The weights file is truncated: ${bytes.length} bytes of the ${payloadAt + header.payloadBytes} it was written with.`);
+    throw new WeightsFileError(
+      'truncated',
+      `The weights file is truncated: ${bytes.length} bytes of the ${payloadAt + header.payloadBytes} it was written with.`,
+    );
   }
   const payload = bytes.subarray(payloadAt, payloadAt + header.payloadBytes);
-  if (checksumHex(payload) !== header.checksum) throw new WeightsFileError('corrupt', 'The weights file is damaged: its contents do not match the checksum written with them.');
+  if (checksumHex(payload) !== header.checksum)
+    throw new WeightsFileError(
+      'corrupt',
+      'The weights file is damaged: its contents do not match the checksum written with them.',
+    );
   const names = new Set<string>();
   const params = header.table.map((e) => {
-    const ok = e && typeof e.name === 'string' && Array.isArray(e.shape) && e.shape.every((d) => isInt(d, 1)) && isInt(e.offset, 0) && e.offset % 4 === 0;
+    const ok =
+      e &&
+      typeof e.name === 'string' &&
+      Array.isArray(e.shape) &&
+      e.shape.every((d) => isInt(d, 1)) &&
+      isInt(e.offset, 0) &&
+      e.offset % 4 === 0;
     if (!ok || names.has(e.name) || e.offset + elements(e.shape) * 4 > payload.length) {
-      throw new WeightsFileError('corrupt', `The weights file is damaged: parameter entry ${JSON.stringify(e?.name ?? e)} is invalid.`);
+      throw new WeightsFileError(
+        'corrupt',
+        `The weights file is damaged: parameter entry ${JSON.stringify(e?.name ?? e)} is invalid.`,
+      );
     }
     names.add(e.name);
     // A copy: the records outlive the file's buffer and must be 4-aligned.
-    return { name: e.name, shape: e.shape, data: new Float32Array(payload.slice(e.offset, e.offset + elements(e.shape) * 4).buffer) };
+    return {
+      name: e.name,
+      shape: e.shape,
+      data: new Float32Array(payload.slice(e.offset, e.offset + elements(e.shape) * 4).buffer),
+    };
   });
   return { architecture: architectureOf(header.architecture), info: header.info ?? { savedAt: '' }, params };
 }
@@ -153,7 +213,11 @@ export function decodeWeights(input: Uint8Array): WeightsFile {
  * it can: the first architecture field that differs, else the first missing,
  * extra or reshaped parameter. Words a user can act on.
  */
-export function weightsMismatch(file: WeightsFile, arch: Architecture, want: ReadonlyArray<{ name: string; shape: readonly number[] }>): string | null {
+export function weightsMismatch(
+  file: WeightsFile,
+  arch: Architecture,
+  want: ReadonlyArray<{ name: string; shape: readonly number[] }>,
+): string | null {
   const diff = ARCHITECTURE_FIELDS.filter((k) => file.architecture[k] !== arch[k]);
   if (diff.length) {
     return `The weights are for another encoder: ${diff.map((k) => `${k} ${String(file.architecture[k])} (this run: ${String(arch[k])})`).join(', ')}. Set these fields to the file's values, or pick weights trained with this run's encoder.`;
@@ -162,12 +226,19 @@ export function weightsMismatch(file: WeightsFile, arch: Architecture, want: Rea
   for (const w of want) {
     const p = have.get(w.name);
     if (!p) return `The weights file has no parameter "${w.name}".`;
-    if (p.shape.length !== w.shape.length || p.shape.some((d, i) => d !== w.shape[i])) return `Parameter "${w.name}" is [${p.shape.join('×')}] in the file, the encoder needs [${w.shape.join('×')}].`;
+    if (p.shape.length !== w.shape.length || p.shape.some((d, i) => d !== w.shape[i]))
+      return `Parameter "${w.name}" is [${p.shape.join('×')}] in the file, the encoder needs [${w.shape.join('×')}].`;
   }
   const extra = file.params.filter((p) => !want.some((w) => w.name === p.name));
-  if (extra.length) return `The weights file has parameters this encoder does not: ${extra.slice(0, 3).map((p) => `"${p.name}"`).join(', ')}${extra.length > 3 ? ` and ${extra.length - 3} more` : ''}.`;
+  if (extra.length)
+    return `The weights file has parameters this encoder does not: ${extra
+      .slice(0, 3)
+      .map((p) => `"${p.name}"`)
+      .join(', ')}${extra.length > 3 ? ` and ${extra.length - 3} more` : ''}.`;
   for (const p of file.params) {
-    for (let i = 0; i < p.data.length; i++) if (!Number.isFinite(p.data[i])) return `Parameter "${p.name}" holds a non-finite value (${p.data[i]}) at position ${i}.`;
+    for (let i = 0; i < p.data.length; i++)
+      if (!Number.isFinite(p.data[i]))
+        return `Parameter "${p.name}" holds a non-finite value (${p.data[i]}) at position ${i}.`;
   }
   return null;
 }

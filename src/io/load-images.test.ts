@@ -40,17 +40,34 @@ const opts = { size: S, fit: 'crop' as const, maxPixels: 1_000_000 };
 describe('loadImages (fake decoder)', () => {
   it('keeps the earlier of two equal files in folder order even when the later one is read first', async () => {
     const same = pngHeader(4, 4, 7);
-    const files = [file('r/a/first.png', same, 30), file('r/a/x.png', pngHeader(4, 4, 9)), file('r/b/second.png', same, 0), file('r/b/y.png', pngHeader(4, 4, 11))];
+    const files = [
+      file('r/a/first.png', same, 30),
+      file('r/a/x.png', pngHeader(4, 4, 9)),
+      file('r/b/second.png', same, 0),
+      file('r/b/y.png', pngHeader(4, 4, 11)),
+    ];
     const r = await loadImages(files, new TagDecoder(), { ...opts, concurrency: 4 });
-    expect(r.report.skipped).toEqual([{ entry: 2, path: 'r/b/second.png', kind: 'duplicate', reason: 'same bytes as r/a/first.png' }]);
+    expect(r.report.skipped).toEqual([
+      { entry: 2, path: 'r/b/second.png', kind: 'duplicate', reason: 'same bytes as r/a/first.png' },
+    ]);
     expect(Array.from(r.images.filter((_, i) => i % (S * S * 3) === 0))).toEqual([7, 9, 11]);
     expect(Array.from(r.labels!)).toEqual([0, 0, 1]);
   });
 
   it('skips over-limit images from the header without decoding them, and reports decoder and read failures', async () => {
     const dec = new TagDecoder();
-    const broken: SourceFile = { path: 'r/a/gone.png', size: 10, bytes: () => Promise.reject(new Error('NotReadableError')) };
-    const files = [file('r/a/big.png', pngHeader(2000, 1000, 1)), file('r/a/ok.png', pngHeader(10, 10, 2)), file('r/b/bad.png', pngHeader(10, 10, 0xee)), broken, file('r/b/ok.png', pngHeader(3, 3, 4))];
+    const broken: SourceFile = {
+      path: 'r/a/gone.png',
+      size: 10,
+      bytes: () => Promise.reject(new Error('NotReadableError')),
+    };
+    const files = [
+      file('r/a/big.png', pngHeader(2000, 1000, 1)),
+      file('r/a/ok.png', pngHeader(10, 10, 2)),
+      file('r/b/bad.png', pngHeader(10, 10, 0xee)),
+      broken,
+      file('r/b/ok.png', pngHeader(3, 3, 4)),
+    ];
     const r = await loadImages(files, dec, { ...opts, maxPixels: 1_000_000 });
     expect(dec.seen.sort((a, b) => a - b)).toEqual([2, 4, 0xee]);
     expect(r.report.skipped.map((s) => [s.path, s.kind, s.reason])).toEqual([
@@ -65,11 +82,16 @@ describe('loadImages (fake decoder)', () => {
     const thrower: ImageDecoder = { decode: () => Promise.reject(new Error('boom')) };
     const r = await loadImages([file('a.png', pngHeader(2, 2, 1)), file('b.png', pngHeader(2, 2, 2))], thrower, opts);
     expect(r.report.loaded).toBe(0);
-    expect(r.report.skipped.map((s) => s.reason)).toEqual(['could not be decoded (boom)', 'could not be decoded (boom)']);
+    expect(r.report.skipped.map((s) => s.reason)).toEqual([
+      'could not be decoded (boom)',
+      'could not be decoded (boom)',
+    ]);
   });
 
   it('decodes only the seeded subset when asked, and says so', async () => {
-    const files = Array.from({ length: 20 }, (_, i) => file(`r/${i % 2 ? 'odd' : 'even'}/${String(i).padStart(2, '0')}.png`, pngHeader(2, 2, i + 1)));
+    const files = Array.from({ length: 20 }, (_, i) =>
+      file(`r/${i % 2 ? 'odd' : 'even'}/${String(i).padStart(2, '0')}.png`, pngHeader(2, 2, i + 1)),
+    );
     const dec = new TagDecoder();
     const r = await loadImages(files, dec, { ...opts, subset: { count: 5, seed: 3 } });
     expect(dec.seen.length).toBe(5);
@@ -115,19 +137,42 @@ describe('skips decided while listing or unpacking', () => {
   }
 
   it('lists symbolic links, encrypted zip entries and entries stopped while unpacking under their own kinds, reading none of them', async () => {
-    const zip = encrypt(zipSync({ 'r/a/secret.png': pngHeader(4, 4, 5), 'r/a/open.png': pngHeader(4, 4, 6) }, { level: 0 }), 'r/a/secret.png');
+    const zip = encrypt(
+      zipSync({ 'r/a/secret.png': pngHeader(4, 4, 5), 'r/a/open.png': pngHeader(4, 4, 6) }, { level: 0 }),
+      'r/a/secret.png',
+    );
     const read: string[] = [];
     const never = (path: string): SourceFile => ({
       path,
       size: 10,
-      skip: { kind: 'symlink', reason: 'a symbolic link to ../../etc/passwd; links are not followed, so nothing outside the folder is read' },
+      skip: {
+        kind: 'symlink',
+        reason: 'a symbolic link to ../../etc/passwd; links are not followed, so nothing outside the folder is read',
+      },
       bytes: () => {
         read.push(path);
         return Promise.reject(new Error('read a link'));
       },
     });
-    const bomb: SourceFile = { path: 'r/b/bomb.png', size: 1024, bytes: () => Promise.reject(new ZipError('z.zip: entry bomb.png: expands past the 1.0 KiB its header in z.zip declares; stopped at 16.0 MiB', 'unpack-limit', 'expands past the 1.0 KiB its header in z.zip declares; stopped at 16.0 MiB')) };
-    const files = [...zipEntries('z.zip', zip), never('r/b/link.png'), never('r/b/link.txt'), file('r/b/ok.png', pngHeader(4, 4, 7)), bomb];
+    const bomb: SourceFile = {
+      path: 'r/b/bomb.png',
+      size: 1024,
+      bytes: () =>
+        Promise.reject(
+          new ZipError(
+            'z.zip: entry bomb.png: expands past the 1.0 KiB its header in z.zip declares; stopped at 16.0 MiB',
+            'unpack-limit',
+            'expands past the 1.0 KiB its header in z.zip declares; stopped at 16.0 MiB',
+          ),
+        ),
+    };
+    const files = [
+      ...zipEntries('z.zip', zip),
+      never('r/b/link.png'),
+      never('r/b/link.txt'),
+      file('r/b/ok.png', pngHeader(4, 4, 7)),
+      bomb,
+    ];
     const plan = planSources(files);
     expect(plan.candidates.map((c) => c.path)).toEqual(['r/a/open.png', 'r/b/ok.png', 'r/b/bomb.png']);
     const r = await loadImages(files, new TagDecoder(), opts);
@@ -139,9 +184,19 @@ describe('skips decided while listing or unpacking', () => {
       ['r/b/link.txt', 'symlink'],
       ['r/b/bomb.png', 'unpack-limit'],
     ]);
-    expect(r.report.skipped[0].reason).toBe('encrypted in z.zip (password-protected); this app cannot read encrypted zip entries');
-    expect(r.report.skipped[3].reason).toBe('expands past the 1.0 KiB its header in z.zip declares; stopped at 16.0 MiB');
-    expect(r.report.countsByKind).toMatchObject({ encrypted: 1, symlink: 2, 'unpack-limit': 1, 'not-image': 0, corrupt: 0 });
+    expect(r.report.skipped[0].reason).toBe(
+      'encrypted in z.zip (password-protected); this app cannot read encrypted zip entries',
+    );
+    expect(r.report.skipped[3].reason).toBe(
+      'expands past the 1.0 KiB its header in z.zip declares; stopped at 16.0 MiB',
+    );
+    expect(r.report.countsByKind).toMatchObject({
+      encrypted: 1,
+      symlink: 2,
+      'unpack-limit': 1,
+      'not-image': 0,
+      corrupt: 0,
+    });
   });
 });
 
@@ -152,13 +207,20 @@ describe('readHeader and contentHash', () => {
   });
 
   it('hashes as SHA-256 (known vector for "abc")', async () => {
-    expect(await contentHash(new TextEncoder().encode('abc'))).toBe('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
+    expect(await contentHash(new TextEncoder().encode('abc'))).toBe(
+      'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad',
+    );
   });
 });
 
 describe('zipEntries', () => {
   it('lists files (not folders) with their bytes, under an optional prefix', async () => {
-    const zip = zipSync({ 'cats/': new Uint8Array(0), 'cats/1.png': new Uint8Array([1, 2, 3]), 'dogs/2.png': new Uint8Array([4]), '__MACOSX/._x': new Uint8Array([9]) });
+    const zip = zipSync({
+      'cats/': new Uint8Array(0),
+      'cats/1.png': new Uint8Array([1, 2, 3]),
+      'dogs/2.png': new Uint8Array([4]),
+      '__MACOSX/._x': new Uint8Array([9]),
+    });
     const files = zipEntries('pets.zip', zip, 'pets/');
     expect(files.map((f) => [f.path, f.size])).toEqual([
       ['pets/cats/1.png', 3],
@@ -170,6 +232,8 @@ describe('zipEntries', () => {
 
   it('names the archive when it cannot be read', () => {
     expect(() => zipEntries('broken.zip', new Uint8Array([1, 2, 3, 4]))).toThrow(ZipError);
-    expect(() => zipEntries('broken.zip', new Uint8Array([1, 2, 3, 4]))).toThrow(/^broken\.zip is not a readable \.zip archive/);
+    expect(() => zipEntries('broken.zip', new Uint8Array([1, 2, 3, 4]))).toThrow(
+      /^broken\.zip is not a readable \.zip archive/,
+    );
   });
 });

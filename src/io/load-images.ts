@@ -11,7 +11,17 @@
  * interleaves file reads.
  */
 import { imageSize } from 'image-size';
-import { finishUpload, pixelLimitReason, planUpload, seededSubset, type DecodeOutcome, type SkipKind, type UploadEntry, type UploadImages, type UploadPlan } from '../core/data/upload';
+import {
+  finishUpload,
+  pixelLimitReason,
+  planUpload,
+  seededSubset,
+  type DecodeOutcome,
+  type SkipKind,
+  type UploadEntry,
+  type UploadImages,
+  type UploadPlan,
+} from '../core/data/upload';
 import { ZipError } from './zip';
 
 export type Fit = 'crop' | 'pad';
@@ -174,7 +184,12 @@ export async function loadImages(files: SourceFile[], decoder: ImageDecoder, opt
       resolvers[i](null);
       // A zip entry refused while unpacking (over a cap, damaged) says which kind of skip it is.
       if (e instanceof ZipError && e.kind) outcomes[i] = { ok: false, kind: e.kind, reason: e.reason };
-      else outcomes[i] = { ok: false, kind: 'corrupt', reason: `could not be read (${e instanceof Error ? e.message : String(e)})` };
+      else
+        outcomes[i] = {
+          ok: false,
+          kind: 'corrupt',
+          reason: `could not be read (${e instanceof Error ? e.message : String(e)})`,
+        };
       return;
     }
     const h = await contentHash(bytes);
@@ -196,7 +211,11 @@ export async function loadImages(files: SourceFile[], decoder: ImageDecoder, opt
     try {
       outcomes[i] = await decoder.decode(bytes, header, opts.size, opts.fit);
     } catch (e) {
-      outcomes[i] = { ok: false, kind: 'corrupt', reason: `could not be decoded (${e instanceof Error ? e.message : String(e)})` };
+      outcomes[i] = {
+        ok: false,
+        kind: 'corrupt',
+        reason: `could not be decoded (${e instanceof Error ? e.message : String(e)})`,
+      };
     }
   };
 
@@ -222,7 +241,8 @@ export async function loadImages(files: SourceFile[], decoder: ImageDecoder, opt
   report(true);
 
   const notes: string[] = [];
-  if (chosen) notes.push(`a seeded random subset of ${chosen.length} of the ${n} images was loaded (seed ${opts.subset!.seed})`);
+  if (chosen)
+    notes.push(`a seeded random subset of ${chosen.length} of the ${n} images was loaded (seed ${opts.subset!.seed})`);
   if (cancelled) notes.push(`cancelled after ${done} of ${todo.length} images`);
   const result = finishUpload(plan, outcomes, opts.size, files.length, notes);
   return { ...result, cancelled, plan, ms: now() - t0 };

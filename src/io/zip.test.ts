@@ -219,8 +219,15 @@ describe('zipEntries: ordinary archives', () => {
     expect(await files[0].bytes()).toEqual(a);
     expect(await files[1].bytes()).toEqual(b);
     // And a zip64 bomb is caught from its zip64 size field as any other.
-    const bomb = zipEntries('big.zip', buildZip([{ name: 'z.png', data: deflatedZeros(16), method: 8, crc: 0, usize: 16 * MiB }], true), '', SMALL);
-    expect(bomb[0].skip?.reason).toBe('would expand to 16.0 MiB (its header in big.zip says so), past the 8 MiB limit for one file; not unpacked');
+    const bomb = zipEntries(
+      'big.zip',
+      buildZip([{ name: 'z.png', data: deflatedZeros(16), method: 8, crc: 0, usize: 16 * MiB }], true),
+      '',
+      SMALL,
+    );
+    expect(bomb[0].skip?.reason).toBe(
+      'would expand to 16.0 MiB (its header in big.zip says so), past the 8 MiB limit for one file; not unpacked',
+    );
   });
 
   it('reads a streamed zip (sizes in data descriptors after the data, as zip -, Java and fflate.Zip write)', async () => {
@@ -248,18 +255,31 @@ describe('zipEntries: zip bombs', () => {
     const before = heldBytes();
     const files = zipEntries('bomb.zip', bomb, '', SMALL);
     const after = heldBytes();
-    expect(files[0].skip).toEqual({ kind: 'unpack-limit', reason: 'would expand to 64.0 MiB (its header in bomb.zip says so), past the 8 MiB limit for one file; not unpacked' });
+    expect(files[0].skip).toEqual({
+      kind: 'unpack-limit',
+      reason:
+        'would expand to 64.0 MiB (its header in bomb.zip says so), past the 8 MiB limit for one file; not unpacked',
+    });
     const e = await rejection(files[0]);
-    expect(e.message).toBe('bomb.zip: entry zeros.png: would expand to 64.0 MiB (its header in bomb.zip says so), past the 8 MiB limit for one file; not unpacked');
+    expect(e.message).toBe(
+      'bomb.zip: entry zeros.png: would expand to 64.0 MiB (its header in bomb.zip says so), past the 8 MiB limit for one file; not unpacked',
+    );
     expect(e.kind).toBe('unpack-limit');
     // unzipSync held all 64 MiB here.
     expect(after - before).toBeLessThan(4 * MiB);
   });
 
   it('refuses a declared expansion over 1000:1 above the floor, though within the size cap', () => {
-    const files = zipEntries('r.zip', buildZip([{ name: 'z.bmp', data: deflatedZeros(4), method: 8, crc: 0, usize: 4 * MiB }]), '', SMALL);
+    const files = zipEntries(
+      'r.zip',
+      buildZip([{ name: 'z.bmp', data: deflatedZeros(4), method: 8, crc: 0, usize: 4 * MiB }]),
+      '',
+      SMALL,
+    );
     expect(files[0].skip?.kind).toBe('unpack-limit');
-    expect(files[0].skip?.reason).toMatch(/^would expand 1,0\d\d:1 \(4\.0 KiB to 4\.0 MiB\) in r\.zip, past the 1,000:1 limit for files over 1 MiB \(a zip bomb\); not unpacked$/);
+    expect(files[0].skip?.reason).toMatch(
+      /^would expand 1,0\d\d:1 \(4\.0 KiB to 4\.0 MiB\) in r\.zip, past the 1,000:1 limit for files over 1 MiB \(a zip bomb\); not unpacked$/,
+    );
   });
 
   it('stops a bomb whose header lies (declares 1 KiB) right after the declared size, with bounded memory', async () => {
@@ -270,7 +290,9 @@ describe('zipEntries: zip bombs', () => {
     const e = await rejection(f);
     const after = heldBytes();
     expect(e.kind).toBe('unpack-limit');
-    expect(e.message).toMatch(/^liar\.zip: entry x\.png: expands past the 1\.0 KiB its header in liar\.zip declares \(a wrong header, or a zip bomb\); stopped at ([\d.]+) MiB$/);
+    expect(e.message).toMatch(
+      /^liar\.zip: entry x\.png: expands past the 1\.0 KiB its header in liar\.zip declares \(a wrong header, or a zip bomb\); stopped at ([\d.]+) MiB$/,
+    );
     // One 16 KiB push of zeros inflates to at most ~16.5 MiB: that is where it stopped, not at 64 MiB.
     const stoppedAt = Number(/stopped at ([\d.]+) MiB$/.exec(e.message)![1]);
     expect(stoppedAt).toBeLessThanOrEqual(16.5);
@@ -281,12 +303,19 @@ describe('zipEntries: zip bombs', () => {
     // 32 MiB of zeros (~32 KiB of Deflate) then 32 KiB of padding: declared 32 MiB from 64 KiB is 512:1, the stream itself ~1030:1.
     const data = concat([deflatedZeros(32), new Uint8Array(32 * 1024).fill(0x55)]);
     const limits = { ...SMALL, maxEntryBytes: 64 * MiB, maxTotalBytes: 256 * MiB };
-    const [f] = zipEntries('pad.zip', buildZip([{ name: 'p.png', data, method: 8, crc: 0, usize: 32 * MiB }]), '', limits);
+    const [f] = zipEntries(
+      'pad.zip',
+      buildZip([{ name: 'p.png', data, method: 8, crc: 0, usize: 32 * MiB }]),
+      '',
+      limits,
+    );
     expect(f.skip).toBeUndefined();
     const e = await rejection(f);
     expect(e.kind).toBe('unpack-limit');
     // Stopped after the first 16 KiB slice, not at 32 MiB.
-    expect(e.reason).toMatch(/^expands more than 1,000:1 in pad\.zip \(1[56]\.\d MiB from 16\.0 KiB so far, a zip bomb\); stopped$/);
+    expect(e.reason).toMatch(
+      /^expands more than 1,000:1 in pad\.zip \(1[56]\.\d MiB from 16\.0 KiB so far, a zip bomb\); stopped$/,
+    );
   });
 
   it('stops at the total cap: entries each within the limits, too many of them together', async () => {
@@ -295,24 +324,43 @@ describe('zipEntries: zip bombs', () => {
     const entries = Array.from({ length: 12 }, (_, i) => ({ ...entry, name: `f${String(i).padStart(2, '0')}.png` }));
     const files = zipEntries('many.zip', buildZip(entries), '', SMALL);
     const results: (string | number)[] = [];
-    for (const f of files) results.push(await f.bytes().then((b) => b.length, (e: ZipError) => e.reason));
+    for (const f of files)
+      results.push(
+        await f.bytes().then(
+          (b) => b.length,
+          (e: ZipError) => e.reason,
+        ),
+      );
     // 32 MiB = ten 3 MiB entries and a part: the eleventh and twelfth are refused.
     expect(results.slice(0, 10)).toEqual(Array(10).fill(3 * MiB));
-    expect(results.slice(10)).toEqual(['would take many.zip past 32 MiB unpacked in total; stopped', 'would take many.zip past 32 MiB unpacked in total; stopped']);
+    expect(results.slice(10)).toEqual([
+      'would take many.zip past 32 MiB unpacked in total; stopped',
+      'would take many.zip past 32 MiB unpacked in total; stopped',
+    ]);
   });
 
   it('refuses entries that share compressed bytes (the overlapping, non-recursive bomb)', async () => {
     const base = { name: 'k.png', data: deflatedZeros(1), method: 8, crc: crc32(new Uint8Array(MiB)), usize: MiB };
-    const entries: RawEntry[] = [base, ...Array.from({ length: 50 }, (_, i) => ({ ...base, name: `k${i}.png`, shareWith: 0 }))];
+    const entries: RawEntry[] = [
+      base,
+      ...Array.from({ length: 50 }, (_, i) => ({ ...base, name: `k${i}.png`, shareWith: 0 })),
+    ];
     const files = zipEntries('overlap.zip', buildZip(entries), '', SMALL);
     expect(files).toHaveLength(51);
     expect((await files[0].bytes()).length).toBe(MiB);
     expect(files.slice(1).every((f) => f.skip?.kind === 'unpack-limit')).toBe(true);
-    expect(files[1].skip?.reason).toBe('shares its compressed bytes with k.png in overlap.zip (overlapping entries, a zip-bomb trick); not unpacked');
+    expect(files[1].skip?.reason).toBe(
+      'shares its compressed bytes with k.png in overlap.zip (overlapping entries, a zip-bomb trick); not unpacked',
+    );
   });
 
   it('derives the caps from the memory budget: an eighth per entry (at least 16 MiB), eight budgets in total', () => {
-    expect(zipLimits(512 * MiB)).toEqual({ maxEntryBytes: 64 * MiB, maxTotalBytes: 4096 * MiB, maxRatio: 1000, ratioFloorBytes: 4 * MiB });
+    expect(zipLimits(512 * MiB)).toEqual({
+      maxEntryBytes: 64 * MiB,
+      maxTotalBytes: 4096 * MiB,
+      maxRatio: 1000,
+      ratioFloorBytes: 4 * MiB,
+    });
     expect(zipLimits(16 * MiB).maxEntryBytes).toBe(16 * MiB);
   });
 });
@@ -321,8 +369,14 @@ describe('zipEntries: encrypted, linked, unsupported and damaged entries', () =>
   const png = Uint8Array.from({ length: 300 }, (_, i) => i & 255);
 
   it("lists an encrypted entry (flag bit 0 in both headers) as 'encrypted' and keeps the others", async () => {
-    const files = zipEntries('mixed.zip', buildZip([{ ...stored('secret.png', png), flags: 1 }, stored('open.png', png)]));
-    expect(files[0].skip).toEqual({ kind: 'encrypted', reason: 'encrypted in mixed.zip (password-protected); this app cannot read encrypted zip entries' });
+    const files = zipEntries(
+      'mixed.zip',
+      buildZip([{ ...stored('secret.png', png), flags: 1 }, stored('open.png', png)]),
+    );
+    expect(files[0].skip).toEqual({
+      kind: 'encrypted',
+      reason: 'encrypted in mixed.zip (password-protected); this app cannot read encrypted zip entries',
+    });
     expect((await rejection(files[0])).kind).toBe('encrypted');
     expect(files[1].skip).toBeUndefined();
     expect(await files[1].bytes()).toEqual(png);
@@ -335,20 +389,35 @@ describe('zipEntries: encrypted, linked, unsupported and damaged entries', () =>
   });
 
   it('says "this zip is encrypted" when every file in it is (hidden files aside)', () => {
-    const zip = buildZip([{ ...stored('a/1.png', png), flags: 1 }, { ...stored('a/2.png', png), flags: 1 }, stored('__MACOSX/._1.png', png)]);
-    expect(() => zipEntries('locked.zip', zip)).toThrow(new ZipError('locked.zip: this zip is encrypted (all 2 files need a password); unzip it with its password and upload the folder'));
+    const zip = buildZip([
+      { ...stored('a/1.png', png), flags: 1 },
+      { ...stored('a/2.png', png), flags: 1 },
+      stored('__MACOSX/._1.png', png),
+    ]);
+    expect(() => zipEntries('locked.zip', zip)).toThrow(
+      new ZipError(
+        'locked.zip: this zip is encrypted (all 2 files need a password); unzip it with its password and upload the folder',
+      ),
+    );
   });
 
   it("lists a symbolic link stored in the zip (Unix mode 0120000) as 'symlink', with its target, never as a file", () => {
     const link = { ...stored('a/escape.png', new TextEncoder().encode('../../../etc/passwd')), unixMode: 0o120777 };
     const files = zipEntries('links.zip', buildZip([link, { ...stored('a/ok.png', png), unixMode: 0o100644 }]));
-    expect(files[0].skip).toEqual({ kind: 'symlink', reason: 'a symbolic link stored in links.zip to ../../../etc/passwd; links are not followed' });
+    expect(files[0].skip).toEqual({
+      kind: 'symlink',
+      reason: 'a symbolic link stored in links.zip to ../../../etc/passwd; links are not followed',
+    });
     expect(files[1].skip).toBeUndefined();
   });
 
   it("names a compression method it cannot unpack ('unsupported') instead of failing the whole archive", async () => {
     const files = zipEntries('bz.zip', buildZip([{ ...stored('a.png', png), method: 12 }, deflated('b.png', png)]));
-    expect(files[0].skip).toEqual({ kind: 'unsupported', reason: 'compressed in bz.zip with bzip2 (method 12), which this app cannot unpack; re-zip it with the usual Deflate compression' });
+    expect(files[0].skip).toEqual({
+      kind: 'unsupported',
+      reason:
+        'compressed in bz.zip with bzip2 (method 12), which this app cannot unpack; re-zip it with the usual Deflate compression',
+    });
     expect(await files[1].bytes()).toEqual(png);
   });
 
@@ -366,7 +435,13 @@ describe('zipEntries: encrypted, linked, unsupported and damaged entries', () =>
       '',
       SMALL,
     );
-    const reasons = await Promise.all(files.map((f) => (f.skip ? Promise.resolve(`${f.skip.kind}: ${f.skip.reason}`) : rejection(f).then((e) => `${e.kind}: ${e.reason}`))));
+    const reasons = await Promise.all(
+      files.map((f) =>
+        f.skip
+          ? Promise.resolve(`${f.skip.kind}: ${f.skip.reason}`)
+          : rejection(f).then((e) => `${e.kind}: ${e.reason}`),
+      ),
+    );
     expect(reasons[0]).toBe('corrupt: its data fails the CRC-32 check in d.zip (damaged)');
     expect(reasons[1]).toBe('corrupt: could not be unpacked from d.zip (invalid block type)');
     expect(reasons[2]).toMatch(/^unpack-limit: expands past the 200 B its header in d\.zip declares/);
@@ -374,9 +449,15 @@ describe('zipEntries: encrypted, linked, unsupported and damaged entries', () =>
   });
 
   it('names the archive when it cannot be read at all', () => {
-    expect(() => zipEntries('broken.zip', new Uint8Array([1, 2, 3, 4]))).toThrow(new ZipError('broken.zip is not a readable .zip archive (no end-of-central-directory record: not a zip, or cut off)'));
+    expect(() => zipEntries('broken.zip', new Uint8Array([1, 2, 3, 4]))).toThrow(
+      new ZipError(
+        'broken.zip is not a readable .zip archive (no end-of-central-directory record: not a zip, or cut off)',
+      ),
+    );
     const ok = zipSync({ 'a.png': png });
-    expect(() => zipEntries('cut.zip', ok.subarray(0, ok.length - 30))).toThrow(/^cut\.zip is not a readable \.zip archive \(/);
+    expect(() => zipEntries('cut.zip', ok.subarray(0, ok.length - 30))).toThrow(
+      /^cut\.zip is not a readable \.zip archive \(/,
+    );
   });
 });
 
@@ -389,15 +470,42 @@ describe('zipEntries: encrypted, linked, unsupported and damaged entries', () =>
 describe('zipEntries fuzz', () => {
   const RUNS = Number(nodeProcess.env.FUZZ_RUNS ?? 200);
   const SEED = Number(nodeProcess.env.FUZZ_SEED ?? 1);
-  const FUZZ_LIMITS: ZipLimits = { maxEntryBytes: 256 * 1024, maxTotalBytes: 1024 * 1024, maxRatio: 1000, ratioFloorBytes: 64 * 1024 };
+  const FUZZ_LIMITS: ZipLimits = {
+    maxEntryBytes: 256 * 1024,
+    maxTotalBytes: 1024 * 1024,
+    maxRatio: 1000,
+    ratioFloorBytes: 64 * 1024,
+  };
 
   /** Zips to mutate: ordinary (stored, deflated), a small bomb, an encrypted entry, a zip64 one. */
   const bases: Uint8Array[] = [
-    zipSync({ 'a/1.png': Uint8Array.from({ length: 2000 }, (_, i) => (i * 13) & 255), 'a/2.png': new Uint8Array(40).fill(3), 'b/': new Uint8Array(0) }, { level: 6 }),
-    zipSync({ 'x.png': Uint8Array.from({ length: 500 }, (_, i) => i & 255), 'y.txt': new Uint8Array([1, 2]) }, { level: 0 }),
-    buildZip([{ name: 'z.png', data: deflatedZeros(2), method: 8, crc: 0, usize: 2 * MiB }, deflated('k.png', new Uint8Array(100_000).fill(7))]),
+    zipSync(
+      {
+        'a/1.png': Uint8Array.from({ length: 2000 }, (_, i) => (i * 13) & 255),
+        'a/2.png': new Uint8Array(40).fill(3),
+        'b/': new Uint8Array(0),
+      },
+      { level: 6 },
+    ),
+    zipSync(
+      { 'x.png': Uint8Array.from({ length: 500 }, (_, i) => i & 255), 'y.txt': new Uint8Array([1, 2]) },
+      { level: 0 },
+    ),
+    buildZip([
+      { name: 'z.png', data: deflatedZeros(2), method: 8, crc: 0, usize: 2 * MiB },
+      deflated('k.png', new Uint8Array(100_000).fill(7)),
+    ]),
     buildZip([{ ...stored('e.png', new Uint8Array(64)), flags: 1 }, deflated('f.png', new Uint8Array(3000).fill(1))]),
-    buildZip([deflated('g.png', Uint8Array.from({ length: 4000 }, (_, i) => (i * 3) & 255)), stored('h.png', new Uint8Array(100).fill(2))], true),
+    buildZip(
+      [
+        deflated(
+          'g.png',
+          Uint8Array.from({ length: 4000 }, (_, i) => (i * 3) & 255),
+        ),
+        stored('h.png', new Uint8Array(100).fill(2)),
+      ],
+      true,
+    ),
   ];
 
   async function exercise(bytes: Uint8Array): Promise<void> {
@@ -439,20 +547,33 @@ describe('zipEntries fuzz', () => {
       fc.record({ op: fc.constant('flip' as const), at: fc.nat(), value: fc.integer({ min: 0, max: 255 }) }),
       fc.record({ op: fc.constant('cut' as const), at: fc.nat() }),
       // A 32-bit field anywhere: sizes, offsets and counts in headers are all 32-bit little-endian words.
-      fc.record({ op: fc.constant('word' as const), at: fc.nat(), value: fc.oneof(fc.constant(0), fc.constant(0xffffffff), fc.nat({ max: 0x7fffffff }), fc.integer({ min: 1, max: 4096 })) }),
+      fc.record({
+        op: fc.constant('word' as const),
+        at: fc.nat(),
+        value: fc.oneof(
+          fc.constant(0),
+          fc.constant(0xffffffff),
+          fc.nat({ max: 0x7fffffff }),
+          fc.integer({ min: 1, max: 4096 }),
+        ),
+      }),
     );
     await fc.assert(
-      fc.asyncProperty(fc.integer({ min: 0, max: bases.length - 1 }), fc.array(mutation, { minLength: 1, maxLength: 4 }), async (which, muts) => {
-        let b: Uint8Array = bases[which].slice();
-        for (const m of muts) {
-          if (b.length === 0) break;
-          const at = m.at % b.length;
-          if (m.op === 'flip') b[at] = m.value;
-          else if (m.op === 'cut') b = b.slice(0, at);
-          else if (at + 4 <= b.length) new DataView(b.buffer, b.byteOffset).setUint32(at, m.value, true);
-        }
-        await exercise(b);
-      }),
+      fc.asyncProperty(
+        fc.integer({ min: 0, max: bases.length - 1 }),
+        fc.array(mutation, { minLength: 1, maxLength: 4 }),
+        async (which, muts) => {
+          let b: Uint8Array = bases[which].slice();
+          for (const m of muts) {
+            if (b.length === 0) break;
+            const at = m.at % b.length;
+            if (m.op === 'flip') b[at] = m.value;
+            else if (m.op === 'cut') b = b.slice(0, at);
+            else if (at + 4 <= b.length) new DataView(b.buffer, b.byteOffset).setUint32(at, m.value, true);
+          }
+          await exercise(b);
+        },
+      ),
       { numRuns: RUNS, seed: SEED },
     );
   });

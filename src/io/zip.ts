@@ -209,14 +209,19 @@ function findDirectory(r: Reader, fail: (why: string) => never): { count: number
   let count = r.u16(e + 10, 'the entry count');
   let cdSize = r.u32(e + 12, 'the directory size');
   let cdStart = r.u32(e + 16, 'the directory offset');
-  if ((count === 0xffff || cdSize === U32_MAX || cdStart === U32_MAX) && e >= 20 && r.u32(e - 20, 'the zip64 locator') === SIG_ZIP64_LOCATOR) {
+  if (
+    (count === 0xffff || cdSize === U32_MAX || cdStart === U32_MAX) &&
+    e >= 20 &&
+    r.u32(e - 20, 'the zip64 locator') === SIG_ZIP64_LOCATOR
+  ) {
     const z = r.u64(e - 12, 'the zip64 end record offset');
     if (r.u32(z, 'the zip64 end record') !== SIG_ZIP64_EOCD) fail('the zip64 end record is missing');
     count = r.u64(z + 32, 'the zip64 entry count');
     cdSize = r.u64(z + 40, 'the zip64 directory size');
     cdStart = r.u64(z + 48, 'the zip64 directory offset');
   }
-  if (cdStart + cdSize > len) fail(`the central directory (${size(cdSize)} at byte ${cdStart}) runs past the end of the ${size(len)} file`);
+  if (cdStart + cdSize > len)
+    fail(`the central directory (${size(cdSize)} at byte ${cdStart}) runs past the end of the ${size(len)} file`);
   // Each entry takes at least 46 bytes: a count the directory cannot hold is a lie, not a loop bound.
   if (count * 46 > cdSize) fail(`the directory claims ${count} entries, more than its ${cdSize} bytes can hold`);
   return { count, start: cdStart, end: cdStart + cdSize };
@@ -227,7 +232,8 @@ function readDirectory(r: Reader, fail: (why: string) => never): CentralEntry[] 
   const out: CentralEntry[] = [];
   let p = start;
   for (let i = 0; i < count; i++) {
-    if (p + 46 > end || r.u32(p, 'a directory entry') !== SIG_CENTRAL) fail(`directory entry ${i + 1} of ${count} is damaged`);
+    if (p + 46 > end || r.u32(p, 'a directory entry') !== SIG_CENTRAL)
+      fail(`directory entry ${i + 1} of ${count} is damaged`);
     const made = r.u16(p + 4, 'version made by') >> 8;
     const flags = r.u16(p + 8, 'flags');
     const method = r.u16(p + 10, 'method');
@@ -241,7 +247,7 @@ function readDirectory(r: Reader, fail: (why: string) => never): CentralEntry[] 
     let offset = r.u32(p + 42, 'local header offset');
     const name = entryName(r.slice(p + 46, n, 'a file name'), flags);
     // Zip64 extra field: the saturated 32-bit fields, in this order.
-    for (let q = p + 46 + n; q + 4 <= p + 46 + n + x; ) {
+    for (let q = p + 46 + n; q + 4 <= p + 46 + n + x;) {
       const id = r.u16(q, 'an extra field');
       const len = r.u16(q + 2, 'an extra field');
       if (id === 0x0001) {
@@ -264,9 +270,16 @@ function readDirectory(r: Reader, fail: (why: string) => never): CentralEntry[] 
 }
 
 /** Where an entry's data is, or why it cannot be read; the local header's own flags and sizes are checked too. */
-function locate(r: Reader, e: CentralEntry): { start: number; end: number; encrypted: boolean; localSize: number | null } | { corrupt: string } {
+function locate(
+  r: Reader,
+  e: CentralEntry,
+): { start: number; end: number; encrypted: boolean; localSize: number | null } | { corrupt: string } {
   const b = r.bytes;
-  if (!(e.offset + 30 <= b.length) || new DataView(b.buffer, b.byteOffset + e.offset, 4).getUint32(0, true) !== SIG_LOCAL) return { corrupt: 'its local header is missing or outside the archive' };
+  if (
+    !(e.offset + 30 <= b.length) ||
+    new DataView(b.buffer, b.byteOffset + e.offset, 4).getUint32(0, true) !== SIG_LOCAL
+  )
+    return { corrupt: 'its local header is missing or outside the archive' };
   const v = new DataView(b.buffer, b.byteOffset + e.offset, 30);
   const flags = v.getUint16(6, true);
   const lsize = v.getUint32(22, true);
@@ -292,7 +305,12 @@ interface Plan {
  * folder layout is used as is. Only the headers are read here; an entry
  * refused from its headers carries `skip` and is never unpacked.
  */
-export function zipEntries(name: string, bytes: Uint8Array, prefix = '', limits: ZipLimits = DEFAULT_ZIP_LIMITS): SourceFile[] {
+export function zipEntries(
+  name: string,
+  bytes: Uint8Array,
+  prefix = '',
+  limits: ZipLimits = DEFAULT_ZIP_LIMITS,
+): SourceFile[] {
   const unreadable = (why: string): never => {
     throw new ZipError(`${name} is not a readable .zip archive (${why})`);
   };
@@ -305,23 +323,35 @@ export function zipEntries(name: string, bytes: Uint8Array, prefix = '', limits:
     const loc = locate(r, e);
     if ('corrupt' in loc) return refuse('corrupt', `${loc.corrupt} (${name})`);
     const placed = { ...plan, start: loc.start, end: loc.end };
-    if (e.flags & FLAG_ENCRYPTED || loc.encrypted) return refuse('encrypted', `encrypted ${where} (password-protected); this app cannot read encrypted zip entries`);
+    if (e.flags & FLAG_ENCRYPTED || loc.encrypted)
+      return refuse('encrypted', `encrypted ${where} (password-protected); this app cannot read encrypted zip entries`);
     if (e.mode !== null && (e.mode & 0o170000) === 0o120000) {
-      const target = e.method === 0 && e.csize <= 1024 ? ` to ${entryName(bytes.subarray(loc.start, loc.end), FLAG_UTF8)}` : '';
+      const target =
+        e.method === 0 && e.csize <= 1024 ? ` to ${entryName(bytes.subarray(loc.start, loc.end), FLAG_UTF8)}` : '';
       return refuse('symlink', `a symbolic link stored ${where}${target}; links are not followed`);
     }
     if (e.method !== 0 && e.method !== 8) {
       const m = METHOD_NAMES[e.method];
-      return refuse('unsupported', `compressed ${where} with ${m ? `${m} (method ${e.method})` : `method ${e.method}`}, which this app cannot unpack; re-zip it with the usual Deflate compression`);
+      return refuse(
+        'unsupported',
+        `compressed ${where} with ${m ? `${m} (method ${e.method})` : `method ${e.method}`}, which this app cannot unpack; re-zip it with the usual Deflate compression`,
+      );
     }
     const declared = Math.max(e.usize, loc.localSize ?? 0);
     if (declared > limits.maxEntryBytes) {
-      return refuse('unpack-limit', `would expand to ${size(declared)} (its header ${where} says so), past the ${cap(limits.maxEntryBytes)} limit for one file; not unpacked`);
+      return refuse(
+        'unpack-limit',
+        `would expand to ${size(declared)} (its header ${where} says so), past the ${cap(limits.maxEntryBytes)} limit for one file; not unpacked`,
+      );
     }
     if (loc.localSize !== null && loc.localSize !== e.usize) {
       return refuse('corrupt', `its two headers ${where} disagree on its size (${loc.localSize} and ${e.usize} bytes)`);
     }
-    if (e.method === 0 && e.csize !== e.usize) return refuse('corrupt', `stored uncompressed ${where}, yet its header gives two sizes (${e.csize} and ${e.usize} bytes)`);
+    if (e.method === 0 && e.csize !== e.usize)
+      return refuse(
+        'corrupt',
+        `stored uncompressed ${where}, yet its header gives two sizes (${e.csize} and ${e.usize} bytes)`,
+      );
     if (e.usize > limits.ratioFloorBytes && e.usize > limits.maxRatio * Math.max(e.csize, 1)) {
       return refuse(
         'unpack-limit',
@@ -336,13 +366,18 @@ export function zipEntries(name: string, bytes: Uint8Array, prefix = '', limits:
   let reach: Plan | null = null;
   for (const p of byStart) {
     if (reach && p.entry.offset < reach.end) {
-      p.skip = { kind: 'unpack-limit', reason: `shares its compressed bytes with ${reach.entry.name} ${where} (overlapping entries, a zip-bomb trick); not unpacked` };
+      p.skip = {
+        kind: 'unpack-limit',
+        reason: `shares its compressed bytes with ${reach.entry.name} ${where} (overlapping entries, a zip-bomb trick); not unpacked`,
+      };
     } else if (!reach || p.end > reach.end) reach = p;
   }
 
   const visible = plans.filter((p) => !isHiddenPath(p.entry.name));
   if (visible.length > 0 && visible.every((p) => p.skip?.kind === 'encrypted')) {
-    throw new ZipError(`${name}: this zip is encrypted (${visible.length === 1 ? 'its one file needs' : `all ${visible.length} files need`} a password); unzip it with its password and upload the folder`);
+    throw new ZipError(
+      `${name}: this zip is encrypted (${visible.length === 1 ? 'its one file needs' : `all ${visible.length} files need`} a password); unzip it with its password and upload the folder`,
+    );
   }
 
   const state = { total: 0 };
@@ -350,7 +385,11 @@ export function zipEntries(name: string, bytes: Uint8Array, prefix = '', limits:
     const fail = (kind: SkipKind, reason: string): never => {
       throw new ZipError(`${name}: entry ${p.entry.name}: ${reason}`, kind, reason);
     };
-    const file: SourceFile = { path: p.path, size: p.entry.usize, bytes: async () => unpack(bytes, p, limits, state, where, name, fail) };
+    const file: SourceFile = {
+      path: p.path,
+      size: p.entry.usize,
+      bytes: async () => unpack(bytes, p, limits, state, where, name, fail),
+    };
     if (p.skip) {
       file.skip = p.skip;
       const { kind, reason } = p.skip;
@@ -361,9 +400,18 @@ export function zipEntries(name: string, bytes: Uint8Array, prefix = '', limits:
 }
 
 /** One entry's bytes, counted as they are unpacked; see the module comment for the stops. */
-function unpack(bytes: Uint8Array, p: Plan, limits: ZipLimits, state: { total: number }, where: string, name: string, fail: (kind: SkipKind, reason: string) => never): Uint8Array {
+function unpack(
+  bytes: Uint8Array,
+  p: Plan,
+  limits: ZipLimits,
+  state: { total: number },
+  where: string,
+  name: string,
+  fail: (kind: SkipKind, reason: string) => never,
+): Uint8Array {
   const e = p.entry;
-  const overTotal = () => fail('unpack-limit', `would take ${name} past ${cap(limits.maxTotalBytes)} unpacked in total; stopped`);
+  const overTotal = () =>
+    fail('unpack-limit', `would take ${name} past ${cap(limits.maxTotalBytes)} unpacked in total; stopped`);
   if (state.total >= limits.maxTotalBytes && e.usize > 0) overTotal();
   const src = bytes.subarray(p.start, p.end);
   let out: Uint8Array;
@@ -393,15 +441,23 @@ function unpack(bytes: Uint8Array, p: Plan, limits: ZipLimits, state: { total: n
       } catch (err) {
         fail('corrupt', `could not be unpacked from ${name} (${err instanceof Error ? err.message : String(err)})`);
       }
-      if (halt.at >= 0) fail('unpack-limit', `expands past the ${size(e.usize)} its header ${where} declares (a wrong header, or a zip bomb); stopped at ${size(halt.at)}`);
+      if (halt.at >= 0)
+        fail(
+          'unpack-limit',
+          `expands past the ${size(e.usize)} its header ${where} declares (a wrong header, or a zip bomb); stopped at ${size(halt.at)}`,
+        );
       if (produced > limits.ratioFloorBytes && produced > limits.maxRatio * to) {
-        fail('unpack-limit', `expands more than ${limits.maxRatio.toLocaleString('en')}:1 ${where} (${size(produced)} from ${size(to)} so far, a zip bomb); stopped`);
+        fail(
+          'unpack-limit',
+          `expands more than ${limits.maxRatio.toLocaleString('en')}:1 ${where} (${size(produced)} from ${size(to)} so far, a zip bomb); stopped`,
+        );
       }
       if (state.total > limits.maxTotalBytes) overTotal();
       if (to === src.length) break;
     }
     out = whole;
-    if (produced !== e.usize) fail('corrupt', `unpacks to ${produced} bytes, though its header ${where} says ${e.usize}`);
+    if (produced !== e.usize)
+      fail('corrupt', `unpacks to ${produced} bytes, though its header ${where} says ${e.usize}`);
   }
   if (crc32(out) !== e.crc) fail('corrupt', `its data fails the CRC-32 check ${where} (damaged)`);
   return out;

@@ -86,10 +86,42 @@ function SnapshotSummary() {
 
 /** The panes, made once: stable elements, so a hidden pane is not re-rendered when the tabs are. Each fails on its own (ErrorBoundary). */
 const TABS: readonly TabDef<PaneId>[] = [
-  { id: 'training', label: 'Training', content: <ErrorBoundary name="Training"><TrainingPane /></ErrorBoundary> },
-  { id: 'positives', label: 'Positives', content: <ErrorBoundary name="Positives"><PositivesPane /></ErrorBoundary> },
-  { id: 'clusters', label: 'Clusters', content: <ErrorBoundary name="Clusters"><ClustersPane /></ErrorBoundary> },
-  { id: 'about', label: 'About', content: <ErrorBoundary name="About"><AboutPane /></ErrorBoundary> },
+  {
+    id: 'training',
+    label: 'Training',
+    content: (
+      <ErrorBoundary name="Training">
+        <TrainingPane />
+      </ErrorBoundary>
+    ),
+  },
+  {
+    id: 'positives',
+    label: 'Positives',
+    content: (
+      <ErrorBoundary name="Positives">
+        <PositivesPane />
+      </ErrorBoundary>
+    ),
+  },
+  {
+    id: 'clusters',
+    label: 'Clusters',
+    content: (
+      <ErrorBoundary name="Clusters">
+        <ClustersPane />
+      </ErrorBoundary>
+    ),
+  },
+  {
+    id: 'about',
+    label: 'About',
+    content: (
+      <ErrorBoundary name="About">
+        <AboutPane />
+      </ErrorBoundary>
+    ),
+  },
 ];
 
 /** The tabbed views, apart from App so that App's own store reads (first losses) do not re-render them. */

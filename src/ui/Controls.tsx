@@ -14,26 +14,27 @@ export function DatasetPicker() {
   const upload = useClim((s) => s.upload);
   return (
     <label className="dataset-choice">
-        Data set{' '}
-        <select
-          value={dataset}
-          onChange={(e) => setDataset(e.target.value as DatasetChoice)}
-          disabled={runState === 'connecting'}
-          title="Changing the data set discards the model and starts a new run"
-          data-testid="dataset-select"
-        >
-          {DATASETS.map((d) => (
-            <option key={d} value={d}>
-              {DATASET_LABELS[d]}
-            </option>
-          ))}
-          {upload && (
-            <option value="upload">
-              Your images: {upload.name} ({upload.report.loaded} images{upload.report.labelled ? `, ${upload.report.perLabel.length} labels` : ', unlabelled'})
-            </option>
-          )}
-        </select>
-      </label>
+      Data set{' '}
+      <select
+        value={dataset}
+        onChange={(e) => setDataset(e.target.value as DatasetChoice)}
+        disabled={runState === 'connecting'}
+        title="Changing the data set discards the model and starts a new run"
+        data-testid="dataset-select"
+      >
+        {DATASETS.map((d) => (
+          <option key={d} value={d}>
+            {DATASET_LABELS[d]}
+          </option>
+        ))}
+        {upload && (
+          <option value="upload">
+            Your images: {upload.name} ({upload.report.loaded} images
+            {upload.report.labelled ? `, ${upload.report.perLabel.length} labels` : ', unlabelled'})
+          </option>
+        )}
+      </select>
+    </label>
   );
 }
 
@@ -56,7 +57,13 @@ export function Controls() {
 
   return (
     <div className="controls" role="toolbar" aria-label="Training controls">
-      <button type="button" onClick={start} disabled={busy || running || blocked !== null} aria-describedby={blocked ? 'start-blocked' : undefined} data-testid="start">
+      <button
+        type="button"
+        onClick={start}
+        disabled={busy || running || blocked !== null}
+        aria-describedby={blocked ? 'start-blocked' : undefined}
+        data-testid="start"
+      >
         Start
       </button>
       <button type="button" onClick={pause} disabled={!running} data-testid="pause">

@@ -50,12 +50,32 @@ export function EncoderChoice() {
         <span data-testid="encoder-label" aria-live="polite">
           {pending ? 'Encoder: loading…' : encoderLabel(initWeights)}
         </span>{' '}
-        <button type="button" onClick={() => fileInput.current?.click()} disabled={busy} title={`Start fresh runs from a weights file (${WEIGHTS_FILE_EXTENSION}) trained with this run's encoder settings`} data-testid="open-model">
+        <button
+          type="button"
+          onClick={() => fileInput.current?.click()}
+          disabled={busy}
+          title={`Start fresh runs from a weights file (${WEIGHTS_FILE_EXTENSION}) trained with this run's encoder settings`}
+          data-testid="open-model"
+        >
           Open model…
         </button>
-        <input ref={fileInput} type="file" aria-label="Model file to open" accept={`${WEIGHTS_FILE_EXTENSION},application/octet-stream`} hidden onChange={(e) => void onOpen(e.target.files)} data-testid="open-model-input" />{' '}
+        <input
+          ref={fileInput}
+          type="file"
+          aria-label="Model file to open"
+          accept={`${WEIGHTS_FILE_EXTENSION},application/octet-stream`}
+          hidden
+          onChange={(e) => void onOpen(e.target.files)}
+          data-testid="open-model-input"
+        />{' '}
         {initWeights && (
-          <button type="button" onClick={() => startFromTrainedEncoder(false)} disabled={busy} title="Fresh runs start from random weights again (a new run)" data-testid="encoder-random">
+          <button
+            type="button"
+            onClick={() => startFromTrainedEncoder(false)}
+            disabled={busy}
+            title="Fresh runs start from random weights again (a new run)"
+            data-testid="encoder-random"
+          >
             Random init
           </button>
         )}

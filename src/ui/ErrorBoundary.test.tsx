@@ -9,7 +9,14 @@ import { ErrorBoundary, RenderFailure } from './ErrorBoundary';
 
 describe('ErrorBoundary', () => {
   it('a pane that failed: names the pane, shows the message, offers Try again', () => {
-    const html = renderToStaticMarkup(<RenderFailure name="Training" level="pane" error={new TypeError("Cannot read properties of undefined (reading 'toFixed')")} onRetry={() => {}} />);
+    const html = renderToStaticMarkup(
+      <RenderFailure
+        name="Training"
+        level="pane"
+        error={new TypeError("Cannot read properties of undefined (reading 'toFixed')")}
+        onRetry={() => {}}
+      />,
+    );
     expect(html).toContain('data-pane="Training"');
     expect(html).toContain('The Training pane failed to draw:');
     expect(html).toContain('Cannot read properties of undefined (reading &#x27;toFixed&#x27;)');
@@ -17,7 +24,9 @@ describe('ErrorBoundary', () => {
   });
 
   it('the page: says the run is saved and how to get it back, and cuts a huge message', () => {
-    const html = renderToStaticMarkup(<RenderFailure name="page" level="app" error={new Error('x'.repeat(10_000))} onRetry={() => {}} />);
+    const html = renderToStaticMarkup(
+      <RenderFailure name="page" level="app" error={new Error('x'.repeat(10_000))} onRetry={() => {}} />,
+    );
     expect(html).toContain('The page failed to draw:');
     expect(html).toContain('saved in this browser at every autosave and on Pause');
     expect(html).toContain('reload the page: it offers to resume the run from its last save');

@@ -37,7 +37,11 @@ export class ErrorBoundary extends Component<Props, State> {
 
   override componentDidCatch(error: Error, info: ErrorInfo): void {
     // The console keeps the stack for a bug report; the page shows the message.
-    console.error(`The ${this.props.name} ${this.props.level === 'app' ? '' : 'pane '}failed to render:`, error, info.componentStack);
+    console.error(
+      `The ${this.props.name} ${this.props.level === 'app' ? '' : 'pane '}failed to render:`,
+      error,
+      info.componentStack,
+    );
   }
 
   retry = (): void => {
@@ -59,7 +63,17 @@ export class ErrorBoundary extends Component<Props, State> {
 }
 
 /** What a failed part shows instead of itself: which part, the error's message, and the way back. */
-export function RenderFailure({ name, level, error, onRetry }: { name: string; level: 'pane' | 'app'; error: Error; onRetry: () => void }) {
+export function RenderFailure({
+  name,
+  level,
+  error,
+  onRetry,
+}: {
+  name: string;
+  level: 'pane' | 'app';
+  error: Error;
+  onRetry: () => void;
+}) {
   const message = truncateText(error.message || error.name || 'no message', 300);
   const retry = (
     <button type="button" onClick={onRetry} data-testid="render-retry">
@@ -76,8 +90,8 @@ export function RenderFailure({ name, level, error, onRetry }: { name: string; l
               <strong>The page failed to draw:</strong> <span data-testid="render-failure-message">{message}</span>
             </p>
             <p>
-              Your run is not lost: it trains in its own worker, and it is saved in this browser at every autosave and on Pause. Try again, or reload the
-              page: it offers to resume the run from its last save.
+              Your run is not lost: it trains in its own worker, and it is saved in this browser at every autosave and
+              on Pause. Try again, or reload the page: it offers to resume the run from its last save.
             </p>
           </div>
           <span>

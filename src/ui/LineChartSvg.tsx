@@ -96,12 +96,30 @@ function useWidth() {
   return [ref, width] as const;
 }
 
-const fmtValue = (v: number | null | undefined, unit: string) => (v === null || v === undefined || !Number.isFinite(v) ? '—' : `${Number(v.toPrecision(4))}${unit}`);
+const fmtValue = (v: number | null | undefined, unit: string) =>
+  v === null || v === undefined || !Number.isFinite(v) ? '—' : `${Number(v.toPrecision(4))}${unit}`;
 
-export function LineChartSvg({ rows, series, title, height = 190, unit = '', yDomain }: { rows: Row[]; series: LineSeries[]; title: string; height?: number; unit?: string; yDomain?: [number | 'auto', number | 'auto'] }) {
+export function LineChartSvg({
+  rows,
+  series,
+  title,
+  height = 190,
+  unit = '',
+  yDomain,
+}: {
+  rows: Row[];
+  series: LineSeries[];
+  title: string;
+  height?: number;
+  unit?: string;
+  yDomain?: [number | 'auto', number | 'auto'];
+}) {
   const [ref, width] = useWidth();
   const keys = useMemo(() => series.map((s) => s.key), [series]);
-  const g = useMemo(() => (width > 0 ? lineGeometry(rows, keys, width, height, yDomain) : null), [rows, keys, width, height, yDomain]);
+  const g = useMemo(
+    () => (width > 0 ? lineGeometry(rows, keys, width, height, yDomain) : null),
+    [rows, keys, width, height, yDomain],
+  );
   const [hover, setHover] = useState<number | null>(null);
   const h = hover !== null && hover < rows.length ? rows[hover] : null;
   const last = rows[rows.length - 1];
@@ -168,7 +186,14 @@ export function LineChartSvg({ rows, series, title, height = 190, unit = '', yDo
           <line x1={M.left} x2={M.left} y1={M.top} y2={height - M.bottom} stroke="#9ca3af" />
           {series.map((s, i) => (
             <g key={s.key} data-series={s.key}>
-              <path d={g.paths[i]} fill="none" stroke={s.stroke} strokeWidth={s.width ?? LINE_WIDTH} strokeDasharray={s.dash} strokeLinejoin="round" />
+              <path
+                d={g.paths[i]}
+                fill="none"
+                stroke={s.stroke}
+                strokeWidth={s.width ?? LINE_WIDTH}
+                strokeDasharray={s.dash}
+                strokeLinejoin="round"
+              />
               {markerIndices(rows.length, MARKERS_PER_SERIES, i / series.length).map((k) => {
                 const v = rows[k][s.key];
                 if (v === null || v === undefined || !Number.isFinite(v)) return null;
@@ -181,7 +206,9 @@ export function LineChartSvg({ rows, series, title, height = 190, unit = '', yDo
               <line x1={g.x(h.x)} x2={g.x(h.x)} y1={M.top} y2={height - M.bottom} stroke="#9ca3af" />
               {series.map((s) => {
                 const v = h[s.key];
-                return v === null || v === undefined || !Number.isFinite(v) ? null : <path key={s.key} d={markerPath(s.marker, g.x(h.x), g.y(v), 4)} fill={s.stroke} stroke="#fff" />;
+                return v === null || v === undefined || !Number.isFinite(v) ? null : (
+                  <path key={s.key} d={markerPath(s.marker, g.x(h.x), g.y(v), 4)} fill={s.stroke} stroke="#fff" />
+                );
               })}
             </g>
           )}

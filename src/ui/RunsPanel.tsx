@@ -60,9 +60,13 @@ export function RunsPanel() {
   return (
     <section className="runs" aria-labelledby="runs-title" data-testid="runs">
       <h2 id="runs-title">Saved runs</h2>
-      <p className="hint">Saved in this browser every 100 steps and on Pause. Export a run to move it to another machine.</p>
+      <p className="hint">
+        Saved in this browser every 100 steps and on Pause. Export a run to move it to another machine.
+      </p>
       {saved.length === 0 ? (
-        <p className="hint" data-testid="no-saved">Nothing saved yet.</p>
+        <p className="hint" data-testid="no-saved">
+          Nothing saved yet.
+        </p>
       ) : (
         <ul className="saved-list" data-testid="saved-list">
           {saved.map((r) => (
@@ -71,10 +75,20 @@ export function RunsPanel() {
                 Step {r.step}/{r.totalSteps} on {r.datasetLabel}
                 {r.loss !== null && <>, loss {fixed(r.loss, 3)}</>} · {ageOf(r.savedAt, now)} · {formatBytes(r.bytes)}
               </span>{' '}
-              <button type="button" onClick={() => resumeSaved(r.key)} disabled={busy || runState === 'running'} data-testid="resume-saved">
+              <button
+                type="button"
+                onClick={() => resumeSaved(r.key)}
+                disabled={busy || runState === 'running'}
+                data-testid="resume-saved"
+              >
                 Resume
               </button>{' '}
-              <button type="button" onClick={() => discardSaved(r.key)} disabled={busy} aria-label={`Discard the run saved at step ${r.step}`}>
+              <button
+                type="button"
+                onClick={() => discardSaved(r.key)}
+                disabled={busy}
+                aria-label={`Discard the run saved at step ${r.step}`}
+              >
                 Discard
               </button>
             </li>
@@ -85,13 +99,33 @@ export function RunsPanel() {
         <button type="button" onClick={saveNow} disabled={!hasRun || busy} data-testid="save-now">
           Save now
         </button>{' '}
-        <button type="button" onClick={exportRun} disabled={!hasRun || busy} title="Download the whole run (model, optimiser, queues, bank, history) as one file" data-testid="export-run">
+        <button
+          type="button"
+          onClick={exportRun}
+          disabled={!hasRun || busy}
+          title="Download the whole run (model, optimiser, queues, bank, history) as one file"
+          data-testid="export-run"
+        >
           Export run
         </button>{' '}
-        <button type="button" onClick={() => fileInput.current?.click()} disabled={busy || runState === 'running'} title="Continue a run exported on this or another machine" data-testid="import-run">
+        <button
+          type="button"
+          onClick={() => fileInput.current?.click()}
+          disabled={busy || runState === 'running'}
+          title="Continue a run exported on this or another machine"
+          data-testid="import-run"
+        >
           Import run…
         </button>
-        <input ref={fileInput} type="file" aria-label="Run file to import" accept=".climrun,application/octet-stream" hidden onChange={(e) => void onImport(e.target.files)} data-testid="import-input" />
+        <input
+          ref={fileInput}
+          type="file"
+          aria-label="Run file to import"
+          accept=".climrun,application/octet-stream"
+          hidden
+          onChange={(e) => void onImport(e.target.files)}
+          data-testid="import-input"
+        />
       </div>
       {restoring && (
         <p role="status" data-testid="restoring">
@@ -123,7 +157,8 @@ export function ResumeOffer() {
   return (
     <div className="resume-offer" role="region" aria-label="Resume a saved run" data-testid="resume-offer">
       <span>
-        A run saved {ageOf(latest.savedAt, now)} was found: step {latest.step} of {latest.totalSteps} on {latest.datasetLabel}.
+        A run saved {ageOf(latest.savedAt, now)} was found: step {latest.step} of {latest.totalSteps} on{' '}
+        {latest.datasetLabel}.
       </span>{' '}
       <button type="button" onClick={() => resumeSaved(latest.key)} data-testid="resume-offer-button">
         Resume it

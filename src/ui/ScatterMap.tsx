@@ -110,7 +110,16 @@ export function ScatterMap({ xy, groups, label, describedBy, height = 420, onHov
     const draw = () => {
       if (job !== d.job) return;
       if (d.worker) {
-        const req: MapDrawRequest = { id: job, screen: geometry.screen.slice(), groups: groups.slice(0, n), n, width, height, dpr, r: R };
+        const req: MapDrawRequest = {
+          id: job,
+          screen: geometry.screen.slice(),
+          groups: groups.slice(0, n),
+          n,
+          width,
+          height,
+          dpr,
+          r: R,
+        };
         d.worker.postMessage(req, [req.screen.buffer, req.groups.buffer]);
         return;
       }
@@ -155,7 +164,10 @@ export function ScatterMap({ xy, groups, label, describedBy, height = 420, onHov
     if (move) {
       e.preventDefault();
       const from = cursor ?? { x: width / 2, y: height / 2 };
-      const next = { x: Math.min(width, Math.max(0, from.x + move[0])), y: Math.min(height, Math.max(0, from.y + move[1])) };
+      const next = {
+        x: Math.min(width, Math.max(0, from.x + move[0])),
+        y: Math.min(height, Math.max(0, from.y + move[1])),
+      };
       setCursor(next);
       hoverAt(next.x, next.y);
     } else if ((e.key === 'Enter' || e.key === ' ') && hover !== null) {
@@ -171,9 +183,25 @@ export function ScatterMap({ xy, groups, label, describedBy, height = 420, onHov
   return (
     <div ref={wrap} className="scatter-map" style={{ height }}>
       {drawn ? (
-        <img src={drawn.url} style={{ width, height }} className="scatter-base" data-testid="cluster-map" data-draw-ms={drawn.ms.toFixed(2)} alt="" aria-hidden="true" draggable={false} {...data} />
+        <img
+          src={drawn.url}
+          style={{ width, height }}
+          className="scatter-base"
+          data-testid="cluster-map"
+          data-draw-ms={drawn.ms.toFixed(2)}
+          alt=""
+          aria-hidden="true"
+          draggable={false}
+          {...data}
+        />
       ) : (
-        <div style={{ width, height }} className="scatter-base" data-testid="cluster-map" aria-hidden="true" {...data} />
+        <div
+          style={{ width, height }}
+          className="scatter-base"
+          data-testid="cluster-map"
+          aria-hidden="true"
+          {...data}
+        />
       )}
       <div
         style={{ width, height }}
@@ -202,7 +230,13 @@ export function ScatterMap({ xy, groups, label, describedBy, height = 420, onHov
         onBlur={() => setCursor(null)}
       >
         <svg width={width} height={height} aria-hidden="true">
-          {cursor && <path d={`M${cursor.x - 8} ${cursor.y}h16M${cursor.x} ${cursor.y - 8}v16`} stroke="#374151" strokeWidth={1} />}
+          {cursor && (
+            <path
+              d={`M${cursor.x - 8} ${cursor.y}h16M${cursor.x} ${cursor.y - 8}v16`}
+              stroke="#374151"
+              strokeWidth={1}
+            />
+          )}
           {hi && <circle cx={hi.x} cy={hi.y} r={R + 4} fill="none" stroke="#111827" strokeWidth={2} />}
         </svg>
       </div>

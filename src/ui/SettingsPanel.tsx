@@ -14,7 +14,9 @@ function rangeText(f: ConfigField): string | null {
   switch (f.kind) {
     case 'int':
     case 'float':
-      return f.minExclusive ? `above ${fmtNumber(f.min)}, at most ${fmtNumber(f.max)}` : `${fmtNumber(f.min)}–${fmtNumber(f.max)}`;
+      return f.minExclusive
+        ? `above ${fmtNumber(f.min)}, at most ${fmtNumber(f.max)}`
+        : `${fmtNumber(f.min)}–${fmtNumber(f.max)}`;
     case 'intList':
       return `${f.minLength}–${f.maxLength} sizes, each ${f.min}–${f.max}`;
     default:
@@ -41,7 +43,12 @@ interface InputProps {
  * holds the parsed number, and shows the store's value again when something
  * else changes it (a preset, a pasted link, Discard).
  */
-function NumberInput({ f, value, onValue, ...p }: InputProps & { f: Extract<ConfigField, { kind: 'int' | 'float' }>; value: number; onValue: (v: number) => void }) {
+function NumberInput({
+  f,
+  value,
+  onValue,
+  ...p
+}: InputProps & { f: Extract<ConfigField, { kind: 'int' | 'float' }>; value: number; onValue: (v: number) => void }) {
   const [text, setText] = useState(() => numberText(value));
   const [shown, setShown] = useState(value);
   if (!Object.is(shown, value)) {
@@ -91,7 +98,10 @@ function ListInput({ value, onValue, ...p }: InputProps & { value: number[]; onV
       data-testid={p.testId}
       onChange={(e) => {
         const t = e.target.value;
-        const v = t.split(/[\s,;]+/).filter(Boolean).map(Number);
+        const v = t
+          .split(/[\s,;]+/)
+          .filter(Boolean)
+          .map(Number);
         setText(t);
         setShown(listText(v));
         onValue(v);
@@ -103,7 +113,14 @@ function ListInput({ value, onValue, ...p }: InputProps & { value: number[]; onV
 function FieldRow({ f, pending, locked }: { f: ConfigField; pending: boolean; locked: boolean }) {
   const value = useClim((s) => s.draft[f.key]);
   // Runs for every field on every store update (progress events included): skip the work when the draft is valid.
-  const issues = useClim((s) => (s.draftIssues.length === 0 ? '' : s.draftIssues.filter((i) => i.field === f.key).map((i) => readable(i.message)).join(' ')));
+  const issues = useClim((s) =>
+    s.draftIssues.length === 0
+      ? ''
+      : s.draftIssues
+          .filter((i) => i.field === f.key)
+          .map((i) => readable(i.message))
+          .join(' '),
+  );
   const editDraft = useClim((s) => s.editDraft);
   const id = `cfg-${f.key}`;
   const describedBy = issues ? `${id}-help ${id}-issue` : `${id}-help`;
@@ -121,7 +138,14 @@ function FieldRow({ f, pending, locked }: { f: ConfigField; pending: boolean; lo
       break;
     case 'enum':
       control = (
-        <select id={id} value={value as string} disabled={locked} aria-describedby={describedBy} data-testid={p.testId} onChange={(e) => edit(e.target.value)}>
+        <select
+          id={id}
+          value={value as string}
+          disabled={locked}
+          aria-describedby={describedBy}
+          data-testid={p.testId}
+          onChange={(e) => edit(e.target.value)}
+        >
           {f.options.map((o) => (
             <option key={o} value={o}>
               {o}
@@ -131,7 +155,17 @@ function FieldRow({ f, pending, locked }: { f: ConfigField; pending: boolean; lo
       );
       break;
     case 'bool':
-      control = <input id={id} type="checkbox" checked={value as boolean} disabled={locked} aria-describedby={describedBy} data-testid={p.testId} onChange={(e) => edit(e.target.checked)} />;
+      control = (
+        <input
+          id={id}
+          type="checkbox"
+          checked={value as boolean}
+          disabled={locked}
+          aria-describedby={describedBy}
+          data-testid={p.testId}
+          onChange={(e) => edit(e.target.checked)}
+        />
+      );
       break;
   }
   const range = rangeText(f);
@@ -144,7 +178,12 @@ function FieldRow({ f, pending, locked }: { f: ConfigField; pending: boolean; lo
       <p id={`${id}-help`} className="setting-help">
         {range && <span className="setting-range">{range}. </span>}
         {f.help}
-        {f.liveSafe && <span className="setting-tag" title="Can change while a run is paused, without restarting it"> live</span>}
+        {f.liveSafe && (
+          <span className="setting-tag" title="Can change while a run is paused, without restarting it">
+            {' '}
+            live
+          </span>
+        )}
         {pending && <span className="setting-tag pending"> applies to a new run</span>}
       </p>
       {issues && (
@@ -231,7 +270,13 @@ function PendingChanges({ keys }: { keys: (keyof ClimConfig)[] }) {
       <p>
         {keys.map((k) => configField(k).label).join(', ')}: {keys.length === 1 ? 'applies' : 'apply'} to a new run.
       </p>
-      <button type="button" onClick={apply} disabled={invalid} title={invalid ? 'Fix the invalid settings first' : 'Discard the model and start a new run with these settings'} data-testid="apply-restart">
+      <button
+        type="button"
+        onClick={apply}
+        disabled={invalid}
+        title={invalid ? 'Fix the invalid settings first' : 'Discard the model and start a new run with these settings'}
+        data-testid="apply-restart"
+      >
         Apply and restart
       </button>{' '}
       <button type="button" onClick={discard}>
@@ -256,7 +301,11 @@ export function SettingsPanel() {
       <LinkNotices />
       <PresetPicker locked={locked} />
       <FieldRow f={configField('seed')} pending={showPending && pending.includes('seed')} locked={locked} />
-      {locked && <p className="setting-help">Pause to change settings: the ones marked “live” then apply without losing the run.</p>}
+      {locked && (
+        <p className="setting-help">
+          Pause to change settings: the ones marked “live” then apply without losing the run.
+        </p>
+      )}
       {showPending && <PendingChanges keys={pending} />}
       {CONFIG_GROUPS.map((g) => {
         const fields = CONFIG_FIELDS.filter((f) => f.group === g && f.key !== 'seed');

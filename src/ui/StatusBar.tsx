@@ -1,6 +1,16 @@
 import { useEffect, useState, type ReactNode } from 'react';
 import { useClim } from './store';
-import { elapsedAt, epochOf, etaSeconds, formatBytes, formatCount, formatDuration, formatEpoch, imagesPerSecond, pageHeapBytes } from './status';
+import {
+  elapsedAt,
+  epochOf,
+  etaSeconds,
+  formatBytes,
+  formatCount,
+  formatDuration,
+  formatEpoch,
+  imagesPerSecond,
+  pageHeapBytes,
+} from './status';
 import { fixed, percent } from './format';
 
 const fmt = (v: number | null | undefined, digits: number) => fixed(v, digits);
@@ -76,14 +86,24 @@ export function StatusBar() {
           {runState}
         </dd>
       </div>
-      <Item term="Step" title={`Steps done of the schedule's ${formatCount(totalSteps)} (learning-rate schedule length)`}>
+      <Item
+        term="Step"
+        title={`Steps done of the schedule's ${formatCount(totalSteps)} (learning-rate schedule length)`}
+      >
         <span data-testid="step">{step}</span>
         <span className="adapter">
           {' / '}
           <span data-testid="total-steps">{formatCount(totalSteps)}</span>
         </span>
       </Item>
-      <Item term="Epoch" title={trainSize ? `${formatCount(step)} steps × ${batchSize} images / ${formatCount(trainSize)} training images` : 'Known once the data set is loaded'}>
+      <Item
+        term="Epoch"
+        title={
+          trainSize
+            ? `${formatCount(step)} steps × ${batchSize} images / ${formatCount(trainSize)} training images`
+            : 'Known once the data set is loaded'
+        }
+      >
         <span data-testid="epoch">{formatEpoch(epochOf(step, batchSize, trainSize))}</span>
       </Item>
       <Item term="Loss">
@@ -101,8 +121,13 @@ export function StatusBar() {
       <Item term="Left" title={`Estimated time to step ${formatCount(totalSteps)} at the recent rate`}>
         <span data-testid="eta">{eta === null ? '—' : formatDuration(eta * 1000)}</span>
       </Item>
-      <Item term="Memory" title="Worker: bytes and count of live tfjs tensors. Page: JavaScript heap in use (Chrome only).">
-        <span data-testid="tensor-memory">{mem ? `${formatBytes(mem.numBytes)} · ${formatCount(mem.numTensors)} tensors` : '—'}</span>
+      <Item
+        term="Memory"
+        title="Worker: bytes and count of live tfjs tensors. Page: JavaScript heap in use (Chrome only)."
+      >
+        <span data-testid="tensor-memory">
+          {mem ? `${formatBytes(mem.numBytes)} · ${formatCount(mem.numTensors)} tensors` : '—'}
+        </span>
         {heap !== null && (
           <span className="adapter" data-testid="page-heap">
             {' '}

@@ -22,7 +22,17 @@ export interface TabDef<K extends string> {
  *   copy, so the click's own task only re-renders the tab buttons and the
  *   pane switch is a separate, interruptible render.
  */
-export function Tabs<K extends string>({ tabs, active, onChange, label }: { tabs: readonly TabDef<K>[]; active: K; onChange: (id: K) => void; label: string }) {
+export function Tabs<K extends string>({
+  tabs,
+  active,
+  onChange,
+  label,
+}: {
+  tabs: readonly TabDef<K>[];
+  active: K;
+  onChange: (id: K) => void;
+  label: string;
+}) {
   const refs = useRef(new Map<K, HTMLButtonElement>());
   const shown = useDeferredValue(active);
   const [visited, setVisited] = useState<ReadonlySet<K>>(() => new Set([shown]));

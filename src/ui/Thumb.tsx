@@ -7,9 +7,31 @@ import { rgbBmpDataUrl } from './bmp';
  * images are 24–32 px; smoothing would blur them away).
  */
 export const Thumb = memo(function Thumb({ pixels, size, scale = 2, label, className }: ThumbProps) {
-  const src = useMemo(() => (pixels && size > 0 && pixels.length === size * size * 3 ? rgbBmpDataUrl(pixels, size, size) : null), [pixels, size]);
-  if (!src) return <span className={`thumb missing ${className ?? ''}`} style={{ width: size * scale, height: size * scale }} role="img" aria-label={`${label} (no image)`} />;
-  return <img src={src} width={size} height={size} className={`thumb ${className ?? ''}`} style={{ width: size * scale, height: size * scale }} alt={label} decoding="async" draggable={false} />;
+  const src = useMemo(
+    () => (pixels && size > 0 && pixels.length === size * size * 3 ? rgbBmpDataUrl(pixels, size, size) : null),
+    [pixels, size],
+  );
+  if (!src)
+    return (
+      <span
+        className={`thumb missing ${className ?? ''}`}
+        style={{ width: size * scale, height: size * scale }}
+        role="img"
+        aria-label={`${label} (no image)`}
+      />
+    );
+  return (
+    <img
+      src={src}
+      width={size}
+      height={size}
+      className={`thumb ${className ?? ''}`}
+      style={{ width: size * scale, height: size * scale }}
+      alt={label}
+      decoding="async"
+      draggable={false}
+    />
+  );
 }, sameThumb);
 
 interface ThumbProps {
@@ -26,7 +48,13 @@ interface ThumbProps {
  * re-render would rebuild its data URL for nothing.
  */
 function sameThumb(a: ThumbProps, b: ThumbProps): boolean {
-  return a.size === b.size && a.scale === b.scale && a.label === b.label && a.className === b.className && samePixels(a.pixels, b.pixels);
+  return (
+    a.size === b.size &&
+    a.scale === b.scale &&
+    a.label === b.label &&
+    a.className === b.className &&
+    samePixels(a.pixels, b.pixels)
+  );
 }
 
 function samePixels(a: Uint8Array | null, b: Uint8Array | null): boolean {
@@ -37,7 +65,10 @@ function samePixels(a: Uint8Array | null, b: Uint8Array | null): boolean {
 }
 
 /** The bytes of training image `index` in a thumbnail set, or null when the set lacks it. */
-export function thumbPixels(t: { size: number; index: Int32Array; pixels: Uint8Array } | null, index: number): Uint8Array | null {
+export function thumbPixels(
+  t: { size: number; index: Int32Array; pixels: Uint8Array } | null,
+  index: number,
+): Uint8Array | null {
   if (!t) return null;
   // index is sorted ascending (engine.worker.ts thumbnailsFor): binary search.
   let lo = 0;

@@ -52,8 +52,8 @@ export function UploadPanel() {
           </button>
         </p>
         <p className="hint">
-          Put each class in its own sub-folder (<code>cats/…</code>, <code>dogs/…</code>) to measure accuracy; labels are never used to
-          train.
+          Put each class in its own sub-folder (<code>cats/…</code>, <code>dogs/…</code>) to measure accuracy; labels
+          are never used to train.
         </p>
         <input
           ref={folderInput}
@@ -89,7 +89,11 @@ export function UploadPanel() {
         <legend>Upload settings</legend>
         <label title="Crop: the centred square. Pad: the whole image on a black square.">
           Fit{' '}
-          <select value={settings.fit} onChange={(e) => setSettings({ fit: e.target.value as 'crop' | 'pad' })} data-testid="fit-select">
+          <select
+            value={settings.fit}
+            onChange={(e) => setSettings({ fit: e.target.value as 'crop' | 'pad' })}
+            data-testid="fit-select"
+          >
             <option value="crop">centre crop</option>
             <option value="pad">pad to square</option>
           </select>
@@ -124,10 +128,16 @@ export function UploadPanel() {
 
       {phase === 'scanning' && <p data-testid="upload-status">Listing {name}…</p>}
       {phase === 'confirm' && summary && (
-        <div className="confirm" role="alertdialog" aria-label="Upload over the memory budget" data-testid="upload-confirm">
+        <div
+          className="confirm"
+          role="alertdialog"
+          aria-label="Upload over the memory budget"
+          data-testid="upload-confirm"
+        >
           <p>
-            {name} has {summary.candidates.toLocaleString('en')} images: about {formatBytes(estimate)} in memory, over the{' '}
-            {settings.budgetMB} MiB budget. Load a random {budgetImages.toLocaleString('en')} of them (seeded, so the same subset every time)?
+            {name} has {summary.candidates.toLocaleString('en')} images: about {formatBytes(estimate)} in memory, over
+            the {settings.budgetMB} MiB budget. Load a random {budgetImages.toLocaleString('en')} of them (seeded, so
+            the same subset every time)?
           </p>
           <button type="button" onClick={loadSubset} data-testid="load-subset">
             Load {budgetImages.toLocaleString('en')} images
@@ -157,7 +167,9 @@ export function UploadPanel() {
           </button>
         </div>
       )}
-      {report && (phase === 'done' || phase === 'error' || phase === 'idle') && <Report report={report} rate={phase === 'done' ? rate : null} />}
+      {report && (phase === 'done' || phase === 'error' || phase === 'idle') && (
+        <Report report={report} rate={phase === 'done' ? rate : null} />
+      )}
     </section>
   );
 }
@@ -166,7 +178,8 @@ function Report({ report, rate }: { report: UploadReport; rate: number | null })
   return (
     <div className="upload-report" data-testid="upload-report">
       <p data-testid="upload-loaded">
-        {report.loaded.toLocaleString('en')} image{report.loaded === 1 ? '' : 's'} loaded from {report.files.toLocaleString('en')} file
+        {report.loaded.toLocaleString('en')} image{report.loaded === 1 ? '' : 's'} loaded from{' '}
+        {report.files.toLocaleString('en')} file
         {report.files === 1 ? '' : 's'}
         {report.labelled ? `, ${report.perLabel.length} labels` : ', unlabelled (evaluation off)'}
         {rate !== null ? ` · ${rate.toFixed(0)} images/s` : ''}

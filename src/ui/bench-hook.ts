@@ -47,6 +47,11 @@ export function createBenchHook(store: StoreApi<ClimState>): ClimBenchHook {
 
 export function installBenchHook(target: object, store: StoreApi<ClimState>): ClimBenchHook {
   const hook = createBenchHook(store);
-  Object.defineProperty(target, BENCH_HOOK_NAME, { value: hook, writable: false, configurable: true, enumerable: false });
+  Object.defineProperty(target, BENCH_HOOK_NAME, {
+    value: hook,
+    writable: false,
+    configurable: true,
+    enumerable: false,
+  });
   return hook;
 }

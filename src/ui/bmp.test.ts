@@ -14,7 +14,18 @@ function readBmp(b: Uint8Array) {
       const p = offset + (height - 1 - y) * stride + x * 3;
       rgb.push([b[p + 2], b[p + 1], b[p]]);
     }
-  return { magic: String.fromCharCode(b[0], b[1]), fileSize: v.getUint32(2, true), headerSize: v.getUint32(14, true), width, height, planes: v.getUint16(26, true), bpp: v.getUint16(28, true), compression: v.getUint32(30, true), offset, rgb };
+  return {
+    magic: String.fromCharCode(b[0], b[1]),
+    fileSize: v.getUint32(2, true),
+    headerSize: v.getUint32(14, true),
+    width,
+    height,
+    planes: v.getUint16(26, true),
+    bpp: v.getUint16(28, true),
+    compression: v.getUint32(30, true),
+    offset,
+    rgb,
+  };
 }
 
 describe('rgbBmp', () => {
@@ -29,7 +40,17 @@ describe('rgbBmp', () => {
     expect(Array.from(b.subarray(54, 62))).toEqual([255, 0, 0, 255, 255, 255, 0, 0]);
     expect(Array.from(b.subarray(62, 70))).toEqual([0, 0, 255, 0, 255, 0, 0, 0]);
     const r = readBmp(b);
-    expect(r).toMatchObject({ magic: 'BM', fileSize: 70, headerSize: 40, width: 2, height: 2, planes: 1, bpp: 24, compression: 0, offset: 54 });
+    expect(r).toMatchObject({
+      magic: 'BM',
+      fileSize: 70,
+      headerSize: 40,
+      width: 2,
+      height: 2,
+      planes: 1,
+      bpp: 24,
+      compression: 0,
+      offset: 54,
+    });
   });
 
   it.each([

@@ -11,7 +11,10 @@
  * string, which React then leaves alone.
  */
 export function rgbBmp(pixels: Uint8Array, width: number, height: number): Uint8Array {
-  if (pixels.length !== width * height * 3) throw new Error(`rgbBmp: ${pixels.length} bytes for a ${width}×${height} RGB image (expected ${width * height * 3})`);
+  if (pixels.length !== width * height * 3)
+    throw new Error(
+      `rgbBmp: ${pixels.length} bytes for a ${width}×${height} RGB image (expected ${width * height * 3})`,
+    );
   const row = (width * 3 + 3) & ~3; // rows are padded to 4 bytes
   const offset = 14 + 40;
   const size = offset + row * height;

@@ -4,7 +4,12 @@
  */
 
 /** Round tick values covering [lo, hi] (steps of 1, 2 or 5 × 10^k), with the padded domain they span. */
-export function niceScale(lo: number, hi: number, count = 5, integer = false): { domain: [number, number]; ticks: number[] } {
+export function niceScale(
+  lo: number,
+  hi: number,
+  count = 5,
+  integer = false,
+): { domain: [number, number]; ticks: number[] } {
   if (!Number.isFinite(lo) || !Number.isFinite(hi)) return { domain: [0, 1], ticks: [0, 1] };
   if (hi <= lo) {
     const pad = integer ? 1 : Math.abs(lo) * 0.05 || 1;

@@ -38,7 +38,8 @@ async function walk(entry: FileSystemEntry, prefix: string, out: UploadFile[]): 
   if (entry.isFile) {
     out.push({ path, file: await fileOf(entry as FileSystemFileEntry) });
   } else if (entry.isDirectory) {
-    for (const child of await readAll((entry as FileSystemDirectoryEntry).createReader())) await walk(child, `${path}/`, out);
+    for (const child of await readAll((entry as FileSystemDirectoryEntry).createReader()))
+      await walk(child, `${path}/`, out);
   }
 }
 

@@ -5,14 +5,22 @@ import { NEW_RUN_REQUESTS, isRunScoped, requestTransferables } from '../worker/p
 describe('encoder-view', () => {
   it('names the starting weights', () => {
     expect(encoderLabel(null)).toBe('Encoder: random init');
-    expect(encoderLabel({ source: 'builtin', name: 'fashion-mnist-encoder', steps: 400 })).toBe('Encoder: trained (fashion-mnist-encoder, 400 steps)');
-    expect(encoderLabel({ source: 'builtin', name: 'fashion-mnist-encoder' })).toBe('Encoder: trained (fashion-mnist-encoder)');
-    expect(encoderLabel({ source: 'file', name: 'mine.climweights', steps: 90 })).toBe('Encoder: mine.climweights (90 steps)');
+    expect(encoderLabel({ source: 'builtin', name: 'fashion-mnist-encoder', steps: 400 })).toBe(
+      'Encoder: trained (fashion-mnist-encoder, 400 steps)',
+    );
+    expect(encoderLabel({ source: 'builtin', name: 'fashion-mnist-encoder' })).toBe(
+      'Encoder: trained (fashion-mnist-encoder)',
+    );
+    expect(encoderLabel({ source: 'file', name: 'mine.climweights', steps: 90 })).toBe(
+      'Encoder: mine.climweights (90 steps)',
+    );
     expect(encoderLabel({ source: 'file', name: 'mine.climweights' })).toBe('Encoder: mine.climweights');
   });
 
   it('says the steps and accuracy in the hint once known', () => {
-    expect(encoderHint({ steps: 400, knnTop1: 0.7695 })).toMatch(/^A small encoder trained for 400 steps on this set \(kNN top-1 77\.0%\); the bank and clusters are built with it before the first step/);
+    expect(encoderHint({ steps: 400, knnTop1: 0.7695 })).toMatch(
+      /^A small encoder trained for 400 steps on this set \(kNN top-1 77\.0%\); the bank and clusters are built with it before the first step/,
+    );
     expect(encoderHint(null)).toMatch(/^A small encoder trained on this set; /);
     expect(encoderHint({ steps: 60, knnTop1: null })).toMatch(/^A small encoder trained for 60 steps on this set; /);
   });
@@ -22,8 +30,16 @@ describe('protocol: setInitWeights', () => {
   it('starts a new run, moves a file’s bytes, and its answer is never dropped', () => {
     expect(NEW_RUN_REQUESTS.has('setInitWeights')).toBe(true);
     const bytes = Uint8Array.from([1, 2]);
-    expect(requestTransferables({ type: 'setInitWeights', runId: 1, source: { kind: 'file', bytes, fileName: 'a.climweights' } })).toEqual([bytes.buffer]);
-    expect(requestTransferables({ type: 'setInitWeights', runId: 1, source: { kind: 'builtin', name: 'fashion-mnist' } })).toEqual([]);
+    expect(
+      requestTransferables({
+        type: 'setInitWeights',
+        runId: 1,
+        source: { kind: 'file', bytes, fileName: 'a.climweights' },
+      }),
+    ).toEqual([bytes.buffer]);
+    expect(
+      requestTransferables({ type: 'setInitWeights', runId: 1, source: { kind: 'builtin', name: 'fashion-mnist' } }),
+    ).toEqual([]);
     expect(requestTransferables({ type: 'setInitWeights', runId: 1, source: null })).toEqual([]);
     expect(isRunScoped({ type: 'initWeights', runId: 1, source: null, name: null, info: null })).toBe(false);
   });

@@ -3,7 +3,8 @@ import type { EvalResult } from '../core/api';
 
 /** The latest evaluation that ran the linear probe (a full one), or null. */
 export function lastFull(evals: readonly EvalResult[]): EvalResult | null {
-  for (let i = evals.length - 1; i >= 0; i--) if (evals[i].linearTop1 !== null || evals[i].alignment !== null) return evals[i];
+  for (let i = evals.length - 1; i >= 0; i--)
+    if (evals[i].linearTop1 !== null || evals[i].alignment !== null) return evals[i];
   return null;
 }
 

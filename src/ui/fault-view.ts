@@ -27,9 +27,15 @@ export function faultView(f: FaultReport): FaultView {
         action: `Restore step ${f.checkpoint.step} with learning rate ${f.saferLr}`,
       };
     }
-    return { message: `${what} No checkpoint was saved before it, so the run can only start over.`, action: `Start over with learning rate ${f.saferLr}` };
+    return {
+      message: `${what} No checkpoint was saved before it, so the run can only start over.`,
+      action: `Start over with learning rate ${f.saferLr}`,
+    };
   }
-  const where = f.resumedFrom === null ? 'There was no checkpoint yet, so the run starts over from step 0' : `The run was restored from its checkpoint at step ${f.resumedFrom}`;
+  const where =
+    f.resumedFrom === null
+      ? 'There was no checkpoint yet, so the run starts over from step 0'
+      : `The run was restored from its checkpoint at step ${f.resumedFrom}`;
   return {
     message: `The ${f.from} backend failed (${f.message}). Switched to ${f.to}. ${where}${f.continued ? ' and training goes on.' : ' and is paused.'}`,
     action: null,

@@ -24,7 +24,13 @@ export interface LineGeometry {
  * unless `yDomain` fixes an end) and the paths. A null or non-finite value
  * breaks the line (a move, not a line, to the next point).
  */
-export function lineGeometry(rows: readonly Row[], keys: readonly string[], width: number, height: number, yDomain?: [number | 'auto', number | 'auto']): LineGeometry {
+export function lineGeometry(
+  rows: readonly Row[],
+  keys: readonly string[],
+  width: number,
+  height: number,
+  yDomain?: [number | 'auto', number | 'auto'],
+): LineGeometry {
   const m = LINE_MARGIN;
   const iw = Math.max(1, width - m.left - m.right);
   const ih = Math.max(1, height - m.top - m.bottom);

@@ -76,7 +76,9 @@ function stampOf(shape: Shape, r: number, dpr: number): Stamp {
   if (hit) return hit;
   const size = Math.ceil((2 * r * 1.4 + 2) * dpr);
   const canvas: HTMLCanvasElement | OffscreenCanvas =
-    typeof OffscreenCanvas !== 'undefined' ? new OffscreenCanvas(size, size) : Object.assign(document.createElement('canvas'), { width: size, height: size });
+    typeof OffscreenCanvas !== 'undefined'
+      ? new OffscreenCanvas(size, size)
+      : Object.assign(document.createElement('canvas'), { width: size, height: size });
   const c = canvas.getContext('2d', { willReadFrequently: true }) as CanvasRenderingContext2D;
   c.setTransform(dpr, 0, 0, dpr, 0, 0);
   c.fillStyle = '#000';
@@ -115,7 +117,15 @@ const OPACITY = 0.75;
  * ImageData, then a single putImageData. The page runs this in
  * map-draw.worker.ts: even so it is 20–140 ms for 20,000 points.
  */
-export function drawPoints(ctx: Pick<CanvasRenderingContext2D, 'createImageData' | 'putImageData'>, screen: Float32Array, buckets: Buckets, width: number, height: number, dpr: number, r: number): number {
+export function drawPoints(
+  ctx: Pick<CanvasRenderingContext2D, 'createImageData' | 'putImageData'>,
+  screen: Float32Array,
+  buckets: Buckets,
+  width: number,
+  height: number,
+  dpr: number,
+  r: number,
+): number {
   const t0 = performance.now();
   const W = Math.round(width * dpr);
   const H = Math.round(height * dpr);

@@ -20,7 +20,6 @@ class Rng {
   }
 }
 
-
 describe('fitToCanvas / toScreen', () => {
   it('maps the bounding box into the padded canvas with one scale for both axes, y up', () => {
     // Data box x ∈ [−1, 3] (span 4), y ∈ [0, 1] (span 1); canvas 200×100, pad 10 → room 180×80.
@@ -60,7 +59,12 @@ describe('fitToCanvas / toScreen', () => {
 describe('GridIndex', () => {
   it('finds the same nearest point as brute force on random points and queries (incl. duplicates and edges)', () => {
     const rng = new Rng(2);
-    for (const [n, cell] of [[20_000, 16], [500, 8], [50, 64], [1, 10]]) {
+    for (const [n, cell] of [
+      [20_000, 16],
+      [500, 8],
+      [50, 64],
+      [1, 10],
+    ]) {
       const pts = Float32Array.from({ length: n * 2 }, (_, i) => (i % 2 ? rng.uniform(0, 300) : rng.uniform(0, 500)));
       // Exact duplicates exercise the lower-index tie rule.
       if (n > 10) for (let k = 0; k < 10; k++) pts.set([pts[0], pts[1]], (n - 1 - k) * 2);

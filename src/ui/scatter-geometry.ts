@@ -142,7 +142,16 @@ export function nearestBrute(pts: Float32Array, x: number, y: number, r: number)
  * to see on white, plus a grey: eight colours told apart under the common
  * colour-vision deficiencies.
  */
-export const PALETTE = ['#0072B2', '#E69F00', '#009E73', '#D55E00', '#56B4E9', '#CC79A7', '#000000', '#8C8C8C'] as const;
+export const PALETTE = [
+  '#0072B2',
+  '#E69F00',
+  '#009E73',
+  '#D55E00',
+  '#56B4E9',
+  '#CC79A7',
+  '#000000',
+  '#8C8C8C',
+] as const;
 
 export const SHAPES = ['circle', 'square', 'triangle', 'diamond', 'cross'] as const;
 export type Shape = (typeof SHAPES)[number];

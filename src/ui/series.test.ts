@@ -16,7 +16,12 @@ describe('downsample', () => {
     const odd = Array.from({ length: 10 }, (_, i) => i);
     // stride 9/3 = 3: rows 0, 3, 6 and the newest, 9.
     expect(downsample(odd, 4)).toEqual([0, 3, 6, 9]);
-    expect(downsample(Array.from({ length: 10_000 }, (_, i) => i), 400)).toHaveLength(400);
+    expect(
+      downsample(
+        Array.from({ length: 10_000 }, (_, i) => i),
+        400,
+      ),
+    ).toHaveLength(400);
   });
 });
 
@@ -37,7 +42,8 @@ describe('toCsv', () => {
 });
 
 describe('heldOutSeries', () => {
-  const e = (knn: number | null, linear: number | null) => ({ step: 100, knnTop1: knn, linearTop1: linear }) as EvalResult;
+  const e = (knn: number | null, linear: number | null) =>
+    ({ step: 100, knnTop1: knn, linearTop1: linear }) as EvalResult;
   it('kNN and linear top-1 in percent; the raw-pixel level as a flat third line once measured', () => {
     const plain = heldOutSeries(null);
     expect(plain.map((s) => s.key)).toEqual(['knn', 'linear']);

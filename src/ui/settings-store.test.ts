@@ -8,7 +8,6 @@ import { isFreshRun, pendingRestart, startBlocker } from './settings-store';
 import { createClimStore, type ClimState } from './store';
 import { FakeWorker } from './fake-worker.test-util';
 
-
 let worker: FakeWorker;
 let store: StoreApi<ClimState>;
 const st = () => store.getState();
@@ -32,7 +31,19 @@ function pausedAfter(steps: number) {
     type: 'progress',
     runId: worker.last.runId,
     metrics: Array.from({ length: steps }, (_, i) => ({
-      step: i + 1, loss: 5, lossAnchor: 5, lossPositive: 5, lr: 0.06, ms: 100, imagesPerSecond: 80, coverage: 1, precision: null, lambdaMean: 1, selectionMs: 0, kmeansMs: 0, refreshMs: 0,
+      step: i + 1,
+      loss: 5,
+      lossAnchor: 5,
+      lossPositive: 5,
+      lr: 0.06,
+      ms: 100,
+      imagesPerSecond: 80,
+      coverage: 1,
+      precision: null,
+      lambdaMean: 1,
+      selectionMs: 0,
+      kmeansMs: 0,
+      refreshMs: 0,
     })),
   });
   state('paused', steps);
@@ -42,8 +53,12 @@ describe('settings draft', () => {
   it('an invalid batch size is explained, blocks Start and is never sent; fixing it applies at once on a fresh run', () => {
     const before = worker.sent.length;
     st().editDraft({ batchSize: 0 });
-    expect(st().draftIssues).toEqual([{ field: 'batchSize', message: 'batchSize must be a whole number from 1 to 1024 (got 0).' }]);
-    expect(startBlocker(st())).toBe('Fix the invalid setting first: batchSize must be a whole number from 1 to 1024 (got 0).');
+    expect(st().draftIssues).toEqual([
+      { field: 'batchSize', message: 'batchSize must be a whole number from 1 to 1024 (got 0).' },
+    ]);
+    expect(startBlocker(st())).toBe(
+      'Fix the invalid setting first: batchSize must be a whole number from 1 to 1024 (got 0).',
+    );
     expect(worker.sent).toHaveLength(before);
     expect(st().config.batchSize).toBe(tinyConfig().batchSize);
 
@@ -137,7 +152,10 @@ describe('settings draft', () => {
   it('an invalid config from the page URL waits in the form instead of reaching the worker', () => {
     const w = new FakeWorker();
     const s = createClimStore({ makeClient: () => new EngineClient(w) });
-    s.getState().connect({ config: { ...tinyConfig(), batchSize: 5000 }, notices: ['seed=x is not a number; kept 1.'] });
+    s.getState().connect({
+      config: { ...tinyConfig(), batchSize: 5000 },
+      notices: ['seed=x is not a number; kept 1.'],
+    });
     expect(w.sent.map((m) => m.type)).toEqual(['init']);
     expect(s.getState().draftIssues[0].message).toBe('batchSize must be a whole number from 1 to 1024 (got 5000).');
     expect(s.getState().notices).toEqual(['seed=x is not a number; kept 1.']);
@@ -151,6 +169,11 @@ describe('settings draft', () => {
     expect(worker.sent).toHaveLength(n);
     st().applyLink({ config: presetConfig('knn-only'), preset: 'knn-only', dataset: 'shapes', notices: ['x'] });
     expect(worker.sent.slice(n).map((m) => m.type)).toEqual(['setDataset', 'configure']);
-    expect(st()).toMatchObject({ preset: 'knn-only', dataset: 'shapes', notices: ['x'], config: presetConfig('knn-only') });
+    expect(st()).toMatchObject({
+      preset: 'knn-only',
+      dataset: 'shapes',
+      notices: ['x'],
+      config: presetConfig('knn-only'),
+    });
   });
 });

@@ -31,7 +31,9 @@ export function settingsLocked(s: Pick<ClimState, 'runState'>): boolean {
 }
 
 /** Why Start (and Step) cannot be pressed because of the settings, or null. */
-export function startBlocker(s: Pick<SettingsState, 'draftIssues'> & { ablation?: { status: string } | null }): string | null {
+export function startBlocker(
+  s: Pick<SettingsState, 'draftIssues'> & { ablation?: { status: string } | null },
+): string | null {
   if (s.ablation?.status === 'running') return 'An ablation is training: stop it or let it finish first.';
   const n = s.draftIssues.length;
   if (n === 0) return null;
@@ -44,7 +46,11 @@ export function pendingRestart(s: Pick<ClimState, 'config' | 'draft'>): (keyof C
 }
 
 /** The settings slice's actions (its fields start from initialSettings). */
-export function settingsActions(set: SetState, get: GetState, client: () => EngineClient | null): Omit<SettingsState, keyof SettingsFields> {
+export function settingsActions(
+  set: SetState,
+  get: GetState,
+  client: () => EngineClient | null,
+): Omit<SettingsState, keyof SettingsFields> {
   return {
     editDraft(patch) {
       const s = get();

@@ -17,10 +17,22 @@ const st = () => store.getState();
 const w = (i = workers.length - 1) => workers[i];
 
 function connect(): void {
-  st().connect({ backend: 'wasm', autosaveEvery: 5, config: tinyConfig(), dataset: { name: 'shapes', seed: 1, nTrain: 64, nTest: 32 } });
+  st().connect({
+    backend: 'wasm',
+    autosaveEvery: 5,
+    config: tinyConfig(),
+    dataset: { name: 'shapes', seed: 1, nTrain: 64, nTest: 32 },
+  });
   const id = w().lastRunId;
   w().emit({ type: 'heartbeat', runId: id, busy: false });
-  w().emit({ type: 'ready', runId: id, backend: 'wasm', adapter: 'WebAssembly SIMD', isFallbackAdapter: false, failed: [] });
+  w().emit({
+    type: 'ready',
+    runId: id,
+    backend: 'wasm',
+    adapter: 'WebAssembly SIMD',
+    isFallbackAdapter: false,
+    failed: [],
+  });
   w().emit({ type: 'state', runId: id, state: 'idle', step: 0, datasetId: 'shapes:seed=1' });
 }
 
@@ -55,7 +67,10 @@ describe('store: engine heartbeat', () => {
     seconds(WATCHDOG_TIMEOUT_MS / 1000 - 1);
     expect(st().error).toBeNull();
     seconds(1);
-    expect(st().error).toEqual({ message: `Engine worker stopped responding: no heartbeat for ${WATCHDOG_TIMEOUT_MS / 1000} s, so it was stopped.`, recoverable: false });
+    expect(st().error).toEqual({
+      message: `Engine worker stopped responding: no heartbeat for ${WATCHDOG_TIMEOUT_MS / 1000} s, so it was stopped.`,
+      recoverable: false,
+    });
     expect(w(0).terminated).toBe(true);
     // What the stuck worker may still say is not heard, and nothing is sent to it.
     const sent = w(0).sent.length;
@@ -85,12 +100,15 @@ describe('store: engine heartbeat', () => {
     st().start();
     // A trainer's first bank pass or a first WebGL step: the worker said busy, then its thread is held.
     w().emit({ type: 'heartbeat', runId: 0, busy: true });
-    seconds(WATCHDOG_TIMEOUT_MS / 1000 * 6);
+    seconds((WATCHDOG_TIMEOUT_MS / 1000) * 6);
     expect(st().error).toBeNull();
     // It returns, and beats again: the short limit is back.
     seconds(3, { busy: false });
     seconds(WATCHDOG_TIMEOUT_MS / 1000);
-    expect(st().error).toMatchObject({ recoverable: false, message: expect.stringMatching(/stopped responding/) as unknown });
+    expect(st().error).toMatchObject({
+      recoverable: false,
+      message: expect.stringMatching(/stopped responding/) as unknown,
+    });
   });
 
   it('a hang inside a long call is still noticed at the long limit', () => {
@@ -99,7 +117,9 @@ describe('store: engine heartbeat', () => {
     seconds(WATCHDOG_LONG_CALL_TIMEOUT_MS / 1000 - 1);
     expect(st().error).toBeNull();
     seconds(1);
-    expect(st().error?.message).toBe(`Engine worker stopped responding: no heartbeat for ${WATCHDOG_LONG_CALL_TIMEOUT_MS / 1000} s, so it was stopped.`);
+    expect(st().error?.message).toBe(
+      `Engine worker stopped responding: no heartbeat for ${WATCHDOG_LONG_CALL_TIMEOUT_MS / 1000} s, so it was stopped.`,
+    );
   });
 
   it('a worker that crashed (onerror) is reported once: the watchdog does not overwrite the crash', () => {
@@ -107,7 +127,7 @@ describe('store: engine heartbeat', () => {
     w().onerror?.({ message: 'Uncaught Error: the engine crashed (test hook)', preventDefault() {} } as ErrorEvent);
     const error = st().error;
     expect(error?.message).toMatch(/^Engine worker failed/);
-    seconds(WATCHDOG_LONG_CALL_TIMEOUT_MS / 1000 * 2);
+    seconds((WATCHDOG_LONG_CALL_TIMEOUT_MS / 1000) * 2);
     expect(st().error).toBe(error);
   });
 

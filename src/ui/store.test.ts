@@ -23,11 +23,22 @@ beforeEach(() => {
   worker = new FakeWorker();
   clock = 0;
   umapWorker = new FakeUmapWorker();
-  store = createClimStore({ makeClient: () => new EngineClient(worker), makeUmapClient: (on) => new UmapClient(on, () => umapWorker), now: () => clock });
+  store = createClimStore({
+    makeClient: () => new EngineClient(worker),
+    makeUmapClient: (on) => new UmapClient(on, () => umapWorker),
+    now: () => clock,
+  });
 });
 
 function ready(runId = worker.lastRunId) {
-  worker.emit({ type: 'ready', runId, backend: 'wasm', adapter: 'WebAssembly SIMD, 2 threads', isFallbackAdapter: false, failed: [] });
+  worker.emit({
+    type: 'ready',
+    runId,
+    backend: 'wasm',
+    adapter: 'WebAssembly SIMD, 2 threads',
+    isFallbackAdapter: false,
+    failed: [],
+  });
   worker.emit({ type: 'state', runId, state: 'idle', step: 0, datasetId: 'shapes:seed=1' });
 }
 
@@ -55,16 +66,34 @@ describe('parseParams', () => {
     expect(parseParams('?dataset=cifar').dataset).toBeUndefined();
   });
   it('reads the data set name', () => {
-    expect(parseParams('?dataset=shapes').dataset).toEqual({ name: 'shapes', seed: 1, nTrain: undefined, nTest: undefined });
-    expect(parseParams('?dataset=fashion-mnist&n=128').dataset).toEqual({ name: 'fashion-mnist', seed: 1, nTrain: 128, nTest: undefined });
+    expect(parseParams('?dataset=shapes').dataset).toEqual({
+      name: 'shapes',
+      seed: 1,
+      nTrain: undefined,
+      nTest: undefined,
+    });
+    expect(parseParams('?dataset=fashion-mnist&n=128').dataset).toEqual({
+      name: 'fashion-mnist',
+      seed: 1,
+      nTrain: 128,
+      nTest: undefined,
+    });
   });
   it('reads a preset, batch size and CLIM warm-up (preset wins over config=tiny)', () => {
     expect(parseParams('?preset=fast-demo-cpu').config).toEqual(presetConfig('fast-demo-cpu'));
-    expect(parseParams('?preset=fast-demo-cpu&config=tiny&batch=16&seed=3').config).toEqual({ ...presetConfig('fast-demo-cpu'), batchSize: 16, seed: 3 });
+    expect(parseParams('?preset=fast-demo-cpu&config=tiny&batch=16&seed=3').config).toEqual({
+      ...presetConfig('fast-demo-cpu'),
+      batchSize: 16,
+      seed: 3,
+    });
     expect(parseParams('?batch=32').config).toEqual({ ...defaultConfig(), batchSize: 32 });
     expect(parseParams('?preset=nope&batch=0').config).toEqual(defaultConfig());
     expect(parseParams('?climwarmup=0').config).toEqual({ ...defaultConfig(), climWarmupSteps: 0 });
-    expect(parseParams('?climwarmup=7&batch=8').config).toEqual({ ...defaultConfig(), climWarmupSteps: 7, batchSize: 8 });
+    expect(parseParams('?climwarmup=7&batch=8').config).toEqual({
+      ...defaultConfig(),
+      climWarmupSteps: 7,
+      batchSize: 8,
+    });
     expect(parseParams('?climwarmup=-1').config).toEqual(defaultConfig());
   });
   it('reads the WASM thread count and sends it with init', () => {

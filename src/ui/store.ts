@@ -14,7 +14,14 @@ import { settingsActions } from './settings-store';
 import { UmapClient } from '../worker/umap-client';
 import type { UmapEvent } from '../worker/umap-protocol';
 import { EngineClient } from '../worker/client';
-import { DATASETS, DEFAULT_DATASET, WEIGHTS_FILE_EXTENSION, type DatasetChoice, type DatasetName, type Thumbnails } from '../worker/protocol';
+import {
+  DATASETS,
+  DEFAULT_DATASET,
+  WEIGHTS_FILE_EXTENSION,
+  type DatasetChoice,
+  type DatasetName,
+  type Thumbnails,
+} from '../worker/protocol';
 import type { ClimState, StoreDeps } from './store/state';
 import { initialState, type StoreCtx } from './store/shared';
 import { runSlice } from './store/run-slice';

@@ -89,14 +89,26 @@ export function createUploadStore(target: UploadTarget, deps: UploadDeps = {}): 
     const decode = (subset?: { count: number; seed: number }) => {
       const s = get().settings;
       started = now();
-      set({ phase: 'decoding', progress: { done: 0, total: subset ? subset.count : (get().summary?.candidates ?? 0), loaded: 0, skipped: 0 } });
-      client?.decode({ size: target.size(), fit: s.fit, maxPixels: Math.round(s.maxMegapixels * 1e6), ...(subset ? { subset } : {}) });
+      set({
+        phase: 'decoding',
+        progress: { done: 0, total: subset ? subset.count : (get().summary?.candidates ?? 0), loaded: 0, skipped: 0 },
+      });
+      client?.decode({
+        size: target.size(),
+        fit: s.fit,
+        maxPixels: Math.round(s.maxMegapixels * 1e6),
+        ...(subset ? { subset } : {}),
+      });
     };
 
     const onEvent = (e: DecodeEvent) => {
       const st = get();
       if (e.type === 'error') {
-        set({ phase: 'error', error: `${e.message} The data set in use (${target.currentName()}) is unchanged.`, progress: null });
+        set({
+          phase: 'error',
+          error: `${e.message} The data set in use (${target.currentName()}) is unchanged.`,
+          progress: null,
+        });
         return;
       }
       if (e.type === 'scanned') {
@@ -110,7 +122,10 @@ export function createUploadStore(target: UploadTarget, deps: UploadDeps = {}): 
             .map((k) => `${SKIP_TITLES[k]}: ${e.summary.skipped[k]}`)
             .join('; ');
           const seen = `${e.summary.files} file${e.summary.files === 1 ? '' : 's'} seen${refused ? `; skipped: ${refused}` : ''}`;
-          set({ phase: 'error', error: `${st.name} has no image files (${seen}). The data set in use (${target.currentName()}) is unchanged.` });
+          set({
+            phase: 'error',
+            error: `${st.name} has no image files (${seen}). The data set in use (${target.currentName()}) is unchanged.`,
+          });
         } else if (e.summary.candidates > fits) {
           set({ phase: 'confirm' });
         } else decode();
@@ -132,7 +147,15 @@ export function createUploadStore(target: UploadTarget, deps: UploadDeps = {}): 
         return;
       }
       target.use(
-        { name: e.name, size: e.size, images: e.images, labels: e.labels, classNames: e.classNames, fraction: st.settings.holdOut, seed: target.seed() },
+        {
+          name: e.name,
+          size: e.size,
+          images: e.images,
+          labels: e.labels,
+          classNames: e.classNames,
+          fraction: st.settings.holdOut,
+          seed: target.seed(),
+        },
         e.report,
       );
       set({ phase: 'done', report: e.report, progress: null, rate: e.report.loaded / secs, error: null });
@@ -152,7 +175,10 @@ export function createUploadStore(target: UploadTarget, deps: UploadDeps = {}): 
 
       pick(files, name) {
         if (files.length === 0) {
-          set({ phase: 'error', error: `Nothing to load: the selection had no files. The data set in use (${target.currentName()}) is unchanged.` });
+          set({
+            phase: 'error',
+            error: `Nothing to load: the selection had no files. The data set in use (${target.currentName()}) is unchanged.`,
+          });
           return;
         }
         client ??= deps.makeClient ? deps.makeClient(onEvent) : new DecodeClient(onEvent);

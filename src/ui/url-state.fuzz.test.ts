@@ -32,8 +32,40 @@ const PRESET_IDS = PRESETS.map((p) => p.id);
 
 /** Text a value could hold: near-valid numbers and lists, words the reader knows, junk, and long runs. */
 const valueArb: fc.Arbitrary<string> = fc.oneof(
-  fc.constantFrom('', ' ', '0', '-0', '1', '-1', '0.5', '1e2', '1e400', '-1e-400', '0x10', 'Infinity', 'NaN', '1.', '.5', '32.24', '8.16.24.128', '32..', '.', 'true', 'false', 'upload', '%', '%E0%A4%A', '\u202e', '\u0000'),
-  fc.constantFrom(...PRESET_IDS, ...DATASETS, ...BACKEND_NAMES, ...CONFIG_FIELDS.flatMap((f) => (f.kind === 'enum' ? [...f.options] : []))),
+  fc.constantFrom(
+    '',
+    ' ',
+    '0',
+    '-0',
+    '1',
+    '-1',
+    '0.5',
+    '1e2',
+    '1e400',
+    '-1e-400',
+    '0x10',
+    'Infinity',
+    'NaN',
+    '1.',
+    '.5',
+    '32.24',
+    '8.16.24.128',
+    '32..',
+    '.',
+    'true',
+    'false',
+    'upload',
+    '%',
+    '%E0%A4%A',
+    '\u202e',
+    '\u0000',
+  ),
+  fc.constantFrom(
+    ...PRESET_IDS,
+    ...DATASETS,
+    ...BACKEND_NAMES,
+    ...CONFIG_FIELDS.flatMap((f) => (f.kind === 'enum' ? [...f.options] : [])),
+  ),
   fc.double().map(String),
   fc.integer().map(String),
   fc.array(fc.nat({ max: 300 }), { minLength: 0, maxLength: 6 }).map((xs) => xs.join('.')),
@@ -41,7 +73,11 @@ const valueArb: fc.Arbitrary<string> = fc.oneof(
   fc.nat({ max: 5000 }).map((n) => '9'.repeat(n)),
 );
 
-const keyArb: fc.Arbitrary<string> = fc.oneof(fc.constantFrom(...KEYS), fc.string({ unit: 'binary', maxLength: 12 }), fc.constantFrom('__proto__', 'constructor', 'toString', ''));
+const keyArb: fc.Arbitrary<string> = fc.oneof(
+  fc.constantFrom(...KEYS),
+  fc.string({ unit: 'binary', maxLength: 12 }),
+  fc.constantFrom('__proto__', 'constructor', 'toString', ''),
+);
 
 /** A hash of key=value entries, each part percent-encoded or not, with stray separators. */
 const entriesHashArb: fc.Arbitrary<string> = fc
@@ -49,14 +85,26 @@ const entriesHashArb: fc.Arbitrary<string> = fc
     fc.array(fc.tuple(keyArb, valueArb, fc.boolean()), { maxLength: 12 }),
     fc.constantFrom('#', '', '##', '#&', '#?'),
   )
-  .map(([entries, lead]) => lead + entries.map(([k, v, enc]) => (enc ? `${encodeURIComponent(k)}=${encodeURIComponent(v)}` : `${k}=${v}`)).join('&'));
+  .map(
+    ([entries, lead]) =>
+      lead +
+      entries.map(([k, v, enc]) => (enc ? `${encodeURIComponent(k)}=${encodeURIComponent(v)}` : `${k}=${v}`)).join('&'),
+  );
 
 /** A link the page wrote (a preset with some fields changed), then mutated by hand: characters cut, repeated, replaced or inserted. */
 const mutatedHashArb: fc.Arbitrary<string> = fc
   .tuple(
     fc.constantFrom(null, ...PRESET_IDS),
     fc.constantFrom(...DATASETS),
-    fc.array(fc.tuple(fc.nat(), fc.nat(), fc.string({ unit: 'binary', maxLength: 6 }), fc.constantFrom('cut', 'insert', 'replace', 'repeat')), { maxLength: 6 }),
+    fc.array(
+      fc.tuple(
+        fc.nat(),
+        fc.nat(),
+        fc.string({ unit: 'binary', maxLength: 6 }),
+        fc.constantFrom('cut', 'insert', 'replace', 'repeat'),
+      ),
+      { maxLength: 6 },
+    ),
   )
   .map(([preset, dataset, edits]) => {
     let h = encodeHash({ config: preset ? presetConfig(preset) : presetConfig(PRESET_IDS[0]), preset, dataset });
@@ -82,7 +130,9 @@ function checkDecoded(d: DecodedHash): void {
     expect(m.length).toBeLessThanOrEqual(MAX_NOTICE);
   }
   // What the page then writes back reads the same, with nothing to report.
-  const again = decodeHash(encodeHash({ config: d.config, preset: d.preset, dataset: d.dataset ?? DATASETS[0], backend: d.backend }));
+  const again = decodeHash(
+    encodeHash({ config: d.config, preset: d.preset, dataset: d.dataset ?? DATASETS[0], backend: d.backend }),
+  );
   expect(again.problems).toEqual([]);
   expect(again.config).toEqual(d.config);
 }

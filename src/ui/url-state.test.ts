@@ -95,13 +95,26 @@ describe('encodeHash', () => {
     expect(encodeHash({ config: defaultConfig(), preset: 'clim-paper', dataset: 'fashion-mnist' })).toBe(
       '#preset=clim-paper&ds=fashion-mnist&seed=1',
     );
-    expect(encodeHash({ config: presetConfig('moco-v2'), preset: 'moco-v2', dataset: 'shapes' })).toBe('#preset=moco-v2&ds=shapes&seed=1');
-    expect(encodeHash({ config: defaultConfig(), preset: null, dataset: 'shapes', backend: null })).toBe('#ds=shapes&seed=1');
-    expect(encodeHash({ config: defaultConfig(), preset: null, dataset: 'shapes', backend: 'wasm' })).toBe('#ds=shapes&be=wasm&seed=1');
+    expect(encodeHash({ config: presetConfig('moco-v2'), preset: 'moco-v2', dataset: 'shapes' })).toBe(
+      '#preset=moco-v2&ds=shapes&seed=1',
+    );
+    expect(encodeHash({ config: defaultConfig(), preset: null, dataset: 'shapes', backend: null })).toBe(
+      '#ds=shapes&seed=1',
+    );
+    expect(encodeHash({ config: defaultConfig(), preset: null, dataset: 'shapes', backend: 'wasm' })).toBe(
+      '#ds=shapes&be=wasm&seed=1',
+    );
   });
 
   it('writes changed fields in table order: numbers with String, lists with dots, bools as 1/0', () => {
-    const config = { ...defaultConfig(), seed: 3, lr: 0.1, resolutions: [32, 16], maskOwnKeys: false, weightDecay: 1e-7 };
+    const config = {
+      ...defaultConfig(),
+      seed: 3,
+      lr: 0.1,
+      resolutions: [32, 16],
+      maskOwnKeys: false,
+      weightDecay: 1e-7,
+    };
     expect(encodeHash({ config, preset: 'clim-paper', dataset: 'fashion-mnist' })).toBe(
       '#preset=clim-paper&ds=fashion-mnist&seed=3&mok=0&res=32.16&lr=0.1&wd=1e-7',
     );
@@ -110,7 +123,9 @@ describe('encodeHash', () => {
   it('diffs against the preset, not the defaults', () => {
     // moco-v2 sets mix: none; a config with CutMix back on must say so.
     const config = { ...presetConfig('moco-v2'), mix: 'cutmix' as const };
-    expect(encodeHash({ config, preset: 'moco-v2', dataset: 'shapes' })).toBe('#preset=moco-v2&ds=shapes&seed=1&mix=cutmix');
+    expect(encodeHash({ config, preset: 'moco-v2', dataset: 'shapes' })).toBe(
+      '#preset=moco-v2&ds=shapes&seed=1&mix=cutmix',
+    );
     // An unknown preset is dropped and the diff taken against the defaults.
     expect(encodeHash({ config: presetConfig('moco-v2'), preset: 'nope', dataset: 'shapes' })).toBe(
       '#ds=shapes&seed=1&sel=none&mix=none',
@@ -134,13 +149,25 @@ describe('encodeHash', () => {
 describe('decodeHash', () => {
   it("gives the defaults and no problems for '' and '#'", () => {
     for (const h of ['', '#']) {
-      expect(decodeHash(h)).toEqual({ config: defaultConfig(), preset: null, dataset: null, backend: null, problems: [] });
+      expect(decodeHash(h)).toEqual({
+        config: defaultConfig(),
+        preset: null,
+        dataset: null,
+        backend: null,
+        problems: [],
+      });
     }
   });
 
   it('reads preset, data set and backend', () => {
     const d = decodeHash('#preset=knn-only&ds=shapes&be=webgpu&seed=9');
-    expect(d).toEqual({ config: { ...presetConfig('knn-only'), seed: 9 }, preset: 'knn-only', dataset: 'shapes', backend: 'webgpu', problems: [] });
+    expect(d).toEqual({
+      config: { ...presetConfig('knn-only'), seed: 9 },
+      preset: 'knn-only',
+      dataset: 'shapes',
+      backend: 'webgpu',
+      problems: [],
+    });
     // The leading '#' is optional.
     expect(decodeHash('preset=knn-only&ds=shapes&be=webgpu&seed=9')).toEqual(d);
   });
@@ -181,7 +208,9 @@ describe('decodeHash', () => {
     expect(d.preset).toBeNull();
     expect(d.config).toEqual({ ...defaultConfig(), lr: 0.1 });
     expect(d.problems).toHaveLength(1);
-    expect(d.problems[0]).toMatch(/^preset=zzz is not a known preset \(clim-paper, .*moco-v2.*\); started from the defaults\.$/);
+    expect(d.problems[0]).toMatch(
+      /^preset=zzz is not a known preset \(clim-paper, .*moco-v2.*\); started from the defaults\.$/,
+    );
   });
 
   it('reports an unknown key and ignores it', () => {
@@ -219,7 +248,10 @@ describe('decodeHash', () => {
       ['seed=4294967296', /^seed=4294967296 was rejected: seed must be .*; kept 1\.$/],
       ['res=32.20', /^res=32\.20 was rejected: each resolution must be divisible by 8 .*\(got 20\); kept 32\.24\.$/],
       ['res=32.32', /^res=32\.32 was rejected: resolutions must not repeat; kept 32\.24\.$/],
-      ['res=8.16.24.32.40', /^res=8\.16\.24\.32\.40 was rejected: resolutions must list 1 to 4 crop sizes; kept 32\.24\.$/],
+      [
+        'res=8.16.24.32.40',
+        /^res=8\.16\.24\.32\.40 was rejected: resolutions must list 1 to 4 crop sizes; kept 32\.24\.$/,
+      ],
       ['res=256', /^res=256 was rejected: each resolution must be a whole number from 8 to 128/],
     ];
     for (const [entry, problem] of cases) {
@@ -243,7 +275,9 @@ describe('decodeHash', () => {
     // Crop scales out of order: the min (the field validateConfig names) goes back.
     const crop = decodeHash('#cmin=0.9&cmax=0.5');
     expect(crop.config).toEqual({ ...defaultConfig(), cropScaleMax: 0.5 });
-    expect(crop.problems).toEqual(['cmin=0.9 was rejected: cropScaleMin (0.9) must not exceed cropScaleMax (0.5); kept 0.3.']);
+    expect(crop.problems).toEqual([
+      'cmin=0.9 was rejected: cropScaleMin (0.9) must not exceed cropScaleMax (0.5); kept 0.3.',
+    ]);
   });
 
   it('applies the good entries around the bad ones', () => {
@@ -256,16 +290,37 @@ describe('decodeHash', () => {
   });
 
   it('reports unknown data sets and backends, and a repeated key', () => {
-    expect(decodeHash('#ds=upload')).toMatchObject({ dataset: null, problems: [expect.stringMatching(/^ds=upload names an uploaded image set/)] });
-    expect(decodeHash('#ds=mnist')).toMatchObject({ dataset: null, problems: [expect.stringMatching(/^ds=mnist is not a known data set/)] });
-    expect(decodeHash('#be=metal')).toMatchObject({ backend: null, problems: [expect.stringMatching(/^be=metal is not a known backend/)] });
+    expect(decodeHash('#ds=upload')).toMatchObject({
+      dataset: null,
+      problems: [expect.stringMatching(/^ds=upload names an uploaded image set/)],
+    });
+    expect(decodeHash('#ds=mnist')).toMatchObject({
+      dataset: null,
+      problems: [expect.stringMatching(/^ds=mnist is not a known data set/)],
+    });
+    expect(decodeHash('#be=metal')).toMatchObject({
+      backend: null,
+      problems: [expect.stringMatching(/^be=metal is not a known backend/)],
+    });
     const twice = decodeHash('#lr=0.1&lr=0.2');
     expect(twice.config.lr).toBe(0.1);
     expect(twice.problems).toEqual(['lr appears more than once; used the first (0.1).']);
   });
 
   it('never throws and always returns a valid config', () => {
-    const junk = ['#&&&', '#=', '#=1', '#lr', '#%', '#%E0%A4%A', '#res=.', '#res=99999999999999999999', '#stg=5&stem=1&res=8', '#t=1e400', '#seed=-0'];
+    const junk = [
+      '#&&&',
+      '#=',
+      '#=1',
+      '#lr',
+      '#%',
+      '#%E0%A4%A',
+      '#res=.',
+      '#res=99999999999999999999',
+      '#stg=5&stem=1&res=8',
+      '#t=1e400',
+      '#seed=-0',
+    ];
     for (const h of junk) {
       const d = decodeHash(h);
       expect(validateConfig(d.config), h).toEqual([]);
@@ -290,7 +345,10 @@ describe('decodeHash', () => {
     ];
     for (const [hash, start] of cases) {
       const d = decodeHash(hash);
-      expect(d.problems.some((m) => m.startsWith(start)), `${hash.slice(0, 20)}: ${d.problems.map((m) => m.slice(0, 120)).join(' | ')}`).toBe(true);
+      expect(
+        d.problems.some((m) => m.startsWith(start)),
+        `${hash.slice(0, 20)}: ${d.problems.map((m) => m.slice(0, 120)).join(' | ')}`,
+      ).toBe(true);
       for (const m of d.problems) expect(m.length).toBeLessThan(400);
       expect(validateConfig(d.config)).toEqual([]);
     }
@@ -311,7 +369,7 @@ describe('decodeHash', () => {
     expect(Object.is(decodeHash('#flip=-0').config.flipProb, 0)).toBe(true);
   });
 
-    it('keeps field hash keys apart from the reserved ones', () => {
+  it('keeps field hash keys apart from the reserved ones', () => {
     const reserved = Object.values(RESERVED_HASH_KEYS) as string[];
     for (const f of CONFIG_FIELDS) expect(reserved, f.key).not.toContain(f.hash);
   });

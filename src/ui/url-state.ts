@@ -90,7 +90,8 @@ function parseValue(f: ConfigField, raw: string): { value: unknown } | { reason:
     }
     case 'intList': {
       const parts = raw.split('.');
-      if (!parts.every((p) => /^\d+$/.test(p))) return { reason: "is not a list of whole numbers joined by '.' (like 32.24)" };
+      if (!parts.every((p) => /^\d+$/.test(p)))
+        return { reason: "is not a list of whole numbers joined by '.' (like 32.24)" };
       return { value: parts.map(Number) };
     }
     case 'bool':
@@ -128,7 +129,10 @@ export function decodeHash(hash: string): DecodedHash {
   const p = q.get(RESERVED_HASH_KEYS.preset);
   if (p !== null) {
     if (isPresetId(p)) preset = p;
-    else problems.push(`preset=${shown(p)} is not a known preset (${PRESETS.map((x) => x.id).join(', ')}); started from the defaults.`);
+    else
+      problems.push(
+        `preset=${shown(p)} is not a known preset (${PRESETS.map((x) => x.id).join(', ')}); started from the defaults.`,
+      );
   }
   const base = preset !== null ? presetConfig(preset) : defaultConfig();
 
@@ -136,7 +140,8 @@ export function decodeHash(hash: string): DecodedHash {
   const d = q.get(RESERVED_HASH_KEYS.dataset);
   if (d !== null) {
     if (isDatasetName(d)) dataset = d;
-    else if (d === 'upload') problems.push('ds=upload names an uploaded image set, which a link cannot carry; using the default data set.');
+    else if (d === 'upload')
+      problems.push('ds=upload names an uploaded image set, which a link cannot carry; using the default data set.');
     else problems.push(`ds=${shown(d)} is not a known data set (${DATASETS.join(', ')}); using the default data set.`);
   }
 
@@ -144,7 +149,8 @@ export function decodeHash(hash: string): DecodedHash {
   const b = q.get(RESERVED_HASH_KEYS.backend);
   if (b !== null) {
     if (isBackendName(b)) backend = b;
-    else problems.push(`be=${shown(b)} is not a known backend (${BACKEND_NAMES.join(', ')}); picking one automatically.`);
+    else
+      problems.push(`be=${shown(b)} is not a known backend (${BACKEND_NAMES.join(', ')}); picking one automatically.`);
   }
 
   const kept = (f: ConfigField) => `kept ${formatValue(f, base[f.key])}`;

@@ -9,7 +9,13 @@ import { FakeWorker } from './fake-worker.test-util';
 
 describe('initialRun', () => {
   it('without a hash: the ?query options as before, the paper preset for the defaults, the data seed left to the config', () => {
-    expect(initialRun('', '')).toEqual({ backend: null, config: defaultConfig(), preset: 'clim-paper', notices: [], autoPreset: true });
+    expect(initialRun('', '')).toEqual({
+      backend: null,
+      config: defaultConfig(),
+      preset: 'clim-paper',
+      notices: [],
+      autoPreset: true,
+    });
     const r = initialRun('?backend=wasm&config=tiny&seed=7&n=64&dataset=shapes&wasmthreads=2', '');
     expect(r).toEqual({
       backend: 'wasm',
@@ -22,7 +28,8 @@ describe('initialRun', () => {
     expect(initialRun('?preset=fast-demo-cpu&batch=16', '').preset).toBe('fast-demo-cpu');
     // Only an address that chose nothing about the run lets the backend pick the preset.
     expect(initialRun('?backend=wasm&n=64', '').autoPreset).toBe(true);
-    for (const q of ['?preset=clim-paper', '?config=tiny', '?seed=2', '?batch=8', '?climwarmup=0']) expect(initialRun(q, '').autoPreset, q).toBeUndefined();
+    for (const q of ['?preset=clim-paper', '?config=tiny', '?seed=2', '?batch=8', '?climwarmup=0'])
+      expect(initialRun(q, '').autoPreset, q).toBeUndefined();
     expect(initialRun('', '#preset=clim-paper').autoPreset).toBeUndefined();
   });
 
@@ -30,7 +37,13 @@ describe('initialRun', () => {
     const config = { ...presetConfig('fast-demo-cpu'), seed: 5, lr: 0.02 };
     const hash = encodeHash({ config, preset: 'fast-demo-cpu', dataset: 'shapes', backend: 'cpu' });
     const r = initialRun('?config=tiny&batch=8&seed=3&backend=wasm&dataset=fashion-mnist&n=128&ntest=32', hash);
-    expect(r).toEqual({ backend: 'cpu', config, preset: 'fast-demo-cpu', notices: [], dataset: { name: 'shapes', nTrain: 128, nTest: 32 } });
+    expect(r).toEqual({
+      backend: 'cpu',
+      config,
+      preset: 'fast-demo-cpu',
+      notices: [],
+      dataset: { name: 'shapes', nTrain: 128, nTest: 32 },
+    });
   });
 
   it('a hash without a preset overrides only the fields it names, on top of the query config', () => {
@@ -52,7 +65,6 @@ describe('initialRun', () => {
     expect(r.dataset).toBeUndefined();
   });
 });
-
 
 class FakeWindow implements UrlWindow {
   location = { hash: '' };
@@ -92,14 +104,18 @@ describe('installUrlSync', () => {
 
   it('writes the run into the hash at once and after each applied change, without a write for unrelated state', () => {
     const { store, win } = setUp('?backend=wasm&config=tiny', '');
-    expect(win.history.writes).toEqual([encodeHash({ config: tinyConfig(), preset: null, dataset: 'fashion-mnist', backend: 'wasm' })]);
+    expect(win.history.writes).toEqual([
+      encodeHash({ config: tinyConfig(), preset: null, dataset: 'fashion-mnist', backend: 'wasm' }),
+    ]);
     store.getState().setActiveTab('clusters');
     store.getState().editDraft({ batchSize: 0 });
     expect(win.history.writes).toHaveLength(1);
     store.getState().editDraft({ batchSize: 16 });
     store.getState().setDataset('shapes');
     expect(win.history.writes).toHaveLength(3);
-    expect(win.location.hash).toBe(encodeHash({ config: { ...tinyConfig(), batchSize: 16 }, preset: null, dataset: 'shapes', backend: 'wasm' }));
+    expect(win.location.hash).toBe(
+      encodeHash({ config: { ...tinyConfig(), batchSize: 16 }, preset: null, dataset: 'shapes', backend: 'wasm' }),
+    );
     expect(win.location.hash).toContain('bs=16');
   });
 
@@ -108,8 +124,14 @@ describe('installUrlSync', () => {
     const n = worker.sent.length;
     win.paste('#preset=moco-v2&ds=shapes&seed=3&q=100&be=webgl');
     expect(worker.sent.slice(n).map((m) => m.type)).toEqual(['setDataset', 'configure']);
-    expect(store.getState()).toMatchObject({ preset: 'moco-v2', dataset: 'shapes', config: { ...presetConfig('moco-v2'), seed: 3, queueSize: 100 } });
-    expect(store.getState().notices).toEqual(['The backend (be=webgl) is chosen when the page loads; reload the page to use it.']);
+    expect(store.getState()).toMatchObject({
+      preset: 'moco-v2',
+      dataset: 'shapes',
+      config: { ...presetConfig('moco-v2'), seed: 3, queueSize: 100 },
+    });
+    expect(store.getState().notices).toEqual([
+      'The backend (be=webgl) is chosen when the page loads; reload the page to use it.',
+    ]);
     // Written back in canonical form (be is not ours to write: the page was not opened with one).
     expect(win.location.hash).toBe('#preset=moco-v2&ds=shapes&seed=3&q=100');
   });

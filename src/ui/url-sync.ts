@@ -48,7 +48,8 @@ export function initialRun(search: string, hash: string): ConnectOptions {
     const out: ConnectOptions = { ...fromQuery, preset: queryPreset(q), notices: [] };
     // Nothing in the address chose the run: the store picks the preset that suits the backend once it is known.
     if (!CONFIG_QUERY_KEYS.some((k) => q.has(k))) out.autoPreset = true;
-    if (queryName !== undefined || hasSizes) out.dataset = { ...sizes, ...(queryName !== undefined ? { name: queryName } : {}) };
+    if (queryName !== undefined || hasSizes)
+      out.dataset = { ...sizes, ...(queryName !== undefined ? { name: queryName } : {}) };
     else delete out.dataset;
     return out;
   }

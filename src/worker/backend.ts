@@ -85,7 +85,12 @@ export interface WebGpuProbe {
 /** The adapter, or why there is none (shown when WebGPU was asked for). */
 export async function probeWebGpu(): Promise<{ adapter: WebGpuProbe | null; reason: string }> {
   const gpu = (globalThis.navigator as unknown as { gpu?: GpuLike } | undefined)?.gpu;
-  if (!gpu) return { adapter: null, reason: 'this browser exposes no navigator.gpu here (WebGPU needs a secure origin; Chromium on Linux needs --enable-unsafe-webgpu)' };
+  if (!gpu)
+    return {
+      adapter: null,
+      reason:
+        'this browser exposes no navigator.gpu here (WebGPU needs a secure origin; Chromium on Linux needs --enable-unsafe-webgpu)',
+    };
   try {
     const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
     if (!adapter) return { adapter: null, reason: 'navigator.gpu.requestAdapter() returned no adapter' };
@@ -136,7 +141,10 @@ export interface BackendChoice {
  * back asynchronously (dataSync is unreliable on WebGPU in a worker, §8).
  * Throws only when none works, which cannot happen while cpu exists.
  */
-export async function setUpBackend(forced: BackendName | null = null, opts: { wasmThreads?: number; exclude?: readonly BackendName[] } = {}): Promise<BackendChoice> {
+export async function setUpBackend(
+  forced: BackendName | null = null,
+  opts: { wasmThreads?: number; exclude?: readonly BackendName[] } = {},
+): Promise<BackendChoice> {
   const restore = configureWasmThreads(opts.wasmThreads);
   try {
     return await pickBackend(forced, opts.exclude ?? []);

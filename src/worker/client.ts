@@ -30,7 +30,10 @@ export interface WorkerLike {
 }
 
 export function spawnEngineWorker(): WorkerLike {
-  return new Worker(new URL('./engine.worker.ts', import.meta.url), { type: 'module', name: 'clim-engine' }) as unknown as WorkerLike;
+  return new Worker(new URL('./engine.worker.ts', import.meta.url), {
+    type: 'module',
+    name: 'clim-engine',
+  }) as unknown as WorkerLike;
 }
 
 export interface EngineClientOptions {
@@ -58,11 +61,21 @@ export class EngineClient {
       ev.preventDefault?.();
       // Already the crash path: the watchdog must not report the same death again.
       this.watchdog.stop();
-      this.emit({ type: 'error', runId: this.run, message: `Engine worker failed: ${ev.message || 'could not load'}`, recoverable: false });
+      this.emit({
+        type: 'error',
+        runId: this.run,
+        message: `Engine worker failed: ${ev.message || 'could not load'}`,
+        recoverable: false,
+      });
     };
     worker.onmessageerror = () => {
       this.watchdog.heard();
-      this.emit({ type: 'error', runId: this.run, message: 'A message from the engine could not be read.', recoverable: true });
+      this.emit({
+        type: 'error',
+        runId: this.run,
+        message: 'A message from the engine could not be read.',
+        recoverable: true,
+      });
     };
   }
 
@@ -79,7 +92,10 @@ export class EngineClient {
     return () => set.delete(f);
   }
 
-  init(backend: BackendName | null = null, opts: { wasmThreads?: number; autosaveEvery?: number; testHooks?: boolean } = {}): void {
+  init(
+    backend: BackendName | null = null,
+    opts: { wasmThreads?: number; autosaveEvery?: number; testHooks?: boolean } = {},
+  ): void {
     this.send({ type: 'init', backend, ...opts });
   }
   configure(config: ClimConfig): void {
@@ -136,7 +152,11 @@ export class EngineClient {
     this.send({ type: 'saveNow' });
   }
   /** Checks a saved run or a run file (its buffer moves to the worker) aside from the current run; answered by `restoreReady` or an error. */
-  prepareRestore(token: number, from: { from: 'saved'; key: string } | { from: 'file'; bytes: Uint8Array; fileName: string }, live?: LivePatch): void {
+  prepareRestore(
+    token: number,
+    from: { from: 'saved'; key: string } | { from: 'file'; bytes: Uint8Array; fileName: string },
+    live?: LivePatch,
+  ): void {
     this.send({ type: 'prepareRestore', token, ...from, ...(live ? { live } : {}) });
   }
   /** The ablation report over the current data set and settings; answered by `ablation` events. */
@@ -211,7 +231,12 @@ export class EngineClient {
    */
   private silent(limitMs: number): void {
     if (this.closed) return;
-    this.emit({ type: 'error', runId: this.run, message: `Engine worker stopped responding: no heartbeat for ${Math.round(limitMs / 1000)} s, so it was stopped.`, recoverable: false });
+    this.emit({
+      type: 'error',
+      runId: this.run,
+      message: `Engine worker stopped responding: no heartbeat for ${Math.round(limitMs / 1000)} s, so it was stopped.`,
+      recoverable: false,
+    });
     this.terminate();
   }
 

@@ -18,7 +18,11 @@ export interface DatasetOptions {
 }
 
 /** The data file's URL: same origin as the page, under Vite's base path. */
-export function datasetUrl(file: string, base: string = import.meta.env.BASE_URL, origin: string = globalThis.location.origin): URL {
+export function datasetUrl(
+  file: string,
+  base: string = import.meta.env.BASE_URL,
+  origin: string = globalThis.location.origin,
+): URL {
   return new URL(`datasets/${file}`, new URL(base, origin));
 }
 
@@ -30,15 +34,24 @@ async function fetchFashionMnist(): Promise<Dataset> {
   try {
     res = await fetch(url);
   } catch (e) {
-    throw new Error(`Could not load the fashion-mnist data set from ${url.href}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+    throw new Error(
+      `Could not load the fashion-mnist data set from ${url.href}: ${e instanceof Error ? e.message : String(e)}`,
+      { cause: e },
+    );
   }
-  if (!res.ok) throw new Error(`Could not load the fashion-mnist data set from ${url.href}: HTTP ${res.status} ${res.statusText}`.trim());
+  if (!res.ok)
+    throw new Error(
+      `Could not load the fashion-mnist data set from ${url.href}: HTTP ${res.status} ${res.statusText}`.trim(),
+    );
   const gz = new Uint8Array(await res.arrayBuffer());
   let raw: Uint8Array;
   try {
     raw = gunzipSync(gz);
   } catch (e) {
-    throw new Error(`The fashion-mnist data file at ${url.href} is not a valid gzip file (${e instanceof Error ? e.message : String(e)}).`, { cause: e });
+    throw new Error(
+      `The fashion-mnist data file at ${url.href} is not a valid gzip file (${e instanceof Error ? e.message : String(e)}).`,
+      { cause: e },
+    );
   }
   return parseFashionMnist(raw);
 }

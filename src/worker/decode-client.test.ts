@@ -24,9 +24,16 @@ describe('sendInSlices', () => {
   it('stops part way when the job is no longer wanted, and handles an empty list', async () => {
     const posted: number[][] = [];
     let left = 2;
-    const done = await sendInSlices([1, 2, 3, 4, 5], (s) => posted.push(s), { chunk: 2, stillWanted: () => left-- > 0, yieldToPage: async () => {} });
+    const done = await sendInSlices([1, 2, 3, 4, 5], (s) => posted.push(s), {
+      chunk: 2,
+      stillWanted: () => left-- > 0,
+      yieldToPage: async () => {},
+    });
     expect(done).toBe(false);
-    expect(posted).toEqual([[1, 2], [3, 4]]);
+    expect(posted).toEqual([
+      [1, 2],
+      [3, 4],
+    ]);
     expect(await sendInSlices([], () => posted.push([]))).toBe(true);
     expect(posted).toHaveLength(2);
   });
@@ -47,13 +54,20 @@ describe('DecodeClient.scan', () => {
     const w = new FakeWorker();
     let clock = 0;
     const gate: (() => void)[] = [];
-    const client = new DecodeClient(() => {}, () => w, {
-      chunk: 2,
-      budgetMs: 1,
-      now: () => (clock += 1),
-      yieldToPage: () => new Promise<void>((r) => gate.push(r)),
-    });
-    const files: UploadFile[] = Array.from({ length: 5 }, (_, i) => ({ path: `a/${i}.png`, file: new Blob([new Uint8Array([i])]) }));
+    const client = new DecodeClient(
+      () => {},
+      () => w,
+      {
+        chunk: 2,
+        budgetMs: 1,
+        now: () => (clock += 1),
+        yieldToPage: () => new Promise<void>((r) => gate.push(r)),
+      },
+    );
+    const files: UploadFile[] = Array.from({ length: 5 }, (_, i) => ({
+      path: `a/${i}.png`,
+      file: new Blob([new Uint8Array([i])]),
+    }));
     const first = client.scan(files, 'a');
     expect(w.sent).toEqual([{ type: 'files', jobId: first, files: files.slice(0, 2) }]);
     const second = client.scan(files.slice(0, 1), 'b');

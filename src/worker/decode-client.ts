@@ -13,7 +13,10 @@ export interface DecodeWorkerLike {
 }
 
 export function spawnDecodeWorker(): DecodeWorkerLike {
-  return new Worker(new URL('./decode.worker.ts', import.meta.url), { type: 'module', name: 'clim-decode' }) as unknown as DecodeWorkerLike;
+  return new Worker(new URL('./decode.worker.ts', import.meta.url), {
+    type: 'module',
+    name: 'clim-decode',
+  }) as unknown as DecodeWorkerLike;
 }
 
 export class DecodeClient {
@@ -37,7 +40,11 @@ export class DecodeClient {
       // A crashed decoder is replaced on the next job.
       this.worker = null;
       w.terminate();
-      this.onEvent({ type: 'error', jobId: this.job, message: `The decode worker failed: ${ev.message || 'could not load'}` });
+      this.onEvent({
+        type: 'error',
+        jobId: this.job,
+        message: `The decode worker failed: ${ev.message || 'could not load'}`,
+      });
     };
     this.worker = w;
     return w;

@@ -25,7 +25,14 @@ export type DecodeRequest =
    * (src/io/zip.ts `zipLimits`); without it, those of the default budget.
    */
   | { type: 'scan'; jobId: number; name: string; budgetBytes?: number }
-  | { type: 'decode'; jobId: number; size: number; fit: Fit; maxPixels: number; subset?: { count: number; seed: number } }
+  | {
+      type: 'decode';
+      jobId: number;
+      size: number;
+      fit: Fit;
+      maxPixels: number;
+      subset?: { count: number; seed: number };
+    }
   | { type: 'cancel'; jobId: number };
 
 export interface ScanSummary {

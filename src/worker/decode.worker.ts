@@ -8,7 +8,14 @@
 /// <reference lib="webworker" />
 import { squareBoxes, toRgb } from '../core/data/folder';
 import type { DecodeOutcome, SkipKind } from '../core/data/upload';
-import { loadImages, planSources, type Fit, type HeaderInfo, type ImageDecoder, type SourceFile } from '../io/load-images';
+import {
+  loadImages,
+  planSources,
+  type Fit,
+  type HeaderInfo,
+  type ImageDecoder,
+  type SourceFile,
+} from '../io/load-images';
 import { DEFAULT_ZIP_LIMITS, isZipName, zipEntries, zipLimits, type ZipLimits } from '../io/zip';
 import type { DecodeEvent, DecodeRequest, UploadFile } from './decode-protocol';
 
@@ -29,7 +36,11 @@ class CanvasDecoder implements ImageDecoder {
       // 'from-image' is the default; said here because a camera JPEG stored sideways (EXIF orientation) must train as seen (e2e/exif.spec.ts).
       bmp = await createImageBitmap(new Blob([bytes as Uint8Array<ArrayBuffer>]), { imageOrientation: 'from-image' });
     } catch (e) {
-      return { ok: false, kind: 'corrupt', reason: `the browser could not decode it (${e instanceof Error ? e.message : String(e)})` };
+      return {
+        ok: false,
+        kind: 'corrupt',
+        reason: `the browser could not decode it (${e instanceof Error ? e.message : String(e)})`,
+      };
     }
     try {
       const { width: w, height: h } = bmp;
@@ -113,7 +124,17 @@ async function handle(msg: DecodeRequest): Promise<void> {
     const plan = planSources(files);
     const skipped: Partial<Record<SkipKind, number>> = {};
     for (const s of plan.skipped) skipped[s.kind] = (skipped[s.kind] ?? 0) + 1;
-    post({ type: 'scanned', jobId: msg.jobId, summary: { files: files.length, candidates: plan.candidates.length, labelled: plan.classNames.length > 0, classNames: plan.classNames, skipped } });
+    post({
+      type: 'scanned',
+      jobId: msg.jobId,
+      summary: {
+        files: files.length,
+        candidates: plan.candidates.length,
+        labelled: plan.classNames.length > 0,
+        classNames: plan.classNames,
+        skipped,
+      },
+    });
     return;
   }
   const j = job;
@@ -129,12 +150,25 @@ async function handle(msg: DecodeRequest): Promise<void> {
   });
   if (job === j) job = null;
   post(
-    { type: 'decoded', jobId: j.id, name: j.name, size: msg.size, images: r.images, labels: r.labels, classNames: r.classNames, report: r.report, ms: r.ms, cancelled: r.cancelled },
+    {
+      type: 'decoded',
+      jobId: j.id,
+      name: j.name,
+      size: msg.size,
+      images: r.images,
+      labels: r.labels,
+      classNames: r.classNames,
+      report: r.report,
+      ms: r.ms,
+      cancelled: r.cancelled,
+    },
     [r.images.buffer, ...(r.labels ? [r.labels.buffer] : [])] as ArrayBuffer[],
   );
 }
 
 self.onmessage = (ev: MessageEvent<DecodeRequest>) => {
   const msg = ev.data;
-  handle(msg).catch((e: unknown) => post({ type: 'error', jobId: msg.jobId, message: e instanceof Error ? e.message : String(e) }));
+  handle(msg).catch((e: unknown) =>
+    post({ type: 'error', jobId: msg.jobId, message: e instanceof Error ? e.message : String(e) }),
+  );
 };

@@ -2,7 +2,15 @@
  * The ablation report (src/core/ablation.ts) in the engine: requests to run
  * and stop it, and the job itself, run on the engine's queue.
  */
-import { ABLATION_MAX_STEPS, AblationAbortedError, ablationConfigs, rawPixelKnn, runAblationArm, type AblationBaseline, type AblationRow } from '../core/ablation';
+import {
+  ABLATION_MAX_STEPS,
+  AblationAbortedError,
+  ablationConfigs,
+  rawPixelKnn,
+  runAblationArm,
+  type AblationBaseline,
+  type AblationRow,
+} from '../core/ablation';
 import type { RequestOf } from './protocol';
 import type { Engine } from './engine';
 import { PROGRESS_EVERY_MS, message } from './engine-shared';
@@ -15,7 +23,11 @@ import { PROGRESS_EVERY_MS, message } from './engine-shared';
  * are their own and disposed after each arm. Inside the queue, so nothing
  * else uses the backend meanwhile; `between` yields so Stop is heard.
  */
-export async function runAblationJob(eng: Engine, r: RequestOf<'runAblation'>, signal: { aborted: boolean }): Promise<void> {
+export async function runAblationJob(
+  eng: Engine,
+  r: RequestOf<'runAblation'>,
+  signal: { aborted: boolean },
+): Promise<void> {
   const id = eng.runId;
   if (eng.state === 'running') {
     eng.flush(id);
@@ -25,8 +37,22 @@ export async function runAblationJob(eng: Engine, r: RequestOf<'runAblation'>, s
   let baseline: AblationBaseline | null = null;
   let armsInfo: Array<{ id: string; label: string }> = [];
   const steps = r.steps;
-  const report = (status: 'running' | 'done' | 'stopped' | 'failed', current: { index: number; id: string; step: number } | null, msg: string | null = null) =>
-    eng.post({ type: 'ablation', runId: id, status, arms: armsInfo, steps, rows: [...rows], baseline, current, message: msg });
+  const report = (
+    status: 'running' | 'done' | 'stopped' | 'failed',
+    current: { index: number; id: string; step: number } | null,
+    msg: string | null = null,
+  ) =>
+    eng.post({
+      type: 'ablation',
+      runId: id,
+      status,
+      arms: armsInfo,
+      steps,
+      rows: [...rows],
+      baseline,
+      current,
+      message: msg,
+    });
   if (!Number.isInteger(steps) || steps < 1 || steps > ABLATION_MAX_STEPS) {
     report('failed', null, `Steps per arm must be a whole number from 1 to ${ABLATION_MAX_STEPS} (got ${steps}).`);
     return;
@@ -42,7 +68,11 @@ export async function runAblationJob(eng: Engine, r: RequestOf<'runAblation'>, s
   armsInfo = arms.map((a) => ({ id: a.id, label: a.label }));
   const data = await eng.currentDataset();
   report('running', null);
-  baseline = { knnTop1: await rawPixelKnn(data, eng.config.evalK, eng.config.evalTemperature), k: eng.config.evalK, tau: eng.config.evalTemperature };
+  baseline = {
+    knnTop1: await rawPixelKnn(data, eng.config.evalK, eng.config.evalTemperature),
+    k: eng.config.evalK,
+    tau: eng.config.evalTemperature,
+  };
   report('running', null);
   for (const [index, arm] of arms.entries()) {
     let last = 0;
@@ -61,7 +91,11 @@ export async function runAblationJob(eng: Engine, r: RequestOf<'runAblation'>, s
       report('running', null);
     } catch (e) {
       if (e instanceof AblationAbortedError) {
-        report('stopped', null, `Stopped in arm “${arm.id}” at step ${e.step}; ${rows.length} of ${arms.length} arms finished.`);
+        report(
+          'stopped',
+          null,
+          `Stopped in arm “${arm.id}” at step ${e.step}; ${rows.length} of ${arms.length} arms finished.`,
+        );
         return;
       }
       report('failed', null, `Arm “${arm.id}” failed: ${message(e)}. ${rows.length} of ${arms.length} arms finished.`);
@@ -74,7 +108,12 @@ export async function runAblationJob(eng: Engine, r: RequestOf<'runAblation'>, s
 /** The runAblation request, on receipt. */
 export function onRunAblation(eng: Engine, r: RequestOf<'runAblation'>): void {
   if (eng.ablationSignal) {
-    eng.post({ type: 'error', runId: eng.runId, message: 'An ablation is already running: stop it first.', recoverable: true });
+    eng.post({
+      type: 'error',
+      runId: eng.runId,
+      message: 'An ablation is already running: stop it first.',
+      recoverable: true,
+    });
     return;
   }
   // Training and the ablation share the one backend: the run pauses (and is kept).

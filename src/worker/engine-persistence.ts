@@ -25,7 +25,9 @@ import type { Engine, Restored } from './engine';
 import { message } from './engine-shared';
 
 /** How the current data set is found again on resume or on another machine. */
-export type DatasetSource = { kind: 'builtin'; name: DatasetName; seed: number; nTrain?: number; nTest?: number } | { kind: 'upload'; name: string };
+export type DatasetSource =
+  | { kind: 'builtin'; name: DatasetName; seed: number; nTrain?: number; nTest?: number }
+  | { kind: 'upload'; name: string };
 
 export function sourceLabel(src: unknown, fallback: string): string {
   const s = src as DatasetSource | undefined;
@@ -66,7 +68,13 @@ export async function runStore(eng: Engine): Promise<RunStore | null> {
 
 export function currentSource(eng: Engine): DatasetSource {
   if (eng.datasetName === 'upload') return { kind: 'upload', name: eng.uploaded?.name ?? 'upload' };
-  return { kind: 'builtin', name: eng.datasetName, seed: eng.datasetOpts.seed ?? eng.config.seed, nTrain: eng.datasetOpts.nTrain, nTest: eng.datasetOpts.nTest };
+  return {
+    kind: 'builtin',
+    name: eng.datasetName,
+    seed: eng.datasetOpts.seed ?? eng.config.seed,
+    nTrain: eng.datasetOpts.nTrain,
+    nTest: eng.datasetOpts.nTest,
+  };
 }
 
 export async function encodeRun(eng: Engine, t: Trainer): Promise<Uint8Array> {
@@ -75,15 +83,38 @@ export async function encodeRun(eng: Engine, t: Trainer): Promise<Uint8Array> {
 }
 
 /** Checkpoints the current run to IndexedDB; reports the outcome (a failure keeps the previous save and says so). Inside the queue. */
-export async function saveRun(eng: Engine, t: Trainer, id: number, trigger: 'autosave' | 'pause' | 'manual'): Promise<void> {
+export async function saveRun(
+  eng: Engine,
+  t: Trainer,
+  id: number,
+  trigger: 'autosave' | 'pause' | 'manual',
+): Promise<void> {
   if (eng.faultedAt !== null) {
     const kept = eng.savedStep === null ? 'There is no earlier save.' : `The save of step ${eng.savedStep} is kept.`;
-    eng.post({ type: 'checkpoint', runId: id, step: t.step, ok: false, bytes: 0, ms: 0, message: `Not saved: the loss stopped being a number at step ${eng.faultedAt}, so the weights since are not worth keeping. ${kept}`, trigger });
+    eng.post({
+      type: 'checkpoint',
+      runId: id,
+      step: t.step,
+      ok: false,
+      bytes: 0,
+      ms: 0,
+      message: `Not saved: the loss stopped being a number at step ${eng.faultedAt}, so the weights since are not worth keeping. ${kept}`,
+      trigger,
+    });
     return;
   }
   const db = await runStore(eng);
   if (!db) {
-    eng.post({ type: 'checkpoint', runId: id, step: t.step, ok: false, bytes: 0, ms: 0, message: `Not saved: this browser gives the page no IndexedDB (${eng.storeFailed}). Export the run to a file to keep it.`, trigger });
+    eng.post({
+      type: 'checkpoint',
+      runId: id,
+      step: t.step,
+      ok: false,
+      bytes: 0,
+      ms: 0,
+      message: `Not saved: this browser gives the page no IndexedDB (${eng.storeFailed}). Export the run to a file to keep it.`,
+      trigger,
+    });
     return;
   }
   const t0 = performance.now();
@@ -103,7 +134,16 @@ export async function saveRun(eng: Engine, t: Trainer, id: number, trigger: 'aut
   const r = await db.save(bytes, info, eng.savedStep);
   if (r.ok) eng.savedStep = t.step;
   if (id !== eng.runId) return;
-  eng.post({ type: 'checkpoint', runId: id, step: t.step, ok: r.ok, bytes: bytes.length, ms: performance.now() - t0, message: r.ok ? null : r.message, trigger });
+  eng.post({
+    type: 'checkpoint',
+    runId: id,
+    step: t.step,
+    ok: r.ok,
+    bytes: bytes.length,
+    ms: performance.now() - t0,
+    message: r.ok ? null : r.message,
+    trigger,
+  });
   eng.post({ type: 'saved', runId: id, entries: await db.list() });
 }
 
@@ -114,15 +154,29 @@ export async function datasetFor(eng: Engine, ck: Checkpoint): Promise<Dataset> 
   if (src?.kind === 'builtin' && src.name === 'shapes') {
     // Generated to the recipe's sizes: ones that disagree with the run's own could only make a set of the wrong (or a huge) size.
     const [n, nt] = [src.nTrain ?? SHAPES_DEFAULTS.nTrain, src.nTest ?? SHAPES_DEFAULTS.nTest];
-    if (n !== train || nt !== test) throw new CheckpointError('invalid', `The run file's data set recipe asks for ${n} + ${nt} shapes images, but the run was trained on ${train} + ${test}.`);
+    if (n !== train || nt !== test)
+      throw new CheckpointError(
+        'invalid',
+        `The run file's data set recipe asks for ${n} + ${nt} shapes images, but the run was trained on ${train} + ${test}.`,
+      );
   }
   if (src?.kind === 'builtin' && (src.name === 'fashion-mnist' || src.name === 'shapes')) {
     return loadDataset(src.name, { seed: src.seed, nTrain: src.nTrain, nTest: src.nTest });
   }
-  if (src?.kind === 'builtin') throw new CheckpointError('dataset', `This run was trained on a built-in data set this version of the app does not have (“${truncateText(escapeControl(String(src.name)), 40)}”).`);
+  if (src?.kind === 'builtin')
+    throw new CheckpointError(
+      'dataset',
+      `This run was trained on a built-in data set this version of the app does not have (“${truncateText(escapeControl(String(src.name)), 40)}”).`,
+    );
   if (eng.uploaded && datasetFingerprint(eng.uploaded) === ck.meta.dataset.fingerprint) return eng.uploaded;
-  const what = src?.kind === 'upload' ? `the folder or zip “${truncateText(escapeControl(src.name), 80)}”` : `the data set “${truncateText(escapeControl(ck.meta.dataset.id), 80)}”`;
-  throw new CheckpointError('dataset', `This run was trained on ${what} (${ck.meta.dataset.train} training + ${ck.meta.dataset.test} held-out images). Load it with the upload panel, then resume or import the run again.`);
+  const what =
+    src?.kind === 'upload'
+      ? `the folder or zip “${truncateText(escapeControl(src.name), 80)}”`
+      : `the data set “${truncateText(escapeControl(ck.meta.dataset.id), 80)}”`;
+  throw new CheckpointError(
+    'dataset',
+    `This run was trained on ${what} (${ck.meta.dataset.train} training + ${ck.meta.dataset.test} held-out images). Load it with the upload panel, then resume or import the run again.`,
+  );
 }
 
 /** A checkpoint decoded, its data set found and a trainer rebuilt from it; nothing of the current run is touched. */
@@ -184,20 +238,37 @@ export function onPrepareRestore(eng: Engine, r: RequestOf<'prepareRestore'>): v
       let got: Restored;
       if (r.from === 'saved') {
         const saved = await loadSaved(eng, r.key);
-        if (!saved) throw new CheckpointError('not-a-run-file', 'That saved run is no longer in this browser’s storage.');
+        if (!saved)
+          throw new CheckpointError('not-a-run-file', 'That saved run is no longer in this browser’s storage.');
         got = saved;
       } else {
-        if (r.bytes.length === 0) throw new CheckpointError('not-a-run-file', 'The file is empty (0 bytes), so it is not a run file.');
+        if (r.bytes.length === 0)
+          throw new CheckpointError('not-a-run-file', 'The file is empty (0 bytes), so it is not a run file.');
         got = await restoreFrom(eng, r.bytes);
       }
       const { ck, data, trainer: t } = got;
       eng.prepared = { token: r.token, trainer: t, data, ck, source: r.from, key, live: r.live };
-      eng.post({ type: 'restoreReady', runId: id, token: r.token, step: ck.meta.step, datasetId: ck.meta.dataset.id, source: r.from });
+      eng.post({
+        type: 'restoreReady',
+        runId: id,
+        token: r.token,
+        step: ck.meta.step,
+        datasetId: ck.meta.dataset.id,
+        source: r.from,
+      });
     } catch (e) {
       // Reported with what it was, and nothing of the current run touched.
-      const what = r.from === 'file' ? `Run file “${truncateText(escapeControl(String(r.fileName)), 80)}” not imported` : 'Saved run not resumed';
+      const what =
+        r.from === 'file'
+          ? `Run file “${truncateText(escapeControl(String(r.fileName)), 80)}” not imported`
+          : 'Saved run not resumed';
       const why = e instanceof CheckpointError ? e.message : `it could not be read (${message(e)})`;
-      eng.post({ type: 'error', runId: id, message: `${what}: ${why} The current run is unchanged.`, recoverable: true });
+      eng.post({
+        type: 'error',
+        runId: id,
+        message: `${what}: ${why} The current run is unchanged.`,
+        recoverable: true,
+      });
     }
   });
 }
@@ -209,7 +280,12 @@ export function onCommitRestore(eng: Engine, r: RequestOf<'commitRestore'>): voi
   void eng.enqueue(async () => {
     const p = eng.prepared;
     if (!p || p.token !== r.token) {
-      eng.post({ type: 'error', runId: id, message: 'Nothing to resume: the prepared run was replaced or discarded.', recoverable: true });
+      eng.post({
+        type: 'error',
+        runId: id,
+        message: 'Nothing to resume: the prepared run was replaced or discarded.',
+        recoverable: true,
+      });
       return;
     }
     eng.prepared = null;
@@ -220,7 +296,10 @@ export function onCommitRestore(eng: Engine, r: RequestOf<'commitRestore'>): voi
     const src = p.ck.meta.dataset.source as DatasetSource | undefined;
     eng.config = structuredClone(p.ck.meta.config);
     // A restore after a loss fault comes with a safer learning rate (live-safe fields only).
-    const live = p.live && Object.keys(p.live).every(isLiveKey) && validateConfig({ ...eng.config, ...p.live }).length === 0 ? p.live : null;
+    const live =
+      p.live && Object.keys(p.live).every(isLiveKey) && validateConfig({ ...eng.config, ...p.live }).length === 0
+        ? p.live
+        : null;
     if (live) {
       eng.config = { ...eng.config, ...live };
       p.trainer.updateLive(live);
@@ -228,7 +307,11 @@ export function onCommitRestore(eng: Engine, r: RequestOf<'commitRestore'>): voi
     if (src?.kind === 'builtin') {
       eng.datasetName = src.name;
       eng.requestedDataset = src.name;
-      eng.datasetOpts = { seed: src.seed === eng.config.seed ? undefined : src.seed, nTrain: src.nTrain, nTest: src.nTest };
+      eng.datasetOpts = {
+        seed: src.seed === eng.config.seed ? undefined : src.seed,
+        nTrain: src.nTrain,
+        nTest: src.nTest,
+      };
     } else {
       eng.datasetName = 'upload';
     }
@@ -239,7 +322,16 @@ export function onCommitRestore(eng: Engine, r: RequestOf<'commitRestore'>): voi
     // Resuming a saved run keeps saving under its key; an imported file starts its own.
     eng.runKey = p.key;
     eng.savedStep = p.key ? p.ck.meta.step : null;
-    eng.post({ type: 'restored', runId: id, step: eng.trainer.step, config: eng.config, dataset: eng.datasetName, history: eng.history, evals: eng.evals, source: p.source });
+    eng.post({
+      type: 'restored',
+      runId: id,
+      step: eng.trainer.step,
+      config: eng.config,
+      dataset: eng.datasetName,
+      history: eng.history,
+      evals: eng.evals,
+      source: p.source,
+    });
     eng.setState('paused', id);
     await eng.sendSnapshots(eng.trainer, id);
   });
@@ -250,10 +342,18 @@ export function onExportRun(eng: Engine): void {
   const id = eng.runId;
   void eng.enqueue(async () => {
     if (!eng.trainer) throw new Error('There is no run to export yet: start or step it first.');
-    if (eng.faultedAt !== null) throw new Error(`Not exported: the loss stopped being a number at step ${eng.faultedAt}. Restore the last checkpoint first.`);
+    if (eng.faultedAt !== null)
+      throw new Error(
+        `Not exported: the loss stopped being a number at step ${eng.faultedAt}. Restore the last checkpoint first.`,
+      );
     const bytes = await encodeRun(eng, eng.trainer);
     const stamp = new Date().toISOString().slice(0, 16).replace(/[:T]/g, '-');
-    eng.post({ type: 'runFile', runId: id, bytes, fileName: `clim-${eng.trainer.data.name}-step${eng.trainer.step}-${stamp}${RUN_FILE_EXTENSION}` });
+    eng.post({
+      type: 'runFile',
+      runId: id,
+      bytes,
+      fileName: `clim-${eng.trainer.data.name}-step${eng.trainer.step}-${stamp}${RUN_FILE_EXTENSION}`,
+    });
   });
 }
 
@@ -261,16 +361,34 @@ export function onExportRun(eng: Engine): void {
 export function onExportBundle(eng: Engine): void {
   const id = eng.runId;
   void eng.enqueue(async () => {
-    if (!eng.trainer || !eng.dataset) throw new Error('There is no trained encoder to export yet: start or step the run first.');
-    if (eng.faultedAt !== null) throw new Error(`Not exported: the loss stopped being a number at step ${eng.faultedAt}, so the encoder's weights are not numbers either. Restore the last checkpoint first.`);
+    if (!eng.trainer || !eng.dataset)
+      throw new Error('There is no trained encoder to export yet: start or step the run first.');
+    if (eng.faultedAt !== null)
+      throw new Error(
+        `Not exported: the loss stopped being a number at step ${eng.faultedAt}, so the encoder's weights are not numbers either. Restore the last checkpoint first.`,
+      );
     const t0 = performance.now();
-    const { files, sprite } = await runExportFiles({ trainer: eng.trainer, data: eng.dataset, history: eng.history, evals: eng.evals });
+    const { files, sprite } = await runExportFiles({
+      trainer: eng.trainer,
+      data: eng.dataset,
+      history: eng.history,
+      evals: eng.evals,
+    });
     // Weights and PNG barely compress: stored as they are; the text is deflated.
     const zipped: Zippable = {};
-    for (const f of files) zipped[f.path] = typeof f.content === 'string' ? strToU8(f.content) : [f.content, { level: 0 }];
+    for (const f of files)
+      zipped[f.path] = typeof f.content === 'string' ? strToU8(f.content) : [f.content, { level: 0 }];
     zipped[SPRITE_PATH] = [await spritePng(sprite), { level: 0 }];
     const bytes = zipSync(zipped, { level: 6 });
     const name = `clim-${eng.trainer.data.name}-step${eng.trainer.step}-export.zip`;
-    if (id === eng.runId) eng.post({ type: 'bundle', runId: id, bytes, fileName: name, files: Object.keys(zipped), ms: performance.now() - t0 });
+    if (id === eng.runId)
+      eng.post({
+        type: 'bundle',
+        runId: id,
+        bytes,
+        fileName: name,
+        files: Object.keys(zipped),
+        ms: performance.now() - t0,
+      });
   });
 }

@@ -35,7 +35,11 @@ export function stopOnLossFault(eng: Engine, t: Trainer, id: number, m: StepMetr
   eng.flush(id);
   const checkpoint = eng.runKey !== null && eng.savedStep !== null ? { key: eng.runKey, step: eng.savedStep } : null;
   // Half the base rate the user set (the step's own rate is that one through warm-up and cosine).
-  eng.post({ type: 'fault', runId: id, fault: { kind: 'loss', ...fault, saferLr: saferLearningRate(t.config.lr), checkpoint } });
+  eng.post({
+    type: 'fault',
+    runId: id,
+    fault: { kind: 'loss', ...fault, saferLr: saferLearningRate(t.config.lr), checkpoint },
+  });
   eng.setState('paused', id);
   return true;
 }
@@ -58,7 +62,10 @@ export async function recoverFromDevice(eng: Engine, e: unknown, wasRunning: boo
   } catch {
     // The device is gone; its buffers went with it.
   }
-  const choice = await eng.deps.setUpBackend(eng.initOpts.backend === from ? null : eng.initOpts.backend, { wasmThreads: eng.initOpts.wasmThreads, exclude: eng.failedBackends });
+  const choice = await eng.deps.setUpBackend(eng.initOpts.backend === from ? null : eng.initOpts.backend, {
+    wasmThreads: eng.initOpts.wasmThreads,
+    exclude: eng.failedBackends,
+  });
   eng.backendName = choice.backend;
   eng.post({ type: 'ready', runId: eng.runId, ...choice });
   const saved = key ? await loadSaved(eng, key) : null;
@@ -71,15 +78,37 @@ export async function recoverFromDevice(eng: Engine, e: unknown, wasRunning: boo
     eng.runKey = key;
     eng.savedStep = ck.meta.step;
     resumedFrom = ck.meta.step;
-    eng.post({ type: 'restored', runId: id, step: eng.trainer.step, config: eng.config, dataset: eng.datasetName, history: eng.history, evals: eng.evals, source: 'saved' });
+    eng.post({
+      type: 'restored',
+      runId: id,
+      step: eng.trainer.step,
+      config: eng.config,
+      dataset: eng.datasetName,
+      history: eng.history,
+      evals: eng.evals,
+      source: 'saved',
+    });
   } else {
     // Nothing saved yet: the same run from step 0 (what was trained is lost with the device).
     eng.history = [];
     eng.evals = [];
     eng.trainer = await eng.createFresh(await eng.currentDataset());
-    eng.post({ type: 'restored', runId: id, step: 0, config: eng.config, dataset: eng.datasetName, history: [], evals: [], source: 'saved' });
+    eng.post({
+      type: 'restored',
+      runId: id,
+      step: 0,
+      config: eng.config,
+      dataset: eng.datasetName,
+      history: [],
+      evals: [],
+      source: 'saved',
+    });
   }
-  eng.post({ type: 'fault', runId: id, fault: { kind: 'device', message: message(e), from, to: choice.backend, resumedFrom, continued: wasRunning } });
+  eng.post({
+    type: 'fault',
+    runId: id,
+    fault: { kind: 'device', message: message(e), from, to: choice.backend, resumedFrom, continued: wasRunning },
+  });
   if (wasRunning && id === eng.runId) {
     eng.running = true;
     const token = ++eng.loop;
@@ -94,13 +123,19 @@ export async function recoverFromDevice(eng: Engine, e: unknown, wasRunning: boo
 /** The testFault request, on receipt. */
 export function onTestFault(eng: Engine, r: RequestOf<'testFault'>): void {
   if (!eng.testHooks) {
-    eng.post({ type: 'error', runId: eng.runId, message: 'Test hooks are off (open the page with ?testhooks=1).', recoverable: true });
+    eng.post({
+      type: 'error',
+      runId: eng.runId,
+      message: 'Test hooks are off (open the page with ?testhooks=1).',
+      recoverable: true,
+    });
     return;
   }
   if (r.kind === 'hang') {
     // Stuck with no error, as an endless loop is: only the page's watchdog can tell. Atomics.wait sleeps
     // without a busy core where the page is cross-origin isolated; elsewhere this spins until the page ends the worker.
-    if (typeof SharedArrayBuffer === 'function' && eng.deps.crossOriginIsolated) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0);
+    if (typeof SharedArrayBuffer === 'function' && eng.deps.crossOriginIsolated)
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0);
     const end = performance.now() + 600_000;
     while (performance.now() < end) {
       // spinning

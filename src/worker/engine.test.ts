@@ -14,7 +14,11 @@ const SHAPES = { dataset: 'shapes' as const, seed: 2, nTrain: 48, nTest: 16 };
 
 type EventOf<T extends WorkerEvent['type']> = Extract<WorkerEvent, { type: T }>;
 /** A request as the tests write it: the run id is the harness's unless given. */
-type Send = WorkerRequest extends infer R ? (R extends WorkerRequest ? Omit<R, 'runId'> & { runId?: number } : never) : never;
+type Send = WorkerRequest extends infer R
+  ? R extends WorkerRequest
+    ? Omit<R, 'runId'> & { runId?: number }
+    : never
+  : never;
 
 let dbCount = 0;
 
@@ -29,7 +33,8 @@ function harness(opts: { openStore?: EngineDeps['openStore'] } = {}) {
       await tf.setBackend('cpu');
       return { backend: 'cpu', adapter: '', isFallbackAdapter: false, failed: [] };
     },
-    openStore: opts.openStore ?? (() => RunStore.open({ name: `engine-test-${++dbCount}`, estimate: async () => null })),
+    openStore:
+      opts.openStore ?? (() => RunStore.open({ name: `engine-test-${++dbCount}`, estimate: async () => null })),
     setTimeout: (fn, ms) => setTimeout(fn, ms),
     setInterval: (fn) => {
       intervals.push(fn);
@@ -42,13 +47,15 @@ function harness(opts: { openStore?: EngineDeps['openStore'] } = {}) {
   });
   let runId = 1;
   const send = (r: Send) => engine.handle({ runId, ...r } as WorkerRequest);
-  const of = <T extends WorkerEvent['type']>(type: T): EventOf<T>[] => events.filter((e): e is EventOf<T> => e.type === type);
+  const of = <T extends WorkerEvent['type']>(type: T): EventOf<T>[] =>
+    events.filter((e): e is EventOf<T> => e.type === type);
   const last = <T extends WorkerEvent['type']>(type: T): EventOf<T> | undefined => of(type).at(-1);
   /** Resolves once `pred` holds (polling; the engine's work is behind timers and promises). */
   async function until(pred: () => boolean, what: string, ms = 60_000): Promise<void> {
     const end = Date.now() + ms;
     while (!pred()) {
-      if (Date.now() > end) throw new Error(`timed out waiting for ${what}; events: ${events.map((e) => e.type).join(', ')}`);
+      if (Date.now() > end)
+        throw new Error(`timed out waiting for ${what}; events: ${events.map((e) => e.type).join(', ')}`);
       await new Promise((r) => setTimeout(r, 5));
     }
   }
@@ -62,7 +69,9 @@ function harness(opts: { openStore?: EngineDeps['openStore'] } = {}) {
     } while (q !== engine.queue);
   }
   /** The page's start-up: the data set first (as the client does), then init and the config. */
-  async function boot(init: Partial<EventOf<'ready'>> & { testHooks?: boolean; autosaveEvery?: number } = {}): Promise<void> {
+  async function boot(
+    init: Partial<EventOf<'ready'>> & { testHooks?: boolean; autosaveEvery?: number } = {},
+  ): Promise<void> {
     send({ type: 'setDataset', ...SHAPES });
     send({ type: 'init', backend: null, autosaveEvery: init.autosaveEvery ?? 0, testHooks: init.testHooks });
     send({ type: 'configure', config: CONFIG });
@@ -110,7 +119,14 @@ describe('Engine (driven through its requests, fake post, tfjs cpu)', () => {
     await h.settle();
     const states = h.of('state').map((e) => e.state);
     expect(states.slice(-2)).toEqual(['preparing', 'paused']);
-    expect(h.last('state')).toMatchObject({ runId: 1, state: 'paused', step: 1, datasetId: expect.any(String), trainSize: 48, testSize: 16 });
+    expect(h.last('state')).toMatchObject({
+      runId: 1,
+      state: 'paused',
+      step: 1,
+      datasetId: expect.any(String),
+      trainSize: 48,
+      testSize: 16,
+    });
     const progress = h.of('progress');
     expect(progress.flatMap((p) => p.metrics.map((m) => m.step))).toEqual([1]);
     expect(progress.every((p) => p.runId === 1)).toBe(true);
@@ -185,7 +201,13 @@ describe('Engine (driven through its requests, fake post, tfjs cpu)', () => {
     h.send({ type: 'step' });
     await h.settle();
     const before = h.engine.trainer;
-    h.send({ type: 'prepareRestore', token: 7, from: 'file', bytes: Uint8Array.from([1, 2, 3, 4, 5]), fileName: 'junk.clim' });
+    h.send({
+      type: 'prepareRestore',
+      token: 7,
+      from: 'file',
+      bytes: Uint8Array.from([1, 2, 3, 4, 5]),
+      fileName: 'junk.clim',
+    });
     await h.settle();
     const err = h.last('error')!;
     expect(err.runId).toBe(1);
@@ -304,7 +326,10 @@ describe('Engine (driven through its requests, fake post, tfjs cpu)', () => {
     h.send({ type: 'step' });
     await h.settle();
     const fault = h.last('fault')!;
-    expect(fault).toMatchObject({ runId: 1, fault: { kind: 'device', from: 'cpu', to: 'cpu', resumedFrom: 1, continued: false } });
+    expect(fault).toMatchObject({
+      runId: 1,
+      fault: { kind: 'device', from: 'cpu', to: 'cpu', resumedFrom: 1, continued: false },
+    });
     expect(h.last('restored')).toMatchObject({ step: 1, source: 'saved' });
     expect(h.last('state')).toMatchObject({ state: 'paused', step: 1 });
     expect(h.engine.failedBackends).toEqual(['cpu']);

@@ -18,14 +18,29 @@ import type { RunStore } from './run-store';
 import { memory as tfMemory } from '@tensorflow/tfjs';
 import type { BackendChoice } from './backend';
 import { PROGRESS_EVERY_MS, message } from './engine-shared';
-import { onCommitRestore, onDiscardSaved, onExportBundle, onExportRun, onListSaved, onPrepareRestore, onSaveNow, saveRun } from './engine-persistence';
+import {
+  onCommitRestore,
+  onDiscardSaved,
+  onExportBundle,
+  onExportRun,
+  onListSaved,
+  onPrepareRestore,
+  onSaveNow,
+  saveRun,
+} from './engine-persistence';
 import { onRunAblation, onStopAblation } from './engine-ablation';
 import { onTestFault, recoverFromDevice, stopOnLossFault, takeTestDeviceLoss } from './engine-recovery';
 import { isDeviceFault } from './faults';
 import { rawPixelKnn } from '../core/ablation';
 import { loadDataset, preloadFashionMnist } from './datasets';
 import { builtinWeights } from './models';
-import { ARCHITECTURE_FIELDS, WeightsFileError, decodeWeights, weightsMismatch, type WeightsFile } from '../core/weights-file';
+import {
+  ARCHITECTURE_FIELDS,
+  WeightsFileError,
+  decodeWeights,
+  weightsMismatch,
+  type WeightsFile,
+} from '../core/weights-file';
 import {
   AUTOSAVE_EVERY,
   DEFAULT_DATASET,
@@ -67,7 +82,10 @@ export interface InitWeights {
 export interface EngineDeps {
   /** Posts an event to the page (the worker adds the transferables). */
   post(e: WorkerEvent): void;
-  setUpBackend(forced: BackendName | null, opts: { wasmThreads?: number; exclude?: readonly BackendName[] }): Promise<BackendChoice>;
+  setUpBackend(
+    forced: BackendName | null,
+    opts: { wasmThreads?: number; exclude?: readonly BackendName[] },
+  ): Promise<BackendChoice>;
   /** The IndexedDB run store; a rejection means saving is unavailable (said once, training goes on). */
   openStore(): Promise<RunStore>;
   setTimeout(fn: () => void, ms: number): unknown;
@@ -118,7 +136,15 @@ export class Engine {
   storeFailed: string | null = null;
 
   /** A restore checked and built aside (prepareRestore), waiting for commitRestore. */
-  prepared: { token: number; trainer: Trainer; data: Dataset; ck: Checkpoint; source: 'saved' | 'file'; key: string | null; live?: LivePatch } | null = null;
+  prepared: {
+    token: number;
+    trainer: Trainer;
+    data: Dataset;
+    ck: Checkpoint;
+    source: 'saved' | 'file';
+    key: string | null;
+    live?: LivePatch;
+  } | null = null;
 
   /** The backend in use, how it was set up, and those that failed in this page (a lost device is not tried again). */
   backendName: BackendName | null = null;
@@ -163,7 +189,12 @@ export class Engine {
     if (r.runId > this.runId) this.runId = r.runId;
     const handler = this.handlers[r.type] as ((r: WorkerRequest) => void) | undefined;
     if (!handler) {
-      this.post({ type: 'error', runId: this.runId, message: `Unknown request ${String((r as { type?: unknown }).type)}`, recoverable: true });
+      this.post({
+        type: 'error',
+        runId: this.runId,
+        message: `Unknown request ${String((r as { type?: unknown }).type)}`,
+        recoverable: true,
+      });
       return;
     }
     handler(r);
@@ -214,7 +245,9 @@ export class Engine {
   /** Tells the page which weights fresh runs start from (never dropped by the client: see isRunScoped). */
   postInitWeights(): void {
     const w = this.initWeights;
-    const info = w ? { steps: w.file.info.steps, knnTop1: w.file.info.knnTop1, trainedOn: w.file.info.trainedOn } : null;
+    const info = w
+      ? { steps: w.file.info.steps, knnTop1: w.file.info.knnTop1, trainedOn: w.file.info.trainedOn }
+      : null;
     this.post({ type: 'initWeights', runId: this.runId, source: w?.source ?? null, name: w?.name ?? null, info });
   }
 
@@ -231,7 +264,12 @@ export class Engine {
     this.initWeights = null;
     this.postInitWeights();
     const fields = diff.map((k) => `${k} ${String(w.file.architecture[k])} → ${String(this.config[k])}`).join(', ');
-    this.post({ type: 'error', runId: this.runId, message: `The ${initWeightsLabel(w)} was dropped because the encoder settings changed (${fields}): its weights fit only the encoder they were trained with. The run starts from random weights.`, recoverable: true });
+    this.post({
+      type: 'error',
+      runId: this.runId,
+      message: `The ${initWeightsLabel(w)} was dropped because the encoder settings changed (${fields}): its weights fit only the encoder they were trained with. The run starts from random weights.`,
+      recoverable: true,
+    });
   }
 
   /** Raw-pixel kNN top-1 per data set, k and τ (seconds to compute on a 10k set, so once). */
@@ -248,7 +286,8 @@ export class Engine {
   async postBaselineOnce(id: number, ds: Dataset): Promise<void> {
     const key = `${ds.id}|${this.config.evalK}|${this.config.evalTemperature}`;
     if (this.baselinePostedFor === id && this.rawBaselines.has(key)) return;
-    if (!this.rawBaselines.has(key)) this.rawBaselines.set(key, await rawPixelKnn(ds, this.config.evalK, this.config.evalTemperature));
+    if (!this.rawBaselines.has(key))
+      this.rawBaselines.set(key, await rawPixelKnn(ds, this.config.evalK, this.config.evalTemperature));
     const v = this.rawBaselines.get(key);
     if (id !== this.runId || v === null || v === undefined) return;
     this.baselinePostedFor = id;
@@ -258,7 +297,15 @@ export class Engine {
   setState(s: RunState, id = this.runId): void {
     this.state = s;
     const sizes = this.dataset ? { trainSize: this.dataset.train.n, testSize: this.dataset.test.n } : {};
-    this.post({ type: 'state', runId: id, state: s, step: this.trainer?.step ?? 0, datasetId: this.dataset?.id ?? null, ...sizes, memory: this.memoryNow() });
+    this.post({
+      type: 'state',
+      runId: id,
+      state: s,
+      step: this.trainer?.step ?? 0,
+      datasetId: this.dataset?.id ?? null,
+      ...sizes,
+      memory: this.memoryNow(),
+    });
   }
 
   /**
@@ -289,7 +336,8 @@ export class Engine {
   }
 
   flush(id: number): void {
-    if (this.pending.length) this.post({ type: 'progress', runId: id, metrics: this.pending, memory: this.memoryNow() });
+    if (this.pending.length)
+      this.post({ type: 'progress', runId: id, metrics: this.pending, memory: this.memoryNow() });
     this.pending = [];
     this.lastFlush = performance.now();
   }
@@ -326,7 +374,11 @@ export class Engine {
       this.dataset = this.uploaded;
       return this.uploaded;
     }
-    const d = await loadDataset(this.datasetName, { seed: this.datasetOpts.seed ?? this.config.seed, nTrain: this.datasetOpts.nTrain, nTest: this.datasetOpts.nTest });
+    const d = await loadDataset(this.datasetName, {
+      seed: this.datasetOpts.seed ?? this.config.seed,
+      nTrain: this.datasetOpts.nTrain,
+      nTest: this.datasetOpts.nTest,
+    });
     this.dataset = d;
     return d;
   }
@@ -365,7 +417,10 @@ export class Engine {
       if (!(e instanceof WeightsFileError) || !w || this.initWeights !== w) throw e;
       this.initWeights = null;
       this.postInitWeights();
-      throw new Error(`The ${initWeightsLabel(w)} was dropped: ${e.message} Press Start again to train from random weights.`, { cause: e });
+      throw new Error(
+        `The ${initWeightsLabel(w)} was dropped: ${e.message} Press Start again to train from random weights.`,
+        { cause: e },
+      );
     }
   }
 
@@ -379,7 +434,14 @@ export class Engine {
     const sel = await t.selectionSnapshot(SNAPSHOT_ANCHORS, this.pinned);
     if (id !== this.runId) return;
     const ds = this.dataset;
-    if (ds) this.post({ type: 'selection', runId: id, snapshot: sel, thumbs: thumbnailsFor(ds, sel, cl.nearest), classNames: ds.classNames });
+    if (ds)
+      this.post({
+        type: 'selection',
+        runId: id,
+        snapshot: sel,
+        thumbs: thumbnailsFor(ds, sel, cl.nearest),
+        classNames: ds.classNames,
+      });
     // The snapshot's arrays are fresh copies (Trainer.clusterSnapshot), safe to transfer.
     // The map reads c(i) from the snapshot first: posting transfers (empties) its buffers.
     const proj = await t.projectionSnapshot(cl.assignments);
@@ -455,7 +517,8 @@ export class Engine {
   readonly handlers: { [K in WorkerRequest['type']]: (r: RequestOf<K>) => void } = {
     init: (r) => {
       void this.enqueue(async () => {
-        if (r.autosaveEvery !== undefined && Number.isInteger(r.autosaveEvery) && r.autosaveEvery >= 0) this.autosaveEvery = r.autosaveEvery;
+        if (r.autosaveEvery !== undefined && Number.isInteger(r.autosaveEvery) && r.autosaveEvery >= 0)
+          this.autosaveEvery = r.autosaveEvery;
         this.testHooks = r.testHooks === true;
         this.initOpts = { backend: r.backend ?? null, wasmThreads: r.wasmThreads };
         const choice = await this.deps.setUpBackend(r.backend ?? null, { wasmThreads: r.wasmThreads });
@@ -463,7 +526,12 @@ export class Engine {
         this.backendReady = true;
         if (r.backend && choice.backend !== r.backend) {
           const why = choice.failed.find((f) => f.backend === r.backend)?.error ?? 'unavailable';
-          this.post({ type: 'error', runId: this.runId, message: `Backend ${r.backend} failed (${why}); using ${choice.backend}.`, recoverable: true });
+          this.post({
+            type: 'error',
+            runId: this.runId,
+            message: `Backend ${r.backend} failed (${why}); using ${choice.backend}.`,
+            recoverable: true,
+          });
         }
         this.post({ type: 'ready', runId: this.runId, ...choice });
         this.setState('idle');
@@ -474,7 +542,12 @@ export class Engine {
     configure: (r) => {
       const issues = validateConfig(r.config);
       if (issues.length) {
-        this.post({ type: 'error', runId: this.runId, message: `Invalid config: ${issues.map((i) => i.message).join(' ')}`, recoverable: true });
+        this.post({
+          type: 'error',
+          runId: this.runId,
+          message: `Invalid config: ${issues.map((i) => i.message).join(' ')}`,
+          recoverable: true,
+        });
         return;
       }
       this.stopNow();
@@ -507,7 +580,15 @@ export class Engine {
       void this.enqueue(() => {
         this.disposeTrainer();
         const u = r.upload;
-        this.uploaded = assembleDataset({ name: u.name, size: u.size, images: u.images, labels: u.labels, classNames: u.classNames, fraction: u.labels ? u.fraction : 0, seed: u.seed });
+        this.uploaded = assembleDataset({
+          name: u.name,
+          size: u.size,
+          images: u.images,
+          labels: u.labels,
+          classNames: u.classNames,
+          fraction: u.labels ? u.fraction : 0,
+          seed: u.seed,
+        });
         this.datasetName = 'upload';
         this.dataset = null;
         this.pinned = [];
@@ -522,17 +603,31 @@ export class Engine {
         let next: InitWeights | null = null;
         if (src) {
           try {
-            if (src.kind === 'file' && src.bytes.length === 0) throw new WeightsFileError('not-a-weights-file', 'The file is empty (0 bytes), so it is not a weights file.');
+            if (src.kind === 'file' && src.bytes.length === 0)
+              throw new WeightsFileError(
+                'not-a-weights-file',
+                'The file is empty (0 bytes), so it is not a weights file.',
+              );
             const file = src.kind === 'builtin' ? await builtinWeights(src.name) : decodeWeights(src.bytes);
             // Against the architecture fields (and finiteness) before anything is discarded; Trainer.create checks each parameter.
             const why = weightsMismatch(file, this.config, file.params);
             if (why) throw new WeightsFileError('mismatch', why);
-            next = { file, source: src.kind, name: src.kind === 'builtin' ? builtinModelLabel(src.name) : src.fileName };
+            next = {
+              file,
+              source: src.kind,
+              name: src.kind === 'builtin' ? builtinModelLabel(src.name) : src.fileName,
+            };
           } catch (e) {
             // Reported with what it was; the run and the weights choice stay (paused: the new run id ended its loop).
-            const what = src.kind === 'file' ? `Model file “${src.fileName}” not loaded` : 'The trained encoder could not be loaded';
+            const what =
+              src.kind === 'file'
+                ? `Model file “${src.fileName}” not loaded`
+                : 'The trained encoder could not be loaded';
             const why = e instanceof WeightsFileError ? e.message : `it could not be read (${message(e)}).`;
-            const kept = this.state === 'running' ? 'The current run is kept, paused at its step.' : 'The current run is unchanged.';
+            const kept =
+              this.state === 'running'
+                ? 'The current run is kept, paused at its step.'
+                : 'The current run is unchanged.';
             this.post({ type: 'error', runId: this.runId, message: `${what}: ${why} ${kept}`, recoverable: true });
             if (id === this.runId) this.setState(this.trainer ? 'paused' : 'idle', id);
             return;
@@ -619,7 +714,8 @@ export class Engine {
     evaluate: (r) => {
       const id = this.runId;
       void this.enqueue(async () => {
-        if (!this.trainer || id !== this.runId) throw new Error('There is no encoder to evaluate yet: start or step the run first.');
+        if (!this.trainer || id !== this.runId)
+          throw new Error('There is no encoder to evaluate yet: start or step the run first.');
         const t = this.trainer;
         const res = await this.longCall(() => t.evaluate({ full: r.full }));
         if (id !== this.runId) return;
@@ -659,7 +755,12 @@ export class Engine {
           : validateConfig(next).map((i) => i.message);
         // Reported, not thrown: a throw would also stop a running loop.
         if (problems.length) {
-          this.post({ type: 'error', runId: this.runId, message: `Setting not applied: ${problems.join(' ')}`, recoverable: true });
+          this.post({
+            type: 'error',
+            runId: this.runId,
+            message: `Setting not applied: ${problems.join(' ')}`,
+            recoverable: true,
+          });
           return;
         }
         this.config = next;
@@ -685,7 +786,6 @@ export class Engine {
       });
     },
   };
-
 }
 
 /** The stored weights as a sentence's subject. */

@@ -2,7 +2,21 @@ import { describe, expect, it } from 'vitest';
 import type { StepMetrics } from '../core/api';
 import { isDeviceFault, lossFault, saferLearningRate } from './faults';
 
-const m = (loss: number, lossAnchor: number, lossPositive: number): StepMetrics => ({ step: 37, loss, lossAnchor, lossPositive, lr: 0.06, ms: 1, imagesPerSecond: 1, coverage: 1, precision: null, lambdaMean: 1, selectionMs: 0, kmeansMs: 0, refreshMs: 0 });
+const m = (loss: number, lossAnchor: number, lossPositive: number): StepMetrics => ({
+  step: 37,
+  loss,
+  lossAnchor,
+  lossPositive,
+  lr: 0.06,
+  ms: 1,
+  imagesPerSecond: 1,
+  coverage: 1,
+  precision: null,
+  lambdaMean: 1,
+  selectionMs: 0,
+  kmeansMs: 0,
+  refreshMs: 0,
+});
 
 describe('faults', () => {
   it('names the term that broke', () => {

@@ -32,7 +32,9 @@ export function lossFault(m: StepMetrics): LossFault | null {
  */
 export function isDeviceFault(e: unknown): boolean {
   const msg = e instanceof Error ? `${e.name} ${e.message}` : String(e);
-  return /device (was |has been |is )?lost|lost device|GPUDeviceLost|out of memory|OutOfMemory|\bOOM\b|context (was |is )?lost|CONTEXT_LOST|failed to allocate/i.test(msg);
+  return /device (was |has been |is )?lost|lost device|GPUDeviceLost|out of memory|OutOfMemory|\bOOM\b|context (was |is )?lost|CONTEXT_LOST|failed to allocate/i.test(
+    msg,
+  );
 }
 
 /** Learning rate offered after a loss fault: half the run's base rate (the worker passes config.lr). */

@@ -91,7 +91,11 @@ describe('heartbeat watchdog', () => {
 
   it('takes shorter limits for tests, and never fires once stopped', () => {
     dog.stop();
-    dog = new Watchdog((silent, limit) => fired.push({ silent, limit }), { now: () => clock, timeoutMs: 2000, longCallTimeoutMs: 4000 });
+    dog = new Watchdog((silent, limit) => fired.push({ silent, limit }), {
+      now: () => clock,
+      timeoutMs: 2000,
+      longCallTimeoutMs: 4000,
+    });
     dog.heard(false);
     advance(2000);
     expect(fired).toEqual([{ silent: 2000, limit: 2000 }]);

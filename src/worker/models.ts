@@ -9,7 +9,11 @@ import { decodeWeights, type WeightsFile } from '../core/weights-file';
 import { BUILTIN_MODELS, type BuiltinModelName } from './protocol';
 
 /** A model file's URL: same origin as the page, under Vite's base path. */
-export function modelUrl(file: string, base: string = import.meta.env.BASE_URL, origin: string = globalThis.location.origin): URL {
+export function modelUrl(
+  file: string,
+  base: string = import.meta.env.BASE_URL,
+  origin: string = globalThis.location.origin,
+): URL {
   return new URL(`models/${file}`, new URL(base, origin));
 }
 
@@ -21,9 +25,13 @@ async function fetchModel(name: BuiltinModelName): Promise<WeightsFile> {
   try {
     res = await fetch(url);
   } catch (e) {
-    throw new Error(`Could not load the trained encoder from ${url.href}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+    throw new Error(
+      `Could not load the trained encoder from ${url.href}: ${e instanceof Error ? e.message : String(e)}`,
+      { cause: e },
+    );
   }
-  if (!res.ok) throw new Error(`Could not load the trained encoder from ${url.href}: HTTP ${res.status} ${res.statusText}`.trim());
+  if (!res.ok)
+    throw new Error(`Could not load the trained encoder from ${url.href}: HTTP ${res.status} ${res.statusText}`.trim());
   return decodeWeights(new Uint8Array(await res.arrayBuffer()));
 }
 

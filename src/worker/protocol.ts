@@ -14,7 +14,14 @@
 import type { BackendName } from '../core/backend-order';
 import type { ClimConfig } from '../core/config';
 import type { LivePatch } from '../core/config-fields';
-import type { ClusterSnapshot, EmbeddingsDump, EvalResult, ProjectionSnapshot, SelectionSnapshot, StepMetrics } from '../core/api';
+import type {
+  ClusterSnapshot,
+  EmbeddingsDump,
+  EvalResult,
+  ProjectionSnapshot,
+  SelectionSnapshot,
+  StepMetrics,
+} from '../core/api';
 import type { SavedRunInfo } from './run-store';
 import type { AblationBaseline, AblationRow } from '../core/ablation-table';
 import type { WeightsInfo } from '../core/weights-file';
@@ -76,7 +83,10 @@ export function thinHistory<T>(history: T[], max = MAX_HISTORY): T[] {
   let out = history;
   while (out.length > max) {
     const half = out.length >> 1;
-    out = out.slice(0, half).filter((_, i) => i % 2 === 0).concat(out.slice(half));
+    out = out
+      .slice(0, half)
+      .filter((_, i) => i % 2 === 0)
+      .concat(out.slice(half));
   }
   return out;
 }
@@ -111,7 +121,8 @@ export function builtinModelLabel(name: BuiltinModelName): string {
 }
 
 /** Where a fresh run's encoder weights come from (null: random init). */
-export type InitWeightsSource = { kind: 'builtin'; name: BuiltinModelName } | { kind: 'file'; bytes: Uint8Array; fileName: string };
+export type InitWeightsSource =
+  { kind: 'builtin'; name: BuiltinModelName } | { kind: 'file'; bytes: Uint8Array; fileName: string };
 
 /** What the page shows of the weights a fresh run starts from (from the file's `info`). */
 export type InitWeightsInfo = Pick<WeightsInfo, 'steps' | 'knnTop1' | 'trainedOn'>;
@@ -166,7 +177,9 @@ export type WorkerRequest =
    * `restoreReady` (then `commitRestore` switches to it) or by an error that
    * says what is wrong and changes nothing.
    */
-  | (Req<'prepareRestore'> & { token: number; live?: LivePatch } & ({ from: 'saved'; key: string } | { from: 'file'; bytes: Uint8Array; fileName: string }))
+  | (Req<'prepareRestore'> & { token: number; live?: LivePatch } & (
+        { from: 'saved'; key: string } | { from: 'file'; bytes: Uint8Array; fileName: string }
+      ))
   /** Makes the prepared run (same token) the current one: a new run, paused at its saved step. */
   | (Req<'commitRestore'> & { token: number })
   /** The current run as one file: answered by a `runFile` event. */
@@ -208,14 +221,37 @@ export type TestFaultKind = (typeof TEST_FAULT_KINDS)[number];
  * if it was training, goes on.
  */
 export type FaultReport =
-  | { kind: 'loss'; step: number; term: 'anchor' | 'positive' | 'anchor and positive' | 'total'; value: string; lr: number; saferLr: number; checkpoint: { key: string; step: number } | null }
-  | { kind: 'device'; message: string; from: BackendName; to: BackendName; resumedFrom: number | null; continued: boolean };
+  | {
+      kind: 'loss';
+      step: number;
+      term: 'anchor' | 'positive' | 'anchor and positive' | 'total';
+      value: string;
+      lr: number;
+      saferLr: number;
+      checkpoint: { key: string; step: number } | null;
+    }
+  | {
+      kind: 'device';
+      message: string;
+      from: BackendName;
+      to: BackendName;
+      resumedFrom: number | null;
+      continued: boolean;
+    };
 
 /** Steps between autosaves when the page does not say: ~1 min of default training on a CPU, a few seconds on a GPU. */
 export const AUTOSAVE_EVERY = 100;
 
 /** Requests after which earlier events belong to a dead run. */
-export const NEW_RUN_REQUESTS: ReadonlySet<RequestType> = new Set<RequestType>(['init', 'configure', 'setDataset', 'setUpload', 'setInitWeights', 'reset', 'commitRestore']);
+export const NEW_RUN_REQUESTS: ReadonlySet<RequestType> = new Set<RequestType>([
+  'init',
+  'configure',
+  'setDataset',
+  'setUpload',
+  'setInitWeights',
+  'reset',
+  'commitRestore',
+]);
 
 /** Buffers of a request to move rather than copy (an upload's pixels can be tens of MB). */
 export function requestTransferables(r: WorkerRequest): Transferable[] {
@@ -229,7 +265,29 @@ export function requestTransferables(r: WorkerRequest): Transferable[] {
 /** Cap on the images of one `requestImages` (the rest of the list is ignored): 512 images of 32×32×3 are 1.5 MB. */
 export const MAX_IMAGES_PER_REQUEST = 512;
 
-export const EVENT_TYPES = ['ready', 'progress', 'selection', 'clusters', 'projection', 'images', 'embeddings', 'eval', 'state', 'saved', 'checkpoint', 'restoreReady', 'restored', 'runFile', 'bundle', 'fault', 'ablation', 'initWeights', 'baseline', 'heartbeat', 'error'] as const;
+export const EVENT_TYPES = [
+  'ready',
+  'progress',
+  'selection',
+  'clusters',
+  'projection',
+  'images',
+  'embeddings',
+  'eval',
+  'state',
+  'saved',
+  'checkpoint',
+  'restoreReady',
+  'restored',
+  'runFile',
+  'bundle',
+  'fault',
+  'ablation',
+  'initWeights',
+  'baseline',
+  'heartbeat',
+  'error',
+] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
 /** 'preparing' covers Trainer.create (model build, first bank pass, k-means). */
@@ -285,15 +343,36 @@ export type WorkerEvent =
    */
   | (Ev<'baseline'> & { knnTop1: number; k: number; tau: number })
   /** trainSize / testSize: images in the run's data set (absent until it is loaded); memory: the worker's tensors now. */
-  | (Ev<'state'> & { state: RunState; step: number; datasetId: string | null; trainSize?: number; testSize?: number; memory?: TensorMemory })
+  | (Ev<'state'> & {
+      state: RunState;
+      step: number;
+      datasetId: string | null;
+      trainSize?: number;
+      testSize?: number;
+      memory?: TensorMemory;
+    })
   /** Runs saved in IndexedDB, most recent first (after listSaved, and after each save or discard). */
   | (Ev<'saved'> & { entries: SavedRunInfo[] })
   /** A checkpoint attempt of the current run: saved (bytes, ms) or not, with the reason (quota: the previous one is kept). */
-  | (Ev<'checkpoint'> & { step: number; ok: boolean; bytes: number; ms: number; message: string | null; trigger: 'autosave' | 'pause' | 'manual' })
+  | (Ev<'checkpoint'> & {
+      step: number;
+      ok: boolean;
+      bytes: number;
+      ms: number;
+      message: string | null;
+      trigger: 'autosave' | 'pause' | 'manual';
+    })
   /** A prepared restore passed every check; its token, step and data set. */
   | (Ev<'restoreReady'> & { token: number; step: number; datasetId: string; source: 'saved' | 'file' })
   /** The current run is now a restored one: its settings, data set and history, paused at `step`. */
-  | (Ev<'restored'> & { step: number; config: ClimConfig; dataset: DatasetChoice; history: StepMetrics[]; evals: EvalResult[]; source: 'saved' | 'file' })
+  | (Ev<'restored'> & {
+      step: number;
+      config: ClimConfig;
+      dataset: DatasetChoice;
+      history: StepMetrics[];
+      evals: EvalResult[];
+      source: 'saved' | 'file';
+    })
   /** The current run as a file (transferred). */
   | (Ev<'runFile'> & { bytes: Uint8Array; fileName: string })
   /** The export zip (transferred); `files`: the paths inside it. */
@@ -311,7 +390,15 @@ export type WorkerEvent =
    * baseline once computed, the arm and step in progress (null when not
    * training an arm), and the status ('done' / 'stopped' / 'failed' end it).
    */
-  | (Ev<'ablation'> & { status: 'running' | 'done' | 'stopped' | 'failed'; arms: Array<{ id: string; label: string }>; steps: number; rows: AblationRow[]; baseline: AblationBaseline | null; current: { index: number; id: string; step: number } | null; message: string | null })
+  | (Ev<'ablation'> & {
+      status: 'running' | 'done' | 'stopped' | 'failed';
+      arms: Array<{ id: string; label: string }>;
+      steps: number;
+      rows: AblationRow[];
+      baseline: AblationBaseline | null;
+      current: { index: number; id: string; step: number } | null;
+      message: string | null;
+    })
   /**
    * The worker's sign of life, every HEARTBEAT_EVERY_MS from a timer (a timer
    * only fires when the worker's thread is free, so it also proves the thread
@@ -351,15 +438,21 @@ export function transferablesOf(e: WorkerEvent): Transferable[] {
   if (e.type === 'images') return [...new Set([e.thumbs.index.buffer, e.thumbs.pixels.buffer])] as ArrayBuffer[];
   if (e.type === 'projection') {
     const p = e.projection;
-    return [...new Set([p.index.buffer, p.xy.buffer, p.cluster.buffer, ...(p.label ? [p.label.buffer] : [])])] as ArrayBuffer[];
+    return [
+      ...new Set([p.index.buffer, p.xy.buffer, p.cluster.buffer, ...(p.label ? [p.label.buffer] : [])]),
+    ] as ArrayBuffer[];
   }
   if (e.type === 'embeddings') {
     const d = e.dump;
-    return [...new Set([d.index.buffer, d.vectors.buffer, d.cluster.buffer, ...(d.label ? [d.label.buffer] : [])])] as ArrayBuffer[];
+    return [
+      ...new Set([d.index.buffer, d.vectors.buffer, d.cluster.buffer, ...(d.label ? [d.label.buffer] : [])]),
+    ] as ArrayBuffer[];
   }
   if (e.type === 'runFile' || e.type === 'bundle') return [e.bytes.buffer as ArrayBuffer];
   if (e.type !== 'clusters') return [];
   const { assignments, sizes, nearest, galleryNear, galleryFar } = e.snapshot;
   // A buffer may appear at most once in a transfer list.
-  return [...new Set([assignments.buffer, sizes.buffer, nearest.buffer, galleryNear.buffer, galleryFar.buffer])] as ArrayBuffer[];
+  return [
+    ...new Set([assignments.buffer, sizes.buffer, nearest.buffer, galleryNear.buffer, galleryFar.buffer]),
+  ] as ArrayBuffer[];
 }

@@ -4,9 +4,19 @@ import { openDB } from 'idb';
 import { MAX_SAVED_RUNS, RunStore, isSavedRunInfo, type SavedRunInfo } from './run-store';
 
 let dbCount = 0;
-const fresh = (estimate?: () => Promise<{ usage?: number; quota?: number } | null>) => RunStore.open({ name: `test-${++dbCount}`, estimate: estimate ?? (async () => null) });
+const fresh = (estimate?: () => Promise<{ usage?: number; quota?: number } | null>) =>
+  RunStore.open({ name: `test-${++dbCount}`, estimate: estimate ?? (async () => null) });
 
-const info = (key: string, step: number, savedAt: string, bytes = 4): SavedRunInfo => ({ key, step, totalSteps: 1000, savedAt, datasetId: 'shapes:1', datasetLabel: 'shapes', bytes, loss: 4.5 });
+const info = (key: string, step: number, savedAt: string, bytes = 4): SavedRunInfo => ({
+  key,
+  step,
+  totalSteps: 1000,
+  savedAt,
+  datasetId: 'shapes:1',
+  datasetLabel: 'shapes',
+  bytes,
+  loss: 4.5,
+});
 
 describe('RunStore (IndexedDB through idb)', () => {
   it('saves, lists most recent first, loads the bytes back, removes', async () => {
@@ -18,7 +28,10 @@ describe('RunStore (IndexedDB through idb)', () => {
     expect(Array.from((await s.load('a'))!)).toEqual([1, 2, 3, 4]);
     // A later save of the same run replaces it.
     await s.save(Uint8Array.from([5, 6, 7, 8]), info('a', 30, '2026-11-28T12:00:00Z'), 10);
-    expect((await s.list()).map((r) => [r.key, r.step])).toEqual([['a', 30], ['b', 20]]);
+    expect((await s.list()).map((r) => [r.key, r.step])).toEqual([
+      ['a', 30],
+      ['b', 20],
+    ]);
     expect(Array.from((await s.load('a'))!)).toEqual([5, 6, 7, 8]);
     await s.remove('a');
     expect(await s.load('a')).toBeNull();
@@ -28,7 +41,8 @@ describe('RunStore (IndexedDB through idb)', () => {
 
   it(`keeps the ${MAX_SAVED_RUNS} most recent runs`, async () => {
     const s = await fresh();
-    for (let i = 0; i < MAX_SAVED_RUNS + 2; i++) await s.save(Uint8Array.from([i]), info(`r${i}`, i, `2026-11-28T1${i}:00:00Z`), null);
+    for (let i = 0; i < MAX_SAVED_RUNS + 2; i++)
+      await s.save(Uint8Array.from([i]), info(`r${i}`, i, `2026-11-28T1${i}:00:00Z`), null);
     const keys = (await s.list()).map((r) => r.key);
     expect(keys).toEqual(Array.from({ length: MAX_SAVED_RUNS }, (_, j) => `r${MAX_SAVED_RUNS + 1 - j}`));
     expect(await s.load('r0')).toBeNull();

@@ -43,7 +43,9 @@ export type SaveOutcome = { ok: true; ms: number } | { ok: false; reason: 'quota
 export type QuotaEstimate = () => Promise<{ usage?: number; quota?: number } | null>;
 
 export const browserEstimate: QuotaEstimate = async () => {
-  const nav = (globalThis as { navigator?: { storage?: { estimate?: () => Promise<{ usage?: number; quota?: number }> } } }).navigator;
+  const nav = (
+    globalThis as { navigator?: { storage?: { estimate?: () => Promise<{ usage?: number; quota?: number }> } } }
+  ).navigator;
   return nav?.storage?.estimate ? nav.storage.estimate() : null;
 };
 
@@ -83,7 +85,10 @@ function isQuotaError(e: unknown): boolean {
 }
 
 export class RunStore {
-  private constructor(private readonly db: IDBPDatabase<RunDb>, private readonly estimate: QuotaEstimate) {}
+  private constructor(
+    private readonly db: IDBPDatabase<RunDb>,
+    private readonly estimate: QuotaEstimate,
+  ) {}
 
   static async open(opts: { name?: string; estimate?: QuotaEstimate; indexedDB?: IDBFactory } = {}): Promise<RunStore> {
     const db = await openDB<RunDb>(opts.name ?? RUN_DB_NAME, DB_VERSION, {
@@ -103,19 +108,33 @@ export class RunStore {
    */
   async save(bytes: Uint8Array, info: SavedRunInfo, prevStep: number | null): Promise<SaveOutcome> {
     const t0 = performance.now();
-    const kept = prevStep === null ? 'There is no earlier checkpoint of this run.' : `The checkpoint of step ${prevStep} is kept.`;
+    const kept =
+      prevStep === null ? 'There is no earlier checkpoint of this run.' : `The checkpoint of step ${prevStep} is kept.`;
     const est = await this.estimate().catch(() => null);
     if (est && typeof est.quota === 'number' && typeof est.usage === 'number') {
       const free = est.quota - est.usage;
       if (free < bytes.length * QUOTA_HEADROOM) {
-        return { ok: false, reason: 'quota', message: `Not saved: the browser's storage for this site has ${mb(Math.max(0, free))} free and the checkpoint needs ${mb(bytes.length)}. ${kept} Export the run to a file, or free space by discarding saved runs.` };
+        return {
+          ok: false,
+          reason: 'quota',
+          message: `Not saved: the browser's storage for this site has ${mb(Math.max(0, free))} free and the checkpoint needs ${mb(bytes.length)}. ${kept} Export the run to a file, or free space by discarding saved runs.`,
+        };
       }
     }
     try {
       const tx = this.db.transaction(['runs', 'info'], 'readwrite');
-      await Promise.all([tx.objectStore('runs').put(bytes, info.key), tx.objectStore('info').put(info, info.key), tx.done]);
+      await Promise.all([
+        tx.objectStore('runs').put(bytes, info.key),
+        tx.objectStore('info').put(info, info.key),
+        tx.done,
+      ]);
     } catch (e) {
-      if (isQuotaError(e)) return { ok: false, reason: 'quota', message: `Not saved: the browser refused the space (${(e as Error).message || 'quota exceeded'}). ${kept} Export the run to a file instead.` };
+      if (isQuotaError(e))
+        return {
+          ok: false,
+          reason: 'quota',
+          message: `Not saved: the browser refused the space (${(e as Error).message || 'quota exceeded'}). ${kept} Export the run to a file instead.`,
+        };
       return { ok: false, reason: 'error', message: `Not saved: ${(e as Error).message || String(e)}. ${kept}` };
     }
     await this.prune(info.key);

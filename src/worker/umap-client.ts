@@ -15,7 +15,10 @@ export interface UmapWorkerLike {
 }
 
 export function spawnUmapWorker(): UmapWorkerLike {
-  return new Worker(new URL('./umap.worker.ts', import.meta.url), { type: 'module', name: 'clim-umap' }) as unknown as UmapWorkerLike;
+  return new Worker(new URL('./umap.worker.ts', import.meta.url), {
+    type: 'module',
+    name: 'clim-umap',
+  }) as unknown as UmapWorkerLike;
 }
 
 export class UmapClient {
@@ -42,7 +45,11 @@ export class UmapClient {
       this.worker = null;
       w.terminate();
       this.phase = null;
-      this.onEvent({ type: 'error', jobId: this.job, message: `The UMAP worker failed: ${ev.message || 'could not load'}` });
+      this.onEvent({
+        type: 'error',
+        jobId: this.job,
+        message: `The UMAP worker failed: ${ev.message || 'could not load'}`,
+      });
     };
     this.worker = w;
     return w;

@@ -51,7 +51,14 @@ describe('runUmap', () => {
   it('reports the neighbour phase then layout epochs up to the total, and stops when cancelled', async () => {
     const seen: string[] = [];
     let last = 0;
-    await runUmap(blobs(40, 2), 40, 8, params, { sliceMs: 0, onProgress: (phase, epoch, epochs) => { seen.push(phase); last = epoch; expect(phase === 'neighbours' || epochs === 60).toBe(true); } });
+    await runUmap(blobs(40, 2), 40, 8, params, {
+      sliceMs: 0,
+      onProgress: (phase, epoch, epochs) => {
+        seen.push(phase);
+        last = epoch;
+        expect(phase === 'neighbours' || epochs === 60).toBe(true);
+      },
+    });
     expect(seen[0]).toBe('neighbours');
     expect(seen.filter((p) => p === 'layout').length).toBeGreaterThan(1);
     expect(last).toBe(60);
@@ -88,11 +95,14 @@ describe('UmapClient', () => {
   it('transfers the vectors, drops events of other jobs, and cancels by message during the layout, by terminating during the neighbour search', () => {
     const workers: FakeUmapWorker[] = [];
     const got: UmapEvent[] = [];
-    const c = new UmapClient((e) => got.push(e), () => {
-      const w = new FakeUmapWorker();
-      workers.push(w);
-      return w;
-    });
+    const c = new UmapClient(
+      (e) => got.push(e),
+      () => {
+        const w = new FakeUmapWorker();
+        workers.push(w);
+        return w;
+      },
+    );
     const v = new Float32Array(16);
     const id = c.run(v, 2, 8, params);
     expect(workers[0].transfers[0]).toEqual([v.buffer]);

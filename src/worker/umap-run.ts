@@ -22,7 +22,13 @@ const yieldToLoop = () => new Promise<void>((r) => setTimeout(r, 0));
  * same vectors, parameters and seed give the same map. N < 2 gives zeros
  * (UMAP needs neighbours); nNeighbors is clamped to N − 1.
  */
-export async function runUmap(vectors: Float32Array, n: number, dim: number, p: UmapParams, hooks: UmapHooks = {}): Promise<Float32Array | null> {
+export async function runUmap(
+  vectors: Float32Array,
+  n: number,
+  dim: number,
+  p: UmapParams,
+  hooks: UmapHooks = {},
+): Promise<Float32Array | null> {
   if (vectors.length !== n * dim) throw new Error(`UMAP: ${vectors.length} numbers for ${n}×${dim} vectors`);
   if (n < 2) return new Float32Array(n * 2);
   const rng = new Rng(p.seed);

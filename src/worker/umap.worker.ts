@@ -30,6 +30,8 @@ scope.onmessage = (ev: MessageEvent<UmapRequest>) => {
     },
     cancelled: () => current !== id,
   })
-    .then((xy) => post(xy ? { type: 'done', jobId: id, xy, ms: performance.now() - t0 } : { type: 'cancelled', jobId: id }))
+    .then((xy) =>
+      post(xy ? { type: 'done', jobId: id, xy, ms: performance.now() - t0 } : { type: 'cancelled', jobId: id }),
+    )
     .catch((e: unknown) => post({ type: 'error', jobId: id, message: e instanceof Error ? e.message : String(e) }));
 };

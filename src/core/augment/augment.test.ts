@@ -1,16 +1,39 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { LUMA, applyAugment, augmentBatch, centreView, drawAugment, hueMatrix, type AugmentDraw, type AugmentParams } from './augment';
+import {
+  LUMA,
+  applyAugment,
+  augmentBatch,
+  centreView,
+  drawAugment,
+  hueMatrix,
+  type AugmentDraw,
+  type AugmentParams,
+} from './augment';
 import { Rng } from '../rng';
 
 const S = 32;
 
 const MOCO: AugmentParams = {
-  cropScaleMin: 0.3, cropScaleMax: 1, flipProb: 0.5, jitterProb: 0.8,
-  brightness: 0.4, contrast: 0.4, saturation: 0.4, hue: 0.1, grayscaleProb: 0.2,
+  cropScaleMin: 0.3,
+  cropScaleMax: 1,
+  flipProb: 0.5,
+  jitterProb: 0.8,
+  brightness: 0.4,
+  contrast: 0.4,
+  saturation: 0.4,
+  hue: 0.1,
+  grayscaleProb: 0.2,
 };
-const PLAIN: AugmentParams = { ...MOCO, cropScaleMin: 1, cropScaleMax: 1, flipProb: 0, jitterProb: 0, grayscaleProb: 0 };
+const PLAIN: AugmentParams = {
+  ...MOCO,
+  cropScaleMin: 1,
+  cropScaleMax: 1,
+  flipProb: 0,
+  jitterProb: 0,
+  grayscaleProb: 0,
+};
 
 function randomImages(b: number, side: number, seed: number): Float32Array {
   const rng = new Rng(seed);
@@ -47,7 +70,8 @@ async function run(pixels: Float32Array, b: number, out: number, d: AugmentDraw,
   return v;
 }
 
-const px = (img: ArrayLike<number>, side: number, b: number, y: number, x: number, c: number) => img[((b * side + y) * side + x) * 3 + c];
+const px = (img: ArrayLike<number>, side: number, b: number, y: number, x: number, c: number) =>
+  img[((b * side + y) * side + x) * 3 + c];
 
 /**
  * Reference crop: torch-style bilinear (half-pixel centres, coordinates clamped
@@ -138,7 +162,15 @@ describe('augment (cpu)', () => {
   it('a flipped full crop (x1 > x2 in one cropAndResize call) mirrors the image', async () => {
     const b = 2;
     const pix = randomImages(b, S, 2);
-    const got = await run(pix, b, S, plainDraw([[0, 1, 1, 0], [0, 0, 1, 1]]));
+    const got = await run(
+      pix,
+      b,
+      S,
+      plainDraw([
+        [0, 1, 1, 0],
+        [0, 0, 1, 1],
+      ]),
+    );
     const want = new Float32Array(pix.length);
     for (let i = 0; i < b; i++) {
       for (let y = 0; y < S; y++) {
@@ -178,14 +210,23 @@ describe('augment (cpu)', () => {
     const x = tf.tensor4d(pix, [b, S, S, 3]);
     const v16 = (await centreView(x, 16).data()) as Float32Array;
     const pool = new Float32Array(b * 16 * 16 * 3);
-    for (let i = 0; i < b; i++) for (let y = 0; y < 16; y++) for (let xx = 0; xx < 16; xx++) for (let c = 0; c < 3; c++) {
-      pool[((i * 16 + y) * 16 + xx) * 3 + c] =
-        (px(pix, S, i, 2 * y, 2 * xx, c) + px(pix, S, i, 2 * y + 1, 2 * xx, c) + px(pix, S, i, 2 * y, 2 * xx + 1, c) + px(pix, S, i, 2 * y + 1, 2 * xx + 1, c)) / 4;
-    }
+    for (let i = 0; i < b; i++)
+      for (let y = 0; y < 16; y++)
+        for (let xx = 0; xx < 16; xx++)
+          for (let c = 0; c < 3; c++) {
+            pool[((i * 16 + y) * 16 + xx) * 3 + c] =
+              (px(pix, S, i, 2 * y, 2 * xx, c) +
+                px(pix, S, i, 2 * y + 1, 2 * xx, c) +
+                px(pix, S, i, 2 * y, 2 * xx + 1, c) +
+                px(pix, S, i, 2 * y + 1, 2 * xx + 1, c)) /
+              4;
+          }
     expect(maxAbsDiff(v16, pool)).toBeLessThan(1e-5);
     const v24 = (await centreView(x, 24).data()) as Float32Array;
     for (let i = 0; i < b; i++) {
-      expect(maxAbsDiff(v24.subarray(i * 24 * 24 * 3, (i + 1) * 24 * 24 * 3), naiveCrop(pix, S, i, [0, 0, 1, 1], 24))).toBeLessThan(1e-5);
+      expect(
+        maxAbsDiff(v24.subarray(i * 24 * 24 * 3, (i + 1) * 24 * 24 * 3), naiveCrop(pix, S, i, [0, 0, 1, 1], 24)),
+      ).toBeLessThan(1e-5);
     }
     const before = tf.memory().numTensors;
     const v32 = centreView(x, 32);
@@ -197,13 +238,61 @@ describe('augment (cpu)', () => {
   it('brightness, contrast, saturation and grayscale each match a naive per-pixel loop', async () => {
     const pix = randomImages(1, S, 6);
     const cases: [string, (d: AugmentDraw) => void, number[]][] = [
-      ['brightness 1.35', (d) => { d.jitter[0] = 1; d.brightness[0] = 1.35; }, [0]],
-      ['brightness 0.6', (d) => { d.jitter[0] = 1; d.brightness[0] = 0.6; }, [0]],
-      ['contrast 0.7', (d) => { d.jitter[0] = 1; d.contrast[0] = 0.7; }, [1]],
-      ['contrast 1.4', (d) => { d.jitter[0] = 1; d.contrast[0] = 1.4; }, [1]],
-      ['saturation 0.65', (d) => { d.jitter[0] = 1; d.saturation[0] = 0.65; }, [2]],
-      ['saturation 1.4', (d) => { d.jitter[0] = 1; d.saturation[0] = 1.4; }, [2]],
-      ['grayscale', (d) => { d.gray[0] = 1; }, []],
+      [
+        'brightness 1.35',
+        (d) => {
+          d.jitter[0] = 1;
+          d.brightness[0] = 1.35;
+        },
+        [0],
+      ],
+      [
+        'brightness 0.6',
+        (d) => {
+          d.jitter[0] = 1;
+          d.brightness[0] = 0.6;
+        },
+        [0],
+      ],
+      [
+        'contrast 0.7',
+        (d) => {
+          d.jitter[0] = 1;
+          d.contrast[0] = 0.7;
+        },
+        [1],
+      ],
+      [
+        'contrast 1.4',
+        (d) => {
+          d.jitter[0] = 1;
+          d.contrast[0] = 1.4;
+        },
+        [1],
+      ],
+      [
+        'saturation 0.65',
+        (d) => {
+          d.jitter[0] = 1;
+          d.saturation[0] = 0.65;
+        },
+        [2],
+      ],
+      [
+        'saturation 1.4',
+        (d) => {
+          d.jitter[0] = 1;
+          d.saturation[0] = 1.4;
+        },
+        [2],
+      ],
+      [
+        'grayscale',
+        (d) => {
+          d.gray[0] = 1;
+        },
+        [],
+      ],
     ];
     for (const [name, set, ops] of cases) {
       const d = plainDraw([[0, 0, 1, 1]]);
@@ -239,7 +328,8 @@ describe('augment (cpu)', () => {
     expect(Array.from(got.subarray(0, 3)).map((v) => +v.toFixed(5))).toEqual([0, 0.598, 0.598]);
     for (const t of [0.03, -0.2, 0.37]) {
       const m = hueMatrix(t);
-      for (let c = 0; c < 3; c++) expect(LUMA[0] * m[c] + LUMA[1] * m[3 + c] + LUMA[2] * m[6 + c]).toBeCloseTo(LUMA[c], 9);
+      for (let c = 0; c < 3; c++)
+        expect(LUMA[0] * m[c] + LUMA[1] * m[3 + c] + LUMA[2] * m[6 + c]).toBeCloseTo(LUMA[c], 9);
     }
     const m = hueMatrix(0.05);
     expect(m[3]).toBeGreaterThan(0.05); // green gained from red
@@ -249,15 +339,26 @@ describe('augment (cpu)', () => {
   it('brightness, contrast, saturation then grayscale compose exactly, and the ops commute', async () => {
     const b = 12;
     const pix = randomImages(b, S, 17);
-    const d = drawAugment(b, { ...MOCO, jitterProb: 0.9, grayscaleProb: 0.4, brightness: 0.8, contrast: 0.8 }, new Rng(19));
+    const d = drawAugment(
+      b,
+      { ...MOCO, jitterProb: 0.9, grayscaleProb: 0.4, brightness: 0.8, contrast: 0.8 },
+      new Rng(19),
+    );
     d.hue.fill(0);
     const got = await run(pix, b, S, d);
     // Every order of the ops gives the same result without intermediate clips (why the order is fixed).
-    for (const order of [[0, 1, 2], [2, 1, 0], [1, 2, 0]]) {
+    for (const order of [
+      [0, 1, 2],
+      [2, 1, 0],
+      [1, 2, 0],
+    ]) {
       let err = 0;
       for (let i = 0; i < b; i++) {
         const crop = naiveCrop(pix, S, i, Array.from(d.boxes.subarray(i * 4, i * 4 + 4)), S);
-        err = Math.max(err, maxAbsDiff(got.subarray(i * S * S * 3, (i + 1) * S * S * 3), naiveColour(crop, d, i, order)));
+        err = Math.max(
+          err,
+          maxAbsDiff(got.subarray(i * S * S * 3, (i + 1) * S * S * 3), naiveColour(crop, d, i, order)),
+        );
       }
       expect(err, order.join()).toBeLessThan(2e-5);
     }
@@ -275,7 +376,9 @@ describe('augment (cpu)', () => {
       // Reversed order on purpose: hue commutes with the others too.
       const want = naiveColour(crop, d, i, i % 2 ? [0, 1, 2, 3] : [3, 2, 1, 0]);
       // 5e-3: the reference uses the 3-digit textbook YIQ inverse.
-      expect(maxAbsDiff(got.subarray(i * out * out * 3, (i + 1) * out * out * 3), want), `image ${i}`).toBeLessThan(5e-3);
+      expect(maxAbsDiff(got.subarray(i * out * out * 3, (i + 1) * out * out * 3), want), `image ${i}`).toBeLessThan(
+        5e-3,
+      );
     }
     expect(Math.min(...got)).toBeGreaterThanOrEqual(0);
     expect(Math.max(...got)).toBeLessThanOrEqual(1);
@@ -373,7 +476,9 @@ describe('augment (wasm against cpu)', () => {
     expect(maxAbsDiff(wasm, cpu)).toBeLessThan(1e-4);
     expect(maxAbsDiff(flipWasm, flipCpu)).toBeLessThan(1e-5);
     for (let i = 0; i < b; i++) {
-      expect(maxAbsDiff(cv.subarray(i * 24 * 24 * 3, (i + 1) * 24 * 24 * 3), naiveCrop(pix, S, i, [0, 0, 1, 1], 24))).toBeLessThan(1e-5);
+      expect(
+        maxAbsDiff(cv.subarray(i * 24 * 24 * 3, (i + 1) * 24 * 24 * 3), naiveCrop(pix, S, i, [0, 0, 1, 1], 24)),
+      ).toBeLessThan(1e-5);
     }
     // And the flip is a mirror on wasm too.
     for (let x2 = 0; x2 < S; x2++) expect(flipWasm[x2 * 3]).toBeCloseTo(pix[(S - 1 - x2) * 3], 5);

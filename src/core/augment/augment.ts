@@ -32,7 +32,15 @@ import { colourAffineKernel, hasColourAffineKernel } from '../ops/colour-affine'
  */
 export type AugmentParams = Pick<
   ClimConfig,
-  'cropScaleMin' | 'cropScaleMax' | 'flipProb' | 'jitterProb' | 'brightness' | 'contrast' | 'saturation' | 'hue' | 'grayscaleProb'
+  | 'cropScaleMin'
+  | 'cropScaleMax'
+  | 'flipProb'
+  | 'jitterProb'
+  | 'brightness'
+  | 'contrast'
+  | 'saturation'
+  | 'hue'
+  | 'grayscaleProb'
 > & { ratioMin?: number; ratioMax?: number };
 
 /**
@@ -73,15 +81,22 @@ function inv3(m: readonly number[]): number[] {
   const C = d * h - e * g;
   const det = a * A + b * B + c * C;
   return [
-    A / det, -(b * i - c * h) / det, (b * f - c * e) / det,
-    B / det, (a * i - c * g) / det, -(a * f - c * d) / det,
-    C / det, -(a * h - b * g) / det, (a * e - b * d) / det,
+    A / det,
+    -(b * i - c * h) / det,
+    (b * f - c * e) / det,
+    B / det,
+    (a * i - c * g) / det,
+    -(a * f - c * d) / det,
+    C / det,
+    -(a * h - b * g) / det,
+    (a * e - b * d) / det,
   ];
 }
 
 function mul3(x: readonly number[], y: readonly number[]): number[] {
   const out = new Array<number>(9).fill(0);
-  for (let r = 0; r < 3; r++) for (let c = 0; c < 3; c++) for (let k = 0; k < 3; k++) out[r * 3 + c] += x[r * 3 + k] * y[k * 3 + c];
+  for (let r = 0; r < 3; r++)
+    for (let c = 0; c < 3; c++) for (let k = 0; k < 3; k++) out[r * 3 + c] += x[r * 3 + k] * y[k * 3 + c];
   return out;
 }
 
@@ -115,7 +130,8 @@ function checkParams(p: AugmentParams): void {
   if (!(p.cropScaleMin > 0 && p.cropScaleMin <= p.cropScaleMax && p.cropScaleMax <= 1)) {
     throw new Error(`crop scale range must satisfy 0 < min ≤ max ≤ 1 (got ${p.cropScaleMin}, ${p.cropScaleMax})`);
   }
-  if (!(rMin > 0 && rMin <= rMax)) throw new Error(`aspect ratio range must satisfy 0 < min ≤ max (got ${rMin}, ${rMax})`);
+  if (!(rMin > 0 && rMin <= rMax))
+    throw new Error(`aspect ratio range must satisfy 0 < min ≤ max (got ${rMin}, ${rMax})`);
 }
 
 /**
@@ -163,7 +179,16 @@ export function drawAugment(batch: number, p: AugmentParams, rng: Rng): AugmentD
       x1 = rng.uniform(0, 1 - w);
     } else {
       // Fallback centre crop, clamping the unit square's ratio into [rMin, rMax].
-      if (1 < rMin) { w = 1; h = 1 / rMin; } else if (1 > rMax) { h = 1; w = rMax; } else { w = 1; h = 1; }
+      if (1 < rMin) {
+        w = 1;
+        h = 1 / rMin;
+      } else if (1 > rMax) {
+        h = 1;
+        w = rMax;
+      } else {
+        w = 1;
+        h = 1;
+      }
       y1 = (1 - h) / 2;
       x1 = (1 - w) / 2;
     }
@@ -213,7 +238,16 @@ function samplingBoxes(edgeBoxes: Float32Array, batch: number, h: number, w: num
  * several views; padding it once (not per view) saves 1.7 ms per view on WASM.
  */
 export function padForCrops(images: tf.Tensor4D): tf.Tensor4D {
-  return tf.mirrorPad(images, [[0, 0], [1, 1], [1, 1], [0, 0]], 'symmetric');
+  return tf.mirrorPad(
+    images,
+    [
+      [0, 0],
+      [1, 1],
+      [1, 1],
+      [0, 0],
+    ],
+    'symmetric',
+  );
 }
 
 /** B×H×W×3 → B×out×out×3: bilinear crops of the given edge boxes (one kernel call). */
@@ -324,7 +358,8 @@ export function applyAugment(images: tf.Tensor4D, out: number, d: AugmentDraw, p
       // Every value of x·K is a pixel's luma, so its mean over N·3 is the crop's mean luma μ.
       y = tf.add(y, tf.add(tf.mul(xK, per(Q)), tf.mul(tf.mean(xK, 1, true), per(O))));
     }
-    if (R.some((v) => v !== 0)) y = tf.add(y, tf.mul(tf.reshape(tf.matMul(rows, tf.tensor2d(CHROMA_S, [3, 3])), [batch, n3]), per(R)));
+    if (R.some((v) => v !== 0))
+      y = tf.add(y, tf.mul(tf.reshape(tf.matMul(rows, tf.tensor2d(CHROMA_S, [3, 3])), [batch, n3]), per(R)));
     return tf.reshape(tf.clipByValue(y, 0, 1), [batch, out, out, 3]) as tf.Tensor4D;
   });
 }

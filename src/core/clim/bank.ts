@@ -9,7 +9,10 @@ export class MemoryBank {
   /** N×d, rows L2-normalised. */
   readonly embeddings: tf.Variable;
 
-  constructor(readonly n: number, readonly dim: number) {
+  constructor(
+    readonly n: number,
+    readonly dim: number,
+  ) {
     // In a tidy: tf.variable shares the initial tensor's data but leaves that tensor alive too.
     this.embeddings = tf.tidy(() => tf.variable(tf.zeros([n, dim]), false));
   }
@@ -20,7 +23,8 @@ export class MemoryBank {
 
   /** Overwrites all rows (the initial pass of the encoder over the data set). */
   setAll(z: tf.Tensor2D): void {
-    if (z.shape[0] !== this.n || z.shape[1] !== this.dim) throw new Error(`bank expects ${this.n}×${this.dim}, got ${z.shape}`);
+    if (z.shape[0] !== this.n || z.shape[1] !== this.dim)
+      throw new Error(`bank expects ${this.n}×${this.dim}, got ${z.shape}`);
     this.embeddings.assign(z);
   }
 

@@ -4,7 +4,17 @@ import '@tensorflow/tfjs-backend-wasm';
 import { installFastWasmKernels, installStockWasmKernels } from '../ops/wasm-kernels';
 import { Rng } from '../rng';
 import { type KMeansState, sphericalKMeans } from './kmeans';
-import { type Mat, blobs, dot, naiveAssign, naiveClusterTables, naiveSphericalKMeans, normalise, randomUnitRows, rows } from './naive.test-util';
+import {
+  type Mat,
+  blobs,
+  dot,
+  naiveAssign,
+  naiveClusterTables,
+  naiveSphericalKMeans,
+  normalise,
+  randomUnitRows,
+  rows,
+} from './naive.test-util';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -32,7 +42,15 @@ async function read(s: KMeansState): Promise<Read> {
   };
 }
 
-async function run(x: Mat, clusters: number, iters: number, seed: number, init?: Mat, blockElements?: number, segmentSumFrom?: number): Promise<Read> {
+async function run(
+  x: Mat,
+  clusters: number,
+  iters: number,
+  seed: number,
+  init?: Mat,
+  blockElements?: number,
+  segmentSumFrom?: number,
+): Promise<Read> {
   const xt = tf.tensor2d(x);
   const it = init ? tf.tensor2d(init) : null;
   const s = await sphericalKMeans(xt, clusters, iters, new Rng(seed), it, { blockElements, segmentSumFrom });
@@ -143,7 +161,9 @@ describe('sphericalKMeans (§2)', () => {
     // Six rows near e0 (cluster 0) and one lone row p in cluster 1 at cos ≈ 0.51 to e1: p fits worst
     // of all, but moving it would empty cluster 1, so the worst row of cluster 0 moves instead.
     const rng = new Rng(15);
-    const group = Array.from({ length: 6 }, () => normalise([1, 0.1 * rng.normal(), 0.1 * rng.normal(), 0.1 * rng.normal()]));
+    const group = Array.from({ length: 6 }, () =>
+      normalise([1, 0.1 * rng.normal(), 0.1 * rng.normal(), 0.1 * rng.normal()]),
+    );
     const p = normalise([0, 1, 1.7, 0]);
     const x = [...group, p];
     const init = [[1, 0, 0, 0], [0, 1, 0, 0], normalise([-1, -1, -1, 0])];

@@ -106,7 +106,13 @@ function assignStep(x: tf.Tensor2D, mu: tf.Tensor2D, step: number): { assign: tf
  * additions (WASM's kernel is ops/wasm-kernels.ts). Otherwise, and on GPU backends: oneHot(a)ᵀ·x accumulated over row
  * blocks, a product the GPU runs fast, where a scatter-add is not.
  */
-function clusterSums(x: tf.Tensor2D, assign: tf.Tensor1D, clusters: number, step: number, segmentSumFrom: number): { sums: tf.Tensor2D; counts: tf.Tensor1D } {
+function clusterSums(
+  x: tf.Tensor2D,
+  assign: tf.Tensor1D,
+  clusters: number,
+  step: number,
+  segmentSumFrom: number,
+): { sums: tf.Tensor2D; counts: tf.Tensor1D } {
   return tf.tidy(() => {
     const [n, d] = x.shape;
     if (clusters >= segmentSumFrom && isHostBackend() && tf.getKernel('UnsortedSegmentSum', tf.getBackend())) {
@@ -147,7 +153,10 @@ function seedPlusPlus(x: tf.Tensor2D, clusters: number, rng: Rng): tf.Tensor2D {
       const cdf = tf.cumsum(w);
       const target = tf.mul(cdf.slice(n - 1, 1), u);
       // Smallest i with cdf[i] > target; zero-weight rows (already seeds) never qualify.
-      const idx = tf.minimum(tf.sum(tf.lessEqual(cdf, target).toInt()), n - 1).reshape([1]).toInt();
+      const idx = tf
+        .minimum(tf.sum(tf.lessEqual(cdf, target).toInt()), n - 1)
+        .reshape([1])
+        .toInt();
       const row = tf.gather(x, idx); // 1×D
       const sim = matMulABt(x, row).reshape([n]);
       return { idx, nearest: tf.maximum(nearest, sim) };
@@ -224,7 +233,8 @@ export async function sphericalKMeans(
 ): Promise<KMeansState> {
   const [n, d] = x.shape;
   if (n < 1) throw new Error('sphericalKMeans: the bank is empty.');
-  if (!Number.isInteger(clusters) || clusters < 1) throw new Error(`sphericalKMeans: clusters must be a whole number ≥ 1 (got ${clusters}).`);
+  if (!Number.isInteger(clusters) || clusters < 1)
+    throw new Error(`sphericalKMeans: clusters must be a whole number ≥ 1 (got ${clusters}).`);
   if (init && (init.shape[0] !== clusters || init.shape[1] !== d)) {
     throw new Error(`sphericalKMeans: init is ${init.shape[0]}×${init.shape[1]}, expected ${clusters}×${d}.`);
   }
@@ -309,7 +319,9 @@ export async function sphericalKMeans(
  * run produced, so the next warm-started k-means and every selection see
  * exactly what they would have. Takes ownership of the tensors.
  */
-export function kmeansStateFrom(t: Pick<KMeansState, 'centroids' | 'assignments' | 'meanCentreSim' | 'order' | 'start' | 'rank' | 'sizes'>): KMeansState {
+export function kmeansStateFrom(
+  t: Pick<KMeansState, 'centroids' | 'assignments' | 'meanCentreSim' | 'order' | 'start' | 'rank' | 'sizes'>,
+): KMeansState {
   const state: KMeansState = {
     ...t,
     dispose() {

@@ -115,9 +115,25 @@ describe('knn (§3 step 1) against a brute-force sort', () => {
 
   it('a bank of one row: B×0 when that row is excluded, B×1 otherwise', async () => {
     const bank = [[0.6, 0.8]];
-    const none = await runKnn([[0.6, 0.8], [1, 0]], bank, 5, [0, 0]);
+    const none = await runKnn(
+      [
+        [0.6, 0.8],
+        [1, 0],
+      ],
+      bank,
+      5,
+      [0, 0],
+    );
     expect(none.shape).toEqual([2, 0]);
-    const one = await runKnn([[0.6, 0.8], [1, 0]], bank, 5, null);
+    const one = await runKnn(
+      [
+        [0.6, 0.8],
+        [1, 0],
+      ],
+      bank,
+      5,
+      null,
+    );
     expect(one.shape).toEqual([2, 1]);
     expect(one.indices).toEqual([[0], [0]]);
     expect(one.sims[0][0]).toBeCloseTo(1, 6);
@@ -125,7 +141,13 @@ describe('knn (§3 step 1) against a brute-force sort', () => {
   });
 
   it('B = 1 with chunk 1 (every row its own block)', async () => {
-    const bank = f32([[1, 0], [0, 1], [Math.SQRT1_2, Math.SQRT1_2], [-1, 0], [0.8, 0.6]]);
+    const bank = f32([
+      [1, 0],
+      [0, 1],
+      [Math.SQRT1_2, Math.SQRT1_2],
+      [-1, 0],
+      [0.8, 0.6],
+    ]);
     const got = await runKnn([bank[0]], bank, 3, [0], 1);
     // Hand-worked: cos to (1,0) is 0, 0.707, −1, 0.8 for rows 1..4 → 4, 2, 1.
     expect(got.indices).toEqual([[4, 2, 1]]);
@@ -170,14 +192,26 @@ describe('knn (§3 step 1) against a brute-force sort', () => {
     const grid = integerGrid(new Rng(11), 40, 3);
     const gridAnchors = [0, 7, 13];
     const cpu = await runKnn(query, bank, 9, anchors, 40);
-    const cpuGrid = await runKnn(gridAnchors.map((i) => grid[i]), grid, 7, gridAnchors, 6);
+    const cpuGrid = await runKnn(
+      gridAnchors.map((i) => grid[i]),
+      grid,
+      7,
+      gridAnchors,
+      6,
+    );
     await tf.setBackend('wasm');
     try {
       expect(tf.getBackend()).toBe('wasm');
       const wasm = await runKnn(query, bank, 9, anchors, 40);
       expect(wasm.indices).toEqual(cpu.indices);
       wasm.sims.forEach((r, b) => r.forEach((s, t) => expect(s).toBeCloseTo(cpu.sims[b][t], 5)));
-      const wasmGrid = await runKnn(gridAnchors.map((i) => grid[i]), grid, 7, gridAnchors, 6);
+      const wasmGrid = await runKnn(
+        gridAnchors.map((i) => grid[i]),
+        grid,
+        7,
+        gridAnchors,
+        6,
+      );
       expect(wasmGrid.indices).toEqual(cpuGrid.indices);
     } finally {
       await tf.setBackend('cpu');

@@ -90,7 +90,8 @@ export function knn(
   const [b, d] = query.shape;
   const [n, bankD] = bank.shape;
   if (d !== bankD) throw new Error(`knn: query has ${d} columns but the bank has ${bankD}.`);
-  if (exclude && exclude.shape[0] !== b) throw new Error(`knn: exclude has ${exclude.shape[0]} entries for ${b} queries.`);
+  if (exclude && exclude.shape[0] !== b)
+    throw new Error(`knn: exclude has ${exclude.shape[0]} entries for ${b} queries.`);
   const kk = knnCount(k, n, exclude !== null);
   const step = Math.max(1, Math.floor(chunk));
 
@@ -119,7 +120,9 @@ export function knn(
         ? topkColumns(tf.matMul(block, queryT) as tf.Tensor2D, Math.min(want, rows))
         : tf.topk(matMulABt(query, block), Math.min(want, rows), true); // B×rows
       candSims.push(top.values as tf.Tensor2D);
-      candIdx.push(start === 0 ? (top.indices as tf.Tensor2D) : (tf.add(top.indices, tf.scalar(start, 'int32')) as tf.Tensor2D));
+      candIdx.push(
+        start === 0 ? (top.indices as tf.Tensor2D) : (tf.add(top.indices, tf.scalar(start, 'int32')) as tf.Tensor2D),
+      );
     }
     let indices: tf.Tensor2D;
     let similarities: tf.Tensor2D;

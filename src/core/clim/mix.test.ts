@@ -121,7 +121,8 @@ describe('mix (cpu)', () => {
       const lam = plan.applied[i] ? plan.lambda[i] : 1;
       expect(lambda[i]).toBe(Math.fround(lam));
       let err = 0;
-      for (let k = i * per; k < (i + 1) * per; k++) err = Math.max(err, Math.abs(out[k] - (lam * a[k] + (1 - lam) * p[k])));
+      for (let k = i * per; k < (i + 1) * per; k++)
+        err = Math.max(err, Math.abs(out[k] - (lam * a[k] + (1 - lam) * p[k])));
       expect(err).toBeLessThan(1e-6);
       if (!plan.applied[i]) expect(out.subarray(i * per, (i + 1) * per)).toEqual(a.subarray(i * per, (i + 1) * per));
     }
@@ -208,7 +209,8 @@ describe('mix (wasm against cpu)', () => {
     expect(results.cutmix[2]).toEqual(results.cutmix[0]); // cutmix is an exact 0/1 blend
     expect(results.cutmix[3]).toEqual(results.cutmix[1]);
     let err = 0;
-    for (let k = 0; k < results.mixup[0].length; k++) err = Math.max(err, Math.abs(results.mixup[0][k] - results.mixup[2][k]));
+    for (let k = 0; k < results.mixup[0].length; k++)
+      err = Math.max(err, Math.abs(results.mixup[0][k] - results.mixup[2][k]));
     expect(err).toBeLessThan(1e-6);
   });
 });

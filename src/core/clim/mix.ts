@@ -49,7 +49,12 @@ export interface Mixer {
 }
 
 function emptyPlan(mode: MixMode, batch: number): MixPlan {
-  return { mode, applied: new Uint8Array(batch), lambda: new Float32Array(batch).fill(1), boxes: new Float32Array(batch * 4) };
+  return {
+    mode,
+    applied: new Uint8Array(batch),
+    lambda: new Float32Array(batch).fill(1),
+    boxes: new Float32Array(batch * 4),
+  };
 }
 
 function checkPlanArgs(batch: number, prob: number, alpha: number): void {
@@ -61,9 +66,12 @@ function checkPlanArgs(batch: number, prob: number, alpha: number): void {
 function checkApplyArgs(plan: MixPlan, anchor: tf.Tensor4D, positive: tf.Tensor4D, name: MixMode): void {
   if (plan.mode !== name) throw new Error(`a ${plan.mode} plan cannot be applied by the ${name} mixer`);
   if (anchor.shape.join() !== positive.shape.join()) {
-    throw new Error(`anchor ${anchor.shape.join('×')} and positive ${positive.shape.join('×')} must have the same shape`);
+    throw new Error(
+      `anchor ${anchor.shape.join('×')} and positive ${positive.shape.join('×')} must have the same shape`,
+    );
   }
-  if (plan.applied.length !== anchor.shape[0]) throw new Error(`plan holds ${plan.applied.length} images, batch has ${anchor.shape[0]}`);
+  if (plan.applied.length !== anchor.shape[0])
+    throw new Error(`plan holds ${plan.applied.length} images, batch has ${anchor.shape[0]}`);
 }
 
 /** Draws `applied` and λ ~ Beta(α, α) for applied images (λ = 1 elsewhere). */
@@ -123,7 +131,8 @@ const mixup: Mixer = {
 
 const cutmix: Mixer = {
   name: 'cutmix',
-  description: 'CutMix: a box of the positive is pasted into the anchor; λ is reset to the anchor’s kept share of pixels.',
+  description:
+    'CutMix: a box of the positive is pasted into the anchor; λ is reset to the anchor’s kept share of pixels.',
   plan(batch, prob, alpha, rng) {
     checkPlanArgs(batch, prob, alpha);
     const plan = emptyPlan('cutmix', batch);
@@ -160,7 +169,10 @@ const cutmix: Mixer = {
       const bt = tf.reshape(tf.tensor2d(bounds, [batch, 4]), [batch, 4, 1]);
       const [y1, y2, x1, x2] = tf.split(bt, 4, 1) as tf.Tensor3D[];
       const rowIdx = tf.reshape(tf.range(0, h, 1, 'float32'), [1, h, 1]);
-      const colIdx = tf.tensor3d(new Float32Array(w * 3).map((_, k) => Math.floor(k / 3)), [1, 1, w * 3]);
+      const colIdx = tf.tensor3d(
+        new Float32Array(w * 3).map((_, k) => Math.floor(k / 3)),
+        [1, 1, w * 3],
+      );
       // Integer indices and bounds: clip(i − lo + 1, 0, 1) is [i ≥ lo], clip(hi − i, 0, 1) is [i < hi].
       const inside = (idx: tf.Tensor, lo: tf.Tensor, hi: tf.Tensor) =>
         tf.mul(tf.clipByValue(tf.add(tf.sub(idx, lo), 1), 0, 1), tf.clipByValue(tf.sub(hi, idx), 0, 1));
@@ -178,6 +190,7 @@ const cutmix: Mixer = {
 export const MIXERS: Record<MixMode, Mixer> = { none, cutmix, mixup };
 
 export function getMixer(name: MixMode): Mixer {
-  if (!Object.hasOwn(MIXERS, name)) throw new Error(`unknown mix mode "${String(name)}" (expected one of ${Object.keys(MIXERS).join(', ')})`);
+  if (!Object.hasOwn(MIXERS, name))
+    throw new Error(`unknown mix mode "${String(name)}" (expected one of ${Object.keys(MIXERS).join(', ')})`);
   return MIXERS[name];
 }

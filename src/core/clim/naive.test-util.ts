@@ -47,7 +47,13 @@ export function onCircle(deg: number): number[] {
  * e_g the g-th basis vector, so any two groups are ~90° apart. Returns the
  * rows and the generating group of each.
  */
-export function blobs(rng: Rng, groups: number, perGroup: number, d: number, noise: number): { x: Mat; group: number[] } {
+export function blobs(
+  rng: Rng,
+  groups: number,
+  perGroup: number,
+  d: number,
+  noise: number,
+): { x: Mat; group: number[] } {
   const x: Mat = [];
   const group: number[] = [];
   for (let g = 0; g < groups; g++) {
@@ -61,7 +67,12 @@ export function blobs(rng: Rng, groups: number, perGroup: number, d: number, noi
 }
 
 /** §3 step 1 by brute force: every bank row scored, sorted by similarity (desc), ties by lower index. */
-export function naiveKnn(query: Mat, bank: Mat, k: number, exclude: number[] | null): { indices: number[][]; sims: number[][] } {
+export function naiveKnn(
+  query: Mat,
+  bank: Mat,
+  k: number,
+  exclude: number[] | null,
+): { indices: number[][]; sims: number[][] } {
   const indices: number[][] = [];
   const sims: number[][] = [];
   query.forEach((q, b) => {
@@ -114,7 +125,11 @@ export function naiveAssign(x: Mat, mu: Mat): { assign: number[]; best: number[]
  * own centre and move each (if its cluster keeps ≥ 1 member) into the next
  * empty cluster; then μ_c = normalise(Σ members).
  */
-export function naiveSphericalKMeans(x: Mat, init: Mat, iters: number): { assign: number[]; centroids: Mat; sizes: number[]; reseeded: number[][] } {
+export function naiveSphericalKMeans(
+  x: Mat,
+  init: Mat,
+  iters: number,
+): { assign: number[]; centroids: Mat; sizes: number[]; reseeded: number[][] } {
   let mu = init.map((r) => normalise(r));
   const C = mu.length;
   let assign: number[] = [];
@@ -152,7 +167,11 @@ export function naiveSphericalKMeans(x: Mat, init: Mat, iters: number): { assign
 }
 
 /** The per-cluster tables of KMeansState, from an assignment and centres, by direct counting. */
-export function naiveClusterTables(x: Mat, assign: number[], centroids: Mat): {
+export function naiveClusterTables(
+  x: Mat,
+  assign: number[],
+  centroids: Mat,
+): {
   sizes: number[];
   meanCentreSim: number[];
   order: number[];
@@ -163,7 +182,9 @@ export function naiveClusterTables(x: Mat, assign: number[], centroids: Mat): {
   const members: number[][] = Array.from({ length: C }, () => []);
   assign.forEach((c, i) => members[c].push(i));
   const sizes = members.map((m) => m.length);
-  const meanCentreSim = members.map((m, c) => (m.length ? m.reduce((s, i) => s + dot(x[i], centroids[c]), 0) / m.length : 0));
+  const meanCentreSim = members.map((m, c) =>
+    m.length ? m.reduce((s, i) => s + dot(x[i], centroids[c]), 0) / m.length : 0,
+  );
   const order = members.flat();
   const start: number[] = [];
   let acc = 0;

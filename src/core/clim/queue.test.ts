@@ -15,10 +15,20 @@ describe('KeyQueue', () => {
     await tf.setBackend('cpu');
   });
 
-  for (const [K, B] of [[7, 3], [5, 5], [4, 6], [1, 2]]) {
+  for (const [K, B] of [
+    [7, 3],
+    [5, 5],
+    [4, 6],
+    [1, 2],
+  ]) {
     it(`is a FIFO with K=${K}, batch=${B} (batch not dividing the queue)`, async () => {
       const q = new KeyQueue(K, 1, new Rng(1));
-      q.keys.assign(tf.tensor2d(Array.from({ length: K }, (_, i) => -1 - i), [K, 1]));
+      q.keys.assign(
+        tf.tensor2d(
+          Array.from({ length: K }, (_, i) => -1 - i),
+          [K, 1],
+        ),
+      );
       const batches: number[][] = [];
       let next = 1;
       for (let s = 0; s < 5; s++) {
@@ -27,7 +37,11 @@ describe('KeyQueue', () => {
         q.enqueue(tf.tensor2d(b, [B, 1]));
       }
       const rows = Array.from(await q.keys.data());
-      const want = naiveFifo(K, Array.from({ length: K }, (_, i) => -1 - i), batches);
+      const want = naiveFifo(
+        K,
+        Array.from({ length: K }, (_, i) => -1 - i),
+        batches,
+      );
       // The ring buffer holds the FIFO's contents rotated by the write pointer.
       const ordered = Array.from({ length: K }, (_, i) => rows[(q.pointer + i) % K]);
       expect(ordered).toEqual(want);
@@ -54,7 +68,11 @@ describe('KeyQueue', () => {
     }
   });
 
-  for (const [K, B] of [[7, 3], [4, 6], [1, 2]]) {
+  for (const [K, B] of [
+    [7, 3],
+    [4, 6],
+    [1, 2],
+  ]) {
     it(`ids follow the keys and slotTable names each id's newest row (K=${K}, batch=${B})`, async () => {
       const q = new KeyQueue(K, 1, new Rng(1));
       const n = 9;
@@ -92,4 +110,3 @@ describe('KeyQueue', () => {
     q.dispose();
   });
 });
-

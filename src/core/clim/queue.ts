@@ -18,7 +18,11 @@ export class KeyQueue {
    */
   readonly ids: Int32Array;
 
-  constructor(readonly size: number, readonly dim: number, rng: Rng) {
+  constructor(
+    readonly size: number,
+    readonly dim: number,
+    rng: Rng,
+  ) {
     // MoCo's random unit vectors, only a placeholder: they are far easier
     // negatives than real keys and would hide early learning, so the trainer
     // replaces them with real keys before step 1 (seedQueues in trainer/bank-rows.ts, §1.3).
@@ -55,7 +59,8 @@ export class KeyQueue {
 
   /** Replaces every row (K×d), e.g. with real key embeddings at the start of a run; `ids` (K) name their images. */
   fill(rows: tf.Tensor2D, ids?: Int32Array): void {
-    if (rows.shape[0] !== this.size || rows.shape[1] !== this.dim) throw new Error(`queue expects ${this.size}×${this.dim}, got ${rows.shape}`);
+    if (rows.shape[0] !== this.size || rows.shape[1] !== this.dim)
+      throw new Error(`queue expects ${this.size}×${this.dim}, got ${rows.shape}`);
     if (ids && ids.length !== this.size) throw new Error(`queue fill expects ${this.size} ids, got ${ids.length}`);
     this.keys.assign(rows);
     this.ids.set(ids ?? new Int32Array(this.size).fill(-1));

@@ -18,7 +18,14 @@ const byRule = (stats: RuleStats[]) => Object.fromEntries(stats.map((s) => [s.ru
  * kNN ∩ cluster and the whole cluster by filtering, precision as the mean
  * over covered anchors of the kept set's same-label share.
  */
-function naiveRules(bank: Mat, assign: number[], centroids: Mat, labels: number[], anchors: number[], k: number): Record<string, { precision: number | null; kept: number; coverage: number }> {
+function naiveRules(
+  bank: Mat,
+  assign: number[],
+  centroids: Mat,
+  labels: number[],
+  anchors: number[],
+  k: number,
+): Record<string, { precision: number | null; kept: number; coverage: number }> {
   const tables = naiveClusterTables(bank, assign, centroids);
   const sets: Record<string, number[][]> = Object.fromEntries(COMPARED_RULES.map((r) => [r, []]));
   for (const i of anchors) {
@@ -35,7 +42,14 @@ function naiveRules(bank: Mat, assign: number[], centroids: Mat, labels: number[
       const kept = sets[r];
       const covered = kept.map((s, a) => ({ s, a })).filter(({ s }) => s.length > 0);
       const shares = covered.map(({ s, a }) => s.filter((j) => labels[j] === labels[anchors[a]]).length / s.length);
-      return [r, { precision: shares.length ? shares.reduce((x, y) => x + y, 0) / shares.length : null, kept: kept.reduce((x, s) => x + s.length, 0) / anchors.length, coverage: covered.length / anchors.length }];
+      return [
+        r,
+        {
+          precision: shares.length ? shares.reduce((x, y) => x + y, 0) / shares.length : null,
+          kept: kept.reduce((x, s) => x + s.length, 0) / anchors.length,
+          coverage: covered.length / anchors.length,
+        },
+      ];
     }),
   );
 }
@@ -101,7 +115,16 @@ describe('compareRules (host arithmetic)', () => {
       expect(u[r].keptPerAnchor).toBe(s[r].keptPerAnchor);
     }
     // A cluster of one: nothing to keep.
-    const alone = byRule(compareRules({ ...input, anchors: [2], neighbours: [0, 1], neighbourCluster: [0, 0], neighbourCentre: [0, 0], anchorCentre: [1] }));
+    const alone = byRule(
+      compareRules({
+        ...input,
+        anchors: [2],
+        neighbours: [0, 1],
+        neighbourCluster: [0, 0],
+        neighbourCentre: [0, 0],
+        anchorCentre: [1],
+      }),
+    );
     expect(alone.cluster.keptPerAnchor).toBe(0);
     expect(alone.cluster.precision).toBeNull();
   });
@@ -139,9 +162,20 @@ describe('compareRulesOnBank (device pass + host arithmetic)', () => {
     const km = await sphericalKMeans(bank, 4, 6, new Rng(1));
     const anchors = Int32Array.from({ length: 20 }, (_, i) => 3 * i);
     for (const threshold of ['anchor', 'cluster-mean'] as const) {
-      const sel = getSelectionPolicy('center-wise').select({ anchorIdx: tf.tensor1d(anchors, 'int32'), bank, clusters: km, k: 7, threshold, u: tf.zeros([anchors.length]) });
+      const sel = getSelectionPolicy('center-wise').select({
+        anchorIdx: tf.tensor1d(anchors, 'int32'),
+        bank,
+        clusters: km,
+        k: 7,
+        threshold,
+        u: tf.zeros([anchors.length]),
+      });
       const kept = Array.from(await sel.keptCount.data());
-      tf.dispose([sel.positives, sel.keptCount, ...[sel.neighbours, sel.similarities, sel.reason].filter((t): t is tf.Tensor2D => t !== null)]);
+      tf.dispose([
+        sel.positives,
+        sel.keptCount,
+        ...[sel.neighbours, sel.similarities, sel.reason].filter((t): t is tf.Tensor2D => t !== null),
+      ]);
       const stats = byRule(await compareRulesOnBank(bank, km, anchors, 7, null));
       const rule = threshold === 'anchor' ? 'center-wise' : 'center-wise-mean';
       expect(stats[rule].keptPerAnchor).toBeCloseTo(kept.reduce((a, b) => a + b, 0) / kept.length, 12);

@@ -79,7 +79,18 @@ class Tally {
  * exactly what the trainer's policy keeps on the same bank.
  */
 export function compareRules(input: RuleComparisonInput): RuleStats[] {
-  const { k, anchors, neighbours, neighbourCluster, neighbourCentre, anchorCentre, meanCentreSim, assignments, clusters, labels } = input;
+  const {
+    k,
+    anchors,
+    neighbours,
+    neighbourCluster,
+    neighbourCentre,
+    anchorCentre,
+    meanCentreSim,
+    assignments,
+    clusters,
+    labels,
+  } = input;
   const A = anchors.length;
   const tallies = new Map<ComparedRule, Tally>(COMPARED_RULES.map((r) => [r, new Tally()]));
   const t = (r: ComparedRule) => tallies.get(r) as Tally;
@@ -153,5 +164,16 @@ export async function compareRulesOnBank(
   ]);
   const kk = t[0].shape[1] ?? 0;
   tf.dispose(t);
-  return compareRules({ k: kk, anchors: probe, neighbours, neighbourCluster, neighbourCentre, anchorCentre, meanCentreSim, assignments, clusters: clusters.sizes.length, labels });
+  return compareRules({
+    k: kk,
+    anchors: probe,
+    neighbours,
+    neighbourCluster,
+    neighbourCentre,
+    anchorCentre,
+    meanCentreSim,
+    assignments,
+    clusters: clusters.sizes.length,
+    labels,
+  });
 }

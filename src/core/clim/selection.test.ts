@@ -126,8 +126,20 @@ describe('center-wise selection (§3) on the hand-worked circle', () => {
     const bank = circleBank();
     const state = stateFrom(bank, CIRCLE_ASSIGN, circleCentres());
     const r = await select('center-wise', bank, state, HAND_ANCHORS, 3, 'anchor', HAND_U);
-    expect(r.neighbours).toEqual([[1, 4, 0], [2, 0, 4], [7, 6, 5], [2, 5, 1], [1, 3, 2]]);
-    expect(r.reason).toEqual([[0, 2, 0], [2, 0, 2], [0, 0, 2], [0, 1, 0], [2, 2, 2]]);
+    expect(r.neighbours).toEqual([
+      [1, 4, 0],
+      [2, 0, 4],
+      [7, 6, 5],
+      [2, 5, 1],
+      [1, 3, 2],
+    ]);
+    expect(r.reason).toEqual([
+      [0, 2, 0],
+      [2, 0, 2],
+      [0, 0, 2],
+      [0, 1, 0],
+      [2, 2, 2],
+    ]);
     expect(r.keptCount).toEqual([2, 1, 2, 2, 0]);
     expect(r.positives).toEqual([0, 0, 6, 2, 0]);
     const deg = Math.PI / 180;
@@ -143,7 +155,13 @@ describe('center-wise selection (§3) on the hand-worked circle', () => {
     expect(mean[0]).toBeCloseTo(0.9441, 4);
     expect(mean[1]).toBeCloseTo(0.9642, 4);
     const r = await select('center-wise', bank, state, HAND_ANCHORS, 3, 'cluster-mean', HAND_U);
-    expect(r.reason).toEqual([[0, 2, 0], [0, 0, 2], [0, 0, 2], [0, 1, 0], [0, 2, 0]]);
+    expect(r.reason).toEqual([
+      [0, 2, 0],
+      [0, 0, 2],
+      [0, 0, 2],
+      [0, 1, 0],
+      [0, 2, 0],
+    ]);
     expect(r.keptCount).toEqual([2, 2, 2, 2, 2]);
     expect(r.positives).toEqual([0, 2, 6, 2, 2]);
     state.dispose();
@@ -155,7 +173,9 @@ describe('center-wise selection (§3) on the hand-worked circle', () => {
     const mean = naiveClusterTables(bank, CIRCLE_ASSIGN, centres).meanCentreSim;
     const byHand: Record<CentreThreshold, number[]> = { anchor: [0, 0, 6, 2, 0], 'cluster-mean': [0, 2, 6, 2, 2] };
     for (const th of ['anchor', 'cluster-mean'] as const) {
-      const pos = HAND_ANCHORS.map((a, b) => naiveCentreWise(bank, CIRCLE_ASSIGN, centres, mean, a, 3, th, HAND_U[b]).positive);
+      const pos = HAND_ANCHORS.map(
+        (a, b) => naiveCentreWise(bank, CIRCLE_ASSIGN, centres, mean, a, 3, th, HAND_U[b]).positive,
+      );
       expect(pos).toEqual(byHand[th]);
     }
   });
@@ -174,8 +194,18 @@ describe('center-wise selection (§3) on the hand-worked circle', () => {
 
 describe('positive sampling', () => {
   it('drawFromKept picks the floor(u·count)-th kept entry exactly (naive loop), anchor when empty, u ≈ 1 clamped', async () => {
-    const mask = [[1, 0, 1, 1], [0, 0, 0, 0], [0, 1, 0, 0], [1, 1, 1, 1]];
-    const nb = [[10, 11, 12, 13], [20, 21, 22, 23], [30, 31, 32, 33], [40, 41, 42, 43]];
+    const mask = [
+      [1, 0, 1, 1],
+      [0, 0, 0, 0],
+      [0, 1, 0, 0],
+      [1, 1, 1, 1],
+    ];
+    const nb = [
+      [10, 11, 12, 13],
+      [20, 21, 22, 23],
+      [30, 31, 32, 33],
+      [40, 41, 42, 43],
+    ];
     const anchors = [100, 101, 102, 103];
     const us = [0, 0.25, 0.3, 0.34, 0.5, 0.66, 0.67, 0.74, 0.75, 0.999, 0.99999999];
     const m = tf.tensor2d(mask);
@@ -248,13 +278,23 @@ describe('the other modes', () => {
   it("'knn' with k = 1 returns the nearest neighbour (NNCLR); with k = 4 the floor(u·4)-th", async () => {
     const { x: bank } = blobs(new Rng(8), 3, 10, 4, 0.5);
     const anchors = [0, 5, 12, 29];
-    const ref1 = naiveKnn(anchors.map((a) => bank[a]), bank, 1, anchors).indices;
+    const ref1 = naiveKnn(
+      anchors.map((a) => bank[a]),
+      bank,
+      1,
+      anchors,
+    ).indices;
     const r1 = await select('knn', bank, null, anchors, 1, 'anchor', [0.3, 0.6, 0.9, 0.99999999]);
     expect(r1.positives).toEqual(ref1.map((r) => r[0]));
     expect(r1.keptCount).toEqual([1, 1, 1, 1]);
     expect(r1.reason).toEqual([[0], [0], [0], [0]]);
     const u = [0, 0.3, 0.6, 0.99];
-    const ref4 = naiveKnn(anchors.map((a) => bank[a]), bank, 4, anchors).indices;
+    const ref4 = naiveKnn(
+      anchors.map((a) => bank[a]),
+      bank,
+      4,
+      anchors,
+    ).indices;
     const r4 = await select('knn', bank, null, anchors, 4, 'anchor', u);
     expect(r4.neighbours).toEqual(ref4);
     expect(r4.positives).toEqual(ref4.map((r, b) => r[drawIndex(u[b], 4)]));
@@ -263,9 +303,24 @@ describe('the other modes', () => {
 
   it("'cluster' draws another member of the anchor's cluster, exactly as the naive loop; alone → anchor", async () => {
     // Hand-built: clusters {0, 1, 3}, {2} (alone), {4, 5}.
-    const bank = f32([[1, 0], [0.8, 0.6], [0, 1], [0.6, 0.8], [-1, 0], [-0.8, -0.6]]);
+    const bank = f32([
+      [1, 0],
+      [0.8, 0.6],
+      [0, 1],
+      [0.6, 0.8],
+      [-1, 0],
+      [-0.8, -0.6],
+    ]);
     const assign = [0, 0, 1, 0, 2, 2];
-    const state = stateFrom(bank, assign, f32([[0.9, 0.4], [0, 1], [-0.9, -0.3]]));
+    const state = stateFrom(
+      bank,
+      assign,
+      f32([
+        [0.9, 0.4],
+        [0, 1],
+        [-0.9, -0.3],
+      ]),
+    );
     const anchors = [0, 0, 1, 1, 3, 2, 4, 5];
     const u = [0, 0.6, 0.4, 0.5, 0.6, 0.7, 0.99999999, 0];
     const r = await select('cluster', bank, state, anchors, 3, 'anchor', u);
@@ -286,7 +341,11 @@ describe('the other modes', () => {
     const assign = Array.from(await state.assignments.data());
     const anchors = bank.map((_, i) => i);
     const rng = new Rng(3);
-    for (const u of [new Array(anchors.length).fill(0), new Array(anchors.length).fill(0.99999999), ...[0, 1, 2].map(() => Array.from(rng.floats(anchors.length)))]) {
+    for (const u of [
+      new Array(anchors.length).fill(0),
+      new Array(anchors.length).fill(0.99999999),
+      ...[0, 1, 2].map(() => Array.from(rng.floats(anchors.length))),
+    ]) {
       const r = await select('cluster', bank, state, anchors, 5, 'anchor', u);
       r.positives.forEach((p, i) => {
         const size = state.sizes[assign[i]];
@@ -307,8 +366,14 @@ describe('the other modes', () => {
     const cw = await select('center-wise', bank, null, [2, 8], 3, 'anchor', [0.5, 0.5]);
     expect(cw.positives).toEqual([2, 8]);
     expect(cw.keptCount).toEqual([0, 0]);
-    expect(cw.neighbours).toEqual([[1, 4, 0], [7, 6, 5]]);
-    expect(cw.reason).toEqual([[3, 3, 3], [3, 3, 3]]);
+    expect(cw.neighbours).toEqual([
+      [1, 4, 0],
+      [7, 6, 5],
+    ]);
+    expect(cw.reason).toEqual([
+      [3, 3, 3],
+      [3, 3, 3],
+    ]);
     expect(REASON_NAMES[REASON.notSelectedByMode]).toBe('not-selected-by-mode');
   });
 
@@ -350,7 +415,10 @@ describe('policy registry and ownership', () => {
     expect([getSelectionPolicy('none').usesKnn, getSelectionPolicy('none').usesClusters]).toEqual([false, false]);
     expect([getSelectionPolicy('knn').usesKnn, getSelectionPolicy('knn').usesClusters]).toEqual([true, false]);
     expect([getSelectionPolicy('cluster').usesKnn, getSelectionPolicy('cluster').usesClusters]).toEqual([false, true]);
-    expect([getSelectionPolicy('center-wise').usesKnn, getSelectionPolicy('center-wise').usesClusters]).toEqual([true, true]);
+    expect([getSelectionPolicy('center-wise').usesKnn, getSelectionPolicy('center-wise').usesClusters]).toEqual([
+      true,
+      true,
+    ]);
     expect(() => getSelectionPolicy('nope' as SelectionMode)).toThrow(/Unknown selection mode/);
   });
 
@@ -361,8 +429,17 @@ describe('policy registry and ownership', () => {
     const u = tf.tensor1d(HAND_U);
     for (const mode of SELECTION_MODES) {
       const before = tf.memory().numTensors;
-      const out = getSelectionPolicy(mode).select({ anchorIdx: a, bank, clusters: state, k: 3, threshold: 'anchor', u });
-      const outs = [out.positives, out.keptCount, out.neighbours, out.similarities, out.reason].filter((t) => t !== null);
+      const out = getSelectionPolicy(mode).select({
+        anchorIdx: a,
+        bank,
+        clusters: state,
+        k: 3,
+        threshold: 'anchor',
+        u,
+      });
+      const outs = [out.positives, out.keptCount, out.neighbours, out.similarities, out.reason].filter(
+        (t) => t !== null,
+      );
       expect(tf.memory().numTensors).toBe(before + outs.length);
       expect(out.positives).not.toBe(a); // a fresh tensor: disposing it must not dispose the caller's anchors
       tf.dispose(outs);

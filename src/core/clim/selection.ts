@@ -63,7 +63,12 @@ export const REASON = {
 } as const;
 
 /** REASON code → the engine's report wording (api.ts), indexed by code. */
-export const REASON_NAMES: readonly RejectReason[] = ['kept', 'different-cluster', 'farther-from-centre', 'not-selected-by-mode'];
+export const REASON_NAMES: readonly RejectReason[] = [
+  'kept',
+  'different-cluster',
+  'farther-from-centre',
+  'not-selected-by-mode',
+];
 
 /** Runs fn in a tidy and keeps its output tensors alive for the caller. */
 function tidyOutput(fn: () => SelectionOutput): SelectionOutput {
@@ -110,7 +115,9 @@ export function drawFromKept(
     const j = drawIndex(u, count);
     const hit = tf.mul(m, tf.equal(tf.cumsum(m, 1), tf.add(j, 1).expandDims(1)).toFloat()); // one 1 per row with count > 0
     const at = tf.argMax(hit, 1).expandDims(1); // B×1
-    const chosen = takeAlongRows(neighbours, at as tf.Tensor2D).reshape([-1]).toInt();
+    const chosen = takeAlongRows(neighbours, at as tf.Tensor2D)
+      .reshape([-1])
+      .toInt();
     return {
       positives: tf.where(tf.greater(count, 0), chosen, anchorIdx.toInt()) as tf.Tensor1D,
       keptCount: count.toInt() as tf.Tensor1D,
@@ -144,7 +151,8 @@ export function centreSimilarities(
 
 const none: SelectionPolicy = {
   name: 'none',
-  description: 'MoCo v2: every image is its own positive. No neighbours, no clusters; the baseline the other rules are measured against.',
+  description:
+    'MoCo v2: every image is its own positive. No neighbours, no clusters; the baseline the other rules are measured against.',
   usesKnn: false,
   usesClusters: false,
   select: ({ anchorIdx }) =>
@@ -247,6 +255,9 @@ export const SELECTION_POLICIES: Record<SelectionMode, SelectionPolicy> = {
 
 export function getSelectionPolicy(name: SelectionMode): SelectionPolicy {
   const p = SELECTION_POLICIES[name];
-  if (!p) throw new Error(`Unknown selection mode "${String(name)}"; expected one of ${Object.keys(SELECTION_POLICIES).join(', ')}.`);
+  if (!p)
+    throw new Error(
+      `Unknown selection mode "${String(name)}"; expected one of ${Object.keys(SELECTION_POLICIES).join(', ')}.`,
+    );
   return p;
 }

@@ -39,7 +39,11 @@ export function takeSubset(d: Dataset, nTrain?: number, nTest?: number): Dataset
   const cut = (s: Split, n: number | undefined): Split => {
     if (n === undefined || n >= s.n) return s;
     const k = Math.max(0, Math.floor(n));
-    return { n: k, images: s.images.subarray(0, k * imageBytes(d.size)), labels: s.labels ? s.labels.subarray(0, k) : null };
+    return {
+      n: k,
+      images: s.images.subarray(0, k * imageBytes(d.size)),
+      labels: s.labels ? s.labels.subarray(0, k) : null,
+    };
   };
   const train = cut(d.train, nTrain);
   const test = cut(d.test, nTest);

@@ -10,7 +10,12 @@ import {
 } from './fashion-mnist';
 import { imageBytes, takeSubset, type Dataset } from './dataset';
 import { Rng } from '../rng';
-import { FASHION_MNIST_OUT, FASHION_MNIST_SOURCE, buildFashionMnist, readSource } from '../../../scripts/make-fashion-mnist';
+import {
+  FASHION_MNIST_OUT,
+  FASHION_MNIST_SOURCE,
+  buildFashionMnist,
+  readSource,
+} from '../../../scripts/make-fashion-mnist';
 
 /** 3 train + 2 test grey images of 4×4 with distinct, known pixels. */
 function tiny(): FashionMnistContents {
@@ -42,7 +47,18 @@ describe('fashion-mnist file format', () => {
     expect(ds.id).toBe('fashion-mnist:3+2');
     expect(ds.name).toBe('fashion-mnist');
     expect(ds.size).toBe(4);
-    expect(ds.classNames).toEqual(['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot']);
+    expect(ds.classNames).toEqual([
+      'T-shirt/top',
+      'Trouser',
+      'Pullover',
+      'Dress',
+      'Coat',
+      'Sandal',
+      'Shirt',
+      'Sneaker',
+      'Bag',
+      'Ankle boot',
+    ]);
     expect(ds.train.n).toBe(3);
     expect(ds.test.n).toBe(2);
     expect(Array.from(ds.train.labels ?? [])).toEqual([9, 0, 4]);
@@ -58,7 +74,14 @@ describe('fashion-mnist file format', () => {
 
   it('keeps 3-channel images as they are, and an empty test split', () => {
     const rgb = Uint8Array.from({ length: 2 * 2 * 2 * 3 }, (_, i) => i * 10);
-    const ds = parseFashionMnist(encodeFashionMnist({ side: 2, channels: 3, train: { labels: Uint8Array.from([2, 3]), images: rgb }, test: { labels: new Uint8Array(0), images: new Uint8Array(0) } }));
+    const ds = parseFashionMnist(
+      encodeFashionMnist({
+        side: 2,
+        channels: 3,
+        train: { labels: Uint8Array.from([2, 3]), images: rgb },
+        test: { labels: new Uint8Array(0), images: new Uint8Array(0) },
+      }),
+    );
     expect(Array.from(ds.train.images)).toEqual(Array.from(rgb));
     expect(ds.test.n).toBe(0);
     expect(ds.id).toBe('fashion-mnist:2+0');
@@ -69,12 +92,16 @@ describe('fashion-mnist file format', () => {
     const bad = good.slice();
     bad[0] = 'X'.charCodeAt(0);
     expect(() => parseFashionMnist(bad)).toThrow(/bad magic "XLIMFMN1", expected "CLIMFMN1"/);
-    expect(() => parseFashionMnist(Uint8Array.from([0x1f, 0x8b, 8, 0, ...new Array(40).fill(0)]))).toThrow(/gzip bytes: unpack the file first/);
+    expect(() => parseFashionMnist(Uint8Array.from([0x1f, 0x8b, 8, 0, ...new Array(40).fill(0)]))).toThrow(
+      /gzip bytes: unpack the file first/,
+    );
     const v2 = good.slice();
     new DataView(v2.buffer).setUint32(8, 2, true);
     expect(() => parseFashionMnist(v2)).toThrow(/unsupported format version 2/);
     expect(() => parseFashionMnist(good.subarray(0, 10))).toThrow(/file too short \(10 bytes/);
-    expect(() => parseFashionMnist(good.subarray(0, good.length - 1))).toThrow(/file truncated: 112 bytes, but the header \(3 train \+ 2 test images of 4×4×1\) needs 113/);
+    expect(() => parseFashionMnist(good.subarray(0, good.length - 1))).toThrow(
+      /file truncated: 112 bytes, but the header \(3 train \+ 2 test images of 4×4×1\) needs 113/,
+    );
     const longer = new Uint8Array(good.length + 1);
     longer.set(good);
     expect(() => parseFashionMnist(longer)).toThrow(/has trailing bytes/);
@@ -84,7 +111,9 @@ describe('fashion-mnist file format', () => {
     const ch = good.slice();
     new DataView(ch.buffer).setUint32(24, 2, true);
     expect(() => parseFashionMnist(ch)).toThrow(/bad channel count 2/);
-    expect(() => encodeFashionMnist({ ...tiny(), train: { labels: new Uint8Array(2), images: new Uint8Array(3) } })).toThrow(/train has 2 labels but 3 image bytes/);
+    expect(() =>
+      encodeFashionMnist({ ...tiny(), train: { labels: new Uint8Array(2), images: new Uint8Array(3) } }),
+    ).toThrow(/train has 2 labels but 3 image bytes/);
   });
 
   it('takeSubset keeps a prefix of each split and renames the id', () => {
@@ -104,7 +133,8 @@ describe('public/datasets/fashion-mnist.bin (committed)', () => {
   const haveSource = existsSync(`${FASHION_MNIST_SOURCE}/train-images-idx3-ubyte.gz`);
   let cached: { raw: Uint8Array; ds: Dataset } | null = null;
   const load = () => {
-    if (!present) throw new Error(`${FASHION_MNIST_OUT} is missing: it is committed; rebuild it with npm run data:fashion-mnist`);
+    if (!present)
+      throw new Error(`${FASHION_MNIST_OUT} is missing: it is committed; rebuild it with npm run data:fashion-mnist`);
     if (!cached) {
       const raw = gunzipSync(readFileSync(FASHION_MNIST_OUT));
       cached = { raw, ds: parseFashionMnist(raw) };
@@ -116,7 +146,10 @@ describe('public/datasets/fashion-mnist.bin (committed)', () => {
     const { ds } = load();
     expect(ds.id).toBe('fashion-mnist:10000+2000');
     expect(ds.size).toBe(28);
-    for (const [split, per] of [[ds.train, 1000], [ds.test, 200]] as const) {
+    for (const [split, per] of [
+      [ds.train, 1000],
+      [ds.test, 200],
+    ] as const) {
       const counts = new Array(FASHION_MNIST_CLASSES.length).fill(0);
       for (const l of split.labels ?? []) counts[l]++;
       expect(counts).toEqual(new Array(10).fill(per));
@@ -130,29 +163,35 @@ describe('public/datasets/fashion-mnist.bin (committed)', () => {
   });
 
   // CI machines lack Debian's dataset-fashion-mnist package; the checks against it run where it exists.
-  it.skipIf(!haveSource)(`images equal their source images in ${FASHION_MNIST_SOURCE}, and the script rebuilds the file byte for byte (skipped without Debian's dataset-fashion-mnist)`, () => {
-    const { raw, ds } = load();
-    const px = 28 * 28;
-    const rng = new Rng(5);
-    for (const [split, prefix] of [[ds.train, 'train'], [ds.test, 't10k']] as const) {
-      const src = readSource(FASHION_MNIST_SOURCE, prefix);
-      for (let k = 0; k < 4; k++) {
-        const i = k === 0 ? 0 : rng.int(split.n);
-        const grey = new Uint8Array(px);
-        for (let p = 0; p < px; p++) grey[p] = split.images[(i * px + p) * 3];
-        // Find the image in the source by content; its label must match.
-        let found = -1;
-        for (let s = 0; s < src.n && found < 0; s++) {
-          if (src.labels[s] !== split.labels?.[i]) continue;
-          let same = true;
-          for (let p = 0; p < px && same; p++) same = src.images[s * px + p] === grey[p];
-          if (same) found = s;
+  it.skipIf(!haveSource)(
+    `images equal their source images in ${FASHION_MNIST_SOURCE}, and the script rebuilds the file byte for byte (skipped without Debian's dataset-fashion-mnist)`,
+    () => {
+      const { raw, ds } = load();
+      const px = 28 * 28;
+      const rng = new Rng(5);
+      for (const [split, prefix] of [
+        [ds.train, 'train'],
+        [ds.test, 't10k'],
+      ] as const) {
+        const src = readSource(FASHION_MNIST_SOURCE, prefix);
+        for (let k = 0; k < 4; k++) {
+          const i = k === 0 ? 0 : rng.int(split.n);
+          const grey = new Uint8Array(px);
+          for (let p = 0; p < px; p++) grey[p] = split.images[(i * px + p) * 3];
+          // Find the image in the source by content; its label must match.
+          let found = -1;
+          for (let s = 0; s < src.n && found < 0; s++) {
+            if (src.labels[s] !== split.labels?.[i]) continue;
+            let same = true;
+            for (let p = 0; p < px && same; p++) same = src.images[s * px + p] === grey[p];
+            if (same) found = s;
+          }
+          expect(found, `${prefix} image ${i} not found in the source`).toBeGreaterThanOrEqual(0);
         }
-        expect(found, `${prefix} image ${i} not found in the source`).toBeGreaterThanOrEqual(0);
       }
-    }
-    const rebuilt = buildFashionMnist(FASHION_MNIST_SOURCE);
-    expect(rebuilt.bytes.length).toBe(raw.length);
-    expect(Buffer.compare(Buffer.from(rebuilt.bytes), Buffer.from(raw))).toBe(0);
-  });
+      const rebuilt = buildFashionMnist(FASHION_MNIST_SOURCE);
+      expect(rebuilt.bytes.length).toBe(raw.length);
+      expect(Buffer.compare(Buffer.from(rebuilt.bytes), Buffer.from(raw))).toBe(0);
+    },
+  );
 });

@@ -62,17 +62,24 @@ export interface FashionMnistContents {
 function checkSplit(name: string, s: RawSplit, pixels: number): void {
   const n = s.labels.length;
   if (s.images.length !== n * pixels) {
-    throw new Error(`fashion-mnist: ${name} has ${n} labels but ${s.images.length} image bytes (expected ${n * pixels})`);
+    throw new Error(
+      `fashion-mnist: ${name} has ${n} labels but ${s.images.length} image bytes (expected ${n * pixels})`,
+    );
   }
   for (let i = 0; i < n; i++) {
-    if (s.labels[i] >= FASHION_MNIST_CLASSES.length) throw new Error(`fashion-mnist: ${name} label ${i} is ${s.labels[i]}, not a class 0–${FASHION_MNIST_CLASSES.length - 1}`);
+    if (s.labels[i] >= FASHION_MNIST_CLASSES.length)
+      throw new Error(
+        `fashion-mnist: ${name} label ${i} is ${s.labels[i]}, not a class 0–${FASHION_MNIST_CLASSES.length - 1}`,
+      );
   }
 }
 
 /** The uncompressed file bytes for `c` (see the format above). */
 export function encodeFashionMnist(c: FashionMnistContents): Uint8Array {
-  if (!Number.isInteger(c.side) || c.side < 1) throw new Error(`fashion-mnist: side must be a positive whole number (got ${c.side})`);
-  if (c.channels !== 1 && c.channels !== 3) throw new Error(`fashion-mnist: channels must be 1 or 3 (got ${String(c.channels)})`);
+  if (!Number.isInteger(c.side) || c.side < 1)
+    throw new Error(`fashion-mnist: side must be a positive whole number (got ${c.side})`);
+  if (c.channels !== 1 && c.channels !== 3)
+    throw new Error(`fashion-mnist: channels must be 1 or 3 (got ${String(c.channels)})`);
   const pixels = c.side * c.side * c.channels;
   checkSplit('train', c.train, pixels);
   checkSplit('test', c.test, pixels);
@@ -116,7 +123,8 @@ function toRgb(src: Uint8Array, channels: number): Uint8Array {
  */
 export function parseFashionMnist(bytes: Uint8Array): Dataset {
   const H = FASHION_MNIST_HEADER_BYTES;
-  if (bytes.length < H) throw new Error(`fashion-mnist: file too short (${bytes.length} bytes; the header alone is ${H})`);
+  if (bytes.length < H)
+    throw new Error(`fashion-mnist: file too short (${bytes.length} bytes; the header alone is ${H})`);
   let magic = '';
   for (let i = 0; i < FASHION_MNIST_MAGIC.length; i++) magic += String.fromCharCode(bytes[i]);
   if (magic !== FASHION_MNIST_MAGIC) {
@@ -125,7 +133,10 @@ export function parseFashionMnist(bytes: Uint8Array): Dataset {
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const version = view.getUint32(8, true);
-  if (version !== FASHION_MNIST_VERSION) throw new Error(`fashion-mnist: unsupported format version ${version} (this build reads version ${FASHION_MNIST_VERSION})`);
+  if (version !== FASHION_MNIST_VERSION)
+    throw new Error(
+      `fashion-mnist: unsupported format version ${version} (this build reads version ${FASHION_MNIST_VERSION})`,
+    );
   const nTrain = view.getUint32(12, true);
   const nTest = view.getUint32(16, true);
   const side = view.getUint32(20, true);
@@ -136,14 +147,17 @@ export function parseFashionMnist(bytes: Uint8Array): Dataset {
   const expected = H + (nTrain + nTest) * (1 + pixels);
   if (bytes.length !== expected) {
     const what = bytes.length < expected ? 'truncated' : 'has trailing bytes';
-    throw new Error(`fashion-mnist: file ${what}: ${bytes.length} bytes, but the header (${nTrain} train + ${nTest} test images of ${side}×${side}×${channels}) needs ${expected}`);
+    throw new Error(
+      `fashion-mnist: file ${what}: ${bytes.length} bytes, but the header (${nTrain} train + ${nTest} test images of ${side}×${side}×${channels}) needs ${expected}`,
+    );
   }
   let o = H;
   const split = (name: string, n: number): Split => {
     const labels = new Int32Array(n);
     for (let i = 0; i < n; i++) {
       const l = bytes[o + i];
-      if (l >= FASHION_MNIST_CLASSES.length) throw new Error(`fashion-mnist: ${name} label ${i} is ${l}, not a class 0–${FASHION_MNIST_CLASSES.length - 1}`);
+      if (l >= FASHION_MNIST_CLASSES.length)
+        throw new Error(`fashion-mnist: ${name} label ${i} is ${l}, not a class 0–${FASHION_MNIST_CLASSES.length - 1}`);
       labels[i] = l;
     }
     o += n;

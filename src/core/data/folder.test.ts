@@ -24,7 +24,10 @@ describe('labelsFromPaths', () => {
   });
 
   it('flat files (no folder, or one dropped folder) are unlabelled', () => {
-    for (const paths of [['1.png', '2.jpg', '3.bmp'], ['root/1.png', 'root/2.jpg', 'root/3.bmp']]) {
+    for (const paths of [
+      ['1.png', '2.jpg', '3.bmp'],
+      ['root/1.png', 'root/2.jpg', 'root/3.bmp'],
+    ]) {
       const r = labelsFromPaths(paths);
       expect(r.labels).toBeNull();
       expect(r.classNames).toEqual([]);
@@ -52,16 +55,33 @@ describe('labelsFromPaths', () => {
   });
 
   it('deeper nesting takes the first folder level as the label', () => {
-    const r = labelsFromPaths(['root/cat/indoor/1.png', 'root/dog/2.png', 'root/cat/outdoor/deep/3.png', 'root/dog/x/4.png']);
+    const r = labelsFromPaths([
+      'root/cat/indoor/1.png',
+      'root/dog/2.png',
+      'root/cat/outdoor/deep/3.png',
+      'root/dog/x/4.png',
+    ]);
     expect(r.classNames).toEqual(['cat', 'dog']);
     expect(arr(r.labels)).toEqual([0, 1, 0, 1]);
   });
 
   it('ignores hidden files and folders and __MACOSX, which do not break the common root', () => {
-    const paths = ['__MACOSX/root/cat/._1.png', 'root/cat/1.png', 'root/.DS_Store', 'root/dog/2.png', 'root/.git/x.png', 'root/dog/.hidden.png'];
+    const paths = [
+      '__MACOSX/root/cat/._1.png',
+      'root/cat/1.png',
+      'root/.DS_Store',
+      'root/dog/2.png',
+      'root/.git/x.png',
+      'root/dog/.hidden.png',
+    ];
     const r = labelsFromPaths(paths);
     expect(r.keep).toEqual([1, 3]);
-    expect(r.ignored).toEqual(['__MACOSX/root/cat/._1.png', 'root/.DS_Store', 'root/.git/x.png', 'root/dog/.hidden.png']);
+    expect(r.ignored).toEqual([
+      '__MACOSX/root/cat/._1.png',
+      'root/.DS_Store',
+      'root/.git/x.png',
+      'root/dog/.hidden.png',
+    ]);
     expect(r.classNames).toEqual(['cat', 'dog']);
     expect(arr(r.labels)).toEqual([0, 1]);
   });
@@ -104,7 +124,12 @@ function expectedHeldOut(count: number, fraction: number, labelled: boolean): nu
   return k;
 }
 
-function checkSplit(n: number, labels: Int32Array | null, fraction: number, s: { train: Int32Array; test: Int32Array }): void {
+function checkSplit(
+  n: number,
+  labels: Int32Array | null,
+  fraction: number,
+  s: { train: Int32Array; test: Int32Array },
+): void {
   const seen = new Uint8Array(n);
   for (const a of [s.train, s.test]) {
     for (let i = 0; i < a.length; i++) {
@@ -173,7 +198,9 @@ describe('holdOutSplit', () => {
   });
 
   it('rejects a bad fraction, n < 1 and mismatched labels with clear messages', () => {
-    expect(() => holdOutSplit(10, null, 0.95, new Rng(1))).toThrow(/fraction must be a number from 0 to 0.9 \(got 0.95\)/);
+    expect(() => holdOutSplit(10, null, 0.95, new Rng(1))).toThrow(
+      /fraction must be a number from 0 to 0.9 \(got 0.95\)/,
+    );
     expect(() => holdOutSplit(10, null, -0.1, new Rng(1))).toThrow(/from 0 to 0.9/);
     expect(() => holdOutSplit(10, null, NaN, new Rng(1))).toThrow(/from 0 to 0.9/);
     expect(() => holdOutSplit(0, null, 0.2, new Rng(1))).toThrow(/at least one image/);
@@ -229,13 +256,30 @@ describe('toRgb', () => {
 
   it('composites RGBA over white, pixel by pixel', () => {
     const rgba = Uint8Array.from([
-      10, 20, 30, 255, // opaque: unchanged
-      10, 20, 30, 0, // transparent: white
-      0, 0, 0, 128, // half black: round(255·127/255) = 127
-      100, 200, 255, 128, // round((100·128 + 255·127)/255) = round(177.196) = 177; 200 → round(227.39) = 227; 255 → 255
-      0, 255, 0, 1, // nearly transparent: 254, 255, 254
+      10,
+      20,
+      30,
+      255, // opaque: unchanged
+      10,
+      20,
+      30,
+      0, // transparent: white
+      0,
+      0,
+      0,
+      128, // half black: round(255·127/255) = 127
+      100,
+      200,
+      255,
+      128, // round((100·128 + 255·127)/255) = round(177.196) = 177; 200 → round(227.39) = 227; 255 → 255
+      0,
+      255,
+      0,
+      1, // nearly transparent: 254, 255, 254
     ]);
-    expect(Array.from(toRgb(rgba, 4))).toEqual([10, 20, 30, 255, 255, 255, 127, 127, 127, 177, 227, 255, 254, 255, 254]);
+    expect(Array.from(toRgb(rgba, 4))).toEqual([
+      10, 20, 30, 255, 255, 255, 127, 127, 127, 177, 227, 255, 254, 255, 254,
+    ]);
   });
 
   it('rejects a length that is not whole pixels, and a bad channel count', () => {
@@ -263,7 +307,15 @@ describe('assembleDataset', () => {
   it('builds labelled train/test splits with images and labels in the right split', () => {
     const n = 12;
     const labels = Int32Array.from({ length: n }, (_, i) => i % 3);
-    const ds = assembleDataset({ name: 'pets', size: S, images: imagesOf(n), labels, classNames: ['bird', 'cat', 'dog'], fraction: 0.25, seed: 7 });
+    const ds = assembleDataset({
+      name: 'pets',
+      size: S,
+      images: imagesOf(n),
+      labels,
+      classNames: ['bird', 'cat', 'dog'],
+      fraction: 0.25,
+      seed: 7,
+    });
     expect(ds.id).toBe('folder:pets:12:s=2');
     expect(ds.name).toBe('pets');
     expect(ds.size).toBe(S);
@@ -282,13 +334,31 @@ describe('assembleDataset', () => {
   });
 
   it('builds an unlabelled set; one image keeps it for training', () => {
-    const ds = assembleDataset({ name: 'u', size: S, images: imagesOf(10), labels: null, classNames: [], fraction: 0.2, seed: 1 });
+    const ds = assembleDataset({
+      name: 'u',
+      size: S,
+      images: imagesOf(10),
+      labels: null,
+      classNames: [],
+      fraction: 0.2,
+      seed: 1,
+    });
     expect(ds.train.n).toBe(8);
     expect(ds.test.n).toBe(2);
     expect(ds.train.labels).toBeNull();
     expect(ds.test.labels).toBeNull();
-    expect([...sources(ds.train.images), ...sources(ds.test.images)].sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
-    const one = assembleDataset({ name: 'one', size: S, images: imagesOf(1), labels: Int32Array.from([0]), classNames: ['a'], fraction: 0.5, seed: 1 });
+    expect([...sources(ds.train.images), ...sources(ds.test.images)].sort((a, b) => a - b)).toEqual([
+      0, 1, 2, 3, 4, 5, 6, 7, 8, 9,
+    ]);
+    const one = assembleDataset({
+      name: 'one',
+      size: S,
+      images: imagesOf(1),
+      labels: Int32Array.from([0]),
+      classNames: ['a'],
+      fraction: 0.5,
+      seed: 1,
+    });
     expect(one.id).toBe('folder:one:1:s=2');
     expect(one.train.n).toBe(1);
     expect(one.test.n).toBe(0);
@@ -299,9 +369,15 @@ describe('assembleDataset', () => {
   it('rejects empty input and inconsistent arguments with clear errors', () => {
     const base = { name: 'x', size: S, labels: null, classNames: [], fraction: 0.2, seed: 1 };
     expect(() => assembleDataset({ ...base, images: new Uint8Array(0) })).toThrow(/no images/);
-    expect(() => assembleDataset({ ...base, images: new Uint8Array(B + 1) })).toThrow(/not a whole number of 2×2×3 images/);
-    expect(() => assembleDataset({ ...base, images: imagesOf(2), labels: Int32Array.from([0]), classNames: ['a'] })).toThrow(/1 labels for 2 images/);
-    expect(() => assembleDataset({ ...base, images: imagesOf(2), labels: Int32Array.from([0, 2]), classNames: ['a', 'b'] })).toThrow(/label 1 is 2/);
+    expect(() => assembleDataset({ ...base, images: new Uint8Array(B + 1) })).toThrow(
+      /not a whole number of 2×2×3 images/,
+    );
+    expect(() =>
+      assembleDataset({ ...base, images: imagesOf(2), labels: Int32Array.from([0]), classNames: ['a'] }),
+    ).toThrow(/1 labels for 2 images/);
+    expect(() =>
+      assembleDataset({ ...base, images: imagesOf(2), labels: Int32Array.from([0, 2]), classNames: ['a', 'b'] }),
+    ).toThrow(/label 1 is 2/);
     expect(() => assembleDataset({ ...base, images: imagesOf(2), classNames: ['a'] })).toThrow(/no class names/);
     expect(() => assembleDataset({ ...base, images: imagesOf(2), fraction: 1 })).toThrow(/from 0 to 0.9/);
   });

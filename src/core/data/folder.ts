@@ -28,7 +28,10 @@ export interface PathLabels {
 }
 
 function segmentsOf(path: string): string[] {
-  return path.replace(/\\/g, '/').split('/').filter((s) => s !== '' && s !== '.');
+  return path
+    .replace(/\\/g, '/')
+    .split('/')
+    .filter((s) => s !== '' && s !== '.');
 }
 
 /** Operating-system files that are never images and never worth a message (compared case-insensitively). */
@@ -39,7 +42,10 @@ const SYSTEM_FILES: ReadonlySet<string> = new Set(['thumbs.db', 'ehthumbs.db', '
  * a `__MACOSX` folder (zip residue), or a system file (`Thumbs.db`, `desktop.ini`).
  */
 function isHidden(segments: string[]): boolean {
-  return segments.some((s) => s.startsWith('.') || s === '__MACOSX') || SYSTEM_FILES.has(segments[segments.length - 1]?.toLowerCase() ?? '');
+  return (
+    segments.some((s) => s.startsWith('.') || s === '__MACOSX') ||
+    SYSTEM_FILES.has(segments[segments.length - 1]?.toLowerCase() ?? '')
+  );
 }
 
 /** Whether `path` is a hidden or system file that an upload ignores without a message. */
@@ -123,7 +129,9 @@ export function heldOutCount(count: number, fraction: number, stratified: boolea
 
 function checkFraction(fraction: number): void {
   if (!Number.isFinite(fraction) || fraction < 0 || fraction > 0.9) {
-    throw new Error(`held-out fraction must be a number from 0 to 0.9 (got ${fraction}): at least a tenth of the images must stay for training`);
+    throw new Error(
+      `held-out fraction must be a number from 0 to 0.9 (got ${fraction}): at least a tenth of the images must stay for training`,
+    );
   }
 }
 
@@ -140,7 +148,12 @@ function checkFraction(fraction: number): void {
  *
  * Throws for n < 1, a fraction outside [0, 0.9], or labels of the wrong length.
  */
-export function holdOutSplit(n: number, labels: Int32Array | null, fraction: number, rng: Rng): { train: Int32Array; test: Int32Array } {
+export function holdOutSplit(
+  n: number,
+  labels: Int32Array | null,
+  fraction: number,
+  rng: Rng,
+): { train: Int32Array; test: Int32Array } {
   if (!Number.isInteger(n) || n < 1) throw new Error(`holdOutSplit: need at least one image to split (got n = ${n})`);
   checkFraction(fraction);
   if (labels && labels.length !== n) throw new Error(`holdOutSplit: ${labels.length} labels for ${n} images`);
@@ -183,8 +196,10 @@ export interface Box {
  * both modes (x = ⌊(w − side)/2⌋ for crop, −⌊(side − w)/2⌋ for pad).
  */
 export function squareBoxes(widths: ArrayLike<number>, heights: ArrayLike<number>, mode: 'crop' | 'pad'): Box[] {
-  if (widths.length !== heights.length) throw new Error(`squareBoxes: ${widths.length} widths but ${heights.length} heights`);
-  if (mode !== 'crop' && mode !== 'pad') throw new Error(`squareBoxes: mode must be 'crop' or 'pad' (got ${String(mode)})`);
+  if (widths.length !== heights.length)
+    throw new Error(`squareBoxes: ${widths.length} widths but ${heights.length} heights`);
+  if (mode !== 'crop' && mode !== 'pad')
+    throw new Error(`squareBoxes: mode must be 'crop' or 'pad' (got ${String(mode)})`);
   const out: Box[] = [];
   for (let i = 0; i < widths.length; i++) {
     const w = widths[i];
@@ -214,8 +229,10 @@ export function squareBoxes(widths: ArrayLike<number>, heights: ArrayLike<number
  * strokes would vanish into the background.
  */
 export function toRgb(pixels: Uint8Array | Uint8ClampedArray, channels: 1 | 3 | 4): Uint8Array {
-  if (channels !== 1 && channels !== 3 && channels !== 4) throw new Error(`toRgb: channels must be 1, 3 or 4 (got ${String(channels)})`);
-  if (pixels.length % channels !== 0) throw new Error(`toRgb: ${pixels.length} values is not a whole number of ${channels}-channel pixels`);
+  if (channels !== 1 && channels !== 3 && channels !== 4)
+    throw new Error(`toRgb: channels must be 1, 3 or 4 (got ${String(channels)})`);
+  if (pixels.length % channels !== 0)
+    throw new Error(`toRgb: ${pixels.length} values is not a whole number of ${channels}-channel pixels`);
   const n = pixels.length / channels;
   const out = new Uint8Array(n * 3);
   if (channels === 3) {
@@ -263,7 +280,8 @@ export function assembleDataset(f: FolderImages): Dataset {
   const { size: S, images, labels, classNames } = f;
   if (!Number.isInteger(S) || S < 1) throw new Error(`folder: image side must be a positive whole number (got ${S})`);
   const bytes = imageBytes(S);
-  if (images.length % bytes !== 0) throw new Error(`folder: ${images.length} image bytes is not a whole number of ${S}×${S}×3 images`);
+  if (images.length % bytes !== 0)
+    throw new Error(`folder: ${images.length} image bytes is not a whole number of ${S}×${S}×3 images`);
   const n = images.length / bytes;
   if (n === 0) throw new Error('folder: no images to build a data set from');
   if (labels) {

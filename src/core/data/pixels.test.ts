@@ -68,7 +68,9 @@ describe('resizeBoxRgb', () => {
         // Any box, partly or wholly outside, not necessarily square.
         box = { x: rng.int(2 * w + 1) - w, y: rng.int(2 * h + 1) - h, w: 1 + rng.int(2 * w), h: 1 + rng.int(2 * h) };
       }
-      expect(resizeBoxRgb(rgb, w, h, box, size), `${w}×${h} box ${JSON.stringify(box)} → ${size}`).toEqual(naiveResize(rgb, w, h, box, size));
+      expect(resizeBoxRgb(rgb, w, h, box, size), `${w}×${h} box ${JSON.stringify(box)} → ${size}`).toEqual(
+        naiveResize(rgb, w, h, box, size),
+      );
     }
   });
 
@@ -78,7 +80,8 @@ describe('resizeBoxRgb', () => {
     const rgb = randomImage(rng, w, h);
     for (const fit of ['crop', 'pad'] as const) {
       const box = squareBoxes([w], [h], fit)[0];
-      for (const size of [5, 8, 23, 37, 40]) expect(resizeBoxRgb(rgb, w, h, box, size)).toEqual(naiveResize(rgb, w, h, box, size));
+      for (const size of [5, 8, 23, 37, 40])
+        expect(resizeBoxRgb(rgb, w, h, box, size)).toEqual(naiveResize(rgb, w, h, box, size));
     }
   });
 
@@ -135,8 +138,12 @@ describe('resizeBoxRgb', () => {
   });
 
   it('rejects a pixel count that does not match the size, and a fractional box', () => {
-    expect(() => resizeBoxRgb(new Uint8Array(5), 1, 2, { x: 0, y: 0, w: 1, h: 1 }, 2)).toThrow(/5 bytes for a 1×2 RGB image \(expected 6\)/);
-    expect(() => resizeBoxRgb(new Uint8Array(3), 1, 1, { x: 0.5, y: 0, w: 1, h: 1 }, 2)).toThrow(/whole-number coordinates/);
+    expect(() => resizeBoxRgb(new Uint8Array(5), 1, 2, { x: 0, y: 0, w: 1, h: 1 }, 2)).toThrow(
+      /5 bytes for a 1×2 RGB image \(expected 6\)/,
+    );
+    expect(() => resizeBoxRgb(new Uint8Array(3), 1, 1, { x: 0.5, y: 0, w: 1, h: 1 }, 2)).toThrow(
+      /whole-number coordinates/,
+    );
   });
 });
 
@@ -144,7 +151,10 @@ describe('orientRgba', () => {
   // 3×2 stored image; pixel k = (k, 100 + k, 200 + k, 255 − k), so the red channel is the stored index.
   //   0 1 2
   //   3 4 5
-  const stored = Uint8Array.from({ length: 24 }, (_, i) => [i >> 2, 100 + (i >> 2), 200 + (i >> 2), 255 - (i >> 2)][i & 3]);
+  const stored = Uint8Array.from(
+    { length: 24 },
+    (_, i) => [i >> 2, 100 + (i >> 2), 200 + (i >> 2), 255 - (i >> 2)][i & 3],
+  );
   const expected: Record<number, { w: number; h: number; idx: number[] }> = {
     1: { w: 3, h: 2, idx: [0, 1, 2, 3, 4, 5] },
     2: { w: 3, h: 2, idx: [2, 1, 0, 5, 4, 3] }, // mirrored left↔right

@@ -31,15 +31,25 @@ import type { Box } from './folder';
  * upright. Any other value (absent, 0, out of range) means "as stored".
  * Works on 4 bytes per pixel (RGBA, as the decoders return them).
  */
-export function orientRgba(pixels: Uint8Array, w: number, h: number, orientation: number): { pixels: Uint8Array; width: number; height: number } {
-  if (!Number.isInteger(w) || !Number.isInteger(h) || w < 1 || h < 1) throw new Error(`orientRgba: size ${w}×${h} is not a positive whole-number size`);
-  if (pixels.length !== w * h * 4) throw new Error(`orientRgba: ${pixels.length} bytes for a ${w}×${h} RGBA image (expected ${w * h * 4})`);
+export function orientRgba(
+  pixels: Uint8Array,
+  w: number,
+  h: number,
+  orientation: number,
+): { pixels: Uint8Array; width: number; height: number } {
+  if (!Number.isInteger(w) || !Number.isInteger(h) || w < 1 || h < 1)
+    throw new Error(`orientRgba: size ${w}×${h} is not a positive whole-number size`);
+  if (pixels.length !== w * h * 4)
+    throw new Error(`orientRgba: ${pixels.length} bytes for a ${w}×${h} RGBA image (expected ${w * h * 4})`);
   if (!Number.isInteger(orientation) || orientation < 2 || orientation > 8) return { pixels, width: w, height: h };
   const swap = orientation >= 5;
   const W = swap ? h : w;
   const H = swap ? w : h;
   // Whole pixels move as 32-bit words (byte order is irrelevant for a copy); a view unless the offset is unaligned.
-  const src = pixels.byteOffset % 4 === 0 ? new Uint32Array(pixels.buffer, pixels.byteOffset, w * h) : new Uint32Array(pixels.slice().buffer);
+  const src =
+    pixels.byteOffset % 4 === 0
+      ? new Uint32Array(pixels.buffer, pixels.byteOffset, w * h)
+      : new Uint32Array(pixels.slice().buffer);
   const dst = new Uint32Array(W * H);
   // For every output (x, y), the stored pixel it shows (derivations in the table above).
   for (let y = 0; y < H; y++) {
@@ -47,13 +57,34 @@ export function orientRgba(pixels: Uint8Array, w: number, h: number, orientation
       let sx: number;
       let sy: number;
       switch (orientation) {
-        case 2: sx = w - 1 - x; sy = y; break;
-        case 3: sx = w - 1 - x; sy = h - 1 - y; break;
-        case 4: sx = x; sy = h - 1 - y; break;
-        case 5: sx = y; sy = x; break;
-        case 6: sx = y; sy = h - 1 - x; break;
-        case 7: sx = w - 1 - y; sy = h - 1 - x; break;
-        default: sx = w - 1 - y; sy = x; break; // 8
+        case 2:
+          sx = w - 1 - x;
+          sy = y;
+          break;
+        case 3:
+          sx = w - 1 - x;
+          sy = h - 1 - y;
+          break;
+        case 4:
+          sx = x;
+          sy = h - 1 - y;
+          break;
+        case 5:
+          sx = y;
+          sy = x;
+          break;
+        case 6:
+          sx = y;
+          sy = h - 1 - x;
+          break;
+        case 7:
+          sx = w - 1 - y;
+          sy = h - 1 - x;
+          break;
+        default:
+          sx = w - 1 - y;
+          sy = x;
+          break; // 8
       }
       dst[y * W + x] = src[sy * w + sx];
     }
@@ -121,12 +152,17 @@ function taps(offset: number, span: number, size: number, limit: number): Taps {
  * below 4 million pixels).
  */
 export function resizeBoxRgb(rgb: Uint8Array, w: number, h: number, box: Box, size: number): Uint8Array {
-  if (!Number.isInteger(w) || !Number.isInteger(h) || w < 1 || h < 1) throw new Error(`resizeBoxRgb: size ${w}×${h} is not a positive whole-number size`);
-  if (rgb.length !== w * h * 3) throw new Error(`resizeBoxRgb: ${rgb.length} bytes for a ${w}×${h} RGB image (expected ${w * h * 3})`);
+  if (!Number.isInteger(w) || !Number.isInteger(h) || w < 1 || h < 1)
+    throw new Error(`resizeBoxRgb: size ${w}×${h} is not a positive whole-number size`);
+  if (rgb.length !== w * h * 3)
+    throw new Error(`resizeBoxRgb: ${rgb.length} bytes for a ${w}×${h} RGB image (expected ${w * h * 3})`);
   if (![box.x, box.y, box.w, box.h].every(Number.isInteger) || box.w < 1 || box.h < 1) {
-    throw new Error(`resizeBoxRgb: box ${box.x},${box.y} ${box.w}×${box.h} must have whole-number coordinates and a positive size`);
+    throw new Error(
+      `resizeBoxRgb: box ${box.x},${box.y} ${box.w}×${box.h} must have whole-number coordinates and a positive size`,
+    );
   }
-  if (!Number.isInteger(size) || size < 1) throw new Error(`resizeBoxRgb: output side must be a positive whole number (got ${size})`);
+  if (!Number.isInteger(size) || size < 1)
+    throw new Error(`resizeBoxRgb: output side must be a positive whole number (got ${size})`);
   const tx = taps(box.x, box.w, size, w);
   const ty = taps(box.y, box.h, size, h);
   // Source rows the box touches inside the image.

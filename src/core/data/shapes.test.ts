@@ -25,7 +25,10 @@ describe('shapes data set', () => {
     expect(ds.size).toBe(32);
     expect(ds.classNames).toEqual([...SHAPE_CLASSES]);
     expect(C).toBe(8);
-    for (const [split, n] of [[ds.train, 2400], [ds.test, 600]] as const) {
+    for (const [split, n] of [
+      [ds.train, 2400],
+      [ds.test, 600],
+    ] as const) {
       expect(split.n).toBe(n);
       expect(split.images.length).toBe(n * imageBytes(32));
       const counts = new Array(C).fill(0);
@@ -111,7 +114,8 @@ describe('shapes data set', () => {
     const masks: Uint8Array[][] = [];
     for (let c = 0; c < C; c++) {
       // Positive everywhere on the unit circle: the renderer may skip pixels outside it.
-      for (let a = 0; a < 360; a++) expect(shapeSdf(c, Math.cos((a * Math.PI) / 180), Math.sin((a * Math.PI) / 180))).toBeGreaterThan(0);
+      for (let a = 0; a < 360; a++)
+        expect(shapeSdf(c, Math.cos((a * Math.PI) / 180), Math.sin((a * Math.PI) / 180))).toBeGreaterThan(0);
       const rots: Uint8Array[] = [];
       for (let r = 0; r < 12; r++) {
         const t = (r * Math.PI) / 12;
@@ -120,12 +124,16 @@ describe('shapes data set', () => {
           for (let x = 0; x < G; x++) {
             const u = ((x + 0.5) / G) * 2 - 1;
             const v = ((y + 0.5) / G) * 2 - 1;
-            m[y * G + x] = shapeSdf(c, Math.cos(t) * u + Math.sin(t) * v, -Math.sin(t) * u + Math.cos(t) * v) < 0 ? 1 : 0;
+            m[y * G + x] =
+              shapeSdf(c, Math.cos(t) * u + Math.sin(t) * v, -Math.sin(t) * u + Math.cos(t) * v) < 0 ? 1 : 0;
           }
         }
         rots.push(m);
       }
-      expect(rots[0].reduce((s, v) => s + v, 0), SHAPE_CLASSES[c]).toBeGreaterThan(G * G * 0.1);
+      expect(
+        rots[0].reduce((s, v) => s + v, 0),
+        SHAPE_CLASSES[c],
+      ).toBeGreaterThan(G * G * 0.1);
       masks.push(rots);
     }
     for (let a = 0; a < C; a++) {
@@ -174,7 +182,9 @@ describe('shapes data set', () => {
       if (best === testLabels[i]) correct++;
     }
     const acc = correct / ds.test.n;
-    console.log(`shapes: nearest class-mean colour accuracy ${(100 * acc).toFixed(1)}% (chance ${(100 / C).toFixed(1)}%)`);
+    console.log(
+      `shapes: nearest class-mean colour accuracy ${(100 * acc).toFixed(1)}% (chance ${(100 / C).toFixed(1)}%)`,
+    );
     expect(acc).toBeLessThan(0.25);
   });
 

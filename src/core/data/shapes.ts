@@ -28,7 +28,16 @@ export interface ShapesOptions {
 export const SHAPES_DEFAULTS: Readonly<ShapesOptions> = Object.freeze({ seed: 1, nTrain: 2400, nTest: 600, size: 32 });
 
 /** Chosen to stay distinct under any rotation and scale (no square vs diamond). */
-export const SHAPE_CLASSES: readonly string[] = Object.freeze(['circle', 'ring', 'square', 'triangle', 'cross', 'star', 'crescent', 'bar']);
+export const SHAPE_CLASSES: readonly string[] = Object.freeze([
+  'circle',
+  'ring',
+  'square',
+  'triangle',
+  'cross',
+  'star',
+  'crescent',
+  'bar',
+]);
 
 // Math.hypot is several times slower than this in V8, and it runs per pixel.
 const len = (x: number, y: number) => Math.sqrt(x * x + y * y);
@@ -47,7 +56,14 @@ function regularStar(points: number, outer: number, inner: number): Poly {
 }
 
 // Equilateral triangle of circumradius 0.95 centred on its centroid.
-const TRIANGLE: Poly = Float64Array.from([0, -0.95, 0.95 * Math.cos(Math.PI / 6), 0.475, -0.95 * Math.cos(Math.PI / 6), 0.475]);
+const TRIANGLE: Poly = Float64Array.from([
+  0,
+  -0.95,
+  0.95 * Math.cos(Math.PI / 6),
+  0.475,
+  -0.95 * Math.cos(Math.PI / 6),
+  0.475,
+]);
 const STAR: Poly = regularStar(5, 0.97, 0.44);
 
 /** Exact signed distance to a simple polygon (Quilez): sign from a crossing count. */
@@ -117,12 +133,18 @@ function hsv(h: number, s: number, v: number): [number, number, number] {
   const q = v * (1 - f * s);
   const t = v * (1 - (1 - f) * s);
   switch (((i % 6) + 6) % 6) {
-    case 0: return [v, t, p];
-    case 1: return [q, v, p];
-    case 2: return [p, v, t];
-    case 3: return [p, q, v];
-    case 4: return [t, p, v];
-    default: return [v, p, q];
+    case 0:
+      return [v, t, p];
+    case 1:
+      return [q, v, p];
+    case 2:
+      return [p, v, t];
+    case 3:
+      return [p, q, v];
+    case 4:
+      return [t, p, v];
+    default:
+      return [v, p, q];
   }
 }
 
@@ -262,7 +284,8 @@ export function makeShapesDataset(opts: Partial<ShapesOptions> = {}): Dataset {
   for (const k of ['nTrain', 'nTest'] as const) {
     if (!Number.isInteger(o[k]) || o[k] < 0) throw new Error(`${k} must be a whole number ≥ 0 (got ${o[k]})`);
   }
-  if (!Number.isInteger(o.size) || o.size < 8 || o.size > 256) throw new Error(`size must be a whole number from 8 to 256 (got ${o.size})`);
+  if (!Number.isInteger(o.size) || o.size < 8 || o.size > 256)
+    throw new Error(`size must be a whole number from 8 to 256 (got ${o.size})`);
   const root = new Rng(o.seed);
   // Separate streams: the test split does not change when nTrain does.
   const trainRng = root.fork();

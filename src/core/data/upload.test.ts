@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { budgetCount, estimateBytes, finishUpload, formatReport, pixelLimitReason, planUpload, seededSubset, type DecodeOutcome } from './upload';
+import {
+  budgetCount,
+  estimateBytes,
+  finishUpload,
+  formatReport,
+  pixelLimitReason,
+  planUpload,
+  seededSubset,
+  type DecodeOutcome,
+} from './upload';
 
 const S = 2;
 const px = (v: number) => new Uint8Array(S * S * 3).fill(v);
@@ -59,7 +68,12 @@ describe('finishUpload', () => {
   it('concatenates the decoded images in folder order, lists each skip with its reason, counts per kind', () => {
     const out = finishUpload(
       plan,
-      [ok(1), { ok: false, kind: 'duplicate', reason: 'same bytes as r/a/1.png' }, ok(3), { ok: false, kind: 'corrupt', reason: 'bad' }],
+      [
+        ok(1),
+        { ok: false, kind: 'duplicate', reason: 'same bytes as r/a/1.png' },
+        ok(3),
+        { ok: false, kind: 'corrupt', reason: 'bad' },
+      ],
       S,
       5,
     );
@@ -71,19 +85,40 @@ describe('finishUpload', () => {
       { name: 'a', count: 1 },
       { name: 'b', count: 1 },
     ]);
-    expect(out.report.skipped.map((s) => `${s.path}:${s.kind}`)).toEqual(['r/a/2.png:duplicate', 'r/c/4.png:corrupt', 'r/c/x.doc:not-image']);
-    expect(out.report.countsByKind).toEqual({ 'not-image': 1, empty: 0, duplicate: 1, 'too-large': 0, corrupt: 1, unsupported: 0, encrypted: 0, 'unpack-limit': 0, symlink: 0 });
+    expect(out.report.skipped.map((s) => `${s.path}:${s.kind}`)).toEqual([
+      'r/a/2.png:duplicate',
+      'r/c/4.png:corrupt',
+      'r/c/x.doc:not-image',
+    ]);
+    expect(out.report.countsByKind).toEqual({
+      'not-image': 1,
+      empty: 0,
+      duplicate: 1,
+      'too-large': 0,
+      corrupt: 1,
+      unsupported: 0,
+      encrypted: 0,
+      'unpack-limit': 0,
+      symlink: 0,
+    });
     expect(out.report.notes).toEqual(['label c had no loadable image and is left out']);
     expect(out.report).toMatchObject({ files: 5, loaded: 2, labelled: true, evaluation: true });
   });
 
   it('one label left → unlabelled, evaluation off, and it says so', () => {
-    const out = finishUpload(plan, [ok(1), ok(2), { ok: false, kind: 'corrupt', reason: 'bad' }, { ok: false, kind: 'too-large', reason: 'big' }], S, 5);
+    const out = finishUpload(
+      plan,
+      [ok(1), ok(2), { ok: false, kind: 'corrupt', reason: 'bad' }, { ok: false, kind: 'too-large', reason: 'big' }],
+      S,
+      5,
+    );
     expect(out.labels).toBeNull();
     expect(out.classNames).toEqual([]);
     expect(out.report.evaluation).toBe(false);
     expect(out.report.perLabel).toEqual([{ name: 'all images', count: 2 }]);
-    expect(out.report.notes).toEqual(['only one label (a) has loadable images: the images train unlabelled and evaluation is off']);
+    expect(out.report.notes).toEqual([
+      'only one label (a) has loadable images: the images train unlabelled and evaluation is off',
+    ]);
   });
 
   it('undefined outcomes (not drawn, or cancelled) are neither loaded nor listed as skipped', () => {
@@ -100,12 +135,16 @@ describe('finishUpload', () => {
     ]);
     const out = finishUpload(flat, [ok(1), ok(2)], S, 2);
     expect(out.labels).toBeNull();
-    expect(out.report.notes).toEqual(['no class folders (<label>/<image>): the images train unlabelled and evaluation is off']);
+    expect(out.report.notes).toEqual([
+      'no class folders (<label>/<image>): the images train unlabelled and evaluation is off',
+    ]);
   });
 
   it('rejects outcomes of the wrong size or count', () => {
     expect(() => finishUpload(plan, [ok(1)], S, 5)).toThrow(/1 outcomes for 4 candidates/);
-    expect(() => finishUpload(plan, [{ ok: true, rgb: new Uint8Array(5) }, ok(1), ok(1), ok(1)], S, 5)).toThrow(/decoded to 5 bytes, expected 12/);
+    expect(() => finishUpload(plan, [{ ok: true, rgb: new Uint8Array(5) }, ok(1), ok(1), ok(1)], S, 5)).toThrow(
+      /decoded to 5 bytes, expected 12/,
+    );
   });
 
   it('formatReport lists loaded per label, skips grouped by kind with reasons, hidden count and notes', () => {

@@ -22,7 +22,17 @@ import { Rng } from '../rng';
 import { isHiddenPath, labelsFromPaths } from './folder';
 import { imageBytes } from './dataset';
 
-export const SKIP_KINDS = ['not-image', 'empty', 'duplicate', 'too-large', 'corrupt', 'unsupported', 'encrypted', 'unpack-limit', 'symlink'] as const;
+export const SKIP_KINDS = [
+  'not-image',
+  'empty',
+  'duplicate',
+  'too-large',
+  'corrupt',
+  'unsupported',
+  'encrypted',
+  'unpack-limit',
+  'symlink',
+] as const;
 export type SkipKind = (typeof SKIP_KINDS)[number];
 
 /** Headings for the report, one per kind. */
@@ -96,7 +106,12 @@ export function planUpload(entries: UploadEntry[]): UploadPlan {
         return;
       }
       const ext = extensionOf(path);
-      skipped.push({ entry, path, kind: 'not-image', reason: ext ? `.${ext} is not an image type this app reads` : 'no file extension, so not read as an image' });
+      skipped.push({
+        entry,
+        path,
+        kind: 'not-image',
+        reason: ext ? `.${ext} is not an image type this app reads` : 'no file extension, so not read as an image',
+      });
     } else if (size === 0) {
       skipped.push({ entry, path, kind: 'empty', reason: 'the file has 0 bytes' });
     } else {
@@ -184,8 +199,15 @@ export interface UploadImages {
  * skipped are dropped and ids re-numbered; fewer than two labels left means
  * unlabelled with evaluation off, and the report says so.
  */
-export function finishUpload(plan: UploadPlan, outcomes: (DecodeOutcome | undefined)[], size: number, files: number, extraNotes: string[] = []): UploadImages {
-  if (outcomes.length !== plan.candidates.length) throw new Error(`finishUpload: ${outcomes.length} outcomes for ${plan.candidates.length} candidates`);
+export function finishUpload(
+  plan: UploadPlan,
+  outcomes: (DecodeOutcome | undefined)[],
+  size: number,
+  files: number,
+  extraNotes: string[] = [],
+): UploadImages {
+  if (outcomes.length !== plan.candidates.length)
+    throw new Error(`finishUpload: ${outcomes.length} outcomes for ${plan.candidates.length} candidates`);
   const bytes = imageBytes(size);
   const skipped = [...plan.skipped];
   const okAt: number[] = [];
@@ -193,7 +215,8 @@ export function finishUpload(plan: UploadPlan, outcomes: (DecodeOutcome | undefi
     if (!o) return;
     const c = plan.candidates[i];
     if (o.ok) {
-      if (o.rgb.length !== bytes) throw new Error(`finishUpload: ${c.path} decoded to ${o.rgb.length} bytes, expected ${bytes}`);
+      if (o.rgb.length !== bytes)
+        throw new Error(`finishUpload: ${c.path} decoded to ${o.rgb.length} bytes, expected ${bytes}`);
       okAt.push(i);
     } else skipped.push({ entry: c.entry, path: c.path, kind: o.kind, reason: o.reason });
   });
@@ -212,9 +235,14 @@ export function finishUpload(plan: UploadPlan, outcomes: (DecodeOutcome | undefi
       labels = Int32Array.from(okAt, (ci) => remap.get(plan.candidates[ci].label) as number);
       classNames = present.map((l) => plan.classNames[l]);
       const lost = plan.classNames.filter((_, l) => !remap.has(l));
-      if (lost.length) notes.push(`label${lost.length === 1 ? '' : 's'} ${lost.join(', ')} had no loadable image and ${lost.length === 1 ? 'is' : 'are'} left out`);
+      if (lost.length)
+        notes.push(
+          `label${lost.length === 1 ? '' : 's'} ${lost.join(', ')} had no loadable image and ${lost.length === 1 ? 'is' : 'are'} left out`,
+        );
     } else if (present.length === 1) {
-      notes.push(`only one label (${plan.classNames[present[0]]}) has loadable images: the images train unlabelled and evaluation is off`);
+      notes.push(
+        `only one label (${plan.classNames[present[0]]}) has loadable images: the images train unlabelled and evaluation is off`,
+      );
     }
   } else if (okAt.length > 0 && plan.notes.length === 0) {
     notes.push('no class folders (<label>/<image>): the images train unlabelled and evaluation is off');
@@ -246,7 +274,9 @@ export function finishUpload(plan: UploadPlan, outcomes: (DecodeOutcome | undefi
 
 /** The report as plain text lines (the Node runner prints these; the UI renders the same fields). */
 export function formatReport(r: UploadReport): string[] {
-  const lines = [`${r.loaded} image${r.loaded === 1 ? '' : 's'} loaded from ${r.files} file${r.files === 1 ? '' : 's'}${r.labelled ? `, ${r.perLabel.length} labels` : ', unlabelled'}`];
+  const lines = [
+    `${r.loaded} image${r.loaded === 1 ? '' : 's'} loaded from ${r.files} file${r.files === 1 ? '' : 's'}${r.labelled ? `, ${r.perLabel.length} labels` : ', unlabelled'}`,
+  ];
   for (const l of r.perLabel) lines.push(`  ${l.name}: ${l.count}`);
   const nSkipped = r.skipped.length;
   if (nSkipped) lines.push(`${nSkipped} skipped:`);

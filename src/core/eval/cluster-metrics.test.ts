@@ -32,7 +32,8 @@ function naiveNmi(c: Int32Array, y: Int32Array): number {
   const pl = Array.from({ length: L }, (_, l) => p.reduce((s, r) => s + r[l], 0));
   const h = (q: number[]) => -q.filter((v) => v > 0).reduce((s, v) => s + v * Math.log(v), 0);
   let mi = 0;
-  for (let a = 0; a < C; a++) for (let b = 0; b < L; b++) if (p[a][b] > 0) mi += p[a][b] * Math.log(p[a][b] / (pc[a] * pl[b]));
+  for (let a = 0; a < C; a++)
+    for (let b = 0; b < L; b++) if (p[a][b] > 0) mi += p[a][b] * Math.log(p[a][b] / (pc[a] * pl[b]));
   const hc = h(pc);
   const hl = h(pl);
   if (hc === 0 && hl === 0) return 1;

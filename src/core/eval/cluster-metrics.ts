@@ -25,9 +25,11 @@ export interface Contingency {
 }
 
 function check(clusters: Int32Array, labels: Int32Array): void {
-  if (clusters.length !== labels.length) throw new Error(`cluster metrics: ${clusters.length} assignments but ${labels.length} labels`);
+  if (clusters.length !== labels.length)
+    throw new Error(`cluster metrics: ${clusters.length} assignments but ${labels.length} labels`);
   for (let i = 0; i < clusters.length; i++) {
-    if (clusters[i] < 0 || labels[i] < 0) throw new Error(`cluster metrics: negative id at ${i} (cluster ${clusters[i]}, label ${labels[i]})`);
+    if (clusters[i] < 0 || labels[i] < 0)
+      throw new Error(`cluster metrics: negative id at ${i} (cluster ${clusters[i]}, label ${labels[i]})`);
   }
 }
 

@@ -9,9 +9,18 @@ function unit(v: number[]): number[] {
 }
 
 /** Naive monitor: full sort of cosine similarities, weighted vote. */
-function naive(train: number[][], labels: number[], test: number[][], k: number, tau: number, classes: number): number[] {
+function naive(
+  train: number[][],
+  labels: number[],
+  test: number[][],
+  k: number,
+  tau: number,
+  classes: number,
+): number[] {
   return test.map((t) => {
-    const sims = train.map((x, i) => ({ i, s: x.reduce((a, v, d) => a + v * t[d], 0) })).sort((a, b) => b.s - a.s || a.i - b.i);
+    const sims = train
+      .map((x, i) => ({ i, s: x.reduce((a, v, d) => a + v * t[d], 0) }))
+      .sort((a, b) => b.s - a.s || a.i - b.i);
     const score = new Array(classes).fill(0);
     for (const { i, s } of sims.slice(0, k)) score[labels[i]] += Math.exp(s / tau);
     return score.indexOf(Math.max(...score));

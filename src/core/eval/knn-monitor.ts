@@ -8,7 +8,15 @@ import * as tf from '@tensorflow/tfjs';
 import { knn } from '../clim/knn';
 
 /** Weighted vote from neighbour lists (M×k indices and similarities, row-major) → M predictions. */
-export function weightedVote(indices: ArrayLike<number>, sims: ArrayLike<number>, m: number, k: number, trainLabels: Int32Array, tau: number, classes: number): Int32Array {
+export function weightedVote(
+  indices: ArrayLike<number>,
+  sims: ArrayLike<number>,
+  m: number,
+  k: number,
+  trainLabels: Int32Array,
+  tau: number,
+  classes: number,
+): Int32Array {
   const pred = new Int32Array(m);
   const score = new Float64Array(classes);
   for (let i = 0; i < m; i++) {
@@ -25,7 +33,14 @@ export function weightedVote(indices: ArrayLike<number>, sims: ArrayLike<number>
  * train: N×F, test: M×F, both L2-normalised rows; trainLabels: N.
  * Returns M predicted class ids. Neighbour search runs on the device in chunks.
  */
-export async function knnClassify(train: tf.Tensor2D, trainLabels: Int32Array, test: tf.Tensor2D, k: number, tau: number, classes: number): Promise<Int32Array> {
+export async function knnClassify(
+  train: tf.Tensor2D,
+  trainLabels: Int32Array,
+  test: tf.Tensor2D,
+  k: number,
+  tau: number,
+  classes: number,
+): Promise<Int32Array> {
   const m = test.shape[0];
   const kk = Math.min(k, train.shape[0]);
   const preds = new Int32Array(m);

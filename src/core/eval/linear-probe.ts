@@ -48,7 +48,13 @@ function standardiser(train: tf.Tensor2D): { mean: tf.Tensor1D; std: tf.Tensor1D
  * one-hot, W: F×K, b: K. Written out (dZ = (softmax(XW + b) − Y)/N) so the
  * step is a handful of kernels, and so the test can mirror it in plain loops.
  */
-export function probeGradients(x: tf.Tensor2D, y: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D, weightDecay: number): { loss: tf.Scalar; dw: tf.Tensor2D; db: tf.Tensor1D } {
+export function probeGradients(
+  x: tf.Tensor2D,
+  y: tf.Tensor2D,
+  w: tf.Tensor2D,
+  b: tf.Tensor1D,
+  weightDecay: number,
+): { loss: tf.Scalar; dw: tf.Tensor2D; db: tf.Tensor1D } {
   return tf.tidy(() => {
     const n = x.shape[0];
     const logits = tf.add(tf.matMul(x, w), b);
@@ -68,7 +74,13 @@ export function probeGradients(x: tf.Tensor2D, y: tf.Tensor2D, w: tf.Tensor2D, b
  * held-out top-1 and confusion. Owns and frees every tensor it makes; the
  * inputs stay the caller's.
  */
-export async function linearProbe(train: tf.Tensor2D, trainLabels: Int32Array, test: tf.Tensor2D, testLabels: Int32Array, opts: ProbeOptions): Promise<ProbeResult> {
+export async function linearProbe(
+  train: tf.Tensor2D,
+  trainLabels: Int32Array,
+  test: tf.Tensor2D,
+  testLabels: Int32Array,
+  opts: ProbeOptions,
+): Promise<ProbeResult> {
   const K = opts.classes;
   const F = train.shape[1];
   const norm = standardiser(train);
@@ -85,7 +97,13 @@ export async function linearProbe(train: tf.Tensor2D, trainLabels: Int32Array, t
       const g = probeGradients(xs, y, w, b, opts.weightDecay);
       const nvw = tf.add(tf.mul(opts.momentum, vw), g.dw);
       const nvb = tf.add(tf.mul(opts.momentum, vb), g.db);
-      return { w: tf.sub(w, tf.mul(opts.lr, nvw)) as tf.Tensor2D, b: tf.sub(b, tf.mul(opts.lr, nvb)) as tf.Tensor1D, vw: nvw as tf.Tensor2D, vb: nvb as tf.Tensor1D, loss: g.loss };
+      return {
+        w: tf.sub(w, tf.mul(opts.lr, nvw)) as tf.Tensor2D,
+        b: tf.sub(b, tf.mul(opts.lr, nvb)) as tf.Tensor1D,
+        vw: nvw as tf.Tensor2D,
+        vb: nvb as tf.Tensor1D,
+        loss: g.loss,
+      };
     });
     tf.dispose([w, b, vw, vb]);
     lossT?.dispose();
@@ -93,7 +111,10 @@ export async function linearProbe(train: tf.Tensor2D, trainLabels: Int32Array, t
     lossT = next.loss;
   }
   const predT = tf.tidy(() => tf.argMax(tf.add(tf.matMul(xt, w), b), 1));
-  const [pred, loss] = await Promise.all([predT.data(), lossT ? lossT.data() : Promise.resolve(new Float32Array([NaN]))]);
+  const [pred, loss] = await Promise.all([
+    predT.data(),
+    lossT ? lossT.data() : Promise.resolve(new Float32Array([NaN])),
+  ]);
   tf.dispose([predT, lossT as tf.Tensor, w, b, vw, vb, xs, xt, y, norm.mean, norm.std]);
   const confusion = new Int32Array(K * K);
   let correct = 0;

@@ -9,7 +9,9 @@ function covariance(x: number[][]): number[][] {
   const n = x.length;
   const d = x[0].length;
   const mean = Array.from({ length: d }, (_, j) => x.reduce((s, r) => s + r[j], 0) / n);
-  return Array.from({ length: d }, (_, a) => Array.from({ length: d }, (_, b) => x.reduce((s, r) => s + (r[a] - mean[a]) * (r[b] - mean[b]), 0) / n));
+  return Array.from({ length: d }, (_, a) =>
+    Array.from({ length: d }, (_, b) => x.reduce((s, r) => s + (r[a] - mean[a]) * (r[b] - mean[b]), 0) / n),
+  );
 }
 
 /** Cyclic Jacobi eigen-decomposition of a symmetric matrix (float64): values descending, vectors as columns. */
@@ -69,7 +71,9 @@ function naivePca(x: number[][]) {
 /** N×D rows with standard deviations `scales` along a random orthonormal basis, plus an offset. */
 function spectrumData(n: number, scales: number[], rng: Rng): number[][] {
   const d = scales.length;
-  const basis = jacobi(covariance(Array.from({ length: d + 5 }, () => Array.from({ length: d }, () => rng.normal())))).vectors;
+  const basis = jacobi(
+    covariance(Array.from({ length: d + 5 }, () => Array.from({ length: d }, () => rng.normal()))),
+  ).vectors;
   return Array.from({ length: n }, () => {
     const z = scales.map((s) => s * rng.normal());
     return Array.from({ length: d }, (_, j) => 3 + z.reduce((s, v, k) => s + v * basis[j][k], 0));
@@ -98,7 +102,13 @@ describe('pca2', () => {
   });
 
   it('eigSym2 diagonalises a symmetric 2×2 (A·v = λ·v, λ1 ≥ λ2)', () => {
-    for (const [a, b, c] of [[2, 1, 3], [5, 0, 1], [1, 0, 5], [1, -2, 1], [4, 4, 4]]) {
+    for (const [a, b, c] of [
+      [2, 1, 3],
+      [5, 0, 1],
+      [1, 0, 5],
+      [1, -2, 1],
+      [4, 4, 4],
+    ]) {
       const { values, vectors } = eigSym2(a, b, c);
       expect(values[0]).toBeGreaterThanOrEqual(values[1]);
       for (let k = 0; k < 2; k++) {
@@ -138,7 +148,10 @@ describe('pca2', () => {
     const warm = await run(moved, cold.axes);
     expect(maxAbsDiff(warm.axes, ref.axes)).toBeLessThan(2e-3);
     // Negated axes are not a different start: the sign rule gives the same map.
-    const flipped = await run(moved, cold.axes.map((v) => -v));
+    const flipped = await run(
+      moved,
+      cold.axes.map((v) => -v),
+    );
     expect(maxAbsDiff(flipped.xy, warm.xy)).toBeLessThan(1e-3);
   });
 
@@ -169,6 +182,8 @@ describe('pca2', () => {
   it('D = 1: the one axis carries all the variance', async () => {
     const r = await run([[1], [2], [4]]);
     expect(r.explained[0]).toBeCloseTo(1, 5);
-    expect(Array.from(r.xy.filter((_, i) => i % 2 === 0)).map((v) => +v.toFixed(4))).toEqual([-1.3333, -0.3333, 1.6667]);
+    expect(Array.from(r.xy.filter((_, i) => i % 2 === 0)).map((v) => +v.toFixed(4))).toEqual([
+      -1.3333, -0.3333, 1.6667,
+    ]);
   });
 });

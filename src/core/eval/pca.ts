@@ -92,7 +92,11 @@ function mulSym(cov: Float64Array, q: Float64Array, d: number, out: Float64Array
 }
 
 /** Eigen-decomposition of the symmetric 2×2 [[a, b], [b, c]]: values descending, vectors as columns. */
-export function eigSym2(a: number, b: number, c: number): { values: [number, number]; vectors: [[number, number], [number, number]] } {
+export function eigSym2(
+  a: number,
+  b: number,
+  c: number,
+): { values: [number, number]; vectors: [[number, number], [number, number]] } {
   const mean = (a + c) / 2;
   const r = Math.hypot((a - c) / 2, b);
   const l1 = mean + r;
@@ -101,7 +105,13 @@ export function eigSym2(a: number, b: number, c: number): { values: [number, num
   const theta = 0.5 * Math.atan2(2 * b, a - c);
   const cs = Math.cos(theta);
   const sn = Math.sin(theta);
-  return { values: [l1, l2], vectors: [[cs, -sn], [sn, cs]] };
+  return {
+    values: [l1, l2],
+    vectors: [
+      [cs, -sn],
+      [sn, cs],
+    ],
+  };
 }
 
 /** Flips each column of a D×2 row-major matrix so its largest-|·| entry (first on ties) is positive. */

@@ -24,7 +24,17 @@ import type { EvalResult, StepMetrics } from '../api';
 import type { Dataset } from '../data/dataset';
 import type { Trainer } from '../train';
 import { encoderToLayersModel, saveLayersModelArtifacts, WEIGHTS_FILE } from './layers-model';
-import { configJson, evalCsv, metadataTsv, metricsCsv, projectorConfig, spriteCapacity, spriteRgba, vectorsTsv, type Sprite } from './projector';
+import {
+  configJson,
+  evalCsv,
+  metadataTsv,
+  metricsCsv,
+  projectorConfig,
+  spriteCapacity,
+  spriteRgba,
+  vectorsTsv,
+  type Sprite,
+} from './projector';
 
 /** Projector rows when `projectorMax` is not given: the Embedding Projector stays responsive up to a few thousand points. */
 export const DEFAULT_PROJECTOR_MAX = 5000;
@@ -83,8 +93,19 @@ export async function runExportFiles(opts: RunExportOptions): Promise<RunExportF
   const sprite = spriteRgba(images, n, size);
   files.push({
     path: 'projector/projector_config.json',
-    content: projectorConfig({ tensorName: `${data.name} step ${dump.step}`, tensorPath: 'vectors.tsv', metadataPath: 'metadata.tsv', spritePath: 'sprite.png', spriteSize: size, shape: [n, dump.dim] }),
+    content: projectorConfig({
+      tensorName: `${data.name} step ${dump.step}`,
+      tensorPath: 'vectors.tsv',
+      metadataPath: 'metadata.tsv',
+      spritePath: 'sprite.png',
+      spriteSize: size,
+      shape: [n, dump.dim],
+    }),
   });
-  files.push({ path: 'metrics.csv', content: metricsCsv([...opts.history]) }, { path: 'evals.csv', content: evalCsv([...opts.evals]) }, { path: 'config.json', content: configJson(trainer.config) });
+  files.push(
+    { path: 'metrics.csv', content: metricsCsv([...opts.history]) },
+    { path: 'evals.csv', content: evalCsv([...opts.evals]) },
+    { path: 'config.json', content: configJson(trainer.config) },
+  );
   return { files, sprite, points: n };
 }

@@ -29,11 +29,25 @@ function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
 }
 
 /** Layer classes of the Keras/tfjs core set: a loader needs nothing registered beyond these. */
-const BUILT_IN = new Set(['InputLayer', 'Conv2D', 'DepthwiseConv2D', 'Reshape', 'LayerNormalization', 'Activation', 'Add', 'GlobalAveragePooling2D', 'Dense']);
+const BUILT_IN = new Set([
+  'InputLayer',
+  'Conv2D',
+  'DepthwiseConv2D',
+  'Reshape',
+  'LayerNormalization',
+  'Activation',
+  'Add',
+  'GlobalAveragePooling2D',
+  'Dense',
+]);
 
 const cases: Array<[string, ClimConfig, number]> = [
   ['tinyConfig (GroupNorm, stem stride 1)', tinyConfig(), 16],
-  ['stem stride 2, 3 stages, 2 blocks (identity shortcuts), GroupNorm', tinyConfig({ stemStride: 2, stages: 3, blocksPerStage: 2, width: 8, groups: 4 }), 32],
+  [
+    'stem stride 2, 3 stages, 2 blocks (identity shortcuts), GroupNorm',
+    tinyConfig({ stemStride: 2, stages: 3, blocksPerStage: 2, width: 8, groups: 4 }),
+    32,
+  ],
   ['groups 4 on width 6 (effective 3 groups)', tinyConfig({ width: 6, groups: 4 }), 16],
   ["tinyConfig with norm 'none'", tinyConfig({ norm: 'none' }), 16],
   ["stem stride 2, 3 stages, norm 'none'", tinyConfig({ stemStride: 2, stages: 3, norm: 'none' }), 16],
@@ -62,11 +76,16 @@ describe('encoderToLayersModel', () => {
       const json = JSON.parse(modelJson);
       expect(json.format).toBe('layers-model');
       expect(json.weightsManifest.map((g: { paths: string[] }) => g.paths)).toEqual([[WEIGHTS_FILE]]);
-      const classes = new Set<string>(json.modelTopology.config.layers.map((l: { class_name: string }) => l.class_name));
+      const classes = new Set<string>(
+        json.modelTopology.config.layers.map((l: { class_name: string }) => l.class_name),
+      );
       for (const c of classes) expect(BUILT_IN.has(c)).toBe(true);
       if (cfg.norm === 'group') expect(classes.has('LayerNormalization')).toBe(true);
       // Byte count = every weight of the manifest as float32.
-      const nValues = json.weightsManifest[0].weights.reduce((a: number, w: { shape: number[] }) => a + w.shape.reduce((p, q) => p * q, 1), 0);
+      const nValues = json.weightsManifest[0].weights.reduce(
+        (a: number, w: { shape: number[] }) => a + w.shape.reduce((p, q) => p * q, 1),
+        0,
+      );
       expect(weights.byteLength).toBe(4 * nValues);
 
       const loaded = await tf.loadLayersModel(artifactsIOHandler(modelJson, weights));
@@ -136,7 +155,11 @@ describe('encoderToLayersModel', () => {
   });
 
   it('artifactsIOHandler rejects a manifest naming another weights file', async () => {
-    const json = JSON.stringify({ modelTopology: {}, format: 'layers-model', weightsManifest: [{ paths: ['group1-shard1of1.bin'], weights: [] }] });
+    const json = JSON.stringify({
+      modelTopology: {},
+      format: 'layers-model',
+      weightsManifest: [{ paths: ['group1-shard1of1.bin'], weights: [] }],
+    });
     await expect(artifactsIOHandler(json, new Uint8Array(0)).load!()).rejects.toThrow(/expected weights\.bin/);
   });
 });

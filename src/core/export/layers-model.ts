@@ -65,7 +65,11 @@ export interface LayersModelOptions {
  * weights are copied in: later training does not change the model. The caller
  * owns the model (`model.dispose()`).
  */
-export function encoderToLayersModel(encoder: Encoder, inputSize: number, opts: LayersModelOptions = {}): tf.LayersModel {
+export function encoderToLayersModel(
+  encoder: Encoder,
+  inputSize: number,
+  opts: LayersModelOptions = {},
+): tf.LayersModel {
   const s = encoder.shape;
   const values = new Map(encoder.params.map((p) => [p.name, p.variable as tf.Tensor]));
   const param = (name: string): tf.Tensor => {
@@ -79,14 +83,24 @@ export function encoderToLayersModel(encoder: Encoder, inputSize: number, opts: 
     pending.push([layer, make]);
     return layer;
   };
-  const apply = (layer: tf.layers.Layer, x: tf.SymbolicTensor | tf.SymbolicTensor[]) => layer.apply(x) as tf.SymbolicTensor;
+  const apply = (layer: tf.layers.Layer, x: tf.SymbolicTensor | tf.SymbolicTensor[]) =>
+    layer.apply(x) as tf.SymbolicTensor;
   const id = (name: string) => name.replace(/\./g, '_');
 
   /** Per-channel γ·x + β (C channels) as a 1×1 depthwise conv. */
   const affine = (x: tf.SymbolicTensor, name: string, gamma: () => tf.Tensor, beta: () => tf.Tensor) => {
     const c = x.shape[3] as number;
-    const layer = tf.layers.depthwiseConv2d({ name, kernelSize: 1, depthMultiplier: 1, useBias: true, depthwiseInitializer: 'zeros' });
-    return apply(withWeights(layer, () => [tf.reshape(gamma(), [1, 1, c, 1]), tf.reshape(beta(), [c])]), x);
+    const layer = tf.layers.depthwiseConv2d({
+      name,
+      kernelSize: 1,
+      depthMultiplier: 1,
+      useBias: true,
+      depthwiseInitializer: 'zeros',
+    });
+    return apply(
+      withWeights(layer, () => [tf.reshape(gamma(), [1, 1, c, 1]), tf.reshape(beta(), [c])]),
+      x,
+    );
   };
 
   /** conv (k×k, stride) followed by the encoder's norm (GroupNorm or bias) and an optional ReLU. */
@@ -94,23 +108,53 @@ export function encoderToLayersModel(encoder: Encoder, inputSize: number, opts: 
     const w = param(conv);
     const [k, , , co] = w.shape;
     const plain = s.norm === 'none';
-    const layer = tf.layers.conv2d({ name: id(conv), filters: co, kernelSize: k, strides: stride, padding: 'same', useBias: plain, kernelInitializer: 'zeros' });
-    let y = apply(withWeights(layer, () => (plain ? [w, param(`${norm}.beta`)] : [w])), x);
+    const layer = tf.layers.conv2d({
+      name: id(conv),
+      filters: co,
+      kernelSize: k,
+      strides: stride,
+      padding: 'same',
+      useBias: plain,
+      kernelInitializer: 'zeros',
+    });
+    let y = apply(
+      withWeights(layer, () => (plain ? [w, param(`${norm}.beta`)] : [w])),
+      x,
+    );
     if (!plain) {
       const [, h, wd, c] = y.shape as number[];
       const g = effectiveGroups(s.groups, c);
       const n = id(norm);
       y = apply(tf.layers.reshape({ name: `${n}_group`, targetShape: [h * wd, g, c / g] }), y);
-      y = apply(tf.layers.layerNormalization({ name: `${n}_standardise`, axis: [1, 3], center: false, scale: false, epsilon: GN_EPS }), y);
+      y = apply(
+        tf.layers.layerNormalization({
+          name: `${n}_standardise`,
+          axis: [1, 3],
+          center: false,
+          scale: false,
+          epsilon: GN_EPS,
+        }),
+        y,
+      );
       y = apply(tf.layers.reshape({ name: `${n}_ungroup`, targetShape: [h, wd, c] }), y);
-      y = affine(y, `${n}_affine`, () => param(`${norm}.gamma`), () => param(`${norm}.beta`));
+      y = affine(
+        y,
+        `${n}_affine`,
+        () => param(`${norm}.gamma`),
+        () => param(`${norm}.beta`),
+      );
     }
     return relu ? apply(tf.layers.activation({ name: `${id(norm)}_relu`, activation: 'relu' }), y) : y;
   };
 
   const input = tf.input({ name: 'image', shape: [inputSize, inputSize, 3] });
   // (x − 0.5)·4 = 4x − 2, per channel.
-  let h = affine(input, 'centre_pixels', () => tf.fill([3], 4), () => tf.fill([3], -2));
+  let h = affine(
+    input,
+    'centre_pixels',
+    () => tf.fill([3], 4),
+    () => tf.fill([3], -2),
+  );
   h = convNorm(h, 'stem.conv', 'stem.norm', s.stemStride, true);
   const names = new Set(values.keys());
   for (let st = 0; st < s.stages; st++) {
@@ -129,8 +173,16 @@ export function encoderToLayersModel(encoder: Encoder, inputSize: number, opts: 
   if (features.shape[1] !== f) throw new Error(`feature width ${features.shape[1]} ≠ featureDim ${f}`);
 
   const d = s.projDim;
-  const fc1 = tf.layers.dense({ name: 'head_fc1', units: s.projHidden, activation: 'relu', kernelInitializer: 'zeros' });
-  let z = apply(withWeights(fc1, () => [param('head.fc1.w'), param('head.fc1.b')]), features);
+  const fc1 = tf.layers.dense({
+    name: 'head_fc1',
+    units: s.projHidden,
+    activation: 'relu',
+    kernelInitializer: 'zeros',
+  });
+  let z = apply(
+    withWeights(fc1, () => [param('head.fc1.w'), param('head.fc1.b')]),
+    features,
+  );
   // [z, −z]: mean exactly 0, variance ‖z‖²/d (module comment).
   const fc2 = tf.layers.dense({ name: 'head_fc2_pm', units: 2 * d, kernelInitializer: 'zeros' });
   z = apply(
@@ -141,7 +193,10 @@ export function encoderToLayersModel(encoder: Encoder, inputSize: number, opts: 
     }),
     z,
   );
-  z = apply(tf.layers.layerNormalization({ name: 'l2_standardise', axis: -1, center: false, scale: false, epsilon: L2_EPS }), z);
+  z = apply(
+    tf.layers.layerNormalization({ name: 'l2_standardise', axis: -1, center: false, scale: false, epsilon: L2_EPS }),
+    z,
+  );
   const pick = tf.layers.dense({ name: 'embedding', units: d, useBias: false, kernelInitializer: 'zeros' });
   const embedding = apply(
     withWeights(pick, () => [tf.concat([tf.mul(tf.eye(d), 1 / Math.sqrt(d)), tf.zeros([d, d])], 0)]),
@@ -149,7 +204,11 @@ export function encoderToLayersModel(encoder: Encoder, inputSize: number, opts: 
   );
 
   const withFeatures = opts.features ?? true;
-  const model = tf.model({ name: 'clim_encoder', inputs: input, outputs: withFeatures ? [features, embedding] : embedding });
+  const model = tf.model({
+    name: 'clim_encoder',
+    inputs: input,
+    outputs: withFeatures ? [features, embedding] : embedding,
+  });
   // setWeights assigns into the layers' variables, which keep their own references: the tidy frees the temporaries.
   tf.tidy(() => {
     for (const [layer, make] of pending) layer.setWeights(make());
@@ -172,7 +231,9 @@ export function encoderToLayersModel(encoder: Encoder, inputSize: number, opts: 
  * `weights.bin`) and the weight bytes. Through `tf.io.withSaveHandler`, so the
  * browser (download) and Node (write files) do their own I/O.
  */
-export async function saveLayersModelArtifacts(model: tf.LayersModel): Promise<{ modelJson: string; weights: Uint8Array }> {
+export async function saveLayersModelArtifacts(
+  model: tf.LayersModel,
+): Promise<{ modelJson: string; weights: Uint8Array }> {
   let saved: tf.io.ModelArtifacts | null = null;
   await model.save(
     tf.io.withSaveHandler(async (artifacts) => {
@@ -192,7 +253,8 @@ export async function saveLayersModelArtifacts(model: tf.LayersModel): Promise<{
   if (a.trainingConfig) json.trainingConfig = a.trainingConfig;
   if (a.userDefinedMetadata) json.userDefinedMetadata = a.userDefinedMetadata;
   const data = a.weightData;
-  const buffer = data === undefined ? new ArrayBuffer(0) : tf.io.CompositeArrayBuffer.join(Array.isArray(data) ? data : [data]);
+  const buffer =
+    data === undefined ? new ArrayBuffer(0) : tf.io.CompositeArrayBuffer.join(Array.isArray(data) ? data : [data]);
   return { modelJson: JSON.stringify(json), weights: new Uint8Array(buffer) };
 }
 
@@ -207,7 +269,8 @@ export function artifactsIOHandler(modelJson: string, weights: Uint8Array): tf.i
     load: async () =>
       tf.io.getModelArtifactsForJSON(JSON.parse(modelJson) as tf.io.ModelJSON, async (manifest) => {
         const paths = manifest.flatMap((g) => g.paths);
-        if (paths.some((p) => p.replace(/^\.\//, '') !== WEIGHTS_FILE)) throw new Error(`model.json refers to ${paths.join(', ')}, expected ${WEIGHTS_FILE}`);
+        if (paths.some((p) => p.replace(/^\.\//, '') !== WEIGHTS_FILE))
+          throw new Error(`model.json refers to ${paths.join(', ')}, expected ${WEIGHTS_FILE}`);
         const bytes = weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.byteLength) as ArrayBuffer;
         return [manifest.flatMap((g) => g.weights), bytes];
       }),

@@ -1,7 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import type { EvalResult, StepMetrics } from '../api';
 import { tinyConfig } from '../config';
-import { STEP_COLUMNS, configJson, evalCsv, metadataTsv, metricsCsv, projectorConfig, spriteCapacity, spriteRgba, vectorsTsv } from './projector';
+import {
+  STEP_COLUMNS,
+  configJson,
+  evalCsv,
+  metadataTsv,
+  metricsCsv,
+  projectorConfig,
+  spriteCapacity,
+  spriteRgba,
+  vectorsTsv,
+} from './projector';
 
 describe('projector exports', () => {
   it('vectorsTsv: 2 vectors of dim 3 → two tab-separated lines', () => {
@@ -44,7 +54,8 @@ describe('projector exports', () => {
     // image i, pixel (x, y), channel c = 100·c + 10·i + 2y + x + 1 (distinct, never 0)
     for (let i = 0; i < 5; i++)
       for (let y = 0; y < 2; y++)
-        for (let x = 0; x < 2; x++) for (let c = 0; c < 3; c++) images[i * 12 + (y * 2 + x) * 3 + c] = 100 * c + 10 * i + 2 * y + x + 1;
+        for (let x = 0; x < 2; x++)
+          for (let c = 0; c < 3; c++) images[i * 12 + (y * 2 + x) * 3 + c] = 100 * c + 10 * i + 2 * y + x + 1;
     const s = spriteRgba(images, 5, size);
     expect([s.width, s.height, s.cols, s.count]).toEqual([6, 6, 3, 5]);
     expect(s.rgba.length).toBe(6 * 6 * 4);
@@ -55,7 +66,14 @@ describe('projector exports', () => {
     expect(at(4, 1)).toEqual([23, 123, 223, 255]); // image 2, pixel (0,1)
     expect(at(0, 2)).toEqual([31, 131, 231, 255]); // image 3: second row of the grid
     expect(at(3, 3)).toEqual([44, 144, 244, 255]); // image 4, pixel (1,1)
-    for (const [x, y] of [[4, 2], [5, 3], [0, 4], [5, 5], [2, 5]]) expect(at(x, y)).toEqual([0, 0, 0, 255]); // empty cells 5–8
+    for (const [x, y] of [
+      [4, 2],
+      [5, 3],
+      [0, 4],
+      [5, 5],
+      [2, 5],
+    ])
+      expect(at(x, y)).toEqual([0, 0, 0, 255]); // empty cells 5–8
     for (let i = 3; i < s.rgba.length; i += 4) expect(s.rgba[i]).toBe(255);
   });
 
@@ -68,15 +86,50 @@ describe('projector exports', () => {
   });
 
   it('projectorConfig: the ProjectorConfig JSON shape', () => {
-    const cfg = JSON.parse(projectorConfig({ tensorName: 'clim step 40', tensorPath: 'vectors.tsv', metadataPath: 'metadata.tsv', spritePath: 'sprite.png', spriteSize: 16, shape: [48, 16] }));
+    const cfg = JSON.parse(
+      projectorConfig({
+        tensorName: 'clim step 40',
+        tensorPath: 'vectors.tsv',
+        metadataPath: 'metadata.tsv',
+        spritePath: 'sprite.png',
+        spriteSize: 16,
+        shape: [48, 16],
+      }),
+    );
     expect(cfg).toEqual({
-      embeddings: [{ tensorName: 'clim step 40', tensorShape: [48, 16], tensorPath: 'vectors.tsv', metadataPath: 'metadata.tsv', sprite: { imagePath: 'sprite.png', singleImageDim: [16, 16] } }],
+      embeddings: [
+        {
+          tensorName: 'clim step 40',
+          tensorShape: [48, 16],
+          tensorPath: 'vectors.tsv',
+          metadataPath: 'metadata.tsv',
+          sprite: { imagePath: 'sprite.png', singleImageDim: [16, 16] },
+        },
+      ],
     });
-    expect(JSON.parse(projectorConfig({ tensorName: 't', tensorPath: 'v.tsv', shape: [1, 2] })).embeddings[0]).toEqual({ tensorName: 't', tensorShape: [1, 2], tensorPath: 'v.tsv' });
+    expect(JSON.parse(projectorConfig({ tensorName: 't', tensorPath: 'v.tsv', shape: [1, 2] })).embeddings[0]).toEqual({
+      tensorName: 't',
+      tensorShape: [1, 2],
+      tensorPath: 'v.tsv',
+    });
   });
 
   it('metricsCsv: a header of every StepMetrics field and a null precision as an empty field', () => {
-    const base: StepMetrics = { step: 1, loss: 2.5, lossAnchor: 2.25, lossPositive: 3, lr: 0.03, ms: 12, imagesPerSecond: 640, coverage: 1, precision: 0.5, lambdaMean: 0.75, selectionMs: 0.5, kmeansMs: 0, refreshMs: 0 };
+    const base: StepMetrics = {
+      step: 1,
+      loss: 2.5,
+      lossAnchor: 2.25,
+      lossPositive: 3,
+      lr: 0.03,
+      ms: 12,
+      imagesPerSecond: 640,
+      coverage: 1,
+      precision: 0.5,
+      lambdaMean: 0.75,
+      selectionMs: 0.5,
+      kmeansMs: 0,
+      refreshMs: 0,
+    };
     const text = metricsCsv([base, { ...base, step: 2, loss: 2.125, precision: null, kmeansMs: 4 }]);
     expect(text).toBe(
       'step,loss,lossAnchor,lossPositive,lr,ms,imagesPerSecond,coverage,precision,lambdaMean,selectionMs,kmeansMs,refreshMs\n' +
@@ -84,12 +137,28 @@ describe('projector exports', () => {
         '2,2.125,2.25,3,0.03,12,640,1,,0.75,0.5,4,0\n',
     );
     expect([...STEP_COLUMNS].sort()).toEqual(Object.keys(base).sort());
-    expect(metricsCsv([])).toBe('step,loss,lossAnchor,lossPositive,lr,ms,imagesPerSecond,coverage,precision,lambdaMean,selectionMs,kmeansMs,refreshMs\n');
+    expect(metricsCsv([])).toBe(
+      'step,loss,lossAnchor,lossPositive,lr,ms,imagesPerSecond,coverage,precision,lambdaMean,selectionMs,kmeansMs,refreshMs\n',
+    );
   });
 
   it('evalCsv: every field but the confusion matrix', () => {
-    const e: EvalResult = { step: 10, knnTop1: 0.5, linearTop1: null, confusion: Int32Array.from([1, 2, 3, 4]), classes: 2, alignment: null, uniformity: -1.5, clusterPurity: null, clusterNmi: null, clusterAri: null, ms: 8 };
-    expect(evalCsv([e])).toBe('step,knnTop1,linearTop1,classes,alignment,uniformity,clusterPurity,clusterNmi,clusterAri,ms\n10,0.5,,2,,-1.5,,,,8\n');
+    const e: EvalResult = {
+      step: 10,
+      knnTop1: 0.5,
+      linearTop1: null,
+      confusion: Int32Array.from([1, 2, 3, 4]),
+      classes: 2,
+      alignment: null,
+      uniformity: -1.5,
+      clusterPurity: null,
+      clusterNmi: null,
+      clusterAri: null,
+      ms: 8,
+    };
+    expect(evalCsv([e])).toBe(
+      'step,knnTop1,linearTop1,classes,alignment,uniformity,clusterPurity,clusterNmi,clusterAri,ms\n10,0.5,,2,,-1.5,,,,8\n',
+    );
   });
 
   it('configJson parses back equal', () => {

@@ -88,7 +88,8 @@ export interface Sprite {
  */
 export function spriteRgba(images: Uint8Array, n: number, size: number): Sprite {
   const px = size * size * 3;
-  if (images.length < n * px) throw new Error(`images hold ${Math.floor(images.length / px)} images of ${size}×${size}, fewer than ${n}`);
+  if (images.length < n * px)
+    throw new Error(`images hold ${Math.floor(images.length / px)} images of ${size}×${size}, fewer than ${n}`);
   const count = Math.min(n, spriteCapacity(size));
   const cols = Math.max(1, Math.ceil(Math.sqrt(count)));
   const width = cols * size;

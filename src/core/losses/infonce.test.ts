@@ -45,7 +45,14 @@ describe('infoNCE', () => {
     const d = 4;
     const q = tf.tensor2d([[1, 0, 0, 0]]);
     const k = tf.tensor2d([[0, 1, 0, 0]]);
-    const queue = tf.tensor2d([[0, 0, 1, 0], [0, 0, 0, 1], [0, -1, 0, 0]], [3, d]);
+    const queue = tf.tensor2d(
+      [
+        [0, 0, 1, 0],
+        [0, 0, 0, 1],
+        [0, -1, 0, 0],
+      ],
+      [3, d],
+    );
     const got = await infoNCE(q, k, queue, 0.5).data();
     expect(got[0]).toBeCloseTo(Math.log(4), 5);
   });
@@ -58,7 +65,14 @@ describe('infoNCE', () => {
     const kp = unitRows(B, d, rng);
     const queue = unitRows(K, d, rng);
     const lambda = [1, 0, 0.25, 0.6];
-    const out = mixedInfoNCE(tf.tensor2d(q), tf.tensor2d(ka), tf.tensor2d(kp), tf.tensor2d(queue), tf.tensor1d(lambda), T);
+    const out = mixedInfoNCE(
+      tf.tensor2d(q),
+      tf.tensor2d(ka),
+      tf.tensor2d(kp),
+      tf.tensor2d(queue),
+      tf.tensor1d(lambda),
+      T,
+    );
     const la = naiveInfoNCE(q, ka, queue, T);
     const lp = naiveInfoNCE(q, kp, queue, T);
     const want = lambda.reduce((s, l, b) => s + l * la[b] + (1 - l) * lp[b], 0) / B;
@@ -99,12 +113,16 @@ describe('infoNCE', () => {
       const logits = tf.div(tf.concat([tf.sum(tf.mul(x, k), 1, true), tf.matMul(x, queue, false, true)], 1), T);
       return tf.sub(tf.logSumExp(logits, 1), tf.squeeze(tf.slice(logits, [0, 0], [-1, 1]), [1]));
     };
-    const textbook = (x: tf.Tensor2D) => tf.mean(tf.add(tf.mul(lambda, one(x, ka)), tf.mul(tf.sub(1, lambda), one(x, kp)))) as tf.Scalar;
+    const textbook = (x: tf.Tensor2D) =>
+      tf.mean(tf.add(tf.mul(lambda, one(x, ka)), tf.mul(tf.sub(1, lambda), one(x, kp)))) as tf.Scalar;
     const mine = tf.grad((x: tf.Tensor) => mixedInfoNCE(x as tf.Tensor2D, ka, kp, queue, lambda, T).total)(q);
     const ref = tf.grad((x: tf.Tensor) => textbook(x as tf.Tensor2D))(q);
     const [a, b] = await Promise.all([mine.data(), ref.data()]);
     b.forEach((v, i) => expect(a[i]).toBeCloseTo(v, 5));
-    expect((await mixedInfoNCE(q, ka, kp, queue, lambda, T).total.data())[0]).toBeCloseTo((await textbook(q).data())[0], 5);
+    expect((await mixedInfoNCE(q, ka, kp, queue, lambda, T).total.data())[0]).toBeCloseTo(
+      (await textbook(q).data())[0],
+      5,
+    );
   });
 
   it('a −1e4 negMask entry removes that negative: equal to the loss over the queue without it, gradient included', async () => {
@@ -114,18 +132,23 @@ describe('infoNCE', () => {
     const k = tf.tensor2d(unitRows(B, d, rng));
     const rows = unitRows(K, d, rng);
     // Row b drops negative (2b) only.
-    const mask = tf.tensor2d(Array.from({ length: B }, (_, b) => Array.from({ length: K }, (_, j) => (j === 2 * b ? -1e4 : 0))));
+    const mask = tf.tensor2d(
+      Array.from({ length: B }, (_, b) => Array.from({ length: K }, (_, j) => (j === 2 * b ? -1e4 : 0))),
+    );
     const got = await infoNCEShared(q, [k], tf.tensor2d(rows), T, mask).data();
     const qs = await q.array();
     const ks = await k.array();
     for (let b = 0; b < B; b++) {
       const kept = rows.filter((_, j) => j !== 2 * b);
       expect(got[b]).toBeCloseTo(naiveInfoNCE([qs[b]], [ks[b]], kept, T)[0], 4);
-      const gMasked = tf.grad((x: tf.Tensor) => tf.sum(tf.slice(infoNCEShared(x as tf.Tensor2D, [k], tf.tensor2d(rows), T, mask), [0, b], [1, 1])))(q);
-      const gKept = tf.grad((x: tf.Tensor) => tf.sum(tf.slice(infoNCE(x as tf.Tensor2D, k, tf.tensor2d(kept), T), [b], [1])))(q);
+      const gMasked = tf.grad((x: tf.Tensor) =>
+        tf.sum(tf.slice(infoNCEShared(x as tf.Tensor2D, [k], tf.tensor2d(rows), T, mask), [0, b], [1, 1])),
+      )(q);
+      const gKept = tf.grad((x: tf.Tensor) =>
+        tf.sum(tf.slice(infoNCE(x as tf.Tensor2D, k, tf.tensor2d(kept), T), [b], [1])),
+      )(q);
       const [a1, a2] = await Promise.all([gMasked.data(), gKept.data()]);
       a2.forEach((v, i) => expect(a1[i]).toBeCloseTo(v, 4));
     }
   });
 });
-

@@ -35,7 +35,13 @@ export function infoNCE(q: tf.Tensor2D, k: tf.Tensor2D, queue: tf.Tensor2D, temp
  * negMask (B×K, optional, constant): added to the negatives' logits; a large
  * negative entry removes that negative for that row.
  */
-export function infoNCEShared(q: tf.Tensor2D, keys: tf.Tensor2D[], queue: tf.Tensor2D, temperature: number, negMask: tf.Tensor2D | null = null): tf.Tensor2D {
+export function infoNCEShared(
+  q: tf.Tensor2D,
+  keys: tf.Tensor2D[],
+  queue: tf.Tensor2D,
+  temperature: number,
+  negMask: tf.Tensor2D | null = null,
+): tf.Tensor2D {
   const K = queue.shape[0];
   const J = keys.length;
   const op = tf.customGrad(((...args: [tf.Tensor2D, tf.GradSaveFunc]) => {
@@ -66,7 +72,8 @@ export function infoNCEShared(q: tf.Tensor2D, keys: tf.Tensor2D[], queue: tf.Ten
         const w = tf.div(dy, temperature); // J×B
         const coefK = tf.mul(w, tf.sub(tf.div(epS, zS), 1)); // J×B
         let dq: tf.Tensor = tf.zerosLike(qi);
-        for (let j = 0; j < J; j++) dq = tf.add(dq, tf.mul(tf.reshape(tf.slice(coefK, [j, 0], [1, -1]), [-1, 1]), keysS[j]));
+        for (let j = 0; j < J; j++)
+          dq = tf.add(dq, tf.mul(tf.reshape(tf.slice(coefK, [j, 0], [1, -1]), [-1, 1]), keysS[j]));
         if (enS) {
           const r = tf.sum(tf.div(w, zS), 0); // B
           dq = tf.add(dq, tf.matMul(tf.mul(enS, tf.reshape(r, [-1, 1])), queueS));
@@ -92,7 +99,15 @@ export interface MixedLoss {
  * key k_i (B×d) with weight λ and to the positive's key k_p (B×d) with 1−λ,
  * negatives from the queue (K×d). lambda: B (1 where no mixing happened).
  */
-export function mixedInfoNCE(q: tf.Tensor2D, kAnchor: tf.Tensor2D, kPositive: tf.Tensor2D, queue: tf.Tensor2D, lambda: tf.Tensor1D, temperature: number, negMask: tf.Tensor2D | null = null): MixedLoss {
+export function mixedInfoNCE(
+  q: tf.Tensor2D,
+  kAnchor: tf.Tensor2D,
+  kPositive: tf.Tensor2D,
+  queue: tf.Tensor2D,
+  lambda: tf.Tensor1D,
+  temperature: number,
+  negMask: tf.Tensor2D | null = null,
+): MixedLoss {
   const both = infoNCEShared(q, [kAnchor, kPositive], queue, temperature, negMask); // 2×B
   const la = tf.reshape(tf.slice(both, [0, 0], [1, -1]), [-1]);
   const lp = tf.reshape(tf.slice(both, [1, 0], [1, -1]), [-1]);

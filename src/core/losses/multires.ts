@@ -33,14 +33,24 @@ export function multiResolutionLoss(
 ): MixedLoss {
   const R = queries.length;
   if (lambdas.length !== R || keys.length !== R || queues.length !== R || masks.length !== R) {
-    throw new Error(`multiResolutionLoss needs ${R} of each input, got ${lambdas.length} λ, ${keys.length} keys, ${queues.length} queues, ${masks.length} masks`);
+    throw new Error(
+      `multiResolutionLoss needs ${R} of each input, got ${lambdas.length} λ, ${keys.length} keys, ${queues.length} queues, ${masks.length} masks`,
+    );
   }
   const totals: tf.Scalar[] = [];
   const anchors: tf.Scalar[] = [];
   const positives: tf.Scalar[] = [];
   for (let r = 0; r < R; r++) {
     for (let s = 0; s < R; s++) {
-      const l = mixedInfoNCE(queries[r], keys[s].anchor, keys[s].positive, queues[s], lambdas[r], temperature, masks[s]);
+      const l = mixedInfoNCE(
+        queries[r],
+        keys[s].anchor,
+        keys[s].positive,
+        queues[s],
+        lambdas[r],
+        temperature,
+        masks[s],
+      );
       totals.push(l.total);
       anchors.push(l.anchor);
       positives.push(l.positive);

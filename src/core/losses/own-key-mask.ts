@@ -26,7 +26,12 @@ export interface QueueSlots {
  * the device from the host's row table, so the positives need no readback:
  * oneHot over K+1 columns with column 0 meaning "not in the queue", then cut.
  */
-export function ownKeyMask(queue: QueueSlots, n: number, anchorIdx: tf.Tensor1D, positives: tf.Tensor1D): tf.Tensor2D | null {
+export function ownKeyMask(
+  queue: QueueSlots,
+  n: number,
+  anchorIdx: tf.Tensor1D,
+  positives: tf.Tensor1D,
+): tf.Tensor2D | null {
   const K = queue.size;
   if (K === 0) return null;
   return tf.tidy(() => {

@@ -12,7 +12,14 @@ function randn(shape: number[], rng: Rng): Float32Array {
   return out;
 }
 
-interface Case { b: number; h: number; ci: number; co: number; k: number; s: number }
+interface Case {
+  b: number;
+  h: number;
+  ci: number;
+  co: number;
+  k: number;
+  s: number;
+}
 const cases: Case[] = [
   { b: 2, h: 8, ci: 3, co: 4, k: 3, s: 1 },
   { b: 3, h: 8, ci: 4, co: 5, k: 3, s: 2 },
@@ -84,13 +91,20 @@ describe('conv2dSame forward-conv gradients', () => {
   it('rot180 equals a naive index flip of both spatial axes (3×3, 1×1, 5×3)', async () => {
     await tf.setBackend('cpu');
     const rng = new Rng(9);
-    for (const [kh, kw, ci, co] of [[3, 3, 2, 3], [1, 1, 4, 2], [5, 3, 2, 2]]) {
+    for (const [kh, kw, ci, co] of [
+      [3, 3, 2, 3],
+      [1, 1, 4, 2],
+      [5, 3, 2, 2],
+    ]) {
       const vals = randn([kh, kw, ci, co], rng);
       const got = await rot180(tf.tensor4d(vals, [kh, kw, ci, co])).data();
       const at = (a: number, b: number, i: number, o: number) => ((a * kw + b) * ci + i) * co + o;
-      for (let a = 0; a < kh; a++) for (let b = 0; b < kw; b++) for (let i = 0; i < ci; i++) for (let o = 0; o < co; o++) {
-        expect(got[at(a, b, i, o)]).toBe(vals[at(kh - 1 - a, kw - 1 - b, i, o)]);
-      }
+      for (let a = 0; a < kh; a++)
+        for (let b = 0; b < kw; b++)
+          for (let i = 0; i < ci; i++)
+            for (let o = 0; o < co; o++) {
+              expect(got[at(a, b, i, o)]).toBe(vals[at(kh - 1 - a, kw - 1 - b, i, o)]);
+            }
     }
   });
 });

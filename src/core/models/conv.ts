@@ -74,7 +74,12 @@ export function rot180(filter: tf.Tensor4D): tf.Tensor4D {
     const n = kh * kw;
     const anti = new Float32Array(n * n);
     for (let i = 0; i < n; i++) anti[i * n + (n - 1 - i)] = 1;
-    return tf.reshape(tf.matMul(tf.tensor2d(anti, [n, n]), tf.reshape(filter, [n, ci * co])), [kh, kw, ci, co]) as tf.Tensor4D;
+    return tf.reshape(tf.matMul(tf.tensor2d(anti, [n, n]), tf.reshape(filter, [n, ci * co])), [
+      kh,
+      kw,
+      ci,
+      co,
+    ]) as tf.Tensor4D;
   });
 }
 
@@ -106,15 +111,23 @@ function convInputGradPhases(dy: tf.Tensor4D, filter: tf.Tensor4D, h: number, st
   const len = dMax - dMin + 1;
   // Selection matrix: row (u, v, p, q) picks filter tap (a, b) with d_a = dMax − u, d_b = dMax − v.
   const sel = new Float32Array(len * len * s * s * k * k);
-  for (let u = 0; u < len; u++) for (let v = 0; v < len; v++) for (let p = 0; p < s; p++) for (let q = 0; q < s; q++) {
-    const ta = taps[p].find(([, d]) => d === dMax - u);
-    const tb = taps[q].find(([, d]) => d === dMax - v);
-    if (ta && tb) sel[(((u * len + v) * s + p) * s + q) * k * k + ta[0] * k + tb[0]] = 1;
-  }
+  for (let u = 0; u < len; u++)
+    for (let v = 0; v < len; v++)
+      for (let p = 0; p < s; p++)
+        for (let q = 0; q < s; q++) {
+          const ta = taps[p].find(([, d]) => d === dMax - u);
+          const tb = taps[q].find(([, d]) => d === dMax - v);
+          if (ta && tb) sel[(((u * len + v) * s + p) * s + q) * k * k + ta[0] * k + tb[0]] = 1;
+        }
   return tf.tidy(() => {
     const wT = tf.reshape(tf.transpose(filter, [0, 1, 3, 2]), [k * k, co * ci]); // (a, b) × (Co, Ci)
     const picked = tf.matMul(tf.tensor2d(sel, [len * len * s * s, k * k]), wT); // exact: one 1·w term per entry
-    const f = tf.reshape(tf.transpose(tf.reshape(picked, [len, len, s, s, co, ci]), [0, 1, 4, 2, 3, 5]), [len, len, co, s * s * ci]) as tf.Tensor4D;
+    const f = tf.reshape(tf.transpose(tf.reshape(picked, [len, len, s, s, co, ci]), [0, 1, 4, 2, 3, 5]), [
+      len,
+      len,
+      co,
+      s * s * ci,
+    ]) as tf.Tensor4D;
     const [b, ho, wo] = dy.shape;
     // dy padded by the conv itself (explicit padding: no padded copy of dy).
     const pad: [[number, number], [number, number], [number, number], [number, number]] = [
@@ -130,7 +143,12 @@ function convInputGradPhases(dy: tf.Tensor4D, filter: tf.Tensor4D, h: number, st
 }
 
 /** Input gradient of a 'same' conv as a forward conv (shapes in the module comment). */
-export function convInputGrad(dy: tf.Tensor4D, filter: tf.Tensor4D, inShape: [number, number, number, number], stride: number): tf.Tensor4D {
+export function convInputGrad(
+  dy: tf.Tensor4D,
+  filter: tf.Tensor4D,
+  inShape: [number, number, number, number],
+  stride: number,
+): tf.Tensor4D {
   return tf.tidy(() => {
     const k = filter.shape[0];
     const [, h] = inShape;
@@ -203,7 +221,12 @@ function forwardGradSupported(x: tf.Tensor4D, filter: tf.Tensor4D, stride: numbe
  * input is the image) returns zeros for dx instead of running the input-
  * gradient conv: 11 ms per step at 32 px on WASM that nothing would read.
  */
-export function conv2dSame(x: tf.Tensor4D, filter: tf.Tensor4D, stride = 1, opts: { inputGrad?: boolean } = {}): tf.Tensor4D {
+export function conv2dSame(
+  x: tf.Tensor4D,
+  filter: tf.Tensor4D,
+  stride = 1,
+  opts: { inputGrad?: boolean } = {},
+): tf.Tensor4D {
   const inputGrad = opts.inputGrad ?? true;
   if (effectiveConvGradMode() === 'native' || !forwardGradSupported(x, filter, stride)) {
     return tf.conv2d(x, filter, stride, 'same');

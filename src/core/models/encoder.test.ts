@@ -64,8 +64,14 @@ describe('Encoder gradients across backends', () => {
       await tf.setBackend(backend);
       const enc = Encoder.create(cfg, new Rng(21));
       const rng = new Rng(22);
-      const x = tf.tensor4d(Array.from({ length: 2 * 16 * 16 * 3 }, () => rng.next()), [2, 16, 16, 3]);
-      const w = tf.tensor2d(Array.from({ length: 2 * 5 }, () => rng.normal()), [2, 5]);
+      const x = tf.tensor4d(
+        Array.from({ length: 2 * 16 * 16 * 3 }, () => rng.next()),
+        [2, 16, 16, 3],
+      );
+      const w = tf.tensor2d(
+        Array.from({ length: 2 * 5 }, () => rng.normal()),
+        [2, 5],
+      );
       const { grads } = tf.variableGrads(() => tf.sum(tf.mul(enc.embed(x), w)) as tf.Scalar, enc.trainableVariables());
       const out = await Promise.all(enc.params.map((p) => grads[p.variable.name].data()));
       enc.dispose();
@@ -75,7 +81,8 @@ describe('Encoder gradients across backends', () => {
     const wasm = await run('wasm');
     await tf.setBackend('cpu');
     cpu.forEach((g, i) => {
-      for (let j = 0; j < g.length; j++) expect(Math.abs(wasm[i][j] - g[j])).toBeLessThan(1e-3 * Math.max(1, Math.abs(g[j])));
+      for (let j = 0; j < g.length; j++)
+        expect(Math.abs(wasm[i][j] - g[j])).toBeLessThan(1e-3 * Math.max(1, Math.abs(g[j])));
     });
   });
 });

@@ -29,7 +29,10 @@ export interface Param {
   variable: tf.Variable;
 }
 
-export type EncoderShape = Pick<ClimConfig, 'width' | 'stemStride' | 'stages' | 'blocksPerStage' | 'norm' | 'groups' | 'projHidden' | 'projDim'>;
+export type EncoderShape = Pick<
+  ClimConfig,
+  'width' | 'stemStride' | 'stages' | 'blocksPerStage' | 'norm' | 'groups' | 'projHidden' | 'projDim'
+>;
 
 export { featureDim };
 
@@ -38,7 +41,10 @@ export class Encoder {
   readonly params: Param[];
   private readonly byName: Map<string, tf.Variable>;
 
-  private constructor(readonly shape: EncoderShape, params: Param[]) {
+  private constructor(
+    readonly shape: EncoderShape,
+    params: Param[],
+  ) {
     this.params = params;
     this.byName = new Map(params.map((p) => [p.name, p.variable]));
   }
@@ -49,7 +55,11 @@ export class Encoder {
     const add = (name: string, kind: ParamKind, dims: number[], init: (fanIn: number) => Float32Array) => {
       const fanIn = kind === 'weight' ? dims.slice(0, -1).reduce((a, b) => a * b, 1) : 1;
       // In a tidy: tf.variable shares the initial tensor's data but leaves that tensor alive too.
-      params.push({ name, kind, variable: tf.tidy(() => tf.variable(tf.tensor(init(fanIn), dims), trainable, `${name}_${uid++}`)) });
+      params.push({
+        name,
+        kind,
+        variable: tf.tidy(() => tf.variable(tf.tensor(init(fanIn), dims), trainable, `${name}_${uid++}`)),
+      });
     };
     const he = (dims: number[]) => (fanIn: number) => {
       const n = dims.reduce((a, b) => a * b, 1);
@@ -59,7 +69,8 @@ export class Encoder {
       return out;
     };
     const fill = (n: number, v: number) => () => new Float32Array(n).fill(v);
-    const conv = (name: string, k: number, ci: number, co: number) => add(name, 'weight', [k, k, ci, co], he([k, k, ci, co]));
+    const conv = (name: string, k: number, ci: number, co: number) =>
+      add(name, 'weight', [k, k, ci, co], he([k, k, ci, co]));
     const norm = (name: string, c: number) => {
       if (shape.norm === 'none') {
         add(`${name}.beta`, 'bias', [c], fill(c, 0));
@@ -116,9 +127,10 @@ export class Encoder {
   }
 
   private normAct(x: tf.Tensor4D, name: string, relu: boolean): tf.Tensor4D {
-    const y = this.shape.norm === 'none'
-      ? tf.add(x, this.v(`${name}.beta`))
-      : groupNorm(x, this.v(`${name}.gamma`), this.v(`${name}.beta`), this.shape.groups);
+    const y =
+      this.shape.norm === 'none'
+        ? tf.add(x, this.v(`${name}.beta`))
+        : groupNorm(x, this.v(`${name}.gamma`), this.v(`${name}.beta`), this.shape.groups);
     return (relu ? tf.relu(y) : y) as tf.Tensor4D;
   }
 
@@ -128,7 +140,11 @@ export class Encoder {
     // Centre the pixels: keeps early activations O(1) with He init.
     let h = tf.mul(tf.sub(x, 0.5), 4) as tf.Tensor4D;
     // The image needs no gradient: skip the stem's input-gradient conv.
-    h = this.normAct(conv2dSame(h, this.v('stem.conv') as tf.Tensor4D, s.stemStride, { inputGrad: false }), 'stem.norm', true);
+    h = this.normAct(
+      conv2dSame(h, this.v('stem.conv') as tf.Tensor4D, s.stemStride, { inputGrad: false }),
+      'stem.norm',
+      true,
+    );
     for (let st = 0; st < s.stages; st++) {
       for (let b = 0; b < s.blocksPerStage; b++) {
         const p = `s${st}.b${b}`;
@@ -148,7 +164,10 @@ export class Encoder {
   project(f: tf.Tensor2D): tf.Tensor2D {
     // matMulFastGrad: the tape's matMul gradients use transposed operands, slow on WASM (ops/matmul.ts).
     const h = tf.relu(tf.add(matMulFastGrad(f, this.v('head.fc1.w') as tf.Tensor2D), this.v('head.fc1.b')));
-    const z = tf.add(matMulFastGrad(h as tf.Tensor2D, this.v('head.fc2.w') as tf.Tensor2D), this.v('head.fc2.b')) as tf.Tensor2D;
+    const z = tf.add(
+      matMulFastGrad(h as tf.Tensor2D, this.v('head.fc2.w') as tf.Tensor2D),
+      this.v('head.fc2.b'),
+    ) as tf.Tensor2D;
     return l2Normalize(z);
   }
 

@@ -34,7 +34,8 @@ async function gradsOf(fn: typeof groupNorm, shape: [number, number, number, num
     const gamma = tf.tensor1d(cs.gamma);
     const beta = tf.tensor1d(cs.beta);
     const wt = tf.tensor4d(cs.weights, shape);
-    const f = (a: tf.Tensor, g: tf.Tensor, bt: tf.Tensor) => tf.sum(tf.mul(fn(a as tf.Tensor4D, g, bt, groups), wt)) as tf.Scalar;
+    const f = (a: tf.Tensor, g: tf.Tensor, bt: tf.Tensor) =>
+      tf.sum(tf.mul(fn(a as tf.Tensor4D, g, bt, groups), wt)) as tf.Scalar;
     const grads = tf.grads(f)([x, gamma, beta]);
     return [fn(x, gamma, beta, groups), ...grads];
   });
@@ -75,13 +76,16 @@ describe('groupNorm', () => {
     for (let b = 0; b < B; b++) {
       for (let g = 0; g < G; g++) {
         const xs: number[] = [];
-        for (let h = 0; h < H; h++) for (let w = 0; w < W; w++) for (let c = g * cg; c < (g + 1) * cg; c++) xs.push(vals[at(b, h, w, c)]);
+        for (let h = 0; h < H; h++)
+          for (let w = 0; w < W; w++) for (let c = g * cg; c < (g + 1) * cg; c++) xs.push(vals[at(b, h, w, c)]);
         const mean = xs.reduce((a, v) => a + v, 0) / xs.length;
         const variance = xs.reduce((a, v) => a + (v - mean) ** 2, 0) / xs.length;
-        for (let h = 0; h < H; h++) for (let w = 0; w < W; w++) for (let c = g * cg; c < (g + 1) * cg; c++) {
-          const want = ((vals[at(b, h, w, c)] - mean) / Math.sqrt(variance + 1e-5)) * gamma[c] + beta[c];
-          expect(got[at(b, h, w, c)]).toBeCloseTo(want, 4);
-        }
+        for (let h = 0; h < H; h++)
+          for (let w = 0; w < W; w++)
+            for (let c = g * cg; c < (g + 1) * cg; c++) {
+              const want = ((vals[at(b, h, w, c)] - mean) / Math.sqrt(variance + 1e-5)) * gamma[c] + beta[c];
+              expect(got[at(b, h, w, c)]).toBeCloseTo(want, 4);
+            }
       }
     }
   });

@@ -43,7 +43,9 @@ function channelMeans(x: tf.Tensor4D): tf.Tensor2D {
   const [b, h, w, c] = x.shape;
   if (isHostBackend()) {
     // The kernel itself: tf.avgPool adds a float32 → float32 Cast and an op scope (~108 extra kernels per step).
-    const pooled = tf.engine().runKernel('AvgPool', { x }, { filterSize: [h, w], strides: [1, 1], pad: 'valid' }) as tf.Tensor;
+    const pooled = tf
+      .engine()
+      .runKernel('AvgPool', { x }, { filterSize: [h, w], strides: [1, 1], pad: 'valid' }) as tf.Tensor;
     return tf.reshape(pooled, [b, c]);
   }
   return tf.mean(x, [1, 2]);
@@ -59,7 +61,8 @@ function channelMeans(x: tf.Tensor4D): tf.Tensor2D {
 function groupAverager(c: number, g: number): tf.Tensor2D {
   const cg = c / g;
   const m = new Float32Array(c * c);
-  for (let i = 0; i < c; i++) for (let j = 0; j < c; j++) if (Math.floor(i / cg) === Math.floor(j / cg)) m[i * c + j] = 1 / cg;
+  for (let i = 0; i < c; i++)
+    for (let j = 0; j < c; j++) if (Math.floor(i / cg) === Math.floor(j / cg)) m[i * c + j] = 1 / cg;
   return tf.tensor2d(m, [c, c]);
 }
 

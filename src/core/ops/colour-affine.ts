@@ -24,7 +24,15 @@ export const COLOUR_AFFINE = 'ClimColourAffine';
  * (x ↦ x·k), luma: the weights whose mean over a crop is μ (x·k's every
  * column). Writes B×N×3 into out.
  */
-export function colourAffineInto(x: Float32Array, batch: number, coeffs: Float32Array, k: readonly number[], s: readonly number[], luma: readonly number[], out: Float32Array): void {
+export function colourAffineInto(
+  x: Float32Array,
+  batch: number,
+  coeffs: Float32Array,
+  k: readonly number[],
+  s: readonly number[],
+  luma: readonly number[],
+  out: Float32Array,
+): void {
   const n = batch === 0 ? 0 : x.length / (batch * 3);
   const [l0, l1, l2] = luma;
   for (let b = 0; b < batch; b++) {
@@ -61,7 +69,15 @@ const wasmColourAffine: tf.KernelFunc = ({ inputs, attrs, backend }) => {
   const coeffs = inputs.coeffs as tf.TensorInfo;
   const { k, s, luma } = attrs as unknown as { k: number[]; s: number[]; luma: number[] };
   const out = be.makeOutput([...x.shape], 'float32');
-  colourAffineInto(be.typedArrayFromHeap(x) as Float32Array, x.shape[0], be.typedArrayFromHeap(coeffs) as Float32Array, k, s, luma, be.typedArrayFromHeap(out) as Float32Array);
+  colourAffineInto(
+    be.typedArrayFromHeap(x) as Float32Array,
+    x.shape[0],
+    be.typedArrayFromHeap(coeffs) as Float32Array,
+    k,
+    s,
+    luma,
+    be.typedArrayFromHeap(out) as Float32Array,
+  );
   return out;
 };
 
@@ -75,7 +91,8 @@ export function enableColourAffineKernel(on: boolean): void {
 /** Whether the active backend runs `colourAffineKernel` (WASM, registering the kernel on first use). */
 export function hasColourAffineKernel(): boolean {
   if (!enabled || tf.getBackend() !== 'wasm') return false;
-  if (!tf.getKernel(COLOUR_AFFINE, 'wasm')) tf.registerKernel({ kernelName: COLOUR_AFFINE, backendName: 'wasm', kernelFunc: wasmColourAffine });
+  if (!tf.getKernel(COLOUR_AFFINE, 'wasm'))
+    tf.registerKernel({ kernelName: COLOUR_AFFINE, backendName: 'wasm', kernelFunc: wasmColourAffine });
   return true;
 }
 
@@ -84,6 +101,16 @@ export function hasColourAffineKernel(): boolean {
  * above. Only where `hasColourAffineKernel()`; not differentiable (views are
  * inputs, not trained).
  */
-export function colourAffineKernel(x: tf.Tensor4D, coeffs: tf.Tensor2D, k: readonly number[], s: readonly number[], luma: readonly number[]): tf.Tensor4D {
-  return tf.engine().runKernel(COLOUR_AFFINE, { x, coeffs }, { k: [...k], s: [...s], luma: [...luma] } as unknown as tf.NamedAttrMap) as tf.Tensor4D;
+export function colourAffineKernel(
+  x: tf.Tensor4D,
+  coeffs: tf.Tensor2D,
+  k: readonly number[],
+  s: readonly number[],
+  luma: readonly number[],
+): tf.Tensor4D {
+  return tf.engine().runKernel(COLOUR_AFFINE, { x, coeffs }, {
+    k: [...k],
+    s: [...s],
+    luma: [...luma],
+  } as unknown as tf.NamedAttrMap) as tf.Tensor4D;
 }

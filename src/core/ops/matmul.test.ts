@@ -5,7 +5,10 @@ import { matMulABt, matMulAtB, matMulFastGrad } from './matmul';
 import { Rng } from '../rng';
 
 function rand(shape: [number, number], rng: Rng): tf.Tensor2D {
-  return tf.tensor2d(Float32Array.from({ length: shape[0] * shape[1] }, () => rng.normal()), shape);
+  return tf.tensor2d(
+    Float32Array.from({ length: shape[0] * shape[1] }, () => rng.normal()),
+    shape,
+  );
 }
 
 /** Naive triple loop over plain arrays: the reference every backend is held to. */
@@ -17,11 +20,12 @@ async function naive(a: tf.Tensor2D, b: tf.Tensor2D, ta: boolean, tb: boolean): 
   const kk = ta ? A.length : A[0].length;
   const n = tb ? B.length : B[0].length;
   const out: number[] = [];
-  for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) {
-    let s = 0;
-    for (let k = 0; k < kk; k++) s += at(i, k) * bt(k, j);
-    out.push(s);
-  }
+  for (let i = 0; i < m; i++)
+    for (let j = 0; j < n; j++) {
+      let s = 0;
+      for (let k = 0; k < kk; k++) s += at(i, k) * bt(k, j);
+      out.push(s);
+    }
   return out;
 }
 
@@ -38,9 +42,18 @@ describe.each(['cpu', 'wasm'])('matmul helpers on %s', (backend) => {
 
   // Both branches of matMulABt: result smaller than bᵀ (3×7 vs 7×5) and larger (9×2 vs 2×3).
   const shapes: [[number, number], [number, number]][] = [
-    [[3, 5], [7, 5]],
-    [[9, 3], [2, 3]],
-    [[1, 4], [1, 4]],
+    [
+      [3, 5],
+      [7, 5],
+    ],
+    [
+      [9, 3],
+      [2, 3],
+    ],
+    [
+      [1, 4],
+      [1, 4],
+    ],
   ];
   it('a·bᵀ and aᵀ·b equal a naive loop', async () => {
     await tf.setBackend(backend);
@@ -60,7 +73,11 @@ describe.each(['cpu', 'wasm'])('matmul helpers on %s', (backend) => {
     const a = rand([6, 4], rng);
     const b = rand([4, 3], rng);
     const w = rand([6, 3], rng); // weights every output differently
-    const f = (mm: typeof matMulFastGrad) => tf.grads((x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.mul(mm(x as tf.Tensor2D, y as tf.Tensor2D), w)) as tf.Scalar)([a, b]);
+    const f = (mm: typeof matMulFastGrad) =>
+      tf.grads((x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.mul(mm(x as tf.Tensor2D, y as tf.Tensor2D), w)) as tf.Scalar)([
+        a,
+        b,
+      ]);
     const mine = f(matMulFastGrad);
     const ref = f((x, y) => tf.matMul(x, y));
     await close(matMulFastGrad(a, b), await naive(a, b, false, false));

@@ -20,7 +20,9 @@ export function matMulABt(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {
   return tf.tidy(() => {
     const [m, k] = a.shape;
     const n = b.shape[0];
-    return (m * n <= n * k ? tf.transpose(tf.matMul(b, tf.transpose(a))) : tf.matMul(a, tf.transpose(b))) as tf.Tensor2D;
+    return (
+      m * n <= n * k ? tf.transpose(tf.matMul(b, tf.transpose(a))) : tf.matMul(a, tf.transpose(b))
+    ) as tf.Tensor2D;
   });
 }
 
@@ -42,7 +44,10 @@ export function matMulFastGrad(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {
     save([ai, bi]);
     return {
       value: tf.matMul(ai, bi),
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => [matMulABt(dy as tf.Tensor2D, saved[1] as tf.Tensor2D), matMulAtB(saved[0] as tf.Tensor2D, dy as tf.Tensor2D)],
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => [
+        matMulABt(dy as tf.Tensor2D, saved[1] as tf.Tensor2D),
+        matMulAtB(saved[0] as tf.Tensor2D, dy as tf.Tensor2D),
+      ],
     };
   }) as unknown as Parameters<typeof tf.customGrad>[0]);
   return op(a, b) as tf.Tensor2D;

@@ -21,7 +21,12 @@ function naive(x: Float32Array, n: number, b: number, k: number): { values: numb
 async function run(x: Float32Array, n: number, b: number, k: number) {
   const t = tf.tensor2d(x, [n, b]);
   const r = topkColumns(t, k);
-  const out = { values: (await r.values.array()) as number[][], indices: (await r.indices.array()) as number[][], shape: r.values.shape, dtype: r.indices.dtype };
+  const out = {
+    values: (await r.values.array()) as number[][],
+    indices: (await r.indices.array()) as number[][],
+    shape: r.values.shape,
+    dtype: r.indices.dtype,
+  };
   tf.dispose([t, r.values, r.indices]);
   return out;
 }
@@ -77,7 +82,9 @@ describe('topkColumns', () => {
     const blockMaxOf = (x: Float32Array, n: number, b: number, block: number) => {
       const nb = Math.floor(n / block);
       const m = new Float32Array(nb * b).fill(-Infinity);
-      for (let blk = 0; blk < nb; blk++) for (let r = blk * block; r < blk * block + block; r++) for (let c = 0; c < b; c++) m[blk * b + c] = Math.max(m[blk * b + c], x[r * b + c]);
+      for (let blk = 0; blk < nb; blk++)
+        for (let r = blk * block; r < blk * block + block; r++)
+          for (let c = 0; c < b; c++) m[blk * b + c] = Math.max(m[blk * b + c], x[r * b + c]);
       return m;
     };
     const cases: [number, number, number, () => number][] = [
@@ -102,7 +109,8 @@ describe('topkColumns', () => {
       expect(Array.from(i)).toEqual(Array.from(plainI));
       expect(Array.from(v)).toEqual(Array.from(plainV));
       // And the plain kernel agrees with the sort wherever no NaN is involved.
-      for (let c = 0; c < b; c++) if (!(n > 100 && c === 2)) expect(Array.from(i.subarray(c * k, c * k + k))).toEqual(want.indices[c]);
+      for (let c = 0; c < b; c++)
+        if (!(n > 100 && c === 2)) expect(Array.from(i.subarray(c * k, c * k + k))).toEqual(want.indices[c]);
     }
   });
 

@@ -45,7 +45,14 @@ function insertSorted(values: Float32Array, indices: Int32Array, o: number, k: n
  * Entries that are −∞ or NaN only fill places no other entry takes, in row
  * order (−∞ first), as a sort would place them.
  */
-export function topKColumnsInto(x: Float32Array, n: number, b: number, k: number, values: Float32Array, indices: Int32Array): void {
+export function topKColumnsInto(
+  x: Float32Array,
+  n: number,
+  b: number,
+  k: number,
+  values: Float32Array,
+  indices: Int32Array,
+): void {
   if (k === 0 || b === 0) return;
   values.fill(-Infinity);
   indices.fill(-1);
@@ -62,7 +69,15 @@ export function topKColumnsInto(x: Float32Array, n: number, b: number, k: number
 }
 
 /** Column c with fewer than k entries in its list: −∞ rows, then NaN rows, in row order, fill the rest. */
-function fillNonFinite(x: Float32Array, n: number, b: number, c: number, k: number, values: Float32Array, indices: Int32Array): void {
+function fillNonFinite(
+  x: Float32Array,
+  n: number,
+  b: number,
+  c: number,
+  k: number,
+  values: Float32Array,
+  indices: Int32Array,
+): void {
   const o = c * k;
   let m = 0;
   while (m < k && indices[o + m] >= 0) m++;
@@ -78,7 +93,16 @@ function fillNonFinite(x: Float32Array, n: number, b: number, c: number, k: numb
 }
 
 /** Inserts rows [r0, r1) of column c into its sorted k-list at values/indices[c·k …] (the rule of topKColumnsInto). */
-function scanColumn(x: Float32Array, b: number, c: number, k: number, r0: number, r1: number, values: Float32Array, indices: Int32Array): void {
+function scanColumn(
+  x: Float32Array,
+  b: number,
+  c: number,
+  k: number,
+  r0: number,
+  r1: number,
+  values: Float32Array,
+  indices: Int32Array,
+): void {
   const o = c * k;
   let kth = values[o + k - 1];
   for (let r = r0; r < r1; r++) {
@@ -96,7 +120,16 @@ function scanColumn(x: Float32Array, b: number, c: number, k: number, r0: number
  * gives exactly topKColumnsInto's result, ties included. A column whose τ is
  * not finite, or whose block maxima hold a NaN, is scanned whole.
  */
-export function topKColumnsBlockedInto(x: Float32Array, n: number, b: number, k: number, blockMax: Float32Array, block: number, values: Float32Array, indices: Int32Array): void {
+export function topKColumnsBlockedInto(
+  x: Float32Array,
+  n: number,
+  b: number,
+  k: number,
+  blockMax: Float32Array,
+  block: number,
+  values: Float32Array,
+  indices: Int32Array,
+): void {
   const nb = b === 0 ? 0 : blockMax.length / b;
   if (k === 0 || b === 0) return;
   if (nb < k) {
@@ -159,7 +192,8 @@ const wasmTopKColumns: tf.KernelFunc = ({ inputs, attrs, backend }) => {
   const xs = be.typedArrayFromHeap(x) as Float32Array;
   const vs = be.typedArrayFromHeap(values) as Float32Array;
   const is = be.typedArrayFromHeap(indices) as Int32Array;
-  if (blockMax) topKColumnsBlockedInto(xs, n, b, k, be.typedArrayFromHeap(blockMax) as Float32Array, TOPK_BLOCK, vs, is);
+  if (blockMax)
+    topKColumnsBlockedInto(xs, n, b, k, be.typedArrayFromHeap(blockMax) as Float32Array, TOPK_BLOCK, vs, is);
   else topKColumnsInto(xs, n, b, k, vs, is);
   return [values, indices];
 };
@@ -173,7 +207,8 @@ export function enableTopkColumnsKernel(on: boolean): void {
 
 function ensureRegistered(): boolean {
   if (!wasmBackendLoaded()) return false;
-  if (!tf.getKernel(TOPK_COLUMNS, 'wasm')) tf.registerKernel({ kernelName: TOPK_COLUMNS, backendName: 'wasm', kernelFunc: wasmTopKColumns });
+  if (!tf.getKernel(TOPK_COLUMNS, 'wasm'))
+    tf.registerKernel({ kernelName: TOPK_COLUMNS, backendName: 'wasm', kernelFunc: wasmTopKColumns });
   return true;
 }
 
@@ -185,14 +220,25 @@ function ensureRegistered(): boolean {
  */
 export function topkColumns(x: tf.Tensor2D, k: number): { values: tf.Tensor2D; indices: tf.Tensor2D } {
   const [n, b] = x.shape;
-  if (!Number.isInteger(k) || k < 0 || k > n) throw new Error(`topkColumns: k = ${k} must be a whole number from 0 to ${n}.`);
+  if (!Number.isInteger(k) || k < 0 || k > n)
+    throw new Error(`topkColumns: k = ${k} must be a whole number from 0 to ${n}.`);
   if (enabled && tf.getBackend() === 'wasm' && x.dtype === 'float32' && ensureRegistered()) {
     const nb = Math.floor(n / TOPK_BLOCK);
     // Block maxima by XNNPACK's max pool (SIMD over the B columns as channels): one fast pass, after which
     // the JS kernel reads only the few blocks that can hold a column's top k.
-    const blockMax = n >= TOPK_BLOCKED_FROM && nb >= k ? tf.tidy(() => tf.reshape(tf.maxPool(tf.reshape(x, [1, n, 1, b]) as tf.Tensor4D, [TOPK_BLOCK, 1], [TOPK_BLOCK, 1], 'valid'), [nb, b])) : null;
+    const blockMax =
+      n >= TOPK_BLOCKED_FROM && nb >= k
+        ? tf.tidy(() =>
+            tf.reshape(
+              tf.maxPool(tf.reshape(x, [1, n, 1, b]) as tf.Tensor4D, [TOPK_BLOCK, 1], [TOPK_BLOCK, 1], 'valid'),
+              [nb, b],
+            ),
+          )
+        : null;
     const inputs: tf.NamedTensorMap = blockMax ? { x, blockMax } : { x };
-    const [values, indices] = tf.engine().runKernel(TOPK_COLUMNS, inputs, { k } as unknown as tf.NamedAttrMap) as tf.Tensor[];
+    const [values, indices] = tf
+      .engine()
+      .runKernel(TOPK_COLUMNS, inputs, { k } as unknown as tf.NamedAttrMap) as tf.Tensor[];
     blockMax?.dispose();
     return { values: values as tf.Tensor2D, indices: indices as tf.Tensor2D };
   }

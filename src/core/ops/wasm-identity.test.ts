@@ -57,13 +57,19 @@ describe('installSharedWasmIdentity', () => {
       const [x, save] = args;
       const s = tf.softplus(x);
       save([x, s]);
-      return { value: tf.square(s), gradFunc: (dy: tf.Tensor, [xs, ss]: tf.Tensor[]) => tf.mul(dy, tf.mul(tf.mul(ss, 2), tf.sigmoid(xs))) };
+      return {
+        value: tf.square(s),
+        gradFunc: (dy: tf.Tensor, [xs, ss]: tf.Tensor[]) => tf.mul(dy, tf.mul(tf.mul(ss, 2), tf.sigmoid(xs))),
+      };
     }) as unknown as Parameters<typeof tf.customGrad>[0]);
     const grads = async () => {
       const x = tf.tensor2d(xv, [6, 5]);
       const w = tf.variable(tf.tensor2d(wv, [5, 4]));
       const n0 = tf.memory().numTensors;
-      const { value, grads: g } = tf.variableGrads(() => tf.sum(softplusSq(tf.relu(tf.matMul(x, w)))) as tf.Scalar, [w]);
+      const { value, grads: g } = tf.variableGrads(
+        () => tf.sum(softplusSq(tf.relu(tf.matMul(x, w)))) as tf.Scalar,
+        [w],
+      );
       const out = { loss: (await value.data())[0], dw: Array.from(await g[w.name].data()) };
       tf.dispose([value, g[w.name]]);
       // Every saved tensor is released after the backward pass with either kernel.

@@ -7,10 +7,15 @@ import { Rng } from '../rng';
 type Out = tf.Tensor | tf.Tensor[];
 
 /** Runs `f` on the cpu backend (tfjs' reference kernels) and on WASM with the JS kernels; returns both results' values and dtypes. */
-async function onBoth(f: () => Out): Promise<{ cpu: { v: number[]; shape: number[]; dtype: string }[]; wasm: { v: number[]; shape: number[]; dtype: string }[] }> {
+async function onBoth(f: () => Out): Promise<{
+  cpu: { v: number[]; shape: number[]; dtype: string }[];
+  wasm: { v: number[]; shape: number[]; dtype: string }[];
+}> {
   const read = async (out: Out) => {
     const ts = Array.isArray(out) ? out : [out];
-    const r = await Promise.all(ts.map(async (t) => ({ v: Array.from(await t.data()), shape: t.shape, dtype: t.dtype })));
+    const r = await Promise.all(
+      ts.map(async (t) => ({ v: Array.from(await t.data()), shape: t.shape, dtype: t.dtype })),
+    );
     tf.dispose(ts);
     return r;
   };
@@ -38,7 +43,15 @@ describe('fast WASM kernels', () => {
   beforeAll(async () => {
     before = tf.getBackend();
     await tf.setBackend('wasm');
-    expect(installFastWasmKernels().sort()).toEqual(['CropAndResize', 'GatherV2', 'PadV2', 'Slice', 'SplitV', 'TopK', 'Unpack']);
+    expect(installFastWasmKernels().sort()).toEqual([
+      'CropAndResize',
+      'GatherV2',
+      'PadV2',
+      'Slice',
+      'SplitV',
+      'TopK',
+      'Unpack',
+    ]);
   });
   afterAll(async () => {
     installStockWasmKernels();
@@ -61,9 +74,25 @@ describe('fast WASM kernels', () => {
     const xi = ints(7 * 5, 100);
     await expectSameAsCpu(() => tf.gather(tf.tensor2d(x.subarray(0, 35), [7, 5]), tf.tensor1d([6, 0, 0, 3], 'int32')));
     await expectSameAsCpu(() => tf.gather(tf.tensor3d(x, [7, 5, 3]), tf.tensor1d([4, 1, 1], 'int32'), 1));
-    await expectSameAsCpu(() => tf.gather(tf.tensor3d(x, [7, 5, 3]), tf.tensor2d([0, 2, 4, 1, 1, 1, 3, 0, 2, 4, 4, 0, 1, 2], [7, 2], 'int32'), 1, 1));
+    await expectSameAsCpu(() =>
+      tf.gather(
+        tf.tensor3d(x, [7, 5, 3]),
+        tf.tensor2d([0, 2, 4, 1, 1, 1, 3, 0, 2, 4, 4, 0, 1, 2], [7, 2], 'int32'),
+        1,
+        1,
+      ),
+    );
     await expectSameAsCpu(() => tf.gather(tf.tensor2d(xi, [7, 5], 'int32'), tf.tensor1d([2, 2, 5], 'int32')));
-    await expectSameAsCpu(() => tf.gather(tf.tensor2d(Array.from(xi, (v) => v % 2), [7, 5], 'bool'), tf.tensor1d([1, 6], 'int32')));
+    await expectSameAsCpu(() =>
+      tf.gather(
+        tf.tensor2d(
+          Array.from(xi, (v) => v % 2),
+          [7, 5],
+          'bool',
+        ),
+        tf.tensor1d([1, 6], 'int32'),
+      ),
+    );
     await expectSameAsCpu(() => tf.gather(tf.tensor2d(x.subarray(0, 35), [7, 5]), tf.tensor1d([], 'int32')));
     await expectSameAsCpu(() => tf.gather(tf.tensor1d(x.subarray(0, 9)), tf.tensor1d([8, 0, 4], 'int32')));
     // A 640-row gather from a 2,400×128 bank (the selection's), where slices are long enough for set().
@@ -83,13 +112,71 @@ describe('fast WASM kernels', () => {
     const x = floats(3 * 4 * 5 * 2);
     const xi = ints(24, 50);
     await expectSameAsCpu(() => tf.pad(tf.tensor1d(x.subarray(0, 6)), [[2, 1]], 0.5));
-    await expectSameAsCpu(() => tf.pad(tf.tensor2d(x.subarray(0, 12), [3, 4]), [[0, 2], [1, 0]], -3));
-    await expectSameAsCpu(() => tf.pad(tf.tensor4d(x, [3, 4, 5, 2]), [[0, 0], [1, 1], [2, 1], [0, 0]]));
-    await expectSameAsCpu(() => tf.pad(tf.tensor4d(x, [3, 4, 5, 2]), [[1, 0], [0, 0], [0, 0], [0, 3]], 7));
-    await expectSameAsCpu(() => tf.pad(tf.tensor4d(x, [3, 4, 5, 2]), [[0, 0], [0, 0], [0, 0], [0, 0]]));
-    await expectSameAsCpu(() => tf.pad(tf.tensor3d(xi, [2, 3, 4], 'int32'), [[1, 1], [0, 2], [1, 0]], 9));
-    await expectSameAsCpu(() => tf.pad(tf.tensor2d([1, 0, 1, 1], [2, 2], 'bool'), [[1, 0], [0, 1]]));
-    await expectSameAsCpu(() => tf.pad(tf.tensor2d([], [0, 3]), [[1, 1], [0, 1]], 2));
+    await expectSameAsCpu(() =>
+      tf.pad(
+        tf.tensor2d(x.subarray(0, 12), [3, 4]),
+        [
+          [0, 2],
+          [1, 0],
+        ],
+        -3,
+      ),
+    );
+    await expectSameAsCpu(() =>
+      tf.pad(tf.tensor4d(x, [3, 4, 5, 2]), [
+        [0, 0],
+        [1, 1],
+        [2, 1],
+        [0, 0],
+      ]),
+    );
+    await expectSameAsCpu(() =>
+      tf.pad(
+        tf.tensor4d(x, [3, 4, 5, 2]),
+        [
+          [1, 0],
+          [0, 0],
+          [0, 0],
+          [0, 3],
+        ],
+        7,
+      ),
+    );
+    await expectSameAsCpu(() =>
+      tf.pad(tf.tensor4d(x, [3, 4, 5, 2]), [
+        [0, 0],
+        [0, 0],
+        [0, 0],
+        [0, 0],
+      ]),
+    );
+    await expectSameAsCpu(() =>
+      tf.pad(
+        tf.tensor3d(xi, [2, 3, 4], 'int32'),
+        [
+          [1, 1],
+          [0, 2],
+          [1, 0],
+        ],
+        9,
+      ),
+    );
+    await expectSameAsCpu(() =>
+      tf.pad(tf.tensor2d([1, 0, 1, 1], [2, 2], 'bool'), [
+        [1, 0],
+        [0, 1],
+      ]),
+    );
+    await expectSameAsCpu(() =>
+      tf.pad(
+        tf.tensor2d([], [0, 3]),
+        [
+          [1, 1],
+          [0, 1],
+        ],
+        2,
+      ),
+    );
   });
 
   it('Slice, split and unstack equal cpu: row blocks, inner windows, single elements, negative sizes, int32, bool (stock), empty', async () => {
@@ -163,10 +250,22 @@ describe('fast WASM kernels', () => {
       [0.33, 0.1, 0.34, 0.95],
     ];
     const boxInd = [0, 2, 1, 2, 0];
-    for (const size of [[7, 5], [1, 6], [1, 1], [32, 32]] as [number, number][]) {
+    for (const size of [
+      [7, 5],
+      [1, 6],
+      [1, 1],
+      [32, 32],
+    ] as [number, number][]) {
       for (const method of ['bilinear', 'nearest'] as const) {
         await expectSameAsCpu(() =>
-          tf.image.cropAndResize(tf.tensor4d(img, [3, 9, 11, 3]), tf.tensor2d(boxes.flat(), [5, 4]), tf.tensor1d(boxInd, 'int32'), size, method, 0.25),
+          tf.image.cropAndResize(
+            tf.tensor4d(img, [3, 9, 11, 3]),
+            tf.tensor2d(boxes.flat(), [5, 4]),
+            tf.tensor1d(boxInd, 'int32'),
+            size,
+            method,
+            0.25,
+          ),
         );
       }
     }
@@ -174,7 +273,14 @@ describe('fast WASM kernels', () => {
 
   it('CropAndResize on an int32 image goes to the stock kernel, which casts first', async () => {
     const img = ints(2 * 4 * 4 * 1, 255);
-    const { cpu, wasm } = await onBoth(() => tf.image.cropAndResize(tf.tensor4d(img, [2, 4, 4, 1], 'int32'), tf.tensor2d([0, 0, 1, 1, 0.2, 0.1, 0.7, 0.9], [2, 4]), tf.tensor1d([1, 0], 'int32'), [3, 3]));
+    const { cpu, wasm } = await onBoth(() =>
+      tf.image.cropAndResize(
+        tf.tensor4d(img, [2, 4, 4, 1], 'int32'),
+        tf.tensor2d([0, 0, 1, 1, 0.2, 0.1, 0.7, 0.9], [2, 4]),
+        tf.tensor1d([1, 0], 'int32'),
+        [3, 3],
+      ),
+    );
     wasm[0].v.forEach((v, i) => expect(v).toBeCloseTo(cpu[0].v[i], 3));
   });
 
@@ -185,7 +291,10 @@ describe('fast WASM kernels', () => {
     const b0 = tf.memory().numBytes;
     const r = tf.topk(x, 3);
     const g = tf.gather(x, idx);
-    const p = tf.pad(x, [[1, 0], [0, 2]]);
+    const p = tf.pad(x, [
+      [1, 0],
+      [0, 2],
+    ]);
     expect(tf.memory().numTensors - n0).toBe(4);
     tf.dispose([r.values, r.indices, g, p]);
     expect(tf.memory().numTensors).toBe(n0);

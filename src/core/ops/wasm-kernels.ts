@@ -61,7 +61,12 @@ function rowMajorStrides(shape: readonly number[]): number[] {
 }
 
 /** Calls `body(srcOffset, dstOffset)` for every index over `sizes`, with per-axis source and destination strides. */
-function forEachIndex(sizes: number[], srcStrides: number[], dstStrides: number[], body: (s: number, d: number) => void): void {
+function forEachIndex(
+  sizes: number[],
+  srcStrides: number[],
+  dstStrides: number[],
+  body: (s: number, d: number) => void,
+): void {
   const r = sizes.length;
   if (sizes.some((n) => n === 0)) return;
   const idx = new Array<number>(r).fill(0);
@@ -98,7 +103,12 @@ function gatherKernel(args: KernelArgs): tf.TensorInfo {
   const indices = args.inputs.indices as tf.TensorInfo;
   const { axis, batchDims } = args.attrs as { axis: number; batchDims: number };
   const parsedAxis = tf.util.parseAxisParam(axis, x.shape)[0];
-  const info = tf.backend_util.segment_util.collectGatherOpShapeInfo(x as tf.Tensor, indices as tf.Tensor, parsedAxis, batchDims);
+  const info = tf.backend_util.segment_util.collectGatherOpShapeInfo(
+    x as tf.Tensor,
+    indices as tf.Tensor,
+    parsedAxis,
+    batchDims,
+  );
   const nIdx = tf.util.sizeFromShape(indices.shape) / info.batchSize;
   const out = backend.makeOutput(info.outputShape, x.dtype);
   const idx = backend.typedArrayFromHeap(indices);
@@ -140,7 +150,13 @@ function makeTopK(stock: tf.KernelConfig): tf.KernelFunc {
     const outShape = [...x.shape.slice(0, -1), k];
     const values = backend.makeOutput(outShape, x.dtype);
     const indices = backend.makeOutput(outShape, 'int32');
-    topKRowsInto(backend.typedArrayFromHeap(x) as Float32Array, n, k, backend.typedArrayFromHeap(values) as Float32Array, backend.typedArrayFromHeap(indices) as Int32Array);
+    topKRowsInto(
+      backend.typedArrayFromHeap(x) as Float32Array,
+      n,
+      k,
+      backend.typedArrayFromHeap(values) as Float32Array,
+      backend.typedArrayFromHeap(indices) as Int32Array,
+    );
     return [values, indices];
   };
 }
@@ -153,7 +169,12 @@ function makeTopK(stock: tf.KernelConfig): tf.KernelFunc {
  * with the last padded axis, so a 64×16×16×16 map padded in H and W is 1,024
  * copies of 256 values.
  */
-export function padInto(src: Int32Array, shape: number[], paddings: readonly (readonly [number, number])[], dst: Int32Array): void {
+export function padInto(
+  src: Int32Array,
+  shape: number[],
+  paddings: readonly (readonly [number, number])[],
+  dst: Int32Array,
+): void {
   if (tf.util.sizeFromShape(shape) === 0) return;
   const r = shape.length;
   const outShape = shape.map((s, i) => s + paddings[i][0] + paddings[i][1]);
@@ -168,7 +189,9 @@ export function padInto(src: Int32Array, shape: number[], paddings: readonly (re
   let start = 0;
   for (let i = 0; i < r; i++) start += paddings[i][0] * outStrides[i];
   const inStrides = rowMajorStrides(shape);
-  forEachIndex(shape.slice(0, lastPadded), inStrides.slice(0, lastPadded), outStrides.slice(0, lastPadded), (s, d) => copyRun(src, s, dst, start + d, run));
+  forEachIndex(shape.slice(0, lastPadded), inStrides.slice(0, lastPadded), outStrides.slice(0, lastPadded), (s, d) =>
+    copyRun(src, s, dst, start + d, run),
+  );
 }
 
 function makePad(stock: tf.KernelConfig): tf.KernelFunc {
@@ -195,7 +218,13 @@ function makePad(stock: tf.KernelConfig): tf.KernelFunc {
  * join the innermost partial axis into one contiguous run, so a block of
  * bank rows is a single copy.
  */
-export function sliceInto(src: Int32Array, shape: readonly number[], begin: readonly number[], size: number[], dst: Int32Array): void {
+export function sliceInto(
+  src: Int32Array,
+  shape: readonly number[],
+  begin: readonly number[],
+  size: number[],
+  dst: Int32Array,
+): void {
   const r = shape.length;
   if (tf.util.sizeFromShape(size) === 0) return;
   let d = r - 1;
@@ -205,7 +234,9 @@ export function sliceInto(src: Int32Array, shape: readonly number[], begin: read
   let start = 0;
   for (let i = 0; i < r; i++) start += begin[i] * inStrides[i];
   const outStrides = rowMajorStrides(size);
-  forEachIndex(size.slice(0, d), inStrides.slice(0, d), outStrides.slice(0, d), (s, o) => copyRun(src, start + s, dst, o, run));
+  forEachIndex(size.slice(0, d), inStrides.slice(0, d), outStrides.slice(0, d), (s, o) =>
+    copyRun(src, start + s, dst, o, run),
+  );
 }
 
 /** One slice as a new WASM tensor (the stock kernel first copies the whole input out of the heap, for every slice). */
@@ -260,7 +291,13 @@ function unpackKernel(args: KernelArgs): tf.TensorInfo[] {
  * outside [0, numSegments) are dropped. Sums run in row order in doubles and
  * are rounded once, as the cpu kernel's masked sums are.
  */
-export function segmentSumInto(x: Float32Array | Int32Array, ids: Int32Array, inner: number, numSegments: number, out: Float32Array | Int32Array): void {
+export function segmentSumInto(
+  x: Float32Array | Int32Array,
+  ids: Int32Array,
+  inner: number,
+  numSegments: number,
+  out: Float32Array | Int32Array,
+): void {
   const acc = new Float64Array(numSegments * inner);
   for (let i = 0; i < ids.length; i++) {
     const s = ids[i];
@@ -399,7 +436,11 @@ export function cropAndResizeInto(
 function cropAndResizeKernel(args: KernelArgs): tf.TensorInfo {
   const backend = args.backend as unknown as WasmHeapBackend;
   const { image, boxes, boxInd } = args.inputs as { image: tf.TensorInfo; boxes: tf.TensorInfo; boxInd: tf.TensorInfo };
-  const { cropSize, method, extrapolationValue } = args.attrs as { cropSize: [number, number]; method: 'bilinear' | 'nearest'; extrapolationValue: number };
+  const { cropSize, method, extrapolationValue } = args.attrs as {
+    cropSize: [number, number];
+    method: 'bilinear' | 'nearest';
+    extrapolationValue: number;
+  };
   const [ch, cw] = cropSize;
   const out = backend.makeOutput([boxes.shape[0], ch, cw, image.shape[3]], 'float32');
   cropAndResizeInto(
@@ -426,7 +467,8 @@ const REPLACEMENTS: Record<string, (stock: tf.KernelConfig) => tf.KernelFunc> = 
   SplitV: (stock) => fourByteOnly('x', stock, splitVKernel as unknown as tf.KernelFunc),
   Unpack: (stock) => fourByteOnly('value', stock, unpackKernel as unknown as tf.KernelFunc),
   PadV2: (stock) => fourByteOnly('x', stock, makePad(stock)),
-  CropAndResize: (stock) => (args: KernelArgs) => ((args.inputs.image as tf.TensorInfo).dtype === 'float32' ? cropAndResizeKernel(args) : stock.kernelFunc(args)),
+  CropAndResize: (stock) => (args: KernelArgs) =>
+    (args.inputs.image as tf.TensorInfo).dtype === 'float32' ? cropAndResizeKernel(args) : stock.kernelFunc(args),
 };
 
 /** The loops above copy 4-byte elements; bool (1 byte) tensors go to the stock kernel. */
@@ -468,7 +510,12 @@ export function installFastWasmKernels(): string[] {
   for (const [name, make] of Object.entries(REPLACEMENTS)) {
     const current = tf.getKernel(name, 'wasm');
     if (!current || installed.get(name)?.fast === current) continue;
-    const fast: tf.KernelConfig = { kernelName: name, backendName: 'wasm', kernelFunc: make(current), setupFunc: current.setupFunc };
+    const fast: tf.KernelConfig = {
+      kernelName: name,
+      backendName: 'wasm',
+      kernelFunc: make(current),
+      setupFunc: current.setupFunc,
+    };
     tf.unregisterKernel(name, 'wasm');
     tf.registerKernel(fast);
     // registerKernel stores a copy-free reference to the config object; keep it to recognise ours.

@@ -34,7 +34,13 @@ export function refreshBankRows(bank: MemoryBank, key: Encoder, c: BankConfig, i
  * once), and searching with their stale rows cost 15 points of step
  * precision (docs/BENCHMARKS.md, "Memory bank").
  */
-export function writeCleanRows(bank: MemoryBank, key: Encoder, c: BankConfig, anchorIdx: tf.Tensor1D, xa: tf.Tensor4D): void {
+export function writeCleanRows(
+  bank: MemoryBank,
+  key: Encoder,
+  c: BankConfig,
+  anchorIdx: tf.Tensor1D,
+  xa: tf.Tensor4D,
+): void {
   tf.tidy(() => bank.update(anchorIdx, bankRows(key, c, centreView(xa, c.resolutions[0]))));
 }
 
@@ -45,7 +51,14 @@ export function writeCleanRows(bank: MemoryBank, key: Encoder, c: BankConfig, an
  * are far easier negatives than real keys of a fresh encoder, so the loss
  * would first climb while the queue fills and hide the learning from the curve.
  */
-export function seedQueues(queues: readonly KeyQueue[], bank: MemoryBank, key: Encoder, c: BankConfig, images: tf.Tensor4D, rng: Rng): void {
+export function seedQueues(
+  queues: readonly KeyQueue[],
+  bank: MemoryBank,
+  key: Encoder,
+  c: BankConfig,
+  images: tf.Tensor4D,
+  rng: Rng,
+): void {
   const n = images.shape[0];
   for (const q of queues) {
     if (q.size === 0) continue;
@@ -53,7 +66,10 @@ export function seedQueues(queues: readonly KeyQueue[], bank: MemoryBank, key: E
     for (let i = 0; i < q.size; i++) idx[i] = rng.int(n);
     tf.tidy(() => {
       const at = tf.tensor1d(idx, 'int32');
-      const keys = c.bankSpace === 'projection' ? tf.gather(bank.tensor, at) : key.embed(centreView(tf.gather(images, at), c.resolutions[0]));
+      const keys =
+        c.bankSpace === 'projection'
+          ? tf.gather(bank.tensor, at)
+          : key.embed(centreView(tf.gather(images, at), c.resolutions[0]));
       q.fill(keys as tf.Tensor2D, idx);
     });
   }

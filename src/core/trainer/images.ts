@@ -37,7 +37,12 @@ export function mapChunks(x: tf.Tensor4D, chunk: number, fn: (part: tf.Tensor4D)
  * that) costs nothing where the "device" is the CPU. On GPU backends a
  * gather keeps everything on the device (no readback mid-step).
  */
-export async function batchImages(all: tf.Tensor4D, data: Dataset, idx: tf.Tensor1D, known?: Int32Array): Promise<tf.Tensor4D> {
+export async function batchImages(
+  all: tf.Tensor4D,
+  data: Dataset,
+  idx: tf.Tensor1D,
+  known?: Int32Array,
+): Promise<tf.Tensor4D> {
   if (!isHostBackend()) return tf.tidy(() => tf.gather(all, idx) as tf.Tensor4D);
   const ids = known ?? (await idx.data());
   const { images } = data.train;

@@ -15,7 +15,13 @@ import type { Encoder } from '../models/encoder';
 import type { MemoryBank } from '../clim/bank';
 import type { KeyQueue } from '../clim/queue';
 import { kmeansStateFrom, type KMeansState } from '../clim/kmeans';
-import { CHECKPOINT_VERSION, CheckpointError, type Checkpoint, type CheckpointMeta, type TensorRecord } from '../checkpoint';
+import {
+  CHECKPOINT_VERSION,
+  CheckpointError,
+  type Checkpoint,
+  type CheckpointMeta,
+  type TensorRecord,
+} from '../checkpoint';
 import { AdamW, type Optimizer } from '../optim';
 import type { EpochSampler } from './sampler';
 
@@ -38,7 +44,10 @@ export interface RunState {
 }
 
 /** The run state `s` as a checkpoint; reads every tensor with await data(). */
-export async function captureRun(s: RunState, extra: { app?: unknown; datasetSource?: unknown } = {}): Promise<Checkpoint> {
+export async function captureRun(
+  s: RunState,
+  extra: { app?: unknown; datasetSource?: unknown } = {},
+): Promise<Checkpoint> {
   const named: Array<[string, tf.Tensor]> = [
     ...s.query.params.map((p): [string, tf.Tensor] => [`query/${p.name}`, p.variable]),
     ...s.key.params.map((p): [string, tf.Tensor] => [`key/${p.name}`, p.variable]),
@@ -48,7 +57,14 @@ export async function captureRun(s: RunState, extra: { app?: unknown; datasetSou
   ];
   const cl = s.clusters;
   if (cl) {
-    named.push(['kmeans/centroids', cl.centroids], ['kmeans/assignments', cl.assignments], ['kmeans/meanCentreSim', cl.meanCentreSim], ['kmeans/order', cl.order], ['kmeans/start', cl.start], ['kmeans/rank', cl.rank]);
+    named.push(
+      ['kmeans/centroids', cl.centroids],
+      ['kmeans/assignments', cl.assignments],
+      ['kmeans/meanCentreSim', cl.meanCentreSim],
+      ['kmeans/order', cl.order],
+      ['kmeans/start', cl.start],
+      ['kmeans/rank', cl.rank],
+    );
   }
   const datas = await Promise.all(named.map(([, t]) => t.data()));
   const tensors: TensorRecord[] = named.map(([name, t], i) => ({
@@ -59,7 +75,9 @@ export async function captureRun(s: RunState, extra: { app?: unknown; datasetSou
   }));
   const sampler = s.sampler.getState();
   tensors.push({ name: 'sampler/order', dtype: 'int32', shape: [sampler.order.length], data: sampler.order });
-  s.queues.forEach((q, i) => tensors.push({ name: `queue${i}/ids`, dtype: 'int32', shape: [q.size], data: Int32Array.from(q.ids) }));
+  s.queues.forEach((q, i) =>
+    tensors.push({ name: `queue${i}/ids`, dtype: 'int32', shape: [q.size], data: Int32Array.from(q.ids) }),
+  );
   const d = s.data;
   return {
     meta: {
@@ -67,7 +85,14 @@ export async function captureRun(s: RunState, extra: { app?: unknown; datasetSou
       savedAt: new Date().toISOString(),
       step: s.step,
       config: { ...s.config, resolutions: [...s.config.resolutions] },
-      dataset: { id: d.id, fingerprint: datasetFingerprint(d), train: d.train.n, test: d.test.n, size: d.size, source: extra.datasetSource },
+      dataset: {
+        id: d.id,
+        fingerprint: datasetFingerprint(d),
+        train: d.train.n,
+        test: d.test.n,
+        size: d.size,
+        source: extra.datasetSource,
+      },
       rng: s.rng.getState(),
       samplerRng: sampler.rng,
       samplerPos: sampler.pos,
@@ -89,7 +114,10 @@ export async function captureRun(s: RunState, extra: { app?: unknown; datasetSou
 export function assertSameDataset(m: CheckpointMeta, data: Dataset): void {
   const fp = datasetFingerprint(data);
   if (m.dataset.fingerprint !== fp || m.dataset.train !== data.train.n || m.dataset.test !== data.test.n) {
-    throw new CheckpointError('dataset', `This run was trained on "${m.dataset.id}" (${m.dataset.train} + ${m.dataset.test} images, fingerprint ${m.dataset.fingerprint}); the data set loaded now is "${data.id}" (${data.train.n} + ${data.test.n}, fingerprint ${fp}). Load the run's data set and import again.`);
+    throw new CheckpointError(
+      'dataset',
+      `This run was trained on "${m.dataset.id}" (${m.dataset.train} + ${m.dataset.test} images, fingerprint ${m.dataset.fingerprint}); the data set loaded now is "${data.id}" (${data.train.n} + ${data.test.n}, fingerprint ${fp}). Load the run's data set and import again.`,
+    );
   }
 }
 
@@ -101,15 +129,26 @@ export function assertSameDataset(m: CheckpointMeta, data: Dataset): void {
  * file fails fast with CheckpointError('mismatch'); the caller disposes `s`
  * on a throw. Returns the k-means state (the caller owns it) and the step.
  */
-export function loadRun(s: RunState, ck: Checkpoint, m: CheckpointMeta): { clusters: KMeansState | null; step: number } {
+export function loadRun(
+  s: RunState,
+  ck: Checkpoint,
+  m: CheckpointMeta,
+): { clusters: KMeansState | null; step: number } {
   const data = s.data;
   const byName = new Map(ck.tensors.map((t) => [t.name, t]));
   const take = (name: string, like: tf.Tensor): TensorRecord => {
     const r = byName.get(name);
-    if (!r) throw new CheckpointError('mismatch', `The run file has no "${name}" (the model it was saved from differs from its settings).`);
+    if (!r)
+      throw new CheckpointError(
+        'mismatch',
+        `The run file has no "${name}" (the model it was saved from differs from its settings).`,
+      );
     const want = like.dtype === 'int32' ? 'int32' : 'float32';
     if (r.dtype !== want || r.shape.length !== like.shape.length || r.shape.some((v, i) => v !== like.shape[i])) {
-      throw new CheckpointError('mismatch', `Shape mismatch in the run file: "${name}" is ${r.dtype} [${r.shape.join('×')}], the model needs ${want} [${like.shape.join('×')}].`);
+      throw new CheckpointError(
+        'mismatch',
+        `Shape mismatch in the run file: "${name}" is ${r.dtype} [${r.shape.join('×')}], the model needs ${want} [${like.shape.join('×')}].`,
+      );
     }
     return r;
   };
@@ -126,12 +165,18 @@ export function loadRun(s: RunState, ck: Checkpoint, m: CheckpointMeta): { clust
   ];
   plan.forEach(([name, v]) => take(name, v));
   const order = byName.get('sampler/order');
-  if (!order || order.dtype !== 'int32' || order.data.length !== data.train.n) throw new CheckpointError('mismatch', `The run file's epoch order does not fit ${data.train.n} training images.`);
+  if (!order || order.dtype !== 'int32' || order.data.length !== data.train.n)
+    throw new CheckpointError('mismatch', `The run file's epoch order does not fit ${data.train.n} training images.`);
   s.queues.forEach((q, i) => {
     const ids = byName.get(`queue${i}/ids`);
-    if (!ids || ids.data.length !== q.size) throw new CheckpointError('mismatch', `The run file's queue ${i} ids do not fit a queue of ${q.size}.`);
+    if (!ids || ids.data.length !== q.size)
+      throw new CheckpointError('mismatch', `The run file's queue ${i} ids do not fit a queue of ${q.size}.`);
   });
-  if (m.queuePointers.length !== s.queues.length) throw new CheckpointError('mismatch', `The run file has ${m.queuePointers.length} queues, the settings need ${s.queues.length}.`);
+  if (m.queuePointers.length !== s.queues.length)
+    throw new CheckpointError(
+      'mismatch',
+      `The run file has ${m.queuePointers.length} queues, the settings need ${s.queues.length}.`,
+    );
 
   plan.forEach(([name, v]) => assign(name, v));
   s.queues.forEach((q, i) => {
@@ -158,9 +203,12 @@ export function loadRun(s: RunState, ck: Checkpoint, m: CheckpointMeta): { clust
     // Every record checked before the first tensor is made, so a mismatch leaves nothing behind.
     for (const [name, shape, dtype] of specs) {
       const r = byName.get(name);
-      if (!r || r.dtype !== dtype || r.shape.join() !== shape.join()) throw new CheckpointError('mismatch', `The run file's "${name}" does not fit ${C} clusters over ${N} images.`);
+      if (!r || r.dtype !== dtype || r.shape.join() !== shape.join())
+        throw new CheckpointError('mismatch', `The run file's "${name}" does not fit ${C} clusters over ${N} images.`);
     }
-    const [centroids, assignments, meanCentreSim, kOrder, start, rank] = specs.map(([n, sh, dt]) => tf.tensor(byName.get(n)!.data, sh, dt));
+    const [centroids, assignments, meanCentreSim, kOrder, start, rank] = specs.map(([n, sh, dt]) =>
+      tf.tensor(byName.get(n)!.data, sh, dt),
+    );
     clusters = kmeansStateFrom({
       centroids: centroids as tf.Tensor2D,
       assignments: assignments as tf.Tensor1D,

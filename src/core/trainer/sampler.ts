@@ -23,7 +23,10 @@ export class EpochSampler {
   private pos = 0;
   epoch = 0;
 
-  constructor(private readonly n: number, private readonly rng: Rng) {
+  constructor(
+    private readonly n: number,
+    private readonly rng: Rng,
+  ) {
     this.order = this.shuffled();
   }
 
@@ -39,7 +42,8 @@ export class EpochSampler {
   }
 
   setState(st: { order: Int32Array; pos: number; epoch: number; rng: RngState }): void {
-    if (st.order.length !== this.n) throw new Error(`sampler state has ${st.order.length} indices for ${this.n} images`);
+    if (st.order.length !== this.n)
+      throw new Error(`sampler state has ${st.order.length} indices for ${this.n} images`);
     this.order = Int32Array.from(st.order);
     this.pos = st.pos;
     this.epoch = st.epoch;

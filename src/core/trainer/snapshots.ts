@@ -7,7 +7,14 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { ClimConfig } from '../config';
-import type { ClusterSnapshot, EmbeddingsDump, NeighbourInfo, ProjectionSnapshot, RejectReason, SelectionSnapshot } from '../api';
+import type {
+  ClusterSnapshot,
+  EmbeddingsDump,
+  NeighbourInfo,
+  ProjectionSnapshot,
+  RejectReason,
+  SelectionSnapshot,
+} from '../api';
 import { Rng } from '../rng';
 import { l2Normalize } from '../models/encoder';
 import type { KMeansState } from '../clim/kmeans';
@@ -61,14 +68,27 @@ export interface LastBatch {
  * index; C×G row-major, −1 where a cluster has fewer than G members.
  * One pass with a sorted insert per cluster: O(N·G), no N log N sort.
  */
-export function clusterGalleries(assign: ArrayLike<number>, sims: ArrayLike<number>, clusters: number, g: number): { near: Int32Array; far: Int32Array } {
+export function clusterGalleries(
+  assign: ArrayLike<number>,
+  sims: ArrayLike<number>,
+  clusters: number,
+  g: number,
+): { near: Int32Array; far: Int32Array } {
   const near = new Int32Array(clusters * g).fill(-1);
   const far = new Int32Array(clusters * g).fill(-1);
   const nearS = new Float64Array(clusters * g);
   const farS = new Float64Array(clusters * g);
   const count = new Int32Array(clusters);
   // better(a, b): a ranks before b; indices arrive in ascending order, so a tie keeps the earlier one first.
-  const insert = (idx: Int32Array, val: Float64Array, base: number, filled: number, i: number, s: number, better: (a: number, b: number) => boolean) => {
+  const insert = (
+    idx: Int32Array,
+    val: Float64Array,
+    base: number,
+    filled: number,
+    i: number,
+    s: number,
+    better: (a: number, b: number) => boolean,
+  ) => {
     let p = Math.min(filled, g);
     if (p === g && !better(s, val[base + g - 1])) return;
     if (p === g) p = g - 1;
@@ -107,7 +127,13 @@ export interface SnapshotAnchors {
  * then anchors of the last batch in an order drawn from `vizRng` (before any
  * step: random images), so the visualisation stream alone moves.
  */
-export function pickSnapshotAnchors(last: LastBatch | null, n: number, nAnchors: number, pinned: readonly number[], vizRng: Rng): SnapshotAnchors {
+export function pickSnapshotAnchors(
+  last: LastBatch | null,
+  n: number,
+  nAnchors: number,
+  pinned: readonly number[],
+  vizRng: Rng,
+): SnapshotAnchors {
   const pins = [...new Set(pinned.filter((i) => Number.isInteger(i) && i >= 0 && i < n))];
   const ids: number[] = [...pins];
   const batchPos: number[] = pins.map((i) => (last ? last.anchors.indexOf(i) : -1));
@@ -139,7 +165,13 @@ export function pickSnapshotAnchors(last: LastBatch | null, n: number, nAnchors:
  * positive and λ the last step used. Device work: one A×N kNN (or the
  * policy's own selection), gathers of A×k×d rows; seven reads.
  */
-export async function selectionSnapshot(v: BankState, c: Readonly<ClimConfig>, last: LastBatch | null, chosen: SnapshotAnchors, rules: RuleComparison | null): Promise<SelectionSnapshot> {
+export async function selectionSnapshot(
+  v: BankState,
+  c: Readonly<ClimConfig>,
+  last: LastBatch | null,
+  chosen: SnapshotAnchors,
+  rules: RuleComparison | null,
+): Promise<SelectionSnapshot> {
   const { ids: anchorIds, batchPos } = chosen;
   const labels = v.labels;
   if (anchorIds.length === 0) return { step: v.step, mode: c.selection, anchors: [], rules };
@@ -153,7 +185,14 @@ export async function selectionSnapshot(v: BankState, c: Readonly<ClimConfig>, l
     // −1 where the policy gives no reason codes (modes without kNN); same shape as nb.
     let reason: tf.Tensor2D | null = null;
     if (policy.usesKnn) {
-      const sel = policy.select({ anchorIdx: idx, bank: v.bank, clusters: v.clusters, k: c.knnK, threshold: c.centerThreshold, u: tf.zeros([anchorIds.length]) });
+      const sel = policy.select({
+        anchorIdx: idx,
+        bank: v.bank,
+        clusters: v.clusters,
+        k: c.knnK,
+        threshold: c.centerThreshold,
+        u: tf.zeros([anchorIds.length]),
+      });
       nb = sel.neighbours as tf.Tensor2D;
       sims = sel.similarities as tf.Tensor2D;
       reason = sel.reason;
@@ -176,7 +215,13 @@ export async function selectionSnapshot(v: BankState, c: Readonly<ClimConfig>, l
     return { nb, sims, reason: reasons, ac, anchorCentre, nbCentre, nbCluster } as Record<string, tf.Tensor>;
   });
   const [nb, sims, reason, ac, anchorCentre, nbCentre, nbCluster] = await Promise.all([
-    t.nb.data(), t.sims.data(), t.reason.data(), t.ac.data(), t.anchorCentre.data(), t.nbCentre.data(), t.nbCluster.data(),
+    t.nb.data(),
+    t.sims.data(),
+    t.reason.data(),
+    t.ac.data(),
+    t.anchorCentre.data(),
+    t.nbCentre.data(),
+    t.nbCluster.data(),
   ]);
   const k = t.nb.shape[1] ?? 0;
   tf.dispose(Object.values(t));
@@ -215,7 +260,10 @@ export async function selectionSnapshot(v: BankState, c: Readonly<ClimConfig>, l
         positive: last && batchPos[a] >= 0 ? last.positives[batchPos[a]] : null,
         lambda: last && batchPos[a] >= 0 ? last.lambda[batchPos[a]] : null,
         pinned: a < chosen.pinned,
-        mixed: last?.mixed && batchPos[a] >= 0 ? last.mixed.slice(batchPos[a] * mixedBytes, (batchPos[a] + 1) * mixedBytes) : null,
+        mixed:
+          last?.mixed && batchPos[a] >= 0
+            ? last.mixed.slice(batchPos[a] * mixedBytes, (batchPos[a] + 1) * mixedBytes)
+            : null,
         mixedSize: last ? last.mixedSize : 0,
       };
     }),
@@ -253,7 +301,16 @@ export async function clusterSnapshot(v: BankState): Promise<ClusterSnapshot> {
   const agreement = (a: Int32Array) => (labels ? clusterAgreement(a, labels) : { purity: null, nmi: null, ari: null });
   if (!v.clusters) {
     const assignments = new Int32Array(n);
-    return { step: v.step, assignments, sizes: Int32Array.from([n]), nearest: Int32Array.from([0]), galleryNear: new Int32Array(g).fill(-1), galleryFar: new Int32Array(g).fill(-1), gallerySize: g, ...agreement(assignments) };
+    return {
+      step: v.step,
+      assignments,
+      sizes: Int32Array.from([n]),
+      nearest: Int32Array.from([0]),
+      galleryNear: new Int32Array(g).fill(-1),
+      galleryFar: new Int32Array(g).fill(-1),
+      gallerySize: g,
+      ...agreement(assignments),
+    };
   }
   const cl = v.clusters;
   const C = cl.sizes.length;
@@ -269,11 +326,18 @@ export async function clusterSnapshot(v: BankState): Promise<ClusterSnapshot> {
         const sims = matMulABt(m === n ? v.bank : tf.slice(v.bank, [s, 0], [m, -1]), cl.centroids); // m×C
         const a = m === n ? cl.assignments : tf.slice(cl.assignments, [s], [m]);
         const oh = C === 1 ? tf.ones([m, 1]) : tf.oneHot(a, C).toFloat();
-        return { own: tf.sum(tf.mul(sims, oh), 1) as tf.Tensor1D, best: tf.max(sims, 0) as tf.Tensor1D, arg: tf.argMax(sims, 0) as tf.Tensor1D };
+        return {
+          own: tf.sum(tf.mul(sims, oh), 1) as tf.Tensor1D,
+          best: tf.max(sims, 0) as tf.Tensor1D,
+          arg: tf.argMax(sims, 0) as tf.Tensor1D,
+        };
       }),
     );
   }
-  const read = await Promise.all([cl.assignments.data(), ...parts.flatMap((p) => [p.own.data(), p.best.data(), p.arg.data()])]);
+  const read = await Promise.all([
+    cl.assignments.data(),
+    ...parts.flatMap((p) => [p.own.data(), p.best.data(), p.arg.data()]),
+  ]);
   tf.dispose(parts.flatMap((p) => [p.own, p.best, p.arg]));
   const assign = read[0];
   const own = new Float32Array(n);
@@ -319,7 +383,12 @@ export function mapRows(n: number, max: number, seed: number): Int32Array {
  * from the previous map's D×2 axes `init`; returns the new axes for the next.
  * `assignments` (N, from clusterSnapshot) saves a read of c(i).
  */
-export async function projectionSnapshot(v: BankState, index: Int32Array, init: Float32Array | null, assignments?: Int32Array): Promise<{ snapshot: ProjectionSnapshot; axes: Float32Array }> {
+export async function projectionSnapshot(
+  v: BankState,
+  index: Int32Array,
+  init: Float32Array | null,
+  assignments?: Int32Array,
+): Promise<{ snapshot: ProjectionSnapshot; axes: Float32Array }> {
   const n = v.bank.shape[0];
   const all = index.length === n;
   const x = all ? v.bank : tf.tidy(() => tf.gather(v.bank, tf.tensor1d(index, 'int32')) as tf.Tensor2D);
@@ -375,12 +444,21 @@ export class RunViews {
   private probeIndex: Int32Array | null = null;
 
   /** seed: the run's; n: its training images (bank rows). */
-  constructor(private readonly seed: number, private readonly n: number) {
+  constructor(
+    private readonly seed: number,
+    private readonly n: number,
+  ) {
     this.vizRng = new Rng(seed ^ VIZ_SALT);
   }
 
   /** selectionSnapshot for up to `nAnchors` anchors of `last` (pinned images first), with the rule comparison. */
-  async selection(v: BankState, c: Readonly<ClimConfig>, last: LastBatch | null, nAnchors: number, pinned: readonly number[]): Promise<SelectionSnapshot> {
+  async selection(
+    v: BankState,
+    c: Readonly<ClimConfig>,
+    last: LastBatch | null,
+    nAnchors: number,
+    pinned: readonly number[],
+  ): Promise<SelectionSnapshot> {
     const chosen = pickSnapshotAnchors(last, this.n, nAnchors, pinned, this.vizRng);
     return selectionSnapshot(v, c, last, chosen, await this.rules(v, c.knnK));
   }
@@ -406,7 +484,8 @@ export class RunViews {
 
   /** mapRows, with the map's own subset cached (every call would draw the same one). */
   private rows(max: number): Int32Array {
-    if (Math.min(this.n, Math.max(1, Math.floor(max))) === Math.min(this.n, MAP_MAX_POINTS)) return (this.mapIndex ??= mapRows(this.n, max, this.seed));
+    if (Math.min(this.n, Math.max(1, Math.floor(max))) === Math.min(this.n, MAP_MAX_POINTS))
+      return (this.mapIndex ??= mapRows(this.n, max, this.seed));
     return mapRows(this.n, max, this.seed);
   }
 }

@@ -43,7 +43,13 @@ export interface StepDraws {
  * `warm` (§3.4, the step is within climWarmupSteps) the step is plain MoCo
  * v2: no mixing and the anchor as its own positive.
  */
-export function drawStep(c: Readonly<ClimConfig>, B: number, warm: boolean, sampler: EpochSampler, rng: Rng): StepDraws {
+export function drawStep(
+  c: Readonly<ClimConfig>,
+  B: number,
+  warm: boolean,
+  sampler: EpochSampler,
+  rng: Rng,
+): StepDraws {
   const anchors = sampler.next(B);
   const u = rng.floats(B);
   const mixer = getMixer(warm ? 'none' : c.mix);
@@ -93,15 +99,25 @@ export interface BatchViews {
  * 'augmented', §2.2) also the anchors' bank rows (B×bankDim, unit rows) in
  * that space from the first resolution's key views, as in the author code.
  */
-export function embedKeys(key: Encoder, v: BatchViews, resolutions: readonly number[], draws: readonly ViewDraws[], rowsIn: BankSpace | null): { pairs: KeyPair[]; bankRows: tf.Tensor2D | null } {
+export function embedKeys(
+  key: Encoder,
+  v: BatchViews,
+  resolutions: readonly number[],
+  draws: readonly ViewDraws[],
+  rowsIn: BankSpace | null,
+): { pairs: KeyPair[]; bankRows: tf.Tensor2D | null } {
   const B = v.xa.shape[0];
   let bankRows: tf.Tensor2D | null = null;
   const pairs = resolutions.map((r, i) => {
-    const views = tf.concat([applyAugment(v.xa, r, draws[i].ka, v.pa), applyAugment(v.xp, r, draws[i].kp, v.pp)], 0) as tf.Tensor4D;
+    const views = tf.concat(
+      [applyAugment(v.xa, r, draws[i].ka, v.pa), applyAugment(v.xp, r, draws[i].kp, v.pp)],
+      0,
+    ) as tf.Tensor4D;
     const f = key.features(views);
     const k = key.project(f);
     const anchor = tf.slice(k, [0, 0], [B, -1]) as tf.Tensor2D;
-    if (i === 0 && rowsIn) bankRows = rowsIn === 'projection' ? anchor : l2Normalize(tf.slice(f, [0, 0], [B, -1]) as tf.Tensor2D);
+    if (i === 0 && rowsIn)
+      bankRows = rowsIn === 'projection' ? anchor : l2Normalize(tf.slice(f, [0, 0], [B, -1]) as tf.Tensor2D);
     return { anchor, positive: tf.slice(k, [B, 0], [B, -1]) as tf.Tensor2D };
   });
   return { pairs, bankRows };
@@ -124,7 +140,14 @@ export interface MixedQueries {
  * and mix them by the step's plan. Needs no gradient tape: the views depend
  * on no parameter.
  */
-export function mixQueries(mixer: Mixer, plan: MixPlan, v: BatchViews, resolutions: readonly number[], draws: readonly ViewDraws[], capture: boolean): MixedQueries {
+export function mixQueries(
+  mixer: Mixer,
+  plan: MixPlan,
+  v: BatchViews,
+  resolutions: readonly number[],
+  draws: readonly ViewDraws[],
+  capture: boolean,
+): MixedQueries {
   let lambdaFirst: Float32Array = new Float32Array(v.xa.shape[0]).fill(1);
   let captured: tf.Tensor4D | null = null;
   const views: tf.Tensor4D[] = [];
@@ -132,7 +155,8 @@ export function mixQueries(mixer: Mixer, plan: MixPlan, v: BatchViews, resolutio
   resolutions.forEach((r, i) => {
     const m = mixer.apply(plan, applyAugment(v.xa, r, draws[i].qa, v.pa), applyAugment(v.xp, r, draws[i].qp, v.pp));
     if (i === 0) lambdaFirst = m.lambda;
-    if (i === 0 && capture) captured = tf.keep(tf.cast(tf.round(tf.mul(tf.clipByValue(m.mixed, 0, 1), 255)), 'int32') as tf.Tensor4D);
+    if (i === 0 && capture)
+      captured = tf.keep(tf.cast(tf.round(tf.mul(tf.clipByValue(m.mixed, 0, 1), 255)), 'int32') as tf.Tensor4D);
     views.push(m.mixed);
     lambdas.push(tf.tensor1d(m.lambda));
   });

@@ -6,7 +6,14 @@ import * as tf from '@tensorflow/tfjs';
 import type { ClimConfig } from '../config';
 import type { Dataset } from '../data/dataset';
 import type { Encoder } from '../models/encoder';
-import { WeightsFileError, architectureOf, weightsMismatch, type WeightRecord, type WeightsFile, type WeightsInfo } from '../weights-file';
+import {
+  WeightsFileError,
+  architectureOf,
+  weightsMismatch,
+  type WeightRecord,
+  type WeightsFile,
+  type WeightsInfo,
+} from '../weights-file';
 
 /**
  * Writes `file` into every encoder of `encoders` (f_q and f_k, the same
@@ -32,7 +39,13 @@ export function loadEncoderWeights(file: WeightsFile, cfg: Readonly<ClimConfig>,
  * what the kNN monitor and linear probe evaluate, so a run started from the
  * file at step 0 measures what this run measured. `info` says where it came from.
  */
-export async function encoderWeightsFile(query: Encoder, cfg: Readonly<ClimConfig>, data: Dataset, steps: number, info: Partial<WeightsInfo> = {}): Promise<WeightsFile> {
+export async function encoderWeightsFile(
+  query: Encoder,
+  cfg: Readonly<ClimConfig>,
+  data: Dataset,
+  steps: number,
+  info: Partial<WeightsInfo> = {},
+): Promise<WeightsFile> {
   const datas = await Promise.all(query.params.map((p) => p.variable.data()));
   return {
     architecture: architectureOf(cfg),
@@ -43,6 +56,10 @@ export async function encoderWeightsFile(query: Encoder, cfg: Readonly<ClimConfi
       config: { ...cfg, resolutions: [...cfg.resolutions] },
       ...info,
     },
-    params: query.params.map((p, i) => ({ name: p.name, shape: [...p.variable.shape], data: Float32Array.from(datas[i] as Float32Array) })),
+    params: query.params.map((p, i) => ({
+      name: p.name,
+      shape: [...p.variable.shape],
+      data: Float32Array.from(datas[i] as Float32Array),
+    })),
   };
 }

@@ -23,7 +23,10 @@ export function AblationCard() {
   const [chosen, setChosen] = useState<Set<string>>(() => new Set(ABLATION_VARIANTS.map((v) => v.id)));
   const [stepsText, setStepsText] = useState(String(DEFAULT_ABLATION_STEPS));
   const steps = /^\d+$/.test(stepsText.trim()) ? Number(stepsText.trim()) : NaN;
-  const stepsProblem = Number.isInteger(steps) && steps >= 1 && steps <= ABLATION_MAX_STEPS ? null : `Steps per arm: a whole number from 1 to ${ABLATION_MAX_STEPS}.`;
+  const stepsProblem =
+    Number.isInteger(steps) && steps >= 1 && steps <= ABLATION_MAX_STEPS
+      ? null
+      : `Steps per arm: a whole number from 1 to ${ABLATION_MAX_STEPS}.`;
   const running = ablation?.status === 'running';
   const busy = runState === 'connecting' || runState === 'preparing';
   const arms = ABLATION_VARIANTS.filter((v) => chosen.has(v.id)).map((v) => v.id);
@@ -43,39 +46,75 @@ export function AblationCard() {
         <span>Ablation: which part of CLIM matters</span>
       </figcaption>
       <p className="hint">
-        Trains each chosen arm from scratch on this data set with these settings and seed, one after another (the current run is paused and kept), then evaluates it in full.
+        Trains each chosen arm from scratch on this data set with these settings and seed, one after another (the
+        current run is paused and kept), then evaluates it in full.
       </p>
       <fieldset className="ablation-arms" disabled={running}>
         <legend>Arms</legend>
         {ABLATION_VARIANTS.map((v) => (
-          <label key={v.id} title={`selection ${v.selection}, mix ${v.mix}, ${v.resolutions === 'multi' ? 'two resolutions' : 'one resolution'}`}>
-            <input type="checkbox" checked={chosen.has(v.id)} onChange={() => toggle(v.id)} data-testid={`ablation-arm-${v.id}`} /> {v.label}
+          <label
+            key={v.id}
+            title={`selection ${v.selection}, mix ${v.mix}, ${v.resolutions === 'multi' ? 'two resolutions' : 'one resolution'}`}
+          >
+            <input
+              type="checkbox"
+              checked={chosen.has(v.id)}
+              onChange={() => toggle(v.id)}
+              data-testid={`ablation-arm-${v.id}`}
+            />{' '}
+            {v.label}
           </label>
         ))}
       </fieldset>
       <div className="ablation-run">
         <label>
           Steps per arm{' '}
-          <input type="text" inputMode="numeric" size={6} value={stepsText} onChange={(e) => setStepsText(e.target.value)} disabled={running} aria-invalid={stepsProblem !== null} aria-describedby={stepsProblem ? 'ablation-steps-problem' : undefined} data-testid="ablation-steps" />
+          <input
+            type="text"
+            inputMode="numeric"
+            size={6}
+            value={stepsText}
+            onChange={(e) => setStepsText(e.target.value)}
+            disabled={running}
+            aria-invalid={stepsProblem !== null}
+            aria-describedby={stepsProblem ? 'ablation-steps-problem' : undefined}
+            data-testid="ablation-steps"
+          />
         </label>{' '}
         {running ? (
           <button type="button" onClick={stopAblation} data-testid="ablation-stop">
             Stop
           </button>
         ) : (
-          <button type="button" onClick={() => runAblation(arms, steps)} disabled={busy || arms.length === 0 || stepsProblem !== null} data-testid="ablation-run">
+          <button
+            type="button"
+            onClick={() => runAblation(arms, steps)}
+            disabled={busy || arms.length === 0 || stepsProblem !== null}
+            data-testid="ablation-run"
+          >
             Run {arms.length} arm{arms.length === 1 ? '' : 's'}
           </button>
         )}{' '}
-        <button type="button" onClick={downloadAblationCsv} disabled={!ablation || ablation.rows.length === 0} data-testid="ablation-csv">
+        <button
+          type="button"
+          onClick={downloadAblationCsv}
+          disabled={!ablation || ablation.rows.length === 0}
+          data-testid="ablation-csv"
+        >
           Download CSV
         </button>
         {stepsProblem && (
           <span id="ablation-steps-problem" className="hint warn" role="status">
-            {' '}{stepsProblem}
+            {' '}
+            {stepsProblem}
           </span>
         )}
-        {arms.length === 0 && <span className="hint warn" role="status"> Choose at least one arm.</span>}
+        {arms.length === 0 && (
+          <span className="hint warn" role="status">
+            {' '}
+            Choose at least one arm.
+          </span>
+        )}
       </div>
       {ablation && (
         <p className={ablation.status === 'failed' ? 'hint warn' : 'hint'} role="status" data-testid="ablation-status">
@@ -98,8 +137,15 @@ export function AblationCard() {
               <th scope="col">arm</th>
               <th scope="col">kNN top-1</th>
               <th scope="col">linear top-1</th>
-              <th scope="col" title="Share of chosen positives with the anchor's label, mean over the steps after CLIM's warm-up">selection precision</th>
-              <th scope="col" title="Share of anchors that kept at least one positive">coverage</th>
+              <th
+                scope="col"
+                title="Share of chosen positives with the anchor's label, mean over the steps after CLIM's warm-up"
+              >
+                selection precision
+              </th>
+              <th scope="col" title="Share of anchors that kept at least one positive">
+                coverage
+              </th>
               <th scope="col">time</th>
             </tr>
           </thead>
@@ -119,7 +165,8 @@ export function AblationCard() {
       )}
       {ablation?.baseline && (
         <p className="hint" data-testid="ablation-baseline">
-          Raw-pixel kNN baseline (same split, k = {ablation.baseline.k}, τ = {ablation.baseline.tau}): {pct(ablation.baseline.knnTop1)} top-1.
+          Raw-pixel kNN baseline (same split, k = {ablation.baseline.k}, τ = {ablation.baseline.tau}):{' '}
+          {pct(ablation.baseline.knnTop1)} top-1.
         </p>
       )}
     </figure>

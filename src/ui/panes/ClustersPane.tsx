@@ -56,7 +56,11 @@ function Metrics({ clusters }: { clusters: ClusterSnapshot }) {
     );
   }
   return (
-    <dl className="cluster-metrics" data-testid="cluster-metrics" title="Agreement of the clusters with the labels (labels are never used for training)">
+    <dl
+      className="cluster-metrics"
+      data-testid="cluster-metrics"
+      title="Agreement of the clusters with the labels (labels are never used for training)"
+    >
       <div>
         <dt>Purity</dt>
         <dd data-testid="cluster-purity">{pct(clusters.purity)}</dd>
@@ -94,10 +98,25 @@ function UmapControls() {
       <fieldset>
         <legend>Map</legend>
         <label>
-          <input type="radio" name="map-method" value="pca" checked={method === 'pca'} onChange={() => setMethod('pca')} /> PCA (live)
+          <input
+            type="radio"
+            name="map-method"
+            value="pca"
+            checked={method === 'pca'}
+            onChange={() => setMethod('pca')}
+          />{' '}
+          PCA (live)
         </label>
         <label>
-          <input type="radio" name="map-method" value="umap" checked={method === 'umap'} disabled={!umapMap} onChange={() => setMethod('umap')} /> UMAP
+          <input
+            type="radio"
+            name="map-method"
+            value="umap"
+            checked={method === 'umap'}
+            disabled={!umapMap}
+            onChange={() => setMethod('umap')}
+          />{' '}
+          UMAP
           {umapMap ? ` (step ${umapMap.step})` : ''}
         </label>
       </fieldset>
@@ -105,14 +124,23 @@ function UmapControls() {
         <div className="umap-progress" data-testid="umap-progress">
           <label>
             {phase}{' '}
-            <progress max={umap.epochs || undefined} value={umap.status === 'layout' ? umap.epoch : undefined} aria-label="UMAP progress" />
+            <progress
+              max={umap.epochs || undefined}
+              value={umap.status === 'layout' ? umap.epoch : undefined}
+              aria-label="UMAP progress"
+            />
           </label>
           <button type="button" onClick={cancel}>
             Cancel UMAP
           </button>
         </div>
       ) : (
-        <button type="button" onClick={compute} data-testid="compute-umap" title={`UMAP of up to ${UMAP_MAX_POINTS.toLocaleString('en')} bank embeddings (a seeded subset), in its own worker`}>
+        <button
+          type="button"
+          onClick={compute}
+          data-testid="compute-umap"
+          title={`UMAP of up to ${UMAP_MAX_POINTS.toLocaleString('en')} bank embeddings (a seeded subset), in its own worker`}
+        >
           {umapMap ? 'Recompute UMAP' : 'Compute UMAP'}
         </button>
       )}
@@ -132,7 +160,15 @@ interface Hovered {
   y: number;
 }
 
-function MapView({ map, clusters, colourBy }: { map: ProjectionSnapshot; clusters: ClusterSnapshot; colourBy: ColourBy }) {
+function MapView({
+  map,
+  clusters,
+  colourBy,
+}: {
+  map: ProjectionSnapshot;
+  clusters: ClusterSnapshot;
+  colourBy: ColourBy;
+}) {
   const classNames = useClim((s) => s.classNames);
   const requestImages = useClim((s) => s.requestImages);
   const pinAnchor = useClim((s) => s.pinAnchor);
@@ -160,7 +196,9 @@ function MapView({ map, clusters, colourBy }: { map: ProjectionSnapshot; cluster
     for (let k = 0; k < groups.length; k++) if (groups[k] > max) max = groups[k];
     const c = new Int32Array(max + 1);
     let other = 0;
-    for (let k = 0; k < groups.length; k++) if (groups[k] >= 0) c[groups[k]]++; else other++;
+    for (let k = 0; k < groups.length; k++)
+      if (groups[k] >= 0) c[groups[k]]++;
+      else other++;
     const out: [number, number][] = [];
     if (other) out.push([-1, other]);
     c.forEach((v, g) => v && out.push([g, v]));
@@ -198,7 +236,12 @@ function MapView({ map, clusters, colourBy }: { map: ProjectionSnapshot; cluster
           data={{ 'data-points': n, 'data-clusters': C, 'data-method': map.method, 'data-colour-by': colourBy }}
         />
         {hovered && (
-          <div className="map-tooltip" data-testid="map-tooltip" style={{ left: hovered.x + 12, top: hovered.y + 12 }} role="status">
+          <div
+            className="map-tooltip"
+            data-testid="map-tooltip"
+            style={{ left: hovered.x + 12, top: hovered.y + 12 }}
+            role="status"
+          >
             <Thumb pixels={pixelsOf(hoveredIndex)} size={imageSize} scale={3} label={`image #${hoveredIndex}`} />
             <span>
               #{hoveredIndex}
@@ -215,7 +258,8 @@ function MapView({ map, clusters, colourBy }: { map: ProjectionSnapshot; cluster
           const name = colourBy === 'label' ? (classNames[g] ?? `class ${g}`) : `cluster ${g}`;
           return (
             <li key={g}>
-              <Marker shape={st.shape} colour={st.colour} /> {name} <span className="legend-count">({count.toLocaleString('en')})</span>
+              <Marker shape={st.shape} colour={st.colour} /> {name}{' '}
+              <span className="legend-count">({count.toLocaleString('en')})</span>
             </li>
           );
         })}
@@ -248,7 +292,12 @@ function Gallery({ clusters, c }: { clusters: ClusterSnapshot; c: number }) {
                 }}
                 title={`Show image #${i} as an anchor`}
               >
-                <Thumb pixels={pixelsOf(i)} size={size} scale={1.5} label={`image #${i}, ${kind} the centre of cluster ${c}`} />
+                <Thumb
+                  pixels={pixelsOf(i)}
+                  size={size}
+                  scale={1.5}
+                  label={`image #${i}, ${kind} the centre of cluster ${c}`}
+                />
               </button>
             </li>
           ))}
@@ -276,7 +325,8 @@ function SizeBars({ clusters }: { clusters: ClusterSnapshot }) {
   useEffect(() => {
     const want: number[] = [];
     for (const c of open) {
-      for (const arr of [clusters.galleryNear, clusters.galleryFar]) for (const i of arr.subarray(c * g, (c + 1) * g)) if (i >= 0) want.push(i);
+      for (const arr of [clusters.galleryNear, clusters.galleryFar])
+        for (const i of arr.subarray(c * g, (c + 1) * g)) if (i >= 0) want.push(i);
     }
     requestImages(want);
   }, [open, clusters, g, requestImages]);
@@ -307,7 +357,12 @@ function SizeBars({ clusters }: { clusters: ClusterSnapshot }) {
                   }}
                   title={`Show image #${near} as an anchor`}
                 >
-                  <Thumb pixels={thumbPixels(thumbs, near)} size={thumbs?.size ?? 0} scale={1.5} label={`image nearest the centre of cluster ${c}`} />
+                  <Thumb
+                    pixels={thumbPixels(thumbs, near)}
+                    size={thumbs?.size ?? 0}
+                    scale={1.5}
+                    label={`image nearest the centre of cluster ${c}`}
+                  />
                 </button>
               ) : (
                 <span className="thumb missing" />
@@ -316,7 +371,14 @@ function SizeBars({ clusters }: { clusters: ClusterSnapshot }) {
               <span className="cluster-size">
                 {size.toLocaleString('en')} ({fixed((100 * size) / Math.max(1, total), 1)}%)
               </span>
-              <button type="button" className="gallery-toggle" aria-expanded={open.has(c)} aria-controls={`gallery-${c}`} onClick={() => toggle(c)} disabled={size === 0}>
+              <button
+                type="button"
+                className="gallery-toggle"
+                aria-expanded={open.has(c)}
+                aria-controls={`gallery-${c}`}
+                onClick={() => toggle(c)}
+                disabled={size === 0}
+              >
                 {open.has(c) ? 'Hide' : 'Show'} gallery<span className="visually-hidden"> of cluster {c}</span>
               </button>
             </div>
@@ -340,7 +402,12 @@ export function ClustersPane() {
   // The map and the cluster list mount a frame apart, after the rest of the view, each in a task of its own (see useMountedCount).
   const mounted = useMountedCount(clusters ? 3 : 0);
   const mapReady = mounted >= 2;
-  if (!clusters) return liveClusters ? <div className="clusters-pane" /> : <p className="chart-empty">Clusters appear with the first snapshot (step 25).</p>;
+  if (!clusters)
+    return liveClusters ? (
+      <div className="clusters-pane" />
+    ) : (
+      <p className="chart-empty">Clusters appear with the first snapshot (step 25).</p>
+    );
   const total = clusters.assignments.length;
   const empty = clusters.sizes.filter((s) => s === 0).length;
   const by: ColourBy = colourBy === 'label' && hasLabels ? 'label' : 'cluster';
@@ -355,15 +422,36 @@ export function ClustersPane() {
         <fieldset>
           <legend>Colour by</legend>
           <label>
-            <input type="radio" name="colour-by" value="cluster" checked={by === 'cluster'} onChange={() => setColourBy('cluster')} /> Cluster
+            <input
+              type="radio"
+              name="colour-by"
+              value="cluster"
+              checked={by === 'cluster'}
+              onChange={() => setColourBy('cluster')}
+            />{' '}
+            Cluster
           </label>
           <label>
-            <input type="radio" name="colour-by" value="label" checked={by === 'label'} disabled={!hasLabels} onChange={() => setColourBy('label')} /> Label
+            <input
+              type="radio"
+              name="colour-by"
+              value="label"
+              checked={by === 'label'}
+              disabled={!hasLabels}
+              onChange={() => setColourBy('label')}
+            />{' '}
+            Label
           </label>
         </fieldset>
       </div>
       <UmapControls />
-      {map && mapReady ? <MapView map={map} clusters={clusters} colourBy={by} /> : map ? <div className="map-pending" style={{ height: 420 }} /> : <p className="chart-empty">The map appears with the next snapshot.</p>}
+      {map && mapReady ? (
+        <MapView map={map} clusters={clusters} colourBy={by} />
+      ) : map ? (
+        <div className="map-pending" style={{ height: 420 }} />
+      ) : (
+        <p className="chart-empty">The map appears with the next snapshot.</p>
+      )}
       <h3 className="cluster-heading">Clusters: size, centre image, gallery</h3>
       {mounted >= 3 && <SizeBars clusters={clusters} />}
     </div>

@@ -32,13 +32,30 @@ describe('EvaluationCard with missing values', () => {
   });
 
   it('draws no confusion table whose matrix does not fit its class count', () => {
-    const html = render([{ step: 10, linearTop1: 0.5, classes: 1e9, confusion: Int32Array.from([1, 2]) }, { step: 12, linearTop1: 0.25, classes: 3, confusion: [1, 2] }]);
+    const html = render([
+      { step: 10, linearTop1: 0.5, classes: 1e9, confusion: Int32Array.from([1, 2]) },
+      { step: 12, linearTop1: 0.25, classes: 3, confusion: [1, 2] },
+    ]);
     expect(html).toContain('25.0%');
     expect(html).not.toContain('data-testid="confusion"');
   });
 
   it('draws a good one as before', () => {
-    const html = render([{ step: 10, knnTop1: 0.5, linearTop1: 0.75, classes: 2, confusion: Int32Array.from([3, 1, 0, 4]), alignment: 0.5, uniformity: -2, clusterPurity: 0.5, clusterNmi: 0.25, clusterAri: 0.1, ms: 1500 }]);
+    const html = render([
+      {
+        step: 10,
+        knnTop1: 0.5,
+        linearTop1: 0.75,
+        classes: 2,
+        confusion: Int32Array.from([3, 1, 0, 4]),
+        alignment: 0.5,
+        uniformity: -2,
+        clusterPurity: 0.5,
+        clusterNmi: 0.25,
+        clusterAri: 0.1,
+        ms: 1500,
+      },
+    ]);
     expect(html).toContain('data-testid="confusion"');
     expect(html).toContain('<td>1.5 s</td>');
     expect(html).toContain('<td>0.250</td>');

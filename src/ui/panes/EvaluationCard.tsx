@@ -16,7 +16,8 @@ const MAX_CONFUSION_CLASSES = 1000;
 function confusionSize(full: EvalResult | null): number {
   const k = full?.classes;
   const c = full?.confusion as ArrayLike<number> | null | undefined;
-  if (typeof k !== 'number' || !Number.isInteger(k) || k <= 0 || k > MAX_CONFUSION_CLASSES || !c || c.length !== k * k) return 0;
+  if (typeof k !== 'number' || !Number.isInteger(k) || k <= 0 || k > MAX_CONFUSION_CLASSES || !c || c.length !== k * k)
+    return 0;
   return k;
 }
 
@@ -42,16 +43,32 @@ export function EvaluationCard() {
       <figcaption>
         <span>Evaluation and export</span>
         <span>
-          <button type="button" onClick={() => evaluateNow(true)} disabled={noRun || evaluating} title="kNN, linear probe with confusion matrix, alignment, uniformity, cluster NMI/ARI (a few seconds)" data-testid="evaluate-now">
+          <button
+            type="button"
+            onClick={() => evaluateNow(true)}
+            disabled={noRun || evaluating}
+            title="kNN, linear probe with confusion matrix, alignment, uniformity, cluster NMI/ARI (a few seconds)"
+            data-testid="evaluate-now"
+          >
             {evaluating ? 'Evaluating…' : 'Evaluate now'}
           </button>{' '}
-          <button type="button" onClick={exportBundle} disabled={noRun || exporting} title="The encoder as a TensorFlow.js LayersModel, Embedding Projector files, metrics CSV and config JSON, in one zip" data-testid="export-bundle">
+          <button
+            type="button"
+            onClick={exportBundle}
+            disabled={noRun || exporting}
+            title="The encoder as a TensorFlow.js LayersModel, Embedding Projector files, metrics CSV and config JSON, in one zip"
+            data-testid="export-bundle"
+          >
             {exporting ? 'Exporting…' : 'Export model & embeddings'}
           </button>
         </span>
       </figcaption>
       {!full ? (
-        <p className="hint">{noRun ? 'No steps yet: press Start or Step.' : 'Press “Evaluate now” for the linear probe, alignment and uniformity (the kNN monitor runs every 100 steps by itself).'}</p>
+        <p className="hint">
+          {noRun
+            ? 'No steps yet: press Start or Step.'
+            : 'Press “Evaluate now” for the linear probe, alignment and uniformity (the kNN monitor runs every 100 steps by itself).'}
+        </p>
       ) : (
         <EvalTables full={full} classNames={classNames} />
       )}
@@ -67,19 +84,51 @@ export function EvalTables({ full, classNames }: { full: EvalResult; classNames:
     <>
       <table className="eval-table" data-testid="eval-table">
         <tbody>
-          <tr><th scope="row">Step</th><td>{whole(full.step)}</td><th scope="row">Took</th><td>{seconds(full.ms)}</td></tr>
-          <tr><th scope="row">kNN top-1</th><td data-testid="eval-knn">{pct(full.knnTop1)}</td><th scope="row">Linear top-1</th><td data-testid="eval-linear">{pct(full.linearTop1)}</td></tr>
-          <tr><th scope="row" title="Mean squared distance between two views of an image (lower: views agree)">Alignment</th><td>{num(full.alignment)}</td><th scope="row" title="log E exp(−2‖zᵢ−zⱼ‖²) (lower: spread over the sphere)">Uniformity</th><td>{num(full.uniformity)}</td></tr>
-          <tr><th scope="row">Cluster NMI</th><td>{num(full.clusterNmi)}</td><th scope="row">ARI / purity</th><td>{num(full.clusterAri)} / {pct(full.clusterPurity)}</td></tr>
+          <tr>
+            <th scope="row">Step</th>
+            <td>{whole(full.step)}</td>
+            <th scope="row">Took</th>
+            <td>{seconds(full.ms)}</td>
+          </tr>
+          <tr>
+            <th scope="row">kNN top-1</th>
+            <td data-testid="eval-knn">{pct(full.knnTop1)}</td>
+            <th scope="row">Linear top-1</th>
+            <td data-testid="eval-linear">{pct(full.linearTop1)}</td>
+          </tr>
+          <tr>
+            <th scope="row" title="Mean squared distance between two views of an image (lower: views agree)">
+              Alignment
+            </th>
+            <td>{num(full.alignment)}</td>
+            <th scope="row" title="log E exp(−2‖zᵢ−zⱼ‖²) (lower: spread over the sphere)">
+              Uniformity
+            </th>
+            <td>{num(full.uniformity)}</td>
+          </tr>
+          <tr>
+            <th scope="row">Cluster NMI</th>
+            <td>{num(full.clusterNmi)}</td>
+            <th scope="row">ARI / purity</th>
+            <td>
+              {num(full.clusterAri)} / {pct(full.clusterPurity)}
+            </td>
+          </tr>
         </tbody>
       </table>
       {shares && k > 0 && (
-        <table className="confusion" aria-label="Linear-probe confusion matrix: rows are true classes, columns predictions" data-testid="confusion">
+        <table
+          className="confusion"
+          aria-label="Linear-probe confusion matrix: rows are true classes, columns predictions"
+          data-testid="confusion"
+        >
           <thead>
             <tr>
               <th scope="col">true \ predicted</th>
               {Array.from({ length: k }, (_, j) => (
-                <th key={j} scope="col" title={classNames[j] ?? String(j)}>{(classNames[j] ?? String(j)).slice(0, 4)}</th>
+                <th key={j} scope="col" title={classNames[j] ?? String(j)}>
+                  {(classNames[j] ?? String(j)).slice(0, 4)}
+                </th>
               ))}
             </tr>
           </thead>
@@ -90,7 +139,11 @@ export function EvalTables({ full, classNames }: { full: EvalResult; classNames:
                 {Array.from({ length: k }, (_, j) => {
                   const v = shares[i * k + j];
                   return (
-                    <td key={j} style={{ background: `rgba(0, 114, 178, ${v.toFixed(3)})`, color: v > 0.5 ? '#fff' : '#111' }} title={`${full.confusion![i * k + j]} images`}>
+                    <td
+                      key={j}
+                      style={{ background: `rgba(0, 114, 178, ${v.toFixed(3)})`, color: v > 0.5 ? '#fff' : '#111' }}
+                      title={`${full.confusion![i * k + j]} images`}
+                    >
                       {Math.round(v * 100)}
                     </td>
                   );

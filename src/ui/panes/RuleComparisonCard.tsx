@@ -38,12 +38,16 @@ const RuleTable = memo(function RuleTable({ cmp, own }: { cmp: RuleComparison; o
   return (
     <table className="rule-table" data-testid="rule-table">
       <caption>
-        Over {cmp.anchors} training anchors at step {cmp.step}, with k = {cmp.k} and C = {cmp.clusters} clusters: the same bank and clusters for every rule.
+        Over {cmp.anchors} training anchors at step {cmp.step}, with k = {cmp.k} and C = {cmp.clusters} clusters: the
+        same bank and clusters for every rule.
       </caption>
       <thead>
         <tr>
           <th scope="col">Rule</th>
-          <th scope="col" title="Share of the kept neighbours with the anchor’s label, averaged over anchors that keep any">
+          <th
+            scope="col"
+            title="Share of the kept neighbours with the anchor’s label, averaged over anchors that keep any"
+          >
             Precision
           </th>
           <th scope="col" title="Mean size of the kept set per anchor">
@@ -59,7 +63,13 @@ const RuleTable = memo(function RuleTable({ cmp, own }: { cmp: RuleComparison; o
           const r = byRule.get(rule);
           const mine = rule === own;
           return (
-            <tr key={rule} data-testid="rule-row" data-rule={rule} className={mine ? 'own-rule' : undefined} aria-current={mine ? 'true' : undefined}>
+            <tr
+              key={rule}
+              data-testid="rule-row"
+              data-rule={rule}
+              className={mine ? 'own-rule' : undefined}
+              aria-current={mine ? 'true' : undefined}
+            >
               <th scope="row">
                 {mine ? <strong>{RULE_LABELS[rule]}</strong> : RULE_LABELS[rule]}
                 {mine && <span className="this-run"> this run</span>}
@@ -81,7 +91,14 @@ const RuleChart = memo(function RuleChart({ history, own }: { history: RuleCompa
       COMPARED_RULES.map((rule) => {
         const st = RULE_STYLE[rule];
         const mine = rule === own;
-        return { key: rule, name: mine ? `${RULE_LABELS[rule]} (this run)` : RULE_LABELS[rule], stroke: st.stroke, dash: mine ? undefined : st.dash, marker: st.marker, width: mine ? 3 : 1.5 };
+        return {
+          key: rule,
+          name: mine ? `${RULE_LABELS[rule]} (this run)` : RULE_LABELS[rule],
+          stroke: st.stroke,
+          dash: mine ? undefined : st.dash,
+          marker: st.marker,
+          width: mine ? 3 : 1.5,
+        };
       }),
     [own],
   );
@@ -108,7 +125,14 @@ const RuleChart = memo(function RuleChart({ history, own }: { history: RuleCompa
           ))}
         </span>
       </figcaption>
-      <LineChartSvg rows={rows} series={series} title="Precision of each selection rule" unit="%" yDomain={PERCENT} height={170} />
+      <LineChartSvg
+        rows={rows}
+        series={series}
+        title="Precision of each selection rule"
+        unit="%"
+        yDomain={PERCENT}
+        height={170}
+      />
     </figure>
   );
 });
@@ -128,11 +152,20 @@ export const RuleComparisonCard = memo(function RuleComparisonCard() {
     <section className="rule-compare" data-testid="rule-compare" aria-labelledby="rule-compare-title">
       <h3 id="rule-compare-title">Which rule picks the right positives?</h3>
       {!latest ? (
-        liveHistory.length ? null : <p className="chart-empty">Each rule is measured on the same anchors, bank and clusters from the first snapshot after the first k-means (step 25).</p>
+        liveHistory.length ? null : (
+          <p className="chart-empty">
+            Each rule is measured on the same anchors, bank and clusters from the first snapshot after the first k-means
+            (step 25).
+          </p>
+        )
       ) : (
         <>
           <RuleTable cmp={latest} own={own} />
-          {own === null && <p className="chart-note">This run (MoCo v2) uses no neighbours: its positive is always the anchor itself.</p>}
+          {own === null && (
+            <p className="chart-note">
+              This run (MoCo v2) uses no neighbours: its positive is always the anchor itself.
+            </p>
+          )}
           <p className="rule-verdict" data-testid="rule-verdict">
             {verdict}
           </p>

@@ -49,7 +49,6 @@ export function useThrottled<T>(value: T, ms: number, phase = 0): T {
   return shown;
 }
 
-
 interface ChartProps<T> {
   id: string;
   title: string;
@@ -67,7 +66,20 @@ interface ChartProps<T> {
   phase: number;
 }
 
-function ChartCard<T>({ id, title, rows: liveRows, x, series, unit, empty, csvRows, csvColumns, yDomain, note, phase }: ChartProps<T>) {
+function ChartCard<T>({
+  id,
+  title,
+  rows: liveRows,
+  x,
+  series,
+  unit,
+  empty,
+  csvRows,
+  csvColumns,
+  yDomain,
+  note,
+  phase,
+}: ChartProps<T>) {
   const throttled = useThrottled(liveRows, REDRAW_MS, phase);
   // A new run clears every chart at once rather than on each chart's next tick.
   const rows = liveRows.length === 0 ? liveRows : throttled;
@@ -82,7 +94,10 @@ function ChartCard<T>({ id, title, rows: liveRows, x, series, unit, empty, csvRo
       }),
     [rows, x, series],
   );
-  const lines = useMemo<LineSeries[]>(() => series.map((s, i) => ({ key: s.key, name: s.name, ...SERIES_STYLE[i % SERIES_STYLE.length] })), [series]);
+  const lines = useMemo<LineSeries[]>(
+    () => series.map((s, i) => ({ key: s.key, name: s.name, ...SERIES_STYLE[i % SERIES_STYLE.length] })),
+    [series],
+  );
   const savePng = async () => {
     try {
       setExportError(null);
@@ -107,10 +122,22 @@ function ChartCard<T>({ id, title, rows: liveRows, x, series, unit, empty, csvRo
           </span>
         )}
         <span className="chart-actions">
-          <button type="button" className="small" onClick={() => downloadText(`clim-${id}.csv`, toCsv(csvRows, csvColumns))} disabled={!csvRows.length} aria-label={`Download ${title} as CSV`}>
+          <button
+            type="button"
+            className="small"
+            onClick={() => downloadText(`clim-${id}.csv`, toCsv(csvRows, csvColumns))}
+            disabled={!csvRows.length}
+            aria-label={`Download ${title} as CSV`}
+          >
             CSV
           </button>
-          <button type="button" className="small" onClick={savePng} disabled={!rows.length} aria-label={`Save ${title} chart as PNG`}>
+          <button
+            type="button"
+            className="small"
+            onClick={savePng}
+            disabled={!rows.length}
+            aria-label={`Save ${title} chart as PNG`}
+          >
             PNG
           </button>
         </span>
@@ -134,7 +161,12 @@ const stepX = (m: StepMetrics) => m.step;
 // Constant props, so the memoised charts are not redrawn by every render of the pane.
 const FROM_ZERO: [number, 'auto'] = [0, 'auto'];
 const PERCENT: [number, number] = [0, 100];
-const SELECTION_NOTE = <p className="chart-note">Coverage: anchors with at least one kept neighbour. Precision: chosen positives with the anchor’s label (labelled data only).</p>;
+const SELECTION_NOTE = (
+  <p className="chart-note">
+    Coverage: anchors with at least one kept neighbour. Precision: chosen positives with the anchor’s label (labelled
+    data only).
+  </p>
+);
 const evalX = (e: EvalResult) => e.step;
 const LOSS_SERIES: SeriesDef<StepMetrics>[] = [
   { key: 'loss', name: 'total', value: (m) => m.loss },
@@ -183,21 +215,37 @@ export function TrainingPane() {
   const noSteps = 'No steps yet: press Start or Step.';
   return (
     <div className="training-pane" data-testid="training-pane">
-      <Chart id="loss" phase={0} title="Loss (mixed InfoNCE)" rows={metrics} x={stepX} series={LOSS_SERIES} empty={noSteps} csvRows={live} csvColumns={METRIC_CSV} />
       <Chart
-        id="knn" phase={180}
+        id="loss"
+        phase={0}
+        title="Loss (mixed InfoNCE)"
+        rows={metrics}
+        x={stepX}
+        series={LOSS_SERIES}
+        empty={noSteps}
+        csvRows={live}
+        csvColumns={METRIC_CSV}
+      />
+      <Chart
+        id="knn"
+        phase={180}
         title="Held-out top-1 (kNN, linear probe)"
         rows={evals}
         x={evalX}
         series={knnSeries}
         unit="%"
-        empty={labelled ? 'Measured every 100 steps, from step 100.' : 'This data set has no labels: accuracy cannot be measured.'}
+        empty={
+          labelled
+            ? 'Measured every 100 steps, from step 100.'
+            : 'This data set has no labels: accuracy cannot be measured.'
+        }
         csvRows={liveEvals}
         csvColumns={EVAL_CSV}
         yDomain={FROM_ZERO}
       />
       <Chart
-        id="selection" phase={360}
+        id="selection"
+        phase={360}
         title="Positives: coverage and precision"
         rows={metrics}
         x={stepX}
@@ -209,10 +257,31 @@ export function TrainingPane() {
         yDomain={PERCENT}
         note={SELECTION_NOTE}
       />
-      <Chart id="lr" phase={540} title="Learning rate" rows={metrics} x={stepX} series={LR_SERIES} empty={noSteps} csvRows={live} csvColumns={METRIC_CSV} />
+      <Chart
+        id="lr"
+        phase={540}
+        title="Learning rate"
+        rows={metrics}
+        x={stepX}
+        series={LR_SERIES}
+        empty={noSteps}
+        csvRows={live}
+        csvColumns={METRIC_CSV}
+      />
       <EvaluationCard />
       <AblationCard />
-      <Chart id="speed" phase={720} title="Images per second" rows={metrics} x={stepX} series={SPEED_SERIES} empty={noSteps} csvRows={live} csvColumns={METRIC_CSV} yDomain={FROM_ZERO} />
+      <Chart
+        id="speed"
+        phase={720}
+        title="Images per second"
+        rows={metrics}
+        x={stepX}
+        series={SPEED_SERIES}
+        empty={noSteps}
+        csvRows={live}
+        csvColumns={METRIC_CSV}
+        yDomain={FROM_ZERO}
+      />
     </div>
   );
 }

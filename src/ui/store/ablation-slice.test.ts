@@ -17,11 +17,22 @@ beforeEach(() => {
   worker = new FakeWorker();
   clock = 0;
   umapWorker = new FakeUmapWorker();
-  store = createClimStore({ makeClient: () => new EngineClient(worker), makeUmapClient: (on) => new UmapClient(on, () => umapWorker), now: () => clock });
+  store = createClimStore({
+    makeClient: () => new EngineClient(worker),
+    makeUmapClient: (on) => new UmapClient(on, () => umapWorker),
+    now: () => clock,
+  });
 });
 
 function ready(runId = worker.lastRunId) {
-  worker.emit({ type: 'ready', runId, backend: 'wasm', adapter: 'WebAssembly SIMD, 2 threads', isFallbackAdapter: false, failed: [] });
+  worker.emit({
+    type: 'ready',
+    runId,
+    backend: 'wasm',
+    adapter: 'WebAssembly SIMD, 2 threads',
+    isFallbackAdapter: false,
+    failed: [],
+  });
   worker.emit({ type: 'state', runId, state: 'idle', step: 0, datasetId: 'shapes:seed=1' });
 }
 
@@ -39,18 +50,58 @@ describe('store: ablation', () => {
     const n = worker.sent.length;
     st().runAblation(['knn'], 30);
     expect(worker.sent).toHaveLength(n);
-    const row = { id: 'knn', label: 'kNN positives', knnTop1: 0.5, linearTop1: 0.625, precision: 0.4, coverage: 0.9, finalLoss: 4.2, alignment: 0.5, uniformity: -2, clusterNmi: 0.3, knnRulePrecision: 0.55, centerWiseRulePrecision: 0.5625, seconds: 12.3, steps: 30 };
-    const arms = [{ id: 'knn', label: 'kNN positives' }, { id: 'center-wise', label: 'center-wise positives' }];
+    const row = {
+      id: 'knn',
+      label: 'kNN positives',
+      knnTop1: 0.5,
+      linearTop1: 0.625,
+      precision: 0.4,
+      coverage: 0.9,
+      finalLoss: 4.2,
+      alignment: 0.5,
+      uniformity: -2,
+      clusterNmi: 0.3,
+      knnRulePrecision: 0.55,
+      centerWiseRulePrecision: 0.5625,
+      seconds: 12.3,
+      steps: 30,
+    };
+    const arms = [
+      { id: 'knn', label: 'kNN positives' },
+      { id: 'center-wise', label: 'center-wise positives' },
+    ];
     // Ablation events are heard even from an older run id (a Reset during it).
-    worker.emit({ type: 'ablation', runId: 0, status: 'running', arms, steps: 30, rows: [row], baseline: { knnTop1: 0.3, k: 20, tau: 0.1 }, current: { index: 1, id: 'center-wise', step: 7 }, message: null });
+    worker.emit({
+      type: 'ablation',
+      runId: 0,
+      status: 'running',
+      arms,
+      steps: 30,
+      rows: [row],
+      baseline: { knnTop1: 0.3, k: 20, tau: 0.1 },
+      current: { index: 1, id: 'center-wise', step: 7 },
+      message: null,
+    });
     expect(st().ablation).toMatchObject({ status: 'running', rows: [row], current: { index: 1, step: 7 } });
     st().stopAblation();
     expect(worker.last.type).toBe('stopAblation');
-    worker.emit({ type: 'ablation', runId: 0, status: 'stopped', arms, steps: 30, rows: [row], baseline: { knnTop1: 0.3, k: 20, tau: 0.1 }, current: null, message: 'Stopped' });
+    worker.emit({
+      type: 'ablation',
+      runId: 0,
+      status: 'stopped',
+      arms,
+      steps: 30,
+      rows: [row],
+      baseline: { knnTop1: 0.3, k: 20, tau: 0.1 },
+      current: null,
+      message: 'Stopped',
+    });
     expect(startBlocker(st())).toBeNull();
     st().downloadAblationCsv();
     const d = st().download!;
     expect(d.fileName).toBe('clim-ablation-30steps.csv');
-    expect(new TextDecoder().decode(d.bytes)).toBe(`${ABLATION_CSV_HEADER}\nknn,kNN positives,30,0.5,0.625,0.4,0.9,4.2,0.5,-2,0.3,0.55,0.5625,12.3\n`);
+    expect(new TextDecoder().decode(d.bytes)).toBe(
+      `${ABLATION_CSV_HEADER}\nknn,kNN positives,30,0.5,0.625,0.4,0.9,4.2,0.5,-2,0.3,0.55,0.5625,12.3\n`,
+    );
   });
 });

@@ -22,7 +22,10 @@ export function ablationSlice(set: SetState, get: GetState, ctx: StoreCtx): Slic
       const client = ctx.client;
       if (!client || get().ablation?.status === 'running') return;
       // Shown at once; the worker's first report replaces it.
-      set({ ablation: { status: 'running', arms: [], steps, rows: [], baseline: null, current: null, message: null }, error: null });
+      set({
+        ablation: { status: 'running', arms: [], steps, rows: [], baseline: null, current: null, message: null },
+        error: null,
+      });
       client.runAblation(arms, steps);
     },
     stopAblation() {
@@ -31,7 +34,12 @@ export function ablationSlice(set: SetState, get: GetState, ctx: StoreCtx): Slic
     downloadAblationCsv() {
       const a = get().ablation;
       if (!a || a.rows.length === 0) return;
-      set({ download: { bytes: new TextEncoder().encode(ablationCsv(a.rows)), fileName: `clim-ablation-${a.steps}steps.csv` } });
+      set({
+        download: {
+          bytes: new TextEncoder().encode(ablationCsv(a.rows)),
+          fileName: `clim-ablation-${a.steps}steps.csv`,
+        },
+      });
     },
   };
 

@@ -18,11 +18,22 @@ beforeEach(() => {
   worker = new FakeWorker();
   clock = 0;
   umapWorker = new FakeUmapWorker();
-  store = createClimStore({ makeClient: () => new EngineClient(worker), makeUmapClient: (on) => new UmapClient(on, () => umapWorker), now: () => clock });
+  store = createClimStore({
+    makeClient: () => new EngineClient(worker),
+    makeUmapClient: (on) => new UmapClient(on, () => umapWorker),
+    now: () => clock,
+  });
 });
 
 function ready(runId = worker.lastRunId) {
-  worker.emit({ type: 'ready', runId, backend: 'wasm', adapter: 'WebAssembly SIMD, 2 threads', isFallbackAdapter: false, failed: [] });
+  worker.emit({
+    type: 'ready',
+    runId,
+    backend: 'wasm',
+    adapter: 'WebAssembly SIMD, 2 threads',
+    isFallbackAdapter: false,
+    failed: [],
+  });
   worker.emit({ type: 'state', runId, state: 'idle', step: 0, datasetId: 'shapes:seed=1' });
 }
 
@@ -32,7 +43,15 @@ describe('store: faults', () => {
     ready();
     const id = worker.lastRunId;
     worker.emit({ type: 'progress', runId: id, metrics: [metric(1), metric(2)] });
-    const fault = { kind: 'loss', step: 3, term: 'anchor', value: 'NaN', lr: 0.06, saferLr: 0.03, checkpoint: { key: 'run-7', step: 2 } } as const;
+    const fault = {
+      kind: 'loss',
+      step: 3,
+      term: 'anchor',
+      value: 'NaN',
+      lr: 0.06,
+      saferLr: 0.03,
+      checkpoint: { key: 'run-7', step: 2 },
+    } as const;
     worker.emit({ type: 'fault', runId: id, fault });
     expect(st().fault).toEqual(fault);
     st().recoverFromFault();
@@ -44,7 +63,16 @@ describe('store: faults', () => {
     worker.emit({ type: 'restoreReady', runId: id, token, step: 2, datasetId: 'shapes:seed=1', source: 'saved' });
     expect(worker.last).toMatchObject({ type: 'commitRestore', token });
     const cfg = { ...tinyConfig(), lr: 0.03 };
-    worker.emit({ type: 'restored', runId: worker.lastRunId, step: 2, config: cfg, dataset: 'shapes', history: [metric(1), metric(2)], evals: [], source: 'saved' });
+    worker.emit({
+      type: 'restored',
+      runId: worker.lastRunId,
+      step: 2,
+      config: cfg,
+      dataset: 'shapes',
+      history: [metric(1), metric(2)],
+      evals: [],
+      source: 'saved',
+    });
     expect(st()).toMatchObject({ step: 2, restoring: null, fault: null });
     expect(st().config.lr).toBe(0.03);
   });
@@ -52,7 +80,11 @@ describe('store: faults', () => {
   it('with no checkpoint, recovering starts the run over at the safer rate', () => {
     st().connect({ config: tinyConfig() });
     ready();
-    worker.emit({ type: 'fault', runId: worker.lastRunId, fault: { kind: 'loss', step: 3, term: 'total', value: 'Infinity', lr: 0.2, saferLr: 0.1, checkpoint: null } });
+    worker.emit({
+      type: 'fault',
+      runId: worker.lastRunId,
+      fault: { kind: 'loss', step: 3, term: 'total', value: 'Infinity', lr: 0.2, saferLr: 0.1, checkpoint: null },
+    });
     st().recoverFromFault();
     expect(worker.last).toMatchObject({ type: 'configure', config: { ...tinyConfig(), lr: 0.1 } });
     expect(st()).toMatchObject({ fault: null, step: 0 });
@@ -62,9 +94,36 @@ describe('store: faults', () => {
     st().connect();
     ready();
     const id = worker.lastRunId;
-    worker.emit({ type: 'restored', runId: id, step: 100, config: defaultConfig(), dataset: 'fashion-mnist', history: [metric(100)], evals: [], source: 'saved' });
-    worker.emit({ type: 'ready', runId: id, backend: 'cpu', adapter: 'plain JavaScript', isFallbackAdapter: false, failed: [] });
-    worker.emit({ type: 'fault', runId: id, fault: { kind: 'device', message: 'GPU device was lost', from: 'webgpu', to: 'cpu', resumedFrom: 100, continued: true } });
+    worker.emit({
+      type: 'restored',
+      runId: id,
+      step: 100,
+      config: defaultConfig(),
+      dataset: 'fashion-mnist',
+      history: [metric(100)],
+      evals: [],
+      source: 'saved',
+    });
+    worker.emit({
+      type: 'ready',
+      runId: id,
+      backend: 'cpu',
+      adapter: 'plain JavaScript',
+      isFallbackAdapter: false,
+      failed: [],
+    });
+    worker.emit({
+      type: 'fault',
+      runId: id,
+      fault: {
+        kind: 'device',
+        message: 'GPU device was lost',
+        from: 'webgpu',
+        to: 'cpu',
+        resumedFrom: 100,
+        continued: true,
+      },
+    });
     expect(st()).toMatchObject({ backend: 'cpu', step: 100, fault: { kind: 'device', to: 'cpu' } });
     st().dismissFault();
     expect(st().fault).toBeNull();
@@ -78,7 +137,13 @@ describe('store: faults', () => {
         return new EngineClient(workers[workers.length - 1]);
       },
     });
-    s.getState().connect({ backend: 'wasm', autosaveEvery: 5, testHooks: true, config: tinyConfig(), dataset: { name: 'shapes', seed: 1, nTrain: 64, nTest: 32 } });
+    s.getState().connect({
+      backend: 'wasm',
+      autosaveEvery: 5,
+      testHooks: true,
+      config: tinyConfig(),
+      dataset: { name: 'shapes', seed: 1, nTrain: 64, nTest: 32 },
+    });
     const w0 = workers[0];
     w0.onerror?.({ message: 'Uncaught Error: the engine crashed (test hook)', preventDefault() {} } as ErrorEvent);
     expect(s.getState().error).toMatchObject({ recoverable: false });

@@ -18,7 +18,11 @@ export function faultsSlice(set: SetState, get: GetState, ctx: StoreCtx): Slice<
       if (!f || f.kind !== 'loss' || !client) return;
       if (f.checkpoint) {
         const token = ctx.nextRestoreToken();
-        set({ fault: null, error: null, restoring: { token, source: 'saved', label: `step ${f.checkpoint.step}, learning rate ${f.saferLr}` } });
+        set({
+          fault: null,
+          error: null,
+          restoring: { token, source: 'saved', label: `step ${f.checkpoint.step}, learning rate ${f.saferLr}` },
+        });
         client.prepareRestore(token, { from: 'saved', key: f.checkpoint.key }, { lr: f.saferLr });
       } else {
         // Nothing saved before the fault: the same run again from step 0, with the lower rate.

@@ -18,11 +18,22 @@ beforeEach(() => {
   worker = new FakeWorker();
   clock = 0;
   umapWorker = new FakeUmapWorker();
-  store = createClimStore({ makeClient: () => new EngineClient(worker), makeUmapClient: (on) => new UmapClient(on, () => umapWorker), now: () => clock });
+  store = createClimStore({
+    makeClient: () => new EngineClient(worker),
+    makeUmapClient: (on) => new UmapClient(on, () => umapWorker),
+    now: () => clock,
+  });
 });
 
 function ready(runId = worker.lastRunId) {
-  worker.emit({ type: 'ready', runId, backend: 'wasm', adapter: 'WebAssembly SIMD, 2 threads', isFallbackAdapter: false, failed: [] });
+  worker.emit({
+    type: 'ready',
+    runId,
+    backend: 'wasm',
+    adapter: 'WebAssembly SIMD, 2 threads',
+    isFallbackAdapter: false,
+    failed: [],
+  });
   worker.emit({ type: 'state', runId, state: 'idle', step: 0, datasetId: 'shapes:seed=1' });
 }
 
@@ -43,20 +54,32 @@ describe('store', () => {
     ready();
     const id = worker.lastRunId;
     st().requestImages([3, 3, 5, -1]);
-    expect(worker.sent.filter((m) => m.type === 'requestImages').map((m) => (m as { indices: number[] }).indices)).toEqual([[3, 5]]);
+    expect(
+      worker.sent.filter((m) => m.type === 'requestImages').map((m) => (m as { indices: number[] }).indices),
+    ).toEqual([[3, 5]]);
     // In flight: asking again sends nothing.
     st().requestImages([5]);
     expect(worker.sent.filter((m) => m.type === 'requestImages')).toHaveLength(1);
-    worker.emit({ type: 'images', runId: id, thumbs: { size: 1, index: Int32Array.from([3, 5]), pixels: Uint8Array.from([1, 2, 3, 4, 5, 6]) } });
+    worker.emit({
+      type: 'images',
+      runId: id,
+      thumbs: { size: 1, index: Int32Array.from([3, 5]), pixels: Uint8Array.from([1, 2, 3, 4, 5, 6]) },
+    });
     expect(Array.from(st().images.pixels.get(5) ?? [])).toEqual([4, 5, 6]);
     st().requestImages([3, 5]);
     expect(worker.sent.filter((m) => m.type === 'requestImages')).toHaveLength(1);
     // A long list goes in requests of at most 512.
     st().requestImages(Array.from({ length: 1200 }, (_, i) => 100 + i));
-    const sizes = worker.sent.filter((m) => m.type === 'requestImages').map((m) => (m as { indices: number[] }).indices.length);
+    const sizes = worker.sent
+      .filter((m) => m.type === 'requestImages')
+      .map((m) => (m as { indices: number[] }).indices.length);
     expect(sizes).toEqual([2, 512, 512, 176]);
     const many = Int32Array.from({ length: IMAGE_CACHE_MAX + 10 }, (_, i) => 10_000 + i);
-    worker.emit({ type: 'images', runId: id, thumbs: { size: 1, index: many, pixels: new Uint8Array(many.length * 3) } });
+    worker.emit({
+      type: 'images',
+      runId: id,
+      thumbs: { size: 1, index: many, pixels: new Uint8Array(many.length * 3) },
+    });
     expect(st().images.pixels.size).toBe(IMAGE_CACHE_MAX);
     // The oldest went first.
     expect(st().images.pixels.has(3)).toBe(false);
@@ -73,7 +96,18 @@ describe('store', () => {
     expect(st().umap.status).toBe('fetching');
     expect(worker.sent[worker.sent.length - 1]).toMatchObject({ type: 'requestEmbeddings', max: UMAP_MAX_POINTS });
     const vectors = Float32Array.from([1, 0, 0, 1, 0.6, 0.8]);
-    worker.emit({ type: 'embeddings', runId: id, dump: { step: 30, index: Int32Array.from([4, 7, 9]), vectors, dim: 2, cluster: Int32Array.from([0, 1, 1]), label: null } });
+    worker.emit({
+      type: 'embeddings',
+      runId: id,
+      dump: {
+        step: 30,
+        index: Int32Array.from([4, 7, 9]),
+        vectors,
+        dim: 2,
+        cluster: Int32Array.from([0, 1, 1]),
+        label: null,
+      },
+    });
     expect(st().umap).toMatchObject({ status: 'neighbours', points: 3 });
     const run = umapWorker.sent[0];
     expect(run).toMatchObject({ type: 'run', n: 3, dim: 2, seed: 9 });
@@ -92,7 +126,14 @@ describe('store', () => {
   it('cancels UMAP, and drops a UMAP result of a run that was reset', () => {
     st().connect();
     ready();
-    const dump = () => ({ step: 30, index: Int32Array.from([0, 1]), vectors: new Float32Array(4), dim: 2, cluster: Int32Array.from([0, 0]), label: null });
+    const dump = () => ({
+      step: 30,
+      index: Int32Array.from([0, 1]),
+      vectors: new Float32Array(4),
+      dim: 2,
+      cluster: Int32Array.from([0, 0]),
+      label: null,
+    });
     st().computeUmap();
     worker.emit({ type: 'embeddings', runId: worker.lastRunId, dump: dump() });
     st().cancelUmap();

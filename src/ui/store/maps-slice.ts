@@ -35,7 +35,15 @@ export function mapsSlice(
       umapJob = null;
       const d = job.dump;
       set({
-        umapMap: { step: d.step, method: 'umap', index: d.index, xy: e.xy, cluster: d.cluster, label: d.label, explained: null },
+        umapMap: {
+          step: d.step,
+          method: 'umap',
+          index: d.index,
+          xy: e.xy,
+          cluster: d.cluster,
+          label: d.label,
+          explained: null,
+        },
         mapMethod: 'umap',
         umap: { ...get().umap, status: 'done', epoch: get().umap.epochs, ms: e.ms },
       });
@@ -106,12 +114,15 @@ export function mapsSlice(
   const actions: Slice<MapsActions>['actions'] = {
     requestImages(indices) {
       const have = get().images.pixels;
-      const want = [...new Set(indices)].filter((i) => Number.isInteger(i) && i >= 0 && !have.has(i) && !pendingImages.has(i));
+      const want = [...new Set(indices)].filter(
+        (i) => Number.isInteger(i) && i >= 0 && !have.has(i) && !pendingImages.has(i),
+      );
       const client = ctx.client;
       if (!want.length || !client) return;
       for (const i of want) pendingImages.add(i);
       // The engine answers at most MAX_IMAGES_PER_REQUEST per request.
-      for (let k = 0; k < want.length; k += MAX_IMAGES_PER_REQUEST) client.requestImages(want.slice(k, k + MAX_IMAGES_PER_REQUEST));
+      for (let k = 0; k < want.length; k += MAX_IMAGES_PER_REQUEST)
+        client.requestImages(want.slice(k, k + MAX_IMAGES_PER_REQUEST));
     },
     computeUmap() {
       const s = get().umap.status;

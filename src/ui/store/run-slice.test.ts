@@ -21,11 +21,22 @@ beforeEach(() => {
   worker = new FakeWorker();
   clock = 0;
   umapWorker = new FakeUmapWorker();
-  store = createClimStore({ makeClient: () => new EngineClient(worker), makeUmapClient: (on) => new UmapClient(on, () => umapWorker), now: () => clock });
+  store = createClimStore({
+    makeClient: () => new EngineClient(worker),
+    makeUmapClient: (on) => new UmapClient(on, () => umapWorker),
+    now: () => clock,
+  });
 });
 
 function ready(runId = worker.lastRunId) {
-  worker.emit({ type: 'ready', runId, backend: 'wasm', adapter: 'WebAssembly SIMD, 2 threads', isFallbackAdapter: false, failed: [] });
+  worker.emit({
+    type: 'ready',
+    runId,
+    backend: 'wasm',
+    adapter: 'WebAssembly SIMD, 2 threads',
+    isFallbackAdapter: false,
+    failed: [],
+  });
   worker.emit({ type: 'state', runId, state: 'idle', step: 0, datasetId: 'shapes:seed=1' });
 }
 
@@ -44,7 +55,12 @@ describe('store', () => {
   it('uses fashion-mnist by default and switches data set as a new run, keeping the page sizes', () => {
     expect(st().dataset).toBe('fashion-mnist');
     st().connect({ dataset: { seed: 1, nTrain: 64, nTest: 32 } });
-    expect(worker.sent[worker.sent.length - 1]).toMatchObject({ type: 'setDataset', dataset: 'fashion-mnist', nTrain: 64, nTest: 32 });
+    expect(worker.sent[worker.sent.length - 1]).toMatchObject({
+      type: 'setDataset',
+      dataset: 'fashion-mnist',
+      nTrain: 64,
+      nTest: 32,
+    });
     ready();
     const id = worker.lastRunId;
     worker.emit({ type: 'progress', runId: id, metrics: [metric(1)] });
@@ -66,7 +82,27 @@ describe('store', () => {
     const id = worker.lastRunId;
     const images = new Uint8Array(2 * 4 * 4 * 3);
     const labels = Int32Array.from([0, 1]);
-    const report = { files: 2, loaded: 2, perLabel: [], labelled: true, evaluation: true, hiddenCount: 0, skipped: [], countsByKind: { 'not-image': 0, empty: 0, duplicate: 0, 'too-large': 0, corrupt: 0, unsupported: 0, encrypted: 0, 'unpack-limit': 0, symlink: 0 }, notes: [] };
+    const report = {
+      files: 2,
+      loaded: 2,
+      perLabel: [],
+      labelled: true,
+      evaluation: true,
+      hiddenCount: 0,
+      skipped: [],
+      countsByKind: {
+        'not-image': 0,
+        empty: 0,
+        duplicate: 0,
+        'too-large': 0,
+        corrupt: 0,
+        unsupported: 0,
+        encrypted: 0,
+        'unpack-limit': 0,
+        symlink: 0,
+      },
+      notes: [],
+    };
     st().loadUpload({ name: 'pets', size: 4, images, labels, classNames: ['a', 'b'], fraction: 0.1, seed: 1 }, report);
     const req = worker.sent[worker.sent.length - 1];
     expect(req).toMatchObject({ type: 'setUpload', upload: { name: 'pets', size: 4, classNames: ['a', 'b'] } });
@@ -94,7 +130,14 @@ describe('store', () => {
 
   it('keeps a ready event from before a reconfigure (the backend is worker-wide)', () => {
     st().connect({ config: tinyConfig() });
-    worker.emit({ type: 'ready', runId: 1, backend: 'webgpu', adapter: 'google swiftshader', isFallbackAdapter: true, failed: [] });
+    worker.emit({
+      type: 'ready',
+      runId: 1,
+      backend: 'webgpu',
+      adapter: 'google swiftshader',
+      isFallbackAdapter: true,
+      failed: [],
+    });
     expect(st().backend).toBe('webgpu');
     expect(st().isFallbackAdapter).toBe(true);
   });
@@ -109,21 +152,51 @@ describe('store', () => {
     expect(st().trainSize).toBeNull();
     clock = 4000;
     const mem = { numBytes: 130_562_704, numTensors: 875 };
-    worker.emit({ type: 'state', runId: id, state: 'running', step: 0, datasetId: 'fashion-mnist:10000+2000', trainSize: 10_000, testSize: 2000, memory: mem });
+    worker.emit({
+      type: 'state',
+      runId: id,
+      state: 'running',
+      step: 0,
+      datasetId: 'fashion-mnist:10000+2000',
+      trainSize: 10_000,
+      testSize: 2000,
+      memory: mem,
+    });
     expect([st().trainSize, st().testSize]).toEqual([10_000, 2000]);
     expect(st().workerMemory).toEqual(mem);
     clock = 4600;
-    worker.emit({ type: 'progress', runId: id, metrics: [metric(1, 5, 600)], memory: { numBytes: 1000, numTensors: 900 } });
+    worker.emit({
+      type: 'progress',
+      runId: id,
+      metrics: [metric(1, 5, 600)],
+      memory: { numBytes: 1000, numTensors: 900 },
+    });
     expect(st().workerMemory).toEqual({ numBytes: 1000, numTensors: 900 });
     clock = 5200;
     worker.emit({ type: 'progress', runId: id, metrics: [metric(2, 5, 600)] });
     // Preparation (0.5–4 s) not counted; two steps of 600 ms are.
     expect(st().clock.elapsedMs).toBe(1200);
     clock = 5210;
-    worker.emit({ type: 'state', runId: id, state: 'paused', step: 2, datasetId: 'fashion-mnist:10000+2000', trainSize: 10_000, testSize: 2000 });
+    worker.emit({
+      type: 'state',
+      runId: id,
+      state: 'paused',
+      step: 2,
+      datasetId: 'fashion-mnist:10000+2000',
+      trainSize: 10_000,
+      testSize: 2000,
+    });
     // A minute's pause, then one more step.
     clock = 65_210;
-    worker.emit({ type: 'state', runId: id, state: 'running', step: 2, datasetId: 'fashion-mnist:10000+2000', trainSize: 10_000, testSize: 2000 });
+    worker.emit({
+      type: 'state',
+      runId: id,
+      state: 'running',
+      step: 2,
+      datasetId: 'fashion-mnist:10000+2000',
+      trainSize: 10_000,
+      testSize: 2000,
+    });
     clock = 65_810;
     worker.emit({ type: 'progress', runId: id, metrics: [metric(3, 5, 600)] });
     expect(st().clock.elapsedMs).toBe(1810);
@@ -202,8 +275,26 @@ describe('store', () => {
     const id = worker.lastRunId;
     const snap = clusterSnap();
     worker.emit({ type: 'clusters', runId: id, snapshot: snap });
-    worker.emit({ type: 'selection', runId: id, snapshot: { step: 25, mode: 'center-wise', anchors: [], rules: null }, thumbs: { size: 2, index: Int32Array.from([3]), pixels: new Uint8Array(12) }, classNames: ['a', 'b'] });
-    const result = { step: 100, knnTop1: 0.5, linearTop1: null, confusion: null, classes: 2, alignment: null, uniformity: null, clusterPurity: null, clusterNmi: null, clusterAri: null, ms: 12 };
+    worker.emit({
+      type: 'selection',
+      runId: id,
+      snapshot: { step: 25, mode: 'center-wise', anchors: [], rules: null },
+      thumbs: { size: 2, index: Int32Array.from([3]), pixels: new Uint8Array(12) },
+      classNames: ['a', 'b'],
+    });
+    const result = {
+      step: 100,
+      knnTop1: 0.5,
+      linearTop1: null,
+      confusion: null,
+      classes: 2,
+      alignment: null,
+      uniformity: null,
+      clusterPurity: null,
+      clusterNmi: null,
+      clusterAri: null,
+      ms: 12,
+    };
     worker.emit({ type: 'eval', runId: id, result });
     expect(st().clusters?.sizes).toEqual(new Int32Array([1, 2]));
     expect(st().selection?.mode).toBe('center-wise');
@@ -229,7 +320,13 @@ describe('store', () => {
       rules: [{ rule: 'knn', precision: p, keptPerAnchor: 10, coverage: 1 }],
     });
     const select = (runId: number, step: number, r: RuleComparison | null) =>
-      worker.emit({ type: 'selection', runId, snapshot: { step, mode: 'center-wise', anchors: [], rules: r }, thumbs: { size: 2, index: Int32Array.from([]), pixels: new Uint8Array(0) }, classNames: [] });
+      worker.emit({
+        type: 'selection',
+        runId,
+        snapshot: { step, mode: 'center-wise', anchors: [], rules: r },
+        thumbs: { size: 2, index: Int32Array.from([]), pixels: new Uint8Array(0) },
+        classNames: [],
+      });
     const id = worker.lastRunId;
     select(id, 25, null);
     expect(st().ruleHistory).toEqual([]);
@@ -281,7 +378,11 @@ describe('store', () => {
     ready();
     const id = worker.lastRunId;
     for (let b = 0; b < 30; b++) {
-      worker.emit({ type: 'progress', runId: id, metrics: Array.from({ length: 500 }, (_, i) => metric(b * 500 + i + 1)) });
+      worker.emit({
+        type: 'progress',
+        runId: id,
+        metrics: Array.from({ length: 500 }, (_, i) => metric(b * 500 + i + 1)),
+      });
     }
     const m = st().metrics;
     expect(m.length).toBeLessThanOrEqual(MAX_HISTORY);
@@ -339,7 +440,11 @@ describe('store: a machine that slept', () => {
 });
 
 describe('store: starting weights', () => {
-  const trainedInfo = { steps: 400, knnTop1: 0.77, trainedOn: { id: 'fashion-mnist:10000+2000', train: 10000, test: 2000 } };
+  const trainedInfo = {
+    steps: 400,
+    knnTop1: 0.77,
+    trainedOn: { id: 'fashion-mnist:10000+2000', train: 10000, test: 2000 },
+  };
 
   it('the trained encoder: sends the built-in choice as a new run, shows what the worker took, and keeps it across new runs', () => {
     st().connect();
@@ -355,7 +460,13 @@ describe('store: starting weights', () => {
     // Nothing cleared until the worker answers: it may refuse and keep the run.
     expect(st().metrics).toHaveLength(2);
     expect(st().initWeights).toBeNull();
-    worker.emit({ type: 'initWeights', runId: req.runId, source: 'builtin', name: 'fashion-mnist-encoder', info: trainedInfo });
+    worker.emit({
+      type: 'initWeights',
+      runId: req.runId,
+      source: 'builtin',
+      name: 'fashion-mnist-encoder',
+      info: trainedInfo,
+    });
     worker.emit({ type: 'state', runId: req.runId, state: 'idle', step: 0, datasetId: 'fashion-mnist:512+128' });
     expect(st().initWeights).toEqual({ source: 'builtin', name: 'fashion-mnist-encoder', ...trainedInfo });
     expect(st().trainedEncoderInfo).toEqual(trainedInfo);
@@ -379,7 +490,13 @@ describe('store: starting weights', () => {
   it('a weights file: its buffer moves to the worker; a refusal says why and keeps the run and the choice', async () => {
     st().connect();
     ready();
-    worker.emit({ type: 'initWeights', runId: worker.lastRunId, source: 'builtin', name: 'fashion-mnist-encoder', info: trainedInfo });
+    worker.emit({
+      type: 'initWeights',
+      runId: worker.lastRunId,
+      source: 'builtin',
+      name: 'fashion-mnist-encoder',
+      info: trainedInfo,
+    });
     worker.emit({ type: 'progress', runId: worker.lastRunId, metrics: [metric(1)] });
     const file = new File([Uint8Array.from([1, 2, 3, 4])], 'other.climweights');
     await st().openModel(file);
@@ -388,7 +505,13 @@ describe('store: starting weights', () => {
     const bytes = (req as { source: { bytes: Uint8Array } }).source.bytes;
     expect(Array.from(bytes)).toEqual([1, 2, 3, 4]);
     expect(worker.transfers[worker.transfers.length - 1]).toEqual([bytes.buffer]);
-    worker.emit({ type: 'error', runId: req.runId, message: 'Model file “other.climweights” not loaded: The weights are for another encoder: width 8 (this run: 16). The current run is unchanged.', recoverable: true });
+    worker.emit({
+      type: 'error',
+      runId: req.runId,
+      message:
+        'Model file “other.climweights” not loaded: The weights are for another encoder: width 8 (this run: 16). The current run is unchanged.',
+      recoverable: true,
+    });
     worker.emit({ type: 'state', runId: req.runId, state: 'paused', step: 1, datasetId: 'fashion-mnist:512+128' });
     expect(st().error?.message).toContain('another encoder');
     expect(st().initWeightsPending).toBe(false);
@@ -396,14 +519,26 @@ describe('store: starting weights', () => {
     expect(st().metrics).toHaveLength(1);
     // Taken: the file's name is the choice.
     await st().openModel(new File([Uint8Array.from([5])], 'mine.climweights'));
-    worker.emit({ type: 'initWeights', runId: worker.lastRunId, source: 'file', name: 'mine.climweights', info: { steps: 90 } });
+    worker.emit({
+      type: 'initWeights',
+      runId: worker.lastRunId,
+      source: 'file',
+      name: 'mine.climweights',
+      info: { steps: 90 },
+    });
     expect(st().initWeights).toEqual({ source: 'file', name: 'mine.climweights', steps: 90 });
   });
 
   it('hears the worker drop the weights even when the report carries an older run id', () => {
     st().connect();
     ready();
-    worker.emit({ type: 'initWeights', runId: worker.lastRunId, source: 'builtin', name: 'fashion-mnist-encoder', info: trainedInfo });
+    worker.emit({
+      type: 'initWeights',
+      runId: worker.lastRunId,
+      source: 'builtin',
+      name: 'fashion-mnist-encoder',
+      info: trainedInfo,
+    });
     const old = worker.lastRunId;
     st().reset();
     st().reset();
@@ -421,12 +556,27 @@ describe('store: starting weights', () => {
       },
     });
     s.getState().connect({ backend: 'wasm' });
-    workers[0].emit({ type: 'initWeights', runId: 1, source: 'builtin', name: 'fashion-mnist-encoder', info: trainedInfo });
+    workers[0].emit({
+      type: 'initWeights',
+      runId: 1,
+      source: 'builtin',
+      name: 'fashion-mnist-encoder',
+      info: trainedInfo,
+    });
     workers[0].onerror?.({ message: 'crashed', preventDefault() {} } as ErrorEvent);
     s.getState().restartEngine();
-    expect(workers[1].last).toMatchObject({ type: 'setInitWeights', source: { kind: 'builtin', name: 'fashion-mnist' } });
+    expect(workers[1].last).toMatchObject({
+      type: 'setInitWeights',
+      source: { kind: 'builtin', name: 'fashion-mnist' },
+    });
     expect(s.getState().initWeights).toBeNull();
-    workers[1].emit({ type: 'initWeights', runId: workers[1].lastRunId, source: 'file', name: 'mine.climweights', info: null });
+    workers[1].emit({
+      type: 'initWeights',
+      runId: workers[1].lastRunId,
+      source: 'file',
+      name: 'mine.climweights',
+      info: null,
+    });
     workers[1].onerror?.({ message: 'crashed', preventDefault() {} } as ErrorEvent);
     s.getState().restartEngine();
     expect(workers[2].types()).not.toContain('setInitWeights');
@@ -457,9 +607,20 @@ describe('the page default preset (autoPreset)', () => {
     st().connect({ config: presetConfig('clim-paper'), preset: 'clim-paper', autoPreset: true });
     readyOn('webgpu');
     expect([st().preset, st().config]).toEqual(['clim-paper', presetConfig('clim-paper')]);
-    const other = createClimStore({ makeClient: () => new EngineClient(worker), makeUmapClient: (on) => new UmapClient(on, () => umapWorker), now: () => clock });
+    const other = createClimStore({
+      makeClient: () => new EngineClient(worker),
+      makeUmapClient: (on) => new UmapClient(on, () => umapWorker),
+      now: () => clock,
+    });
     other.getState().connect({ config: presetConfig('clim-paper'), preset: 'clim-paper', autoPreset: true });
-    worker.emit({ type: 'ready', runId: worker.lastRunId, backend: 'webgpu', adapter: 'google swiftshader', isFallbackAdapter: true, failed: [] });
+    worker.emit({
+      type: 'ready',
+      runId: worker.lastRunId,
+      backend: 'webgpu',
+      adapter: 'google swiftshader',
+      isFallbackAdapter: true,
+      failed: [],
+    });
     expect(other.getState().preset).toBe('clim-cpu');
   });
 
@@ -467,9 +628,22 @@ describe('the page default preset (autoPreset)', () => {
     st().connect({ config: presetConfig('clim-paper'), preset: 'clim-paper' });
     readyOn('wasm');
     expect(st().preset).toBe('clim-paper');
-    const changed = createClimStore({ makeClient: () => new EngineClient(worker), makeUmapClient: (on) => new UmapClient(on, () => umapWorker), now: () => clock });
-    changed.getState().connect({ config: { ...presetConfig('clim-paper'), seed: 7 }, preset: 'clim-paper', autoPreset: true });
-    worker.emit({ type: 'ready', runId: worker.lastRunId, backend: 'wasm', adapter: 'x', isFallbackAdapter: false, failed: [] });
+    const changed = createClimStore({
+      makeClient: () => new EngineClient(worker),
+      makeUmapClient: (on) => new UmapClient(on, () => umapWorker),
+      now: () => clock,
+    });
+    changed
+      .getState()
+      .connect({ config: { ...presetConfig('clim-paper'), seed: 7 }, preset: 'clim-paper', autoPreset: true });
+    worker.emit({
+      type: 'ready',
+      runId: worker.lastRunId,
+      backend: 'wasm',
+      adapter: 'x',
+      isFallbackAdapter: false,
+      failed: [],
+    });
     expect(changed.getState().config.seed).toBe(7);
     expect(changed.getState().preset).toBe('clim-paper');
   });

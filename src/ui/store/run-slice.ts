@@ -11,7 +11,16 @@ import { DEFAULT_DATASET, MAX_PINNED, type BackendName, type DatasetName } from 
 import { pendingRestart } from '../settings-store';
 import { clockOnProgress, clockOnState, isSleepGap } from '../status';
 import { appendCapped, initialState, runFields, type Slice, type StoreCtx } from './shared';
-import { MAX_RULE_HISTORY, RATE_WINDOW_MS, type ClimState, type ConnectOptions, type DatasetSizes, type GetState, type RateSample, type SetState } from './state';
+import {
+  MAX_RULE_HISTORY,
+  RATE_WINDOW_MS,
+  type ClimState,
+  type ConnectOptions,
+  type DatasetSizes,
+  type GetState,
+  type RateSample,
+  type SetState,
+} from './state';
 
 export type RunActions =
   | 'connect'
@@ -42,7 +51,13 @@ export function stepsPerSecond(samples: RateSample[], last: StepMetrics | undefi
   return last && last.ms > 0 ? 1000 / last.ms : null;
 }
 
-export function runSlice(set: SetState, get: GetState, ctx: StoreCtx, makeClient: () => EngineClient, now: () => number): Slice<RunActions> {
+export function runSlice(
+  set: SetState,
+  get: GetState,
+  ctx: StoreCtx,
+  makeClient: () => EngineClient,
+  now: () => number,
+): Slice<RunActions> {
   let unsubscribe: Array<() => void> = [];
   let sizes: DatasetSizes = {};
   /** What connect was given, for restartEngine. */
@@ -59,7 +74,14 @@ export function runSlice(set: SetState, get: GetState, ctx: StoreCtx, makeClient
     connected = { ...connected, autoPreset: false };
     const s = get();
     const id = pageDefaultPreset(backend, isFallbackAdapter);
-    if (id === s.preset || s.step > 0 || s.restoring || s.preset !== 'clim-paper' || JSON.stringify(s.config) !== JSON.stringify(presetConfig('clim-paper'))) return;
+    if (
+      id === s.preset ||
+      s.step > 0 ||
+      s.restoring ||
+      s.preset !== 'clim-paper' ||
+      JSON.stringify(s.config) !== JSON.stringify(presetConfig('clim-paper'))
+    )
+      return;
     s.configure(presetConfig(id));
     set({
       preset: id,
@@ -86,7 +108,13 @@ export function runSlice(set: SetState, get: GetState, ctx: StoreCtx, makeClient
       c.listSaved();
     }),
     c.on('state', (e) => {
-      const patch: Partial<ClimState> = { runState: e.state, step: e.step, datasetId: e.datasetId, trainSize: e.trainSize ?? null, testSize: e.testSize ?? null };
+      const patch: Partial<ClimState> = {
+        runState: e.state,
+        step: e.step,
+        datasetId: e.datasetId,
+        trainSize: e.trainSize ?? null,
+        testSize: e.testSize ?? null,
+      };
       if (e.memory) patch.workerMemory = e.memory;
       patch.clock = clockOnState(get().clock, e.state, e.step, now());
       // Pauses must not count as slow steps in the rate.
@@ -123,17 +151,30 @@ export function runSlice(set: SetState, get: GetState, ctx: StoreCtx, makeClient
       const rules = e.snapshot.rules;
       const history = get().ruleHistory;
       const last = history[history.length - 1];
-      const ruleHistory = rules && (!last || rules.step > last.step) ? appendCapped(history, [rules], MAX_RULE_HISTORY) : history;
+      const ruleHistory =
+        rules && (!last || rules.step > last.step) ? appendCapped(history, [rules], MAX_RULE_HISTORY) : history;
       set({ selection: e.snapshot, ruleHistory, thumbs: e.thumbs, classNames: e.classNames });
     }),
     c.on('eval', (e) => set({ evals: [...get().evals, e.result], evaluating: false })),
     c.on('baseline', (e) => set({ rawBaseline: { knnTop1: e.knnTop1, k: e.k, tau: e.tau } })),
     c.on('initWeights', (e) => {
       const initWeights = e.source && e.name !== null ? { source: e.source, name: e.name, ...(e.info ?? {}) } : null;
-      set({ initWeights, initWeightsPending: false, ...(e.source === 'builtin' && e.info ? { trainedEncoderInfo: e.info } : {}) });
+      set({
+        initWeights,
+        initWeightsPending: false,
+        ...(e.source === 'builtin' && e.info ? { trainedEncoderInfo: e.info } : {}),
+      });
     }),
     // A failed restore check ends the restore (the worker says why; the current run is untouched); a refused weights file likewise.
-    c.on('error', (e) => set({ error: { message: e.message, recoverable: e.recoverable }, restoring: null, exporting: false, evaluating: false, initWeightsPending: false })),
+    c.on('error', (e) =>
+      set({
+        error: { message: e.message, recoverable: e.recoverable },
+        restoring: null,
+        exporting: false,
+        evaluating: false,
+        initWeightsPending: false,
+      }),
+    ),
   ];
 
   const actions: Slice<RunActions>['actions'] = {
@@ -207,7 +248,15 @@ export function runSlice(set: SetState, get: GetState, ctx: StoreCtx, makeClient
       ctx.client?.setDataset(name, sizes);
     },
     loadUpload(data, report) {
-      set({ dataset: 'upload', upload: { name: data.name, size: data.size, report }, datasetId: null, ...runFields(), error: null, pinned: [], classNames: [] });
+      set({
+        dataset: 'upload',
+        upload: { name: data.name, size: data.size, report },
+        datasetId: null,
+        ...runFields(),
+        error: null,
+        pinned: [],
+        classNames: [],
+      });
       ctx.client?.setUpload(data);
     },
     dismissError() {
@@ -246,13 +295,34 @@ export function runSlice(set: SetState, get: GetState, ctx: StoreCtx, makeClient
         ...connected,
         config: s.config,
         preset: s.preset,
-        notices: upload ? ['The engine restarted: load your folder or zip again to train on it; the built-in data set is in use meanwhile.'] : [],
+        notices: upload
+          ? [
+              'The engine restarted: load your folder or zip again to train on it; the built-in data set is in use meanwhile.',
+            ]
+          : [],
         dataset: { ...sizes, name },
       };
       // The trained encoder the app ships is asked for again; a weights file lived in the dead worker.
       const builtin = s.initWeights?.source === 'builtin';
-      if (s.initWeights && !builtin) opts.notices = [...(opts.notices ?? []), `The engine restarted: open the model file “${s.initWeights.name}” again to start from it; runs start from random weights meanwhile.`];
-      set({ ...runFields(), runState: 'connecting', backend: null, error: null, restoring: null, exporting: false, evaluating: false, resumeOffered: true, savedRuns: [], upload: upload ? null : s.upload, initWeights: null, initWeightsPending: false });
+      if (s.initWeights && !builtin)
+        opts.notices = [
+          ...(opts.notices ?? []),
+          `The engine restarted: open the model file “${s.initWeights.name}” again to start from it; runs start from random weights meanwhile.`,
+        ];
+      set({
+        ...runFields(),
+        runState: 'connecting',
+        backend: null,
+        error: null,
+        restoring: null,
+        exporting: false,
+        evaluating: false,
+        resumeOffered: true,
+        savedRuns: [],
+        upload: upload ? null : s.upload,
+        initWeights: null,
+        initWeightsPending: false,
+      });
       get().connect(opts);
       if (builtin) get().startFromTrainedEncoder(true);
     },

@@ -18,16 +18,36 @@ beforeEach(() => {
   worker = new FakeWorker();
   clock = 0;
   umapWorker = new FakeUmapWorker();
-  store = createClimStore({ makeClient: () => new EngineClient(worker), makeUmapClient: (on) => new UmapClient(on, () => umapWorker), now: () => clock });
+  store = createClimStore({
+    makeClient: () => new EngineClient(worker),
+    makeUmapClient: (on) => new UmapClient(on, () => umapWorker),
+    now: () => clock,
+  });
 });
 
 function ready(runId = worker.lastRunId) {
-  worker.emit({ type: 'ready', runId, backend: 'wasm', adapter: 'WebAssembly SIMD, 2 threads', isFallbackAdapter: false, failed: [] });
+  worker.emit({
+    type: 'ready',
+    runId,
+    backend: 'wasm',
+    adapter: 'WebAssembly SIMD, 2 threads',
+    isFallbackAdapter: false,
+    failed: [],
+  });
   worker.emit({ type: 'state', runId, state: 'idle', step: 0, datasetId: 'shapes:seed=1' });
 }
 
 describe('store: saved runs, resume and import', () => {
-  const saved = (key: string, step: number) => ({ key, step, totalSteps: 1000, savedAt: '2026-11-28T10:00:00Z', datasetId: 'shapes:1', datasetLabel: 'shapes', bytes: 1234, loss: 4.2 });
+  const saved = (key: string, step: number) => ({
+    key,
+    step,
+    totalSteps: 1000,
+    savedAt: '2026-11-28T10:00:00Z',
+    datasetId: 'shapes:1',
+    datasetLabel: 'shapes',
+    bytes: 1234,
+    loss: 4.2,
+  });
 
   it('asks for the saved runs once ready and offers the latest until a run starts', () => {
     st().connect();
@@ -52,14 +72,37 @@ describe('store: saved runs, resume and import', () => {
     expect(st().restoring?.label).toBe('step 300 on shapes');
     // The current run goes on until the worker says the saved one checks out.
     expect(st().metrics.length).toBe(2);
-    worker.emit({ type: 'restoreReady', runId: worker.lastRunId, token: token + 1, step: 300, datasetId: 'shapes:1', source: 'saved' });
+    worker.emit({
+      type: 'restoreReady',
+      runId: worker.lastRunId,
+      token: token + 1,
+      step: 300,
+      datasetId: 'shapes:1',
+      source: 'saved',
+    });
     expect(worker.types()).not.toContain('commitRestore');
-    worker.emit({ type: 'restoreReady', runId: worker.lastRunId, token, step: 300, datasetId: 'shapes:1', source: 'saved' });
+    worker.emit({
+      type: 'restoreReady',
+      runId: worker.lastRunId,
+      token,
+      step: 300,
+      datasetId: 'shapes:1',
+      source: 'saved',
+    });
     expect(worker.last).toMatchObject({ type: 'commitRestore', token });
     const id = worker.lastRunId;
     const cfg = { ...tinyConfig(), seed: 77 };
     const history = [metric(299, 3.1), metric(300, 3.0)];
-    worker.emit({ type: 'restored', runId: id, step: 300, config: cfg, dataset: 'shapes', history, evals: [], source: 'saved' });
+    worker.emit({
+      type: 'restored',
+      runId: id,
+      step: 300,
+      config: cfg,
+      dataset: 'shapes',
+      history,
+      evals: [],
+      source: 'saved',
+    });
     expect(st().step).toBe(300);
     expect(st().config.seed).toBe(77);
     expect(st().draft.seed).toBe(77);
@@ -79,7 +122,13 @@ describe('store: saved runs, resume and import', () => {
     expect(worker.last).toMatchObject({ type: 'prepareRestore', from: 'file', fileName: 'x.climrun' });
     expect(worker.transfers[worker.transfers.length - 1]).toEqual([bytes.buffer]);
     expect(st().restoring?.source).toBe('file');
-    worker.emit({ type: 'error', runId: worker.lastRunId, message: 'Run file “x.climrun” not imported: This is not a CLIM Playground run file. The current run is unchanged.', recoverable: true });
+    worker.emit({
+      type: 'error',
+      runId: worker.lastRunId,
+      message:
+        'Run file “x.climrun” not imported: This is not a CLIM Playground run file. The current run is unchanged.',
+      recoverable: true,
+    });
     expect(st().restoring).toBeNull();
     expect(st().error?.message).toContain('not imported');
     expect(st().metrics.length).toBe(1);
@@ -89,10 +138,28 @@ describe('store: saved runs, resume and import', () => {
     st().connect();
     ready();
     const id = worker.lastRunId;
-    worker.emit({ type: 'checkpoint', runId: id, step: 100, ok: true, bytes: 9e6, ms: 120, message: null, trigger: 'autosave' });
+    worker.emit({
+      type: 'checkpoint',
+      runId: id,
+      step: 100,
+      ok: true,
+      bytes: 9e6,
+      ms: 120,
+      message: null,
+      trigger: 'autosave',
+    });
     expect(st().lastSave).toMatchObject({ step: 100, ok: true });
     expect(st().error).toBeNull();
-    worker.emit({ type: 'checkpoint', runId: id, step: 200, ok: false, bytes: 9e6, ms: 5, message: 'Not saved: … The checkpoint of step 100 is kept.', trigger: 'autosave' });
+    worker.emit({
+      type: 'checkpoint',
+      runId: id,
+      step: 200,
+      ok: false,
+      bytes: 9e6,
+      ms: 5,
+      message: 'Not saved: … The checkpoint of step 100 is kept.',
+      trigger: 'autosave',
+    });
     expect(st().error?.message).toContain('step 100 is kept');
   });
 });

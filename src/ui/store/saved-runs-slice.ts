@@ -8,7 +8,15 @@ import { MAX_HISTORY, type GetState, type SetState } from './state';
 import { restoredClock } from '../status';
 import { runFields, type Slice, type StoreCtx } from './shared';
 
-export type SavedRunsActions = 'resumeSaved' | 'discardSaved' | 'dismissResumeOffer' | 'saveNow' | 'importRunFile' | 'exportRun' | 'exportBundle' | 'takeDownload';
+export type SavedRunsActions =
+  | 'resumeSaved'
+  | 'discardSaved'
+  | 'dismissResumeOffer'
+  | 'saveNow'
+  | 'importRunFile'
+  | 'exportRun'
+  | 'exportBundle'
+  | 'takeDownload';
 
 export function savedRunsSlice(set: SetState, get: GetState, ctx: StoreCtx): Slice<SavedRunsActions> {
   const wire = (c: EngineClient) => [
@@ -55,7 +63,11 @@ export function savedRunsSlice(set: SetState, get: GetState, ctx: StoreCtx): Sli
       if (!client) return;
       const info = get().savedRuns.find((r) => r.key === key);
       const token = ctx.nextRestoreToken();
-      set({ restoring: { token, source: 'saved', label: info ? `step ${info.step} on ${info.datasetLabel}` : 'saved run' }, resumeOffered: false, error: null });
+      set({
+        restoring: { token, source: 'saved', label: info ? `step ${info.step} on ${info.datasetLabel}` : 'saved run' },
+        resumeOffered: false,
+        error: null,
+      });
       client.prepareRestore(token, { from: 'saved', key });
     },
     discardSaved(key) {

@@ -9,8 +9,29 @@ import type { RuleComparison } from '../rule-names';
 import { IDLE_CLOCK } from '../status';
 import { defaultConfig } from '../../core/config';
 import { initialSettings } from '../settings-store';
-import { DEFAULT_DATASET, thinHistory, type FaultReport, type BackendAttempt, type DatasetChoice, type InitWeightsInfo, type SavedRunInfo, type TensorMemory } from '../../worker/protocol';
-import { MAX_HISTORY, type AblationState, type ClimState, type ImageCache, type InitWeightsState, type LastSave, type MapMethod, type PaneId, type RateSample, type UiRunState, type UmapState } from './state';
+import {
+  DEFAULT_DATASET,
+  thinHistory,
+  type FaultReport,
+  type BackendAttempt,
+  type DatasetChoice,
+  type InitWeightsInfo,
+  type SavedRunInfo,
+  type TensorMemory,
+} from '../../worker/protocol';
+import {
+  MAX_HISTORY,
+  type AblationState,
+  type ClimState,
+  type ImageCache,
+  type InitWeightsState,
+  type LastSave,
+  type MapMethod,
+  type PaneId,
+  type RateSample,
+  type UiRunState,
+  type UmapState,
+} from './state';
 
 /** The run caches of the maps slice that other slices must clear. */
 export interface RunCaches {

@@ -12,7 +12,21 @@ import type { RunClock } from '../status';
 import type { UmapClient } from '../../worker/umap-client';
 import type { UmapEvent } from '../../worker/umap-protocol';
 import type { EngineClient } from '../../worker/client';
-import type { InitWeightsInfo, FaultReport, TestFaultKind, SavedRunInfo, BackendAttempt, BackendName, DatasetChoice, DatasetName, EventOf, RunState, TensorMemory, Thumbnails, UploadData } from '../../worker/protocol';
+import type {
+  InitWeightsInfo,
+  FaultReport,
+  TestFaultKind,
+  SavedRunInfo,
+  BackendAttempt,
+  BackendName,
+  DatasetChoice,
+  DatasetName,
+  EventOf,
+  RunState,
+  TensorMemory,
+  Thumbnails,
+  UploadData,
+} from '../../worker/protocol';
 
 /** The settings form's part of the state; settings-store.ts holds its actions. */
 export interface SettingsState {
