@@ -43,21 +43,20 @@ import { Rng } from './rng';
 import { Encoder } from './models/encoder';
 import { MemoryBank } from './clim/bank';
 import { KeyQueue } from './clim/queue';
-import { sphericalKMeans, type KMeansState } from './clim/kmeans';
+import type { KMeansState } from './clim/kmeans';
 import type { Checkpoint } from './checkpoint';
 import { assertRunFile } from './run-file-check';
 import type { RuleComparison } from './clim/rule-comparison';
 import type { WeightsFile, WeightsInfo } from './weights-file';
 import { encoderWeightsFile, loadEncoderWeights } from './trainer/weights-io';
 import { padForCrops } from './augment/augment';
-import { multiResolutionLoss, type KeyPair } from './losses/multires';
-import { ownKeyMask } from './losses/own-key-mask';
 import { createOptimizer, type Optimizer } from './optim';
 import { bankRefreshDue, warmupCosine } from './schedule';
 import { EpochSampler } from './trainer/sampler';
 import { batchImages, splitTensor } from './trainer/images';
-import { refreshBankRows, seedQueues, writeCleanRows } from './trainer/bank-rows';
-import { performanceNow } from './trainer/clock';
+import { reclusterBank, refreshBankRows, seedQueues, writeCleanRows } from './trainer/bank-rows';
+import { performanceNow, timed } from './trainer/clock';
+import { followQuery, optimiseStep, ownKeyMasks } from './trainer/update';
 import { drawStep, embedKeys, mixQueries, selectPositives, stepMetrics, type MixedQueries } from './trainer/step';
 import { RunViews, clusterSnapshot, type BankState, type LastBatch } from './trainer/snapshots';
 import { evaluateRun } from './trainer/evaluate';
@@ -184,15 +183,7 @@ export class Trainer {
   }
 
   private async recluster(): Promise<void> {
-    const prev = this.clusters;
-    this.clusters = await sphericalKMeans(
-      this.bank.tensor,
-      this.config.clusters,
-      this.config.kmeansIters,
-      this.rng,
-      prev ? prev.centroids : null,
-    );
-    prev?.dispose();
+    this.clusters = await reclusterBank(this.bank, this.config, this.rng, this.clusters);
   }
 
   /** Training images idx (B int32) as B×S×S×3, owned by the caller (images.ts). */
@@ -229,8 +220,28 @@ export class Trainer {
       const views = { xa, xp, pa: padForCrops(xa), pp: padForCrops(xp) };
       const keys = embedKeys(this.key, views, c.resolutions, draws.views, c.bankView === 'clean' ? null : c.bankSpace);
       mixed = mixQueries(draws.mixer, draws.plan, views, c.resolutions, draws.views, capture);
-      const loss = this.optimiseStep(mixed, keys.pairs, this.ownKeyMasks(anchorIdx, sel.positives), lr);
-      this.followQuery(keys.pairs, keys.bankRows, anchorIdx, draws.anchors);
+      const masks = ownKeyMasks(this.queues, this.data.train.n, this.config.maskOwnKeys, anchorIdx, sel.positives);
+      const loss = optimiseStep(
+        this.query,
+        this.optimizer,
+        this.queues,
+        this.config.temperature,
+        mixed,
+        keys.pairs,
+        masks,
+        lr,
+      );
+      followQuery(
+        this.key,
+        this.query,
+        this.config.keyMomentum,
+        this.queues,
+        this.bank,
+        keys.pairs,
+        keys.bankRows,
+        anchorIdx,
+        draws.anchors,
+      );
       return { ...loss, ...sel };
     });
     tf.dispose([anchorIdx, xa, xp]);
@@ -273,68 +284,11 @@ export class Trainer {
     });
   }
 
-  /** Per queue s (§1.4, config.maskOwnKeys), the B×K_s mask of the anchors' and positives' own older keys; nulls when off. */
-  private ownKeyMasks(anchorIdx: tf.Tensor1D, positives: tf.Tensor1D): Array<tf.Tensor2D | null> {
-    return this.queues.map((q) =>
-      this.config.maskOwnKeys ? ownKeyMask(q, this.data.train.n, anchorIdx, positives) : null,
-    );
-  }
-
-  /**
-   * One optimiser step (§1.5) on f_q down the multi-resolution loss (§5) of
-   * the mixed queries against keys (R pairs B×d) and queues. Returns the
-   * loss (scalar) and its unweighted [anchor, positive] parts (2), both
-   * kept past the gradient scope for the caller's tidy.
-   */
-  private optimiseStep(
-    q: MixedQueries,
-    keys: KeyPair[],
-    masks: Array<tf.Tensor2D | null>,
-    lr: number,
-  ): { loss: tf.Scalar; parts: tf.Tensor1D } {
-    let parts: tf.Tensor1D | null = null;
-    const { value, grads } = tf.variableGrads(() => {
-      const queries = q.views.map((x) => this.query.embed(x));
-      const queues = this.queues.map((s) => s.keys as unknown as tf.Tensor2D);
-      const l = multiResolutionLoss(queries, q.lambdas, keys, queues, this.config.temperature, masks);
-      parts = tf.keep(tf.stack([l.anchor, l.positive]) as tf.Tensor1D);
-      return l.total;
-    }, this.query.trainableVariables());
-    this.optimizer.apply(grads, lr);
-    return { loss: value, parts: parts as unknown as tf.Tensor1D };
-  }
-
-  /**
-   * After the optimiser step: f_k follows f_q by momentum (§1.2), queue s
-   * takes the anchors' keys at resolution s (§1.3), and with bankView
-   * 'augmented' the anchors' bank rows become `bankRows` (B×bankDim, §2.2).
-   */
-  private followQuery(
-    keys: KeyPair[],
-    bankRows: tf.Tensor2D | null,
-    anchorIdx: tf.Tensor1D,
-    anchors: Int32Array,
-  ): void {
-    this.key.momentumUpdate(this.query, this.config.keyMomentum);
-    keys.forEach((k, s) => this.queues[s].enqueue(k.anchor, anchors));
-    if (bankRows) this.bank.update(anchorIdx, bankRows);
-  }
-
   /** After the step counter moved: the full bank refresh (§2.3) and k-means (§2.4) when due, with their times in ms (0 when not run). */
   private async maintainBank(): Promise<{ refreshMs: number; kmeansMs: number }> {
     const c = this.config;
-    let refreshMs = 0;
-    if (bankRefreshDue(this.stepCount, c.bankRefreshEvery)) {
-      const tr = performanceNow();
-      this.refreshBank();
-      refreshMs = performanceNow() - tr;
-    }
-    let kmeansMs = 0;
-    if (this.stepCount % c.kmeansEvery === 0) {
-      const tk = performanceNow();
-      await this.recluster();
-      kmeansMs = performanceNow() - tk;
-    }
+    const refreshMs = bankRefreshDue(this.stepCount, c.bankRefreshEvery) ? await timed(() => this.refreshBank()) : 0;
+    const kmeansMs = this.stepCount % c.kmeansEvery === 0 ? await timed(() => this.recluster()) : 0;
     return { refreshMs, kmeansMs };
   }
 

@@ -10,6 +10,7 @@ import { l2Normalize, type Encoder } from '../models/encoder';
 import type { MemoryBank } from '../clim/bank';
 import type { KeyQueue } from '../clim/queue';
 import { centreView } from '../augment/augment';
+import { sphericalKMeans, type KMeansState } from '../clim/kmeans';
 import { mapChunks } from './images';
 
 /** What the bank writers read of the config: the bank's space and the first resolution (the clean view's size). */
@@ -73,4 +74,16 @@ export function seedQueues(
       q.fill(keys as tf.Tensor2D, idx);
     });
   }
+}
+
+/** Spherical k-means (§2.4) on the bank, warm-started from `prev`'s centroids; `prev` is disposed. */
+export async function reclusterBank(
+  bank: MemoryBank,
+  c: Pick<ClimConfig, 'clusters' | 'kmeansIters'>,
+  rng: Rng,
+  prev: KMeansState | null,
+): Promise<KMeansState> {
+  const next = await sphericalKMeans(bank.tensor, c.clusters, c.kmeansIters, rng, prev ? prev.centroids : null);
+  prev?.dispose();
+  return next;
 }

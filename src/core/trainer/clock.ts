@@ -2,3 +2,10 @@
 export function performanceNow(): number {
   return (globalThis as unknown as { performance: { now(): number } }).performance.now();
 }
+
+/** Milliseconds `f` took, awaited. */
+export async function timed(f: () => unknown): Promise<number> {
+  const t = performanceNow();
+  await f();
+  return performanceNow() - t;
+}
