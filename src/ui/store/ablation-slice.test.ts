@@ -1,40 +1,20 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { UmapClient } from '../../worker/umap-client';
-import { EngineClient } from '../../worker/client';
-import { createClimStore, type ClimState } from '../store';
+import { type ClimState } from '../store';
 import type { StoreApi } from 'zustand/vanilla';
 import { FakeWorker } from '../fake-worker.test-util';
-import { FakeUmapWorker } from './store.test-util';
+import { makeStore, emitReady } from './store.test-util';
 
-let umapWorker: FakeUmapWorker;
 let worker: FakeWorker;
 let clock: number;
 let store: StoreApi<ClimState>;
 const st = () => store.getState();
 
 beforeEach(() => {
-  // A fresh worker, clock and store per test: nothing leaks between tests.
-  worker = new FakeWorker();
   clock = 0;
-  umapWorker = new FakeUmapWorker();
-  store = createClimStore({
-    makeClient: () => new EngineClient(worker),
-    makeUmapClient: (on) => new UmapClient(on, () => umapWorker),
-    now: () => clock,
-  });
+  ({ worker, store } = makeStore(() => clock));
 });
 
-function ready(runId = worker.lastRunId) {
-  worker.emit({
-    type: 'ready',
-    runId,
-    backend: 'wasm',
-    adapter: 'WebAssembly SIMD, 2 threads',
-    isFallbackAdapter: false,
-    failed: [],
-  });
-  worker.emit({ type: 'state', runId, state: 'idle', step: 0, datasetId: 'shapes:seed=1' });
-}
+const ready = (runId?: number) => emitReady(worker, runId);
 
 describe('store: ablation', () => {
   it('asks the worker for the arms, shows its reports, blocks Start meanwhile and downloads the rows as CSV', async () => {

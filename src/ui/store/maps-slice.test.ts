@@ -1,11 +1,9 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { UmapClient } from '../../worker/umap-client';
 import { tinyConfig } from '../../core/config';
-import { EngineClient } from '../../worker/client';
-import { createClimStore, IMAGE_CACHE_MAX, UMAP_MAX_POINTS, type ClimState } from '../store';
+import { IMAGE_CACHE_MAX, UMAP_MAX_POINTS, type ClimState } from '../store';
 import type { StoreApi } from 'zustand/vanilla';
 import { FakeWorker } from '../fake-worker.test-util';
-import { projection, FakeUmapWorker } from './store.test-util';
+import { projection, FakeUmapWorker, makeStore, emitReady } from './store.test-util';
 
 let umapWorker: FakeUmapWorker;
 let worker: FakeWorker;
@@ -14,28 +12,15 @@ let store: StoreApi<ClimState>;
 const st = () => store.getState();
 
 beforeEach(() => {
-  // A fresh worker, clock and store per test: nothing leaks between tests.
-  worker = new FakeWorker();
   clock = 0;
   umapWorker = new FakeUmapWorker();
-  store = createClimStore({
-    makeClient: () => new EngineClient(worker),
-    makeUmapClient: (on) => new UmapClient(on, () => umapWorker),
-    now: () => clock,
-  });
+  ({ worker, store } = makeStore(
+    () => clock,
+    () => umapWorker,
+  ));
 });
 
-function ready(runId = worker.lastRunId) {
-  worker.emit({
-    type: 'ready',
-    runId,
-    backend: 'wasm',
-    adapter: 'WebAssembly SIMD, 2 threads',
-    isFallbackAdapter: false,
-    failed: [],
-  });
-  worker.emit({ type: 'state', runId, state: 'idle', step: 0, datasetId: 'shapes:seed=1' });
-}
+const ready = (runId?: number) => emitReady(worker, runId);
 
 describe('store', () => {
   it('keeps the PCA map of the current run; a reset clears it', () => {

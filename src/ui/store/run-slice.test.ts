@@ -8,7 +8,7 @@ import { createClimStore, MAX_HISTORY, MAX_RULE_HISTORY, stepsPerSecond, type Cl
 import { parseParams } from '../params';
 import type { StoreApi } from 'zustand/vanilla';
 import { FakeWorker } from '../fake-worker.test-util';
-import { metric, clusterSnap, FakeUmapWorker } from './store.test-util';
+import { metric, clusterSnap, FakeUmapWorker, makeStore, emitReady } from './store.test-util';
 
 let umapWorker: FakeUmapWorker;
 let worker: FakeWorker;
@@ -17,28 +17,11 @@ let store: StoreApi<ClimState>;
 const st = () => store.getState();
 
 beforeEach(() => {
-  // A fresh worker, clock and store per test: nothing leaks between tests.
-  worker = new FakeWorker();
   clock = 0;
-  umapWorker = new FakeUmapWorker();
-  store = createClimStore({
-    makeClient: () => new EngineClient(worker),
-    makeUmapClient: (on) => new UmapClient(on, () => umapWorker),
-    now: () => clock,
-  });
+  ({ worker, umapWorker, store } = makeStore(() => clock));
 });
 
-function ready(runId = worker.lastRunId) {
-  worker.emit({
-    type: 'ready',
-    runId,
-    backend: 'wasm',
-    adapter: 'WebAssembly SIMD, 2 threads',
-    isFallbackAdapter: false,
-    failed: [],
-  });
-  worker.emit({ type: 'state', runId, state: 'idle', step: 0, datasetId: 'shapes:seed=1' });
-}
+const ready = (runId?: number) => emitReady(worker, runId);
 
 describe('store', () => {
   it('starts disconnected and connects once', () => {

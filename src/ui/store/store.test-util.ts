@@ -2,6 +2,11 @@
 import type { ClusterSnapshot, ProjectionSnapshot, StepMetrics } from '../../core/api';
 import type { UmapWorkerLike } from '../../worker/umap-client';
 import type { UmapEvent, UmapRequest } from '../../worker/umap-protocol';
+import type { StoreApi } from 'zustand/vanilla';
+import { UmapClient } from '../../worker/umap-client';
+import { EngineClient } from '../../worker/client';
+import { FakeWorker } from '../fake-worker.test-util';
+import { createClimStore, type ClimState } from '../store';
 
 export const metric = (step: number, loss = 5 - step * 0.01, ms = 100): StepMetrics => ({
   step,
@@ -58,4 +63,36 @@ export class FakeUmapWorker implements UmapWorkerLike {
   emit(e: UmapEvent) {
     this.onmessage?.({ data: e } as MessageEvent<UmapEvent>);
   }
+}
+
+/**
+ * A fresh fake engine worker, fake UMAP worker and store that reads its clock
+ * through `now`: one per test, so nothing leaks. `umap` replaces the UMAP
+ * worker the store starts, read each time it starts one (a test may swap it).
+ */
+export function makeStore(
+  now: () => number,
+  umap?: () => FakeUmapWorker,
+): { worker: FakeWorker; umapWorker: FakeUmapWorker; store: StoreApi<ClimState> } {
+  const worker = new FakeWorker();
+  const umapWorker = new FakeUmapWorker();
+  const store = createClimStore({
+    makeClient: () => new EngineClient(worker),
+    makeUmapClient: (on) => new UmapClient(on, umap ?? (() => umapWorker)),
+    now,
+  });
+  return { worker, umapWorker, store };
+}
+
+/** The engine's `ready` (WASM) and first idle state for run `runId` (default: the latest request's). */
+export function emitReady(worker: FakeWorker, runId = worker.lastRunId): void {
+  worker.emit({
+    type: 'ready',
+    runId,
+    backend: 'wasm',
+    adapter: 'WebAssembly SIMD, 2 threads',
+    isFallbackAdapter: false,
+    failed: [],
+  });
+  worker.emit({ type: 'state', runId, state: 'idle', step: 0, datasetId: 'shapes:seed=1' });
 }
