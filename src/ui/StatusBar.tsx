@@ -13,8 +13,6 @@ import {
 } from './status';
 import { fixed, percent } from './format';
 
-const fmt = (v: number | null | undefined, digits: number) => fixed(v, digits);
-
 /**
  * performance.now(), refreshed every `ms` while `active`: only a redraw
  * trigger for the clocks. The times shown come from wall-clock deltas
@@ -107,13 +105,13 @@ export function StatusBar() {
         <span data-testid="epoch">{formatEpoch(epochOf(step, batchSize, trainSize))}</span>
       </Item>
       <Item term="Loss">
-        <span data-testid="last-loss">{fmt(lastLoss, 4)}</span>
+        <span data-testid="last-loss">{fixed(lastLoss, 4)}</span>
       </Item>
       <Item term="Steps/s">
-        <span data-testid="steps-per-second">{fmt(sps, sps !== null && sps < 1 ? 3 : 1)}</span>
+        <span data-testid="steps-per-second">{fixed(sps, sps !== null && sps < 1 ? 3 : 1)}</span>
       </Item>
       <Item term="Images/s" title="Training images per second over the last ~10 s, reports included">
-        <span data-testid="images-per-second">{fmt(imagesPerSecond(rate, batchSize), 0)}</span>
+        <span data-testid="images-per-second">{fixed(imagesPerSecond(rate, batchSize), 0)}</span>
       </Item>
       <Item term="Elapsed" title="Training time of this run; pauses and set-up not counted">
         <span data-testid="elapsed">{formatDuration(elapsedAt(clock, now))}</span>
