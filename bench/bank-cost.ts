@@ -15,7 +15,7 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { presetConfig } from '../src/core/presets';
 import { Trainer } from '../src/core/train';
-import { loadDataset } from '../src/cli/train';
+import { loadDataset } from '../src/cli/datasets';
 import type { ClimConfig } from '../src/core/config';
 
 const { values: v } = parseArgs({

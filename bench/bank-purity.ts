@@ -18,7 +18,7 @@ import { presetConfig } from '../src/core/presets';
 import { assertValidConfig, type ClimConfig } from '../src/core/config';
 import { Trainer, sampleSubset } from '../src/core/train';
 import { Rng } from '../src/core/rng';
-import { loadDataset } from '../src/cli/train';
+import { loadDataset } from '../src/cli/datasets';
 import { compareRulesOnBank, type RuleStats } from '../src/core/clim/rule-comparison';
 import { sphericalKMeans } from '../src/core/clim/kmeans';
 import { clusterAgreement } from '../src/core/eval/cluster-metrics';

@@ -38,7 +38,7 @@ import { Trainer } from '../src/core/train';
 import { decodeCheckpoint, encodeCheckpoint, fnv1a, type Checkpoint } from '../src/core/checkpoint';
 import type { EvalResult, StepMetrics } from '../src/core/api';
 import type { Dataset } from '../src/core/data/dataset';
-import { loadDataset } from '../src/cli/train';
+import { loadDataset } from '../src/cli/datasets';
 
 const { values } = parseArgs({
   options: {

@@ -10,7 +10,7 @@ import { parseArgs } from 'node:util';
 import { writeFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { loadDataset } from '../src/cli/train';
+import { loadDataset } from '../src/cli/datasets';
 import { rawPixelKnn } from '../src/core/ablation';
 import { DEFAULT_PROBE, linearProbe } from '../src/core/eval/linear-probe';
 import { l2Normalize } from '../src/core/models/encoder';

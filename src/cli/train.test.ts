@@ -7,13 +7,28 @@ import { PNG } from 'pngjs';
 import { zipSync } from 'fflate';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { RunOutputError, parseCli, run, type RunReport } from './train';
+import { RunOutputError, run, type RunReport } from './train';
+import { parseCli } from './args';
 import { OutputPathError } from './output-paths';
 import { DEFAULT_CONFIG, bankDim, defaultConfig } from '../core/config';
 import { decodeWeights } from '../core/weights-file';
 import { ABLATION_CSV_HEADER, ABLATION_DEFAULT_STEPS, ablationBaseConfig, rawPixelKnn } from '../core/ablation';
 import { makeShapesDataset } from '../core/data/shapes';
 import type { AblationReport } from './ablation';
+
+/** The smallest config the runner tests train: a 4-wide, 2-stage encoder on 16 px, steps in milliseconds. */
+const TINY = {
+  width: 4,
+  stemStride: 1,
+  stages: 2,
+  groups: 4,
+  resolutions: [16],
+  projHidden: 16,
+  projDim: 8,
+  queueSize: 16,
+  batchSize: 8,
+  clusters: 4,
+};
 
 describe('train CLI', () => {
   it('resolves flags onto the default config', () => {
@@ -62,21 +77,7 @@ describe('train CLI', () => {
   it('--minutes stops on training time, sizes the schedule from the first steps, and --eval-minutes evaluates along the way', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'clim-minutes-'));
     try {
-      writeFileSync(
-        join(dir, 'c.json'),
-        JSON.stringify({
-          width: 4,
-          stemStride: 1,
-          stages: 2,
-          groups: 4,
-          resolutions: [16],
-          projHidden: 16,
-          projDim: 8,
-          queueSize: 16,
-          batchSize: 8,
-          clusters: 4,
-        }),
-      );
+      writeFileSync(join(dir, 'c.json'), JSON.stringify(TINY));
       const lines: string[] = [];
       // 60 steps of a tiny model take well under 0.1 min here; the budget (0.1 min = 6 s) then still stops it.
       const r = (await run(
@@ -112,22 +113,7 @@ describe('train CLI', () => {
   it('--save-weights writes the encoder; --init-weights --steps 0 reports the same kNN top-1; a bad file is one line and code 2', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'clim-weights-'));
     try {
-      writeFileSync(
-        join(dir, 'c.json'),
-        JSON.stringify({
-          width: 4,
-          stemStride: 1,
-          stages: 2,
-          groups: 4,
-          resolutions: [16],
-          projHidden: 16,
-          projDim: 8,
-          queueSize: 16,
-          batchSize: 8,
-          clusters: 4,
-          climWarmupSteps: 1,
-        }),
-      );
+      writeFileSync(join(dir, 'c.json'), JSON.stringify({ ...TINY, climWarmupSteps: 1 }));
       const w = join(dir, 'enc.climweights');
       const a = (await run(
         [
@@ -238,21 +224,7 @@ describe('train CLI', () => {
     const { tmpdir } = await import('node:os');
     const dir = mkdtempSync(join(tmpdir(), 'clim-'));
     // Tiny model: the cost is the bank pass and kNN over all 12,000 images.
-    writeFileSync(
-      join(dir, 'c.json'),
-      JSON.stringify({
-        width: 4,
-        stemStride: 2,
-        stages: 2,
-        groups: 4,
-        resolutions: [16],
-        projHidden: 16,
-        projDim: 8,
-        queueSize: 16,
-        batchSize: 8,
-        clusters: 4,
-      }),
-    );
+    writeFileSync(join(dir, 'c.json'), JSON.stringify({ ...TINY, stemStride: 2 }));
     const lines: string[] = [];
     const t0 = Date.now();
     const report = await run(
@@ -284,21 +256,7 @@ describe('train CLI', () => {
     const cfgPath = join(dir, 'c.json');
     writeFileSync(
       cfgPath,
-      JSON.stringify({
-        width: 4,
-        stemStride: 1,
-        stages: 2,
-        groups: 4,
-        resolutions: [8],
-        projHidden: 16,
-        projDim: 8,
-        queueSize: 16,
-        batchSize: 8,
-        clusters: 2,
-        knnK: 3,
-        evalK: 3,
-        climWarmupSteps: 0,
-      }),
+      JSON.stringify({ ...TINY, resolutions: [8], clusters: 2, knnK: 3, evalK: 3, climWarmupSteps: 0 }),
     );
 
     function solidPng(rgb: [number, number, number]): Uint8Array {
@@ -725,19 +683,6 @@ function cli(args: string[], opts: { uid?: number; gid?: number } = {}) {
 }
 
 /** A tiny model on the default shapes set: a step takes tens of ms, so the output tests stay fast. */
-const TINY = {
-  width: 4,
-  stemStride: 1,
-  stages: 2,
-  groups: 4,
-  resolutions: [16],
-  projHidden: 16,
-  projDim: 8,
-  queueSize: 16,
-  batchSize: 8,
-  clusters: 4,
-};
-
 /** Any character escapeControl (src/core/text.ts) escapes. */
 // eslint-disable-next-line no-control-regex -- the characters a printed name must not hold
 const RAW_CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
