@@ -4,14 +4,9 @@ import '@tensorflow/tfjs-backend-wasm';
 import { CheckpointError, encodeCheckpoint, type Checkpoint, type CheckpointMeta } from './checkpoint';
 import { tinyConfig } from './config';
 import { makeShapesDataset } from './data/shapes';
-import {
-  RUN_FILE_LIMITS,
-  chartsFromApp,
-  checkRunFile,
-  describeProblems,
-  readRunFile,
-  type RunFileProblem,
-} from './run-file-check';
+import { checkRunFile, describeProblems, readRunFile, type RunFileProblem } from './run-file-check';
+import { RUN_FILE_LIMITS } from './run-file-values';
+import { chartsFromApp } from './run-file-app';
 import { smallRun } from './run-file-fixture.test-util';
 import { Trainer } from './train';
 

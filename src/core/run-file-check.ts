@@ -15,7 +15,6 @@
  * of bounds. Float tensors against the model are Trainer.restore's check (it
  * alone knows the model's shapes).
  */
-import type { EvalResult, StepMetrics } from './api';
 import {
   CHECKPOINT_VERSION,
   CheckpointError,
@@ -27,7 +26,6 @@ import {
 } from './checkpoint';
 import {
   DEFAULT_CONFIG,
-  PROTOTYPE_KEYS,
   defaultConfig,
   mergeConfigFields,
   truncateText,
@@ -35,153 +33,29 @@ import {
   validateConfig,
   type ClimConfig,
 } from './config';
-import type { RngState } from './rng';
+import {
+  Problems,
+  RUN_FILE_LIMITS,
+  found,
+  isObj,
+  list,
+  object,
+  rngState,
+  text,
+  unknownKeys,
+  whole,
+  type Obj,
+  type RunFileProblem,
+} from './run-file-values';
+import { checkApp } from './run-file-app';
 
-/** One thing wrong with a run file: where (a path such as `app.evals[0].knnTop1`) and what, with what was found. */
-export interface RunFileProblem {
-  path: string;
-  message: string;
-}
+export type { RunFileProblem };
 
 export type RunFileCheck =
   { ok: true; checkpoint: Checkpoint } | { ok: false; problems: RunFileProblem[]; more: number };
 
-/** What the page keeps with a run (meta.app, written by the engine worker): the charts' history and the evaluations. */
-export interface RunAppState {
-  history: StepMetrics[];
-  evals: EvalResult[];
-}
-
-/**
- * Bounds beyond anything this app writes, each for a reason: a crafted file
- * must not make the page allocate or draw without limit before it is refused.
- */
-export const RUN_FILE_LIMITS = Object.freeze({
-  /** Steps and counters are int32 everywhere else (tensors, the UI's inputs). */
-  maxCount: 2 ** 31 - 1,
-  /** The engine worker thins its history at 10,000 entries (MAX_HISTORY, worker/protocol.ts; core cannot import it). */
-  maxHistory: 10_000,
-  /** One evaluation per 100 steps over the longest schedule (10,000,000 steps), plus room for manual ones. */
-  maxEvals: 200_000,
-  /**
-   * Classes of an evaluation: an upload's are its folders, which a browser
-   * cannot hold a million of; not tied to the image count, since a subset
-   * (fashion-mnist at n = 6) keeps all the set's classes.
-   */
-  maxClasses: 1_000_000,
-  /** Both splits' pixels in memory at once: one typed array each, which browsers cap near 2 GiB. */
-  maxImageBytes: 2 ** 31 - 1,
-  maxImageSide: 1024,
-  /** Data set ids and upload names (a folder or zip name, 255 bytes at most on disk, inside an id): longer ones only serve to flood messages and the page. */
-  maxText: 1024,
-  /** Problems kept for the message; the rest are counted. */
-  maxProblems: 50,
-});
-
 /** How many problems one refusal's message lists. */
 const LISTED = 5;
-
-/** Tolerance on shares (precision, top-1, NMI) that floating-point sums may push just past 0 or 1. */
-const SHARE_EPS = 1e-6;
-
-type Obj = Record<string, unknown>;
-
-class Problems {
-  readonly list: RunFileProblem[] = [];
-  more = 0;
-  add(path: string, message: string): void {
-    if (this.list.length < RUN_FILE_LIMITS.maxProblems) this.list.push({ path, message });
-    else this.more++;
-  }
-  get count(): number {
-    return this.list.length + this.more;
-  }
-}
-
-/** A value as a message shows it, without walking into it (crafted values may nest thousands deep or run for megabytes). */
-export function found(v: unknown): string {
-  if (v === undefined) return 'nothing';
-  if (v === null) return 'null';
-  if (typeof v === 'string') return `${JSON.stringify(truncateText(v, 40))} (text)`;
-  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
-  if (Array.isArray(v)) return `a list of ${v.length} item${v.length === 1 ? '' : 's'}`;
-  if (ArrayBuffer.isView(v)) return 'binary data';
-  return typeof v === 'object' ? 'an object' : typeof v;
-}
-
-const isObj = (v: unknown): v is Obj =>
-  typeof v === 'object' && v !== null && !Array.isArray(v) && !ArrayBuffer.isView(v);
-
-/** `v` as an object, or null with a problem; prototype keys are refused by name (JSON.parse makes them own keys). */
-function object(v: unknown, path: string, P: Problems): Obj | null {
-  if (!isObj(v)) {
-    P.add(path, `must be an object; found ${found(v)}.`);
-    return null;
-  }
-  for (const k of PROTOTYPE_KEYS)
-    if (Object.hasOwn(v, k)) P.add(`${path}.${k}`, `"${k}" is not a field (it names JavaScript's object machinery).`);
-  return v;
-}
-
-/** Keys `o` has that are not in `allowed` (prototype keys are reported by `object`). */
-function unknownKeys(o: Obj, allowed: readonly string[], path: string, P: Problems): void {
-  let n = 0;
-  for (const k of Object.keys(o)) {
-    if (allowed.includes(k) || PROTOTYPE_KEYS.includes(k)) continue;
-    if (n++ < 3) P.add(`${path}.${truncateText(k, 40)}`, 'is not a field of a run file.');
-  }
-  if (n > 3) P.add(path, `has ${n - 3} more unknown fields.`);
-}
-
-function whole(v: unknown, path: string, lo: number, hi: number, P: Problems, why = ''): v is number {
-  if (typeof v === 'number' && Number.isInteger(v) && v >= lo && v <= hi) return true;
-  P.add(
-    path,
-    v === undefined
-      ? `is missing (a whole number from ${lo} to ${hi}${why} is expected).`
-      : `must be a whole number from ${lo} to ${hi}${why}; found ${found(v)}.`,
-  );
-  return false;
-}
-
-function text(v: unknown, path: string, max: number, P: Problems): v is string {
-  if (typeof v === 'string' && v.length <= max) return true;
-  P.add(
-    path,
-    v === undefined
-      ? 'is missing (text is expected).'
-      : typeof v === 'string'
-        ? `must be at most ${max} characters; found ${found(v)}.`
-        : `must be text; found ${found(v)}.`,
-  );
-  return false;
-}
-
-/** `v` as a list of lo..hi items, copied dense (forEach and every skip the holes a sparse array has), or null with a problem. */
-function list(v: unknown, path: string, lo: number, hi: number, P: Problems, what: string): unknown[] | null {
-  if (Array.isArray(v) && v.length >= lo && v.length <= hi) return Array.from(v as unknown[]);
-  const want = lo === hi ? `${lo}` : `${lo} to ${hi}`;
-  P.add(
-    path,
-    Array.isArray(v)
-      ? `must list ${want} ${what}; found ${v.length}.`
-      : v === undefined
-        ? `is missing (a list of ${what} is expected).`
-        : `must be a list of ${what}; found ${found(v)}.`,
-  );
-  return null;
-}
-
-function rngState(v: unknown, path: string, P: Problems): RngState | null {
-  const a = list(v, path, 4, 4, P, 'whole numbers (a random stream’s state)');
-  if (!a || !a.every((x, i) => whole(x, `${path}[${i}]`, 0, 2 ** 32 - 1, P))) return null;
-  // xoshiro's all-zero state is a fixed point: the stream would draw 0 for ever.
-  if (a.every((x) => x === 0)) {
-    P.add(path, 'must not be all zeros (a random stream stuck at zero).');
-    return null;
-  }
-  return a as RngState;
-}
 
 /**
  * The settings: through upgradeSavedConfig (runs saved before a field
@@ -313,169 +187,6 @@ function checkSource(v: unknown, P: Problems): unknown {
   }
   P.add('dataset.source.kind', `must be "builtin" or "upload"; found ${found(s.kind)}.`);
   return undefined;
-}
-
-/** How each known field of a history or evaluation entry is checked: a required finite number, a share in [0, 1], nullable, or optional. */
-type FieldRule = { kind: 'step' } | { kind: 'number'; lo: number; hi: number; nullable?: boolean; optional?: boolean };
-
-const anyNumber = { kind: 'number', lo: -Number.MAX_VALUE, hi: Number.MAX_VALUE } as const;
-const nonNegative = { kind: 'number', lo: 0, hi: Number.MAX_VALUE } as const;
-const share = { kind: 'number', lo: -SHARE_EPS, hi: 1 + SHARE_EPS } as const;
-
-/**
- * StepMetrics as the worker records them. The losses and the rate are always
- * finite (a step whose loss is not a number never reaches the history,
- * faults.ts); the timings and shares may be null, which is what JSON makes of
- * a NaN or an Infinity; refreshMs came after run files did (absent in older ones).
- */
-const HISTORY_FIELDS: Record<keyof StepMetrics, FieldRule> = {
-  step: { kind: 'step' },
-  loss: anyNumber,
-  lossAnchor: anyNumber,
-  lossPositive: anyNumber,
-  lr: { kind: 'number', lo: 0, hi: 10 },
-  ms: { ...nonNegative, nullable: true },
-  imagesPerSecond: { ...nonNegative, nullable: true },
-  coverage: { ...share, nullable: true },
-  precision: { ...share, nullable: true },
-  lambdaMean: { ...share, nullable: true },
-  selectionMs: { ...nonNegative, nullable: true },
-  kmeansMs: { ...nonNegative, nullable: true },
-  refreshMs: { ...nonNegative, nullable: true, optional: true },
-};
-
-/** EvalResult (api.ts), unchanged since run files exist; `classes` and `confusion` are checked together. */
-const EVAL_FIELDS: Record<Exclude<keyof EvalResult, 'classes' | 'confusion'>, FieldRule> = {
-  step: { kind: 'step' },
-  knnTop1: { ...share, nullable: true },
-  linearTop1: { ...share, nullable: true },
-  alignment: { ...anyNumber, nullable: true },
-  uniformity: { ...anyNumber, nullable: true },
-  clusterPurity: { ...share, nullable: true },
-  clusterNmi: { ...share, nullable: true },
-  clusterAri: { kind: 'number', lo: -1 - SHARE_EPS, hi: 1 + SHARE_EPS, nullable: true },
-  ms: nonNegative,
-};
-
-const describeRule = (r: FieldRule): string => {
-  if (r.kind === 'step') return `a whole number from 0 to ${RUN_FILE_LIMITS.maxCount}`;
-  const range =
-    r === anyNumber || (r.lo === anyNumber.lo && r.hi === anyNumber.hi)
-      ? 'a finite number'
-      : r.hi === Number.MAX_VALUE
-        ? `a number from ${r.lo} up`
-        : `a number from ${Math.round(r.lo)} to ${Math.round(r.hi)}`;
-  return r.nullable ? `${range}, or null` : range;
-};
-
-/** Copies the fields `rules` names from `o` into `out`, checked; false when any is wrong. */
-function fields(o: Obj, rules: Record<string, FieldRule>, path: string, out: Obj, P: Problems): boolean {
-  let ok = true;
-  for (const [key, r] of Object.entries(rules)) {
-    const v = o[key];
-    const at = `${path}.${key}`;
-    if (r.kind === 'step') {
-      if (!whole(v, at, 0, RUN_FILE_LIMITS.maxCount, P)) ok = false;
-      else out[key] = v;
-      continue;
-    }
-    if (v === undefined && r.optional) continue;
-    if (v === null && r.nullable) {
-      out[key] = null;
-      continue;
-    }
-    if (typeof v === 'number' && Number.isFinite(v) && v >= r.lo && v <= r.hi) {
-      out[key] = v;
-      continue;
-    }
-    P.add(
-      at,
-      v === undefined
-        ? `is missing (${describeRule(r)} is expected).`
-        : `must be ${describeRule(r)}; found ${found(v)}.`,
-    );
-    ok = false;
-  }
-  return ok;
-}
-
-function checkHistoryEntry(v: unknown, path: string, P: Problems): StepMetrics | null {
-  const o = object(v, path, P);
-  if (!o) return null;
-  const out: Obj = {};
-  unknownKeys(o, Object.keys(HISTORY_FIELDS), path, P);
-  return fields(o, HISTORY_FIELDS, path, out, P) ? (out as unknown as StepMetrics) : null;
-}
-
-function checkEvalEntry(v: unknown, path: string, P: Problems): EvalResult | null {
-  const o = object(v, path, P);
-  if (!o) return null;
-  const out: Obj = {};
-  unknownKeys(o, [...Object.keys(EVAL_FIELDS), 'classes', 'confusion'], path, P);
-  let ok = fields(o, EVAL_FIELDS, path, out, P);
-  if (!whole(o.classes, `${path}.classes`, 0, RUN_FILE_LIMITS.maxClasses, P)) return null;
-  const k = o.classes as number;
-  out.classes = k;
-  const c = o.confusion;
-  if (c === null) out.confusion = null;
-  else {
-    // An Int32Array goes through JSON as {"0": n, "1": n, …}; a list, and the array itself (in memory), are accepted too.
-    const values = Array.isArray(c)
-      ? Array.from(c as unknown[])
-      : c instanceof Int32Array
-        ? Array.from(c)
-        : isObj(c)
-          ? Object.values(c)
-          : null;
-    const keysInOrder = !isObj(c) || Object.keys(c).every((key, i) => key === String(i));
-    if (
-      !values ||
-      !keysInOrder ||
-      values.length !== k * k ||
-      !values.every((x) => typeof x === 'number' && Number.isInteger(x) && x >= 0 && x <= RUN_FILE_LIMITS.maxCount)
-    ) {
-      P.add(
-        `${path}.confusion`,
-        c === undefined
-          ? 'is missing (null or a table of counts is expected).'
-          : `must be null or ${k}×${k} counts (whole numbers from 0 up); found ${values ? `${values.length} values, not all of them counts` : found(c)}.`,
-      );
-      ok = false;
-    } else out.confusion = Int32Array.from(values as number[]);
-  }
-  return ok ? (out as unknown as EvalResult) : null;
-}
-
-/**
- * meta.app: only `history` and `evals` are read back, so only they are kept
- * (other keys are dropped, not refused: the engine never reads them).
- */
-function checkApp(v: unknown, P: Problems): RunAppState | undefined {
-  const a = object(v, 'app', P);
-  if (!a) return undefined;
-  const history: StepMetrics[] = [];
-  const evals: EvalResult[] = [];
-  const h = a.history === undefined ? null : list(a.history, 'app.history', 0, RUN_FILE_LIMITS.maxHistory, P, 'steps');
-  h?.forEach((e, i) => {
-    const m = checkHistoryEntry(e, `app.history[${i}]`, P);
-    if (m) history.push(m);
-  });
-  const ev = a.evals === undefined ? null : list(a.evals, 'app.evals', 0, RUN_FILE_LIMITS.maxEvals, P, 'evaluations');
-  ev?.forEach((e, i) => {
-    const r = checkEvalEntry(e, `app.evals[${i}]`, P);
-    if (r) evals.push(r);
-  });
-  return { history, evals };
-}
-
-/**
- * The chart history and evaluations of a description, keeping the entries
- * that hold up and dropping the rest: for readers that must not fail (the
- * description has been through checkRunFile already on every current path).
- */
-export function chartsFromApp(app: unknown): RunAppState {
-  if (app === undefined || app === null) return { history: [], evals: [] };
-  return checkApp(app, new Problems()) ?? { history: [], evals: [] };
 }
 
 /** An int32 tensor of `shape`, found by name; null with a problem otherwise. */

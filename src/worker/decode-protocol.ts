@@ -17,7 +17,10 @@ export interface UploadFile {
 }
 
 export type DecodeRequest =
-  /** Part of a job's file list. Sent in slices: the first structured clone of a File costs ~0.25 ms on the sending thread, so 5,000 in one message blocked the page for 1.2 s. */
+  /**
+   * Part of a job's file list. Sent in slices: the first structured clone of a File costs time on the sending thread,
+   * so 5,000 in one message blocked the page for over a second (docs/BENCHMARKS.md §M12).
+   */
   | { type: 'files'; jobId: number; files: UploadFile[] }
   /**
    * The job's list is complete: expand zips, plan, report the summary.

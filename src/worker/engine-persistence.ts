@@ -13,7 +13,8 @@ import { isLiveKey } from '../core/config-fields';
 import type { Dataset } from '../core/data/dataset';
 import type { EvalResult, StepMetrics } from '../core/api';
 import { RUN_FILE_EXTENSION, encodeCheckpoint, CheckpointError, type Checkpoint } from '../core/checkpoint';
-import { chartsFromApp, readRunFile } from '../core/run-file-check';
+import { readRunFile } from '../core/run-file-check';
+import { chartsFromApp } from '../core/run-file-app';
 import { datasetFingerprint } from '../core/data/dataset';
 import type { RunStore, SavedRunInfo } from './run-store';
 import { runExportFiles, SPRITE_PATH } from '../core/export/bundle';
@@ -22,6 +23,7 @@ import { strToU8, zipSync, type Zippable } from 'fflate';
 import { loadDataset } from './datasets';
 import type { DatasetName, RequestOf } from './protocol';
 import type { Engine, Restored } from './engine';
+import { postInitWeights } from './engine-setup';
 import { message } from './engine-shared';
 
 /** How the current data set is found again on resume or on another machine. */
@@ -292,7 +294,7 @@ export function onCommitRestore(eng: Engine, r: RequestOf<'commitRestore'>): voi
     eng.disposeTrainer();
     // A restored run carries its own weights; a later fresh run starts from random ones unless asked again.
     eng.initWeights = null;
-    eng.postInitWeights();
+    postInitWeights(eng);
     const src = p.ck.meta.dataset.source as DatasetSource | undefined;
     eng.config = structuredClone(p.ck.meta.config);
     // A restore after a loss fault comes with a safer learning rate (live-safe fields only).

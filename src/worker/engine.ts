@@ -6,56 +6,39 @@
  * What it needs of the worker's globals (posting, timers, the backend, the
  * IndexedDB run store) comes through the constructor (EngineDeps), so unit
  * tests drive it in Node; engine.worker.ts wires it to the real ones.
+ * Requests are dispatched by engine-handlers.ts; set-up, persistence,
+ * ablation and fault recovery live in engine-setup/-persistence/-ablation/
+ * -recovery.ts, which read and set the engine's fields.
  */
 import { Trainer } from '../core/train';
-import { defaultConfig, validateConfig, type ClimConfig } from '../core/config';
-import { isLiveKey, type LivePatch } from '../core/config-fields';
+import { defaultConfig, type ClimConfig } from '../core/config';
+import type { LivePatch } from '../core/config-fields';
 import type { Dataset } from '../core/data/dataset';
-import { assembleDataset } from '../core/data/folder';
-import type { EvalResult, SelectionSnapshot, StepMetrics } from '../core/api';
+import type { EvalResult, StepMetrics } from '../core/api';
 import type { Checkpoint } from '../core/checkpoint';
 import type { RunStore } from './run-store';
 import { memory as tfMemory } from '@tensorflow/tfjs';
 import type { BackendChoice } from './backend';
 import { PROGRESS_EVERY_MS, message } from './engine-shared';
-import {
-  onCommitRestore,
-  onDiscardSaved,
-  onExportBundle,
-  onExportRun,
-  onListSaved,
-  onPrepareRestore,
-  onSaveNow,
-  saveRun,
-} from './engine-persistence';
-import { onRunAblation, onStopAblation } from './engine-ablation';
-import { onTestFault, recoverFromDevice, stopOnLossFault, takeTestDeviceLoss } from './engine-recovery';
+import { saveRun } from './engine-persistence';
+import { handlersFor, type Handlers } from './engine-handlers';
+import { initWeightsLabel, postInitWeights } from './engine-setup';
+import { thumbnailsFor } from './thumbnails';
+import { recoverFromDevice, stopOnLossFault, takeTestDeviceLoss } from './engine-recovery';
 import { isDeviceFault } from './faults';
 import { rawPixelKnn } from '../core/ablation';
 import { loadDataset, preloadFashionMnist } from './datasets';
-import { builtinWeights } from './models';
-import {
-  ARCHITECTURE_FIELDS,
-  WeightsFileError,
-  decodeWeights,
-  weightsMismatch,
-  type WeightsFile,
-} from '../core/weights-file';
+import { WeightsFileError, type WeightsFile } from '../core/weights-file';
 import {
   AUTOSAVE_EVERY,
   DEFAULT_DATASET,
   HEARTBEAT_EVERY_MS,
-  builtinModelLabel,
-  MAX_IMAGES_PER_REQUEST,
-  MAX_PINNED,
   thinHistory,
   type BackendName,
   type DatasetChoice,
   type DatasetName,
-  type RequestOf,
   type RunState,
   type TensorMemory,
-  type Thumbnails,
   type WorkerEvent,
   type WorkerRequest,
 } from './protocol';
@@ -242,36 +225,6 @@ export class Engine {
 
   // --- end of heartbeat ---
 
-  /** Tells the page which weights fresh runs start from (never dropped by the client: see isRunScoped). */
-  postInitWeights(): void {
-    const w = this.initWeights;
-    const info = w
-      ? { steps: w.file.info.steps, knnTop1: w.file.info.knnTop1, trainedOn: w.file.info.trainedOn }
-      : null;
-    this.post({ type: 'initWeights', runId: this.runId, source: w?.source ?? null, name: w?.name ?? null, info });
-  }
-
-  /**
-   * After the config changed: the stored weights are dropped, and the page
-   * told which fields parted them, when they no longer fit its encoder.
-   * Inside the queue.
-   */
-  dropInitWeightsIfUnfit(): void {
-    const w = this.initWeights;
-    if (!w) return;
-    const diff = ARCHITECTURE_FIELDS.filter((k) => w.file.architecture[k] !== this.config[k]);
-    if (!diff.length) return;
-    this.initWeights = null;
-    this.postInitWeights();
-    const fields = diff.map((k) => `${k} ${String(w.file.architecture[k])} → ${String(this.config[k])}`).join(', ');
-    this.post({
-      type: 'error',
-      runId: this.runId,
-      message: `The ${initWeightsLabel(w)} was dropped because the encoder settings changed (${fields}): its weights fit only the encoder they were trained with. The run starts from random weights.`,
-      recoverable: true,
-    });
-  }
-
   /** Raw-pixel kNN top-1 per data set, k and τ (seconds to compute on a 10k set, so once). */
   readonly rawBaselines = new Map<string, number | null>();
 
@@ -281,7 +234,7 @@ export class Engine {
   /**
    * Posts the raw-pixel kNN top-1 of the run's data set once per run, after
    * its first evaluation (computed the first time a data set, k and τ are
-   * seen: 5–6 s for Fashion-MNIST 10k + 2k on WASM, then cached).
+   * seen, seconds on WASM for Fashion-MNIST, then cached; docs/BENCHMARKS.md §M10).
    */
   async postBaselineOnce(id: number, ds: Dataset): Promise<void> {
     const key = `${ds.id}|${this.config.evalK}|${this.config.evalTemperature}`;
@@ -416,7 +369,7 @@ export class Engine {
     } catch (e) {
       if (!(e instanceof WeightsFileError) || !w || this.initWeights !== w) throw e;
       this.initWeights = null;
-      this.postInitWeights();
+      postInitWeights(this);
       throw new Error(
         `The ${initWeightsLabel(w)} was dropped: ${e.message} Press Start again to train from random weights.`,
         { cause: e },
@@ -514,312 +467,6 @@ export class Engine {
     }, 0);
   }
 
-  readonly handlers: { [K in WorkerRequest['type']]: (r: RequestOf<K>) => void } = {
-    init: (r) => {
-      void this.enqueue(async () => {
-        if (r.autosaveEvery !== undefined && Number.isInteger(r.autosaveEvery) && r.autosaveEvery >= 0)
-          this.autosaveEvery = r.autosaveEvery;
-        this.testHooks = r.testHooks === true;
-        this.initOpts = { backend: r.backend ?? null, wasmThreads: r.wasmThreads };
-        const choice = await this.deps.setUpBackend(r.backend ?? null, { wasmThreads: r.wasmThreads });
-        this.backendName = choice.backend;
-        this.backendReady = true;
-        if (r.backend && choice.backend !== r.backend) {
-          const why = choice.failed.find((f) => f.backend === r.backend)?.error ?? 'unavailable';
-          this.post({
-            type: 'error',
-            runId: this.runId,
-            message: `Backend ${r.backend} failed (${why}); using ${choice.backend}.`,
-            recoverable: true,
-          });
-        }
-        this.post({ type: 'ready', runId: this.runId, ...choice });
-        this.setState('idle');
-        // After set-up, by when a setDataset sent with init has been received.
-        this.preload(this.requestedDataset);
-      }, false);
-    },
-    configure: (r) => {
-      const issues = validateConfig(r.config);
-      if (issues.length) {
-        this.post({
-          type: 'error',
-          runId: this.runId,
-          message: `Invalid config: ${issues.map((i) => i.message).join(' ')}`,
-          recoverable: true,
-        });
-        return;
-      }
-      this.stopNow();
-      void this.enqueue(() => {
-        this.disposeTrainer();
-        const seedChanged = r.config.seed !== this.config.seed && this.datasetOpts.seed === undefined;
-        this.config = structuredClone(r.config);
-        if (seedChanged) this.dataset = null;
-        this.dropInitWeightsIfUnfit();
-        this.setState('idle');
-      });
-    },
-    setDataset: (r) => {
-      this.stopNow();
-      if (r.dataset !== 'upload') {
-        this.requestedDataset = r.dataset;
-        if (this.backendReady) this.preload(r.dataset);
-      }
-      void this.enqueue(() => {
-        this.disposeTrainer();
-        this.datasetName = r.dataset;
-        this.datasetOpts = { seed: r.seed, nTrain: r.nTrain, nTest: r.nTest };
-        this.dataset = null;
-        this.pinned = [];
-        this.setState('idle');
-      });
-    },
-    setUpload: (r) => {
-      this.stopNow();
-      void this.enqueue(() => {
-        this.disposeTrainer();
-        const u = r.upload;
-        this.uploaded = assembleDataset({
-          name: u.name,
-          size: u.size,
-          images: u.images,
-          labels: u.labels,
-          classNames: u.classNames,
-          fraction: u.labels ? u.fraction : 0,
-          seed: u.seed,
-        });
-        this.datasetName = 'upload';
-        this.dataset = null;
-        this.pinned = [];
-        this.setState('idle');
-      });
-    },
-    setInitWeights: (r) => {
-      this.stopNow();
-      const id = this.runId;
-      void this.enqueue(async () => {
-        const src = r.source;
-        let next: InitWeights | null = null;
-        if (src) {
-          try {
-            if (src.kind === 'file' && src.bytes.length === 0)
-              throw new WeightsFileError(
-                'not-a-weights-file',
-                'The file is empty (0 bytes), so it is not a weights file.',
-              );
-            const file = src.kind === 'builtin' ? await builtinWeights(src.name) : decodeWeights(src.bytes);
-            // Against the architecture fields (and finiteness) before anything is discarded; Trainer.create checks each parameter.
-            const why = weightsMismatch(file, this.config, file.params);
-            if (why) throw new WeightsFileError('mismatch', why);
-            next = {
-              file,
-              source: src.kind,
-              name: src.kind === 'builtin' ? builtinModelLabel(src.name) : src.fileName,
-            };
-          } catch (e) {
-            // Reported with what it was; the run and the weights choice stay (paused: the new run id ended its loop).
-            const what =
-              src.kind === 'file'
-                ? `Model file “${src.fileName}” not loaded`
-                : 'The trained encoder could not be loaded';
-            const why = e instanceof WeightsFileError ? e.message : `it could not be read (${message(e)}).`;
-            const kept =
-              this.state === 'running'
-                ? 'The current run is kept, paused at its step.'
-                : 'The current run is unchanged.';
-            this.post({ type: 'error', runId: this.runId, message: `${what}: ${why} ${kept}`, recoverable: true });
-            if (id === this.runId) this.setState(this.trainer ? 'paused' : 'idle', id);
-            return;
-          }
-        }
-        this.disposeTrainer();
-        this.initWeights = next;
-        this.postInitWeights();
-        this.setState('idle', id);
-      });
-    },
-    pinAnchors: (r) => {
-      this.pinned = r.indices.slice(0, MAX_PINNED);
-      const id = this.runId;
-      // While paused (or before the first step) show the pinned anchors now; a running loop shows them at its next report.
-      if (!this.running)
-        void this.enqueue(async () => {
-          if (this.trainer && id === this.runId) await this.sendSnapshots(this.trainer, id);
-        });
-    },
-    requestImages: (r) => {
-      const id = this.runId;
-      // Off the queue: the pixels are the data set's bytes, no model needed, so hover stays quick while a step runs.
-      const d = this.dataset;
-      if (d) this.post({ type: 'images', runId: id, thumbs: imagesOf(d, r.indices) });
-    },
-    requestEmbeddings: (r) => {
-      const id = this.runId;
-      void this.enqueue(async () => {
-        if (!this.trainer || id !== this.runId) return;
-        const dump = await this.trainer.embeddingsDump(r.max);
-        if (id === this.runId) this.post({ type: 'embeddings', runId: id, dump });
-      });
-    },
-    start: () => {
-      if (this.running) return;
-      this.running = true;
-      const id = this.runId;
-      const token = ++this.loop;
-      void this.enqueue(async () => {
-        const t = await this.ensureTrainer(id);
-        if (!t || id !== this.runId || token !== this.loop) return;
-        if (!this.running) {
-          this.setState('paused', id);
-          return;
-        }
-        this.lastFlush = performance.now();
-        this.setState('running', id);
-        this.scheduleNext(id, token);
-      });
-    },
-    pause: () => {
-      if (!this.running) return;
-      this.running = false;
-      const id = this.runId;
-      // Behind the in-flight step, so the reported step count is final
-      // (stepOnce may have said 'paused' already, before that step's reports).
-      void this.enqueue(async () => {
-        if (id !== this.runId) return;
-        this.flush(id);
-        if (this.state !== 'paused') this.setState(this.trainer ? 'paused' : 'idle', id);
-        // A paused tab may be closed next: keep what was trained (unless the last save is this step).
-        if (this.trainer && this.savedStep !== this.trainer.step) await saveRun(this, this.trainer, id, 'pause');
-      });
-    },
-    listSaved: () => {
-      onListSaved(this);
-    },
-    discardSaved: (r) => {
-      onDiscardSaved(this, r);
-    },
-    saveNow: () => {
-      onSaveNow(this);
-    },
-    prepareRestore: (r) => {
-      onPrepareRestore(this, r);
-    },
-    commitRestore: (r) => {
-      onCommitRestore(this, r);
-    },
-    exportBundle: () => {
-      onExportBundle(this);
-    },
-    evaluate: (r) => {
-      const id = this.runId;
-      void this.enqueue(async () => {
-        if (!this.trainer || id !== this.runId)
-          throw new Error('There is no encoder to evaluate yet: start or step the run first.');
-        const t = this.trainer;
-        const res = await this.longCall(() => t.evaluate({ full: r.full }));
-        if (id !== this.runId) return;
-        this.evals.push(res);
-        this.post({ type: 'eval', runId: id, result: res });
-        if (res.knnTop1 !== null) await this.postBaselineOnce(id, this.trainer.data);
-      });
-    },
-    exportRun: () => {
-      onExportRun(this);
-    },
-    step: () => {
-      if (this.running) return;
-      const id = this.runId;
-      void this.enqueue(async () => {
-        const t = await this.ensureTrainer(id);
-        if (!t || id !== this.runId) return;
-        await this.stepOnce(t, id);
-        this.flush(id);
-        this.setState('paused', id);
-      });
-    },
-    reset: () => {
-      this.stopNow();
-      void this.enqueue(() => {
-        this.disposeTrainer();
-        this.setState('idle');
-      });
-    },
-    setLive: (r) => {
-      // In the queue, after any configure received earlier has replaced `config`.
-      void this.enqueue(() => {
-        const fixed = Object.keys(r.patch).filter((k) => !isLiveKey(k));
-        const next = { ...this.config, ...r.patch };
-        const problems = fixed.length
-          ? [`${fixed.join(', ')} cannot change during a run: start a new run.`]
-          : validateConfig(next).map((i) => i.message);
-        // Reported, not thrown: a throw would also stop a running loop.
-        if (problems.length) {
-          this.post({
-            type: 'error',
-            runId: this.runId,
-            message: `Setting not applied: ${problems.join(' ')}`,
-            recoverable: true,
-          });
-          return;
-        }
-        this.config = next;
-        this.trainer?.updateLive(r.patch);
-      });
-    },
-    runAblation: (r) => {
-      onRunAblation(this, r);
-    },
-    stopAblation: () => {
-      onStopAblation(this);
-    },
-    testFault: (r) => {
-      onTestFault(this, r);
-    },
-    dispose: () => {
-      this.stopNow();
-      void this.enqueue(() => {
-        this.disposeTrainer();
-        this.prepared?.trainer.dispose();
-        this.store?.close();
-        this.deps.close();
-      });
-    },
-  };
-}
-
-/** The stored weights as a sentence's subject. */
-function initWeightsLabel(w: InitWeights): string {
-  return w.source === 'builtin' ? `trained encoder (${w.name})` : `model file “${w.name}”`;
-}
-
-/**
- * The training images a selection snapshot refers to (anchors, neighbours,
- * positives, the images nearest the anchors' cluster centres), copied out of
- * the data set's bytes: the page holds no copy of the data set.
- */
-function thumbnailsFor(d: Dataset, snap: SelectionSnapshot, nearest: Int32Array | null): Thumbnails {
-  const want = new Set<number>();
-  for (const a of snap.anchors) {
-    want.add(a.anchor);
-    if (a.positive !== null) want.add(a.positive);
-    for (const nb of a.neighbours) want.add(nb.index);
-  }
-  // Every cluster's centre image: the Positives view shows the anchors' ones, the Clusters view all.
-  if (nearest) for (const c of nearest) if (c >= 0) want.add(c);
-  const index = Int32Array.from([...want].filter((i) => i >= 0 && i < d.train.n).sort((x, y) => x - y));
-  const per = d.size * d.size * 3;
-  const pixels = new Uint8Array(index.length * per);
-  index.forEach((i, j) => pixels.set(d.train.images.subarray(i * per, (i + 1) * per), j * per));
-  return { size: d.size, index, pixels };
-}
-
-/** Pixels of the given training images (valid, distinct, ascending, at most MAX_IMAGES_PER_REQUEST): map hover and galleries. */
-function imagesOf(d: Dataset, indices: number[]): Thumbnails {
-  const valid = indices.filter((i) => Number.isInteger(i) && i >= 0 && i < d.train.n);
-  const index = Int32Array.from([...new Set(valid)].slice(0, MAX_IMAGES_PER_REQUEST).sort((x, y) => x - y));
-  const per = d.size * d.size * 3;
-  const pixels = new Uint8Array(index.length * per);
-  index.forEach((i, j) => pixels.set(d.train.images.subarray(i * per, (i + 1) * per), j * per));
-  return { size: d.size, index, pixels };
+  /** One handler per request type (engine-handlers.ts), looked up by `handle`. */
+  readonly handlers: Handlers = handlersFor(this);
 }

@@ -239,7 +239,10 @@ export type FaultReport =
       continued: boolean;
     };
 
-/** Steps between autosaves when the page does not say: ~1 min of default training on a CPU, a few seconds on a GPU. */
+/**
+ * Steps between autosaves when the page does not say: about a minute of default training on a CPU, a few seconds on
+ * a GPU (docs/BENCHMARKS.md §M11).
+ */
 export const AUTOSAVE_EVERY = 100;
 
 /** Requests after which earlier events belong to a dead run. */
