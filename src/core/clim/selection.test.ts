@@ -353,8 +353,13 @@ describe('the other modes', () => {
         if (size >= 2) expect(p).not.toBe(i);
         expect(r.keptCount[i]).toBe(size - 1);
         expect(p).toBe(naiveClusterPick(assign, i, u[i]).positive);
+        // The snapshot's verdict on a neighbour (judgeUnlisted) says 'kept' for every image the rule can draw.
+        expect(getSelectionPolicy('cluster').judgeUnlisted(assign[p] === assign[i])).toBe('kept');
       });
     }
+    // And 'different-cluster' for one it never draws: any image of another cluster.
+    const other = assign.findIndex((a) => a !== assign[0]);
+    expect(getSelectionPolicy('cluster').judgeUnlisted(assign[other] === assign[0])).toBe('different-cluster');
     state.dispose();
   });
 

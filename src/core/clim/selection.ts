@@ -49,6 +49,12 @@ export interface SelectionPolicy {
   usesKnn: boolean;
   usesClusters: boolean;
   select(input: SelectionInput): SelectionOutput;
+  /**
+   * The verdict on a kNN neighbour that `select` gives no reason code for
+   * (modes without kNN): the selection snapshot shows the k nearest
+   * neighbours in every mode, and labels them by the mode's own rule here.
+   */
+  judgeUnlisted(sameCluster: boolean): RejectReason;
 }
 
 /** Codes of SelectionOutput.reason. */
@@ -155,6 +161,7 @@ const none: SelectionPolicy = {
     'MoCo v2: every image is its own positive. No neighbours, no clusters; the baseline the other rules are measured against.',
   usesKnn: false,
   usesClusters: false,
+  judgeUnlisted: () => 'not-selected-by-mode',
   select: ({ anchorIdx }) =>
     tidyOutput(() => ({ ...selfPositives(anchorIdx), neighbours: null, similarities: null, reason: null })),
 };
@@ -165,6 +172,8 @@ const knnPolicy: SelectionPolicy = {
     'Nearest neighbours (NNCLR-like): the positive is a random one of the k images whose embeddings are closest to the anchor. With k = 1 it is always the single nearest one.',
   usesKnn: true,
   usesClusters: false,
+  // Lists every neighbour itself (all kept).
+  judgeUnlisted: () => 'not-selected-by-mode',
   select: ({ anchorIdx, bank, k, u }) =>
     tidyOutput(() => {
       const nn = knn(tf.gather(bank, anchorIdx), bank, k, anchorIdx);
@@ -184,6 +193,8 @@ const clusterPolicy: SelectionPolicy = {
     "Same cluster: the positive is any other image of the anchor's k-means cluster, however far from the anchor. Broad but noisy; an image alone in its cluster is its own positive.",
   usesKnn: false,
   usesClusters: true,
+  // It draws from the whole cluster, not from the kNN: a neighbour in the anchor's cluster is one it may draw.
+  judgeUnlisted: (sameCluster) => (sameCluster ? 'kept' : 'different-cluster'),
   select: ({ anchorIdx, clusters, u }) =>
     tidyOutput(() => {
       if (!clusters) return { ...selfPositives(anchorIdx), neighbours: null, similarities: null, reason: null };
@@ -215,6 +226,8 @@ const centreWise: SelectionPolicy = {
     "CLIM's rule: among the anchor's k nearest neighbours, keep those in the anchor's cluster that lie closer to the cluster centre than the anchor does (or, with the 'cluster-mean' threshold, at least as close as the cluster's average member), and draw the positive from them. It pulls the anchor towards its centre without leaving its neighbourhood; with nothing kept the anchor is its own positive.",
   usesKnn: true,
   usesClusters: true,
+  // Lists every neighbour itself, with its reason.
+  judgeUnlisted: () => 'not-selected-by-mode',
   select: ({ anchorIdx, bank, clusters, k, threshold, u }) =>
     tidyOutput(() => {
       const anchor = anchorIdx.toInt();
