@@ -25,8 +25,8 @@ export interface AblationVariant {
  * (with `none` + `cutmix`, CutMix mixes two views of the anchor itself, so
  * mixing alone is measured too). The last arm adds §5's second resolution to
  * the full method, against `center-wise+cutmix` at one resolution: all
- * other arms train at one resolution, because a second one costs about 1.7×
- * per step (205 against 118 ms measured on Fashion-MNIST) and the CPU budget (30 min for the whole table on a 2-core
+ * other arms train at one resolution, because a second one makes each step much slower
+ * (docs/BENCHMARKS.md §M11) and the CPU budget (30 min for the whole table on a 2-core
  * machine, see `ablationBaseConfig`) cannot pay it nine times.
  */
 export const ABLATION_VARIANTS: readonly AblationVariant[] = Object.freeze([
@@ -68,11 +68,10 @@ export const ABLATION_VARIANTS: readonly AblationVariant[] = Object.freeze([
 /**
  * Steps per arm when the runner is not given --steps: with
  * `ablationBaseConfig` on the built-in Fashion-MNIST set (10k + 2k) the nine
- * default arms fit in 30 minutes on this project's 2-core machine (WASM):
- * measured 1,087 s in all (bench/results/ablation-fashion-mnist.json), arms
- * 103–151 s (one resolution, 124–191 ms median step, ~25 s of set-up and
- * full evaluation each) and 149 s for the two-resolution arm, while other
- * jobs shared the cores. The margin (~12 min) absorbs such sharing.
+ * default arms fit in 30 minutes on this project's 2-core machine (WASM),
+ * with a margin, even while other jobs shared the cores: measured per arm
+ * and in all in docs/BENCHMARKS.md §M11
+ * (bench/results/ablation-fashion-mnist.json). The margin absorbs such sharing.
  */
 export const ABLATION_DEFAULT_STEPS = 600;
 

@@ -30,10 +30,11 @@ import { knnClassify } from './eval/knn-monitor';
 /**
  * Base config of the CPU ablation: the `fast-demo-cpu` preset (one 24-px
  * resolution, batch 32, queue 256, CLIM warm-up 50 steps, k-means every 25).
- * Why not the defaults: measured on this project's 2-core machine (WASM),
- * the default step (two resolutions, batch 64) takes ~450 ms, so nine arms in
- * 30 minutes would get ~300 steps each, 100 of them CLIM's warm-up; the
- * fast preset steps ~3× faster, so each arm gets several hundred steps of
+ * Why not the defaults: measured on this project's 2-core machine (WASM,
+ * docs/BENCHMARKS.md §M11), the default step (two resolutions, batch 64) is
+ * so slow that nine arms in 30 minutes would get only a few hundred steps
+ * each, 100 of them CLIM's warm-up; the fast preset steps several times
+ * faster, so each arm gets several hundred steps of
  * selection and mixing after the warm-up. Every field but selection, mix
  * and resolutions is shared by all arms.
  */

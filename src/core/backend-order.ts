@@ -12,7 +12,7 @@ export interface BackendProbe {
   webgl: boolean;
   /**
    * WebGL through a software rasteriser (SwiftShader, llvmpipe). Such WebGL
-   * trained ~12× slower than WASM on a 2-core CPU (METHOD §8), so it ranks
+   * trained an order of magnitude slower than WASM on a 2-core CPU (METHOD §8), so it ranks
    * below WASM like a fallback WebGPU adapter does.
    */
   webglSoftware?: boolean;
@@ -27,7 +27,7 @@ export function isBackendName(x: unknown): x is BackendName {
  * Auto order: WebGPU on a hardware adapter, then WebGL, then WASM, then the
  * pure-JS cpu backend. Software WebGL and a software WebGPU adapter
  * (SwiftShader) rank below WASM, in that order: on a 2-core CPU they measured
- * ~12× and ~24× slower per step than WASM (METHOD §8). A forced
+ * an order of magnitude slower per step than WASM, WebGPU the slower (METHOD §8). A forced
  * backend goes first, even when the probe says it is missing, so that the
  * failure is reported rather than silently replaced; the rest follow as
  * fallbacks. `cpu` is always last because it always exists.

@@ -113,7 +113,7 @@ const elements = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
 /**
  * FNV-1a, 32 bits, over bytes: a checksum against truncation and bit rot,
  * not an adversary. Reads 4 bytes per loop turn where aligned data allows
- * it would change the value, so it stays byte-wise; ~50 ms for 20 MB.
+ * it would change the value, so it stays byte-wise (its cost: docs/BENCHMARKS.md §M10).
  */
 export function fnv1a(bytes: Uint8Array, seed: number = 0x811c9dc5): number {
   let h = seed >>> 0;

@@ -119,7 +119,7 @@ export const DEFAULT_CONFIG: Readonly<ClimConfig> = Object.freeze({
   saturation: 0.8, // stronger than MoCo v2's 0.4: see hue
   hue: 0.5, // any hue: with MoCo v2's 0.1 colour stayed the easiest shortcut on small sets and kNN barely moved in 200 steps (docs/BENCHMARKS.md)
   grayscaleProb: 0.5, // as hue: 0.2 left colour too informative
-  width: 16, // small enough for ~0.5 s steps on a 2-core CPU, wide enough to learn
+  width: 16, // small enough for sub-second steps on a 2-core CPU (docs/BENCHMARKS.md §M11), wide enough to learn
   stemStride: 2, // 32-px input, 16-px first stage: element-wise ops dominate on WASM, this quarters them
   stages: 3, // 16 → 8 → 4 px after the stem: enough receptive field for 32-px images
   blocksPerStage: 1, // depth is the main cost on CPU; one residual block per stage

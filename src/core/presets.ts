@@ -61,7 +61,7 @@ export const PRESETS: readonly Preset[] = Object.freeze([
   {
     id: 'fast-demo-cpu',
     label: 'Fast demo (CPU)',
-    // Measured in bench/: about a third of the default step on WASM.
+    // Measured in bench/: several times faster than the default step on WASM (docs/BENCHMARKS.md §M11).
     description: 'A smaller, single-resolution run that steps several times a second on a CPU-only machine.',
     overrides: {
       resolutions: [24],

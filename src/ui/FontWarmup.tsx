@@ -5,8 +5,8 @@
  * Why: the first layout of a glyph missing from the UI font runs the
  * system's font fallback, and the first bold, italic or serif text loads its
  * face from disk. Left to the first tab switch while training, that took
- * 37 ms of one layout on the About view (Chrome trace on the 2-core test
- * machine), most of a 50 ms long-task budget. Here it happens before the
+ * most of a 50 ms long-task budget in one layout on the About view (Chrome
+ * trace on the 2-core test machine, docs/BENCHMARKS.md §M12). Here it happens before the
  * worker trains, and the font caches keep the result.
  */
 const SYMBOLS = '×–…—→’·−”“λ§≤∈‖τⱼ✗✓⚠◆≡′ᵢμΣ²±≥∞√∑∂εσ°';

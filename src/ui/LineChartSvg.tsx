@@ -6,10 +6,10 @@ import { LINE_MARGIN as M, lineGeometry, markerIndices, nearestRow, type Row } f
  * A multi-series line chart in plain SVG for the Training pane. It replaced
  * recharts there: measured in Chromium on the 2-core machine while the
  * worker trains (e2e/responsiveness.spec.ts), recharts' first render of the
- * charts took 130–180 ms of main thread and each redraw 25–55 ms (its
- * internal store, selectors and DOM text measurement for ticks), over the
- * 50 ms long-task budget. This draws a few paths, ~15 labels and ≤ 8
- * markers a series, a millisecond or two per update.
+ * charts and each redraw (its internal store, selectors and DOM text
+ * measurement for ticks) went over the 50 ms long-task budget
+ * (docs/BENCHMARKS.md §M12). This draws a few paths, ~15 labels and ≤ 8
+ * markers a series, a small fraction of that per update.
  *
  * Styles are attributes, not CSS classes, so the PNG export (export.ts),
  * which serialises the SVG alone, looks like the page.

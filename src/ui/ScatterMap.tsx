@@ -74,8 +74,8 @@ export function ScatterMap({ xy, groups, label, describedBy, height = 420, onHov
   // main thread) and shown as an <img> of the PNG it encodes there; only the
   // latest job is shown. An image rather than a canvas: on the 2-core test
   // machine's software compositing, the map's two canvases made each frame's
-  // commit 10–30 ms while the view was shown and took its first frame to
-  // 57–72 ms (0 of 5 runs over the long-task budget without them, 3 of 6 with).
+  // commit slow while the view was shown and took its first frame over the
+  // long-task budget in half the runs, none without them (docs/BENCHMARKS.md §M13).
   const [drawn, setDrawn] = useState<{ url: string; ms: number } | null>(null);
   const drawer = useRef<{ worker: Worker | null; job: number }>({ worker: null, job: 0 });
   useEffect(() => {
@@ -99,10 +99,10 @@ export function ScatterMap({ xy, groups, label, describedBy, height = 420, onHov
     return () => URL.revokeObjectURL(url);
   }, [drawn]);
   // Each draw is asked for when the page's main thread is idle: drawing and
-  // encoding take the map worker 90–170 ms, and on a 2-core machine whose
-  // other core trains, a draw running beside the frames that mount the view
-  // left the main thread without a core for part of them (a 56 ms frame of
-  // 30 ms of work in a Chrome trace).
+  // encoding keep the map worker busy for a while, and on a 2-core machine
+  // whose other core trains, a draw running beside the frames that mount the
+  // view left the main thread without a core for part of them (a Chrome
+  // trace, docs/BENCHMARKS.md §M13).
   useEffect(() => {
     if (!measured) return;
     const d = drawer.current;

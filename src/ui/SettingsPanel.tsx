@@ -5,7 +5,8 @@ import { PRESETS, presetConfig } from '../core/presets';
 import { isFreshRun, pendingRestart, settingsLocked } from './settings-store';
 import { useClim } from './store';
 
-// One formatter for the page: toLocaleString with options builds a new one per call (~0.1 ms; ~60 calls each time the form re-renders).
+// One formatter for the page: toLocaleString with options builds a new one per call, dozens of times each time the form
+// re-renders (docs/BENCHMARKS.md §M12).
 const NUMBER_FORMAT = new Intl.NumberFormat('en-US', { maximumFractionDigits: 6 });
 const fmtNumber = (n: number) => NUMBER_FORMAT.format(n);
 

@@ -2,10 +2,10 @@
  * An RGB byte image as a 24-bit BMP data URL.
  *
  * Why BMP in an <img> rather than a <canvas> per thumbnail: with 84 canvases
- * on the Positives view, every frame while it mounted spent 10–40 ms in the
- * compositor commit on the 2-core test machine, and hiding the canvases alone
- * took the tab switch from 3 of 4 runs with a long task to 0 of 4
- * (e2e/responsiveness.spec.ts). An image is decoded once, off the main
+ * on the Positives view, every frame while it mounted spent a long time in
+ * the compositor commit on the 2-core test machine, and hiding the canvases
+ * alone took away the tab switch's long tasks (e2e/responsiveness.spec.ts,
+ * docs/BENCHMARKS.md §M12). An image is decoded once, off the main
  * thread, and painted like any other; BMP needs no compression step, so the
  * bytes are written here in one pass, and the same pixels give the same
  * string, which React then leaves alone.

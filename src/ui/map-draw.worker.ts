@@ -1,7 +1,8 @@
 /**
  * Draws the Clusters map's points off the main thread. Blending 20,000
- * markers into one ImageData took 76–137 ms on this machine's software
- * rendering: far over the 50 ms a main-thread task may take while training.
+ * markers into one ImageData on this machine's software rendering took far
+ * over the 50 ms a main-thread task may take while training
+ * (docs/BENCHMARKS.md §M13).
  * The PNG is encoded here too: the page shows it as an image (see
  * ScatterMap.tsx for why not a canvas).
  */

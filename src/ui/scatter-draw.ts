@@ -1,7 +1,8 @@
 /**
- * Drawing of the Clusters map's points (ScatterMap.tsx): one path and one
- * fill per group (cluster or label) instead of one per point, so 20,000
- * points redraw in a few ms. Canvas-only, no React, so the browser benchmark
+ * Drawing of the Clusters map's points (ScatterMap.tsx): points bucketed by
+ * group (cluster or label), each group's marker drawn once as a stamp and
+ * blended into one ImageData (see `drawPoints` for why, and
+ * docs/BENCHMARKS.md §M13 for the cost). Canvas-only, no React, so the browser benchmark
  * (bench/map-draw.ts) times exactly this code.
  */
 import { groupStyle, type Shape } from './scatter-geometry';
@@ -110,12 +111,12 @@ const OPACITY = 0.75;
  * every point of `screen` (N×2 CSS px, NaN = skip) with its group's colour
  * and shape, marker radius r. Returns the time taken in ms.
  *
- * Why pixels by hand: one canvas path per group with 20,000 arcs and
- * triangles took 110–180 ms in software-rendered Chromium, and 20,000
- * drawImage calls of pre-drawn sprites 135 ms (bench/map-draw.ts). Here
- * each marker is a precomputed coverage stamp blended source-over into one
- * ImageData, then a single putImageData. The page runs this in
- * map-draw.worker.ts: even so it is 20–140 ms for 20,000 points.
+ * Why pixels by hand: in software-rendered Chromium one canvas path per
+ * group with 20,000 arcs and triangles, and 20,000 drawImage calls of
+ * pre-drawn sprites, were both slow (bench/map-draw.ts, docs/BENCHMARKS.md
+ * §M13). Here each marker is a precomputed coverage stamp blended
+ * source-over into one ImageData, then a single putImageData. The page runs
+ * this in map-draw.worker.ts: even so it is too long for the main thread.
  */
 export function drawPoints(
   ctx: Pick<CanvasRenderingContext2D, 'createImageData' | 'putImageData'>,

@@ -235,7 +235,7 @@ function samplingBoxes(edgeBoxes: Float32Array, batch: number, h: number, w: num
 /**
  * B×H×W×3 → B×(H+2)×(W+2)×3, the border pixel repeated once ('symmetric'
  * with width 1): what cropResize samples. A step crops the same batch for
- * several views; padding it once (not per view) saves 1.7 ms per view on WASM.
+ * several views; padding it once (not per view) saves time per view on WASM (docs/BENCHMARKS.md §M8).
  */
 export function padForCrops(images: tf.Tensor4D): tf.Tensor4D {
   return tf.mirrorPad(
@@ -288,8 +288,8 @@ const CHROMA_S = transpose3(mul3(YIQ_INV, mul3([0, 0, 0, 0, 0, -1, 0, 1, 0], YIQ
  * (S has no luma), so one scalar o tracks it; the later ops map the grey 1 to
  * (p′ + q′)·1. On the device that is two fixed 3×3 products for the whole
  * batch and per-image scalars, instead of a batched B×N×3 · B×3×3 matMul and
- * a B×1×3 broadcast (tfjs-wasm runs both on slow generic paths: 5.6 ms
- * against 2.8 ms per 64 crops at 32 px).
+ * a B×1×3 broadcast (tfjs-wasm runs both on slow generic paths: twice the
+ * time, docs/BENCHMARKS.md §M8).
  *
  * Why a fixed order: torchvision draws a random order per image, but with
  * no clip between the ops these commute (the algebra is commutative, and

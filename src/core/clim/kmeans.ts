@@ -45,8 +45,8 @@ export interface KMeansOptions {
  * From this many clusters the segment sum (N×D additions in JS) beats the
  * one-hot product (N×C×D multiply-adds in XNNPACK, plus building and
  * transposing the one-hot block). Per Lloyd iteration over a 60k×128 bank
- * on the CI machine (`bench/selection.ts --profile`): C = 10, ~12 ms of
- * products against ~35 ms of segment sums; C = 100, ~280 ms against ~30 ms.
+ * on the CI machine (`bench/selection.ts --profile`) the product wins at
+ * C = 10 and loses by far at C = 100 (docs/BENCHMARKS.md §M9).
  */
 export const SEGMENT_SUM_FROM = 16;
 

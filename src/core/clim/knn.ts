@@ -16,7 +16,7 @@ export const KNN_DEFAULT_CHUNK = 16384;
 /**
  * Rows per chunk for the active backend. On WASM and cpu memory is plain
  * heap, and slicing the bank into blocks was the largest cost of a 60k-row
- * search (Slice 128 ms of ~275 ms per batch of 64; one block: ~105 ms in all),
+ * search (one block costs less than the slicing alone; docs/BENCHMARKS.md §M9),
  * so there the bank is searched whole up to 2^17 rows (a 32 MB block at B = 64).
  */
 export function defaultKnnChunk(): number {
@@ -102,8 +102,8 @@ export function knn(
     // Exclusion without touching the B×N block: take k'+1 candidates and drop
     // each row's excluded index afterwards (or its last candidate when the
     // excluded index is not among them). The earlier one-hot push-down over
-    // B×N (oneHot, mul, add) cost ~70 ms per 64×60k search on WASM, more than
-    // the similarity product. Equivalent because TopK orders ties by
+    // B×N (oneHot, mul, add) cost more than the similarity product on WASM
+    // (docs/BENCHMARKS.md §M9). Equivalent because TopK orders ties by
     // position, i.e. by bank index, with or without the excluded row.
     const want = exclude ? kk + 1 : kk; // ≤ N since kk ≤ N − 1 when excluding
     // Each block keeps only its own top-min(want, rows) candidates, so the

@@ -57,7 +57,7 @@ const fingerprints = new WeakMap<Dataset, string>();
  * Identity of a data set's contents for checkpoints (issue 6): FNV-1a over
  * every image byte and label of both splits, with the counts and image size,
  * so a run restored on another machine trains on exactly the same images in
- * the same order. ~0.1 s for Fashion-MNIST's 37 MB; cached per object.
+ * the same order. Cached per object (its cost: docs/BENCHMARKS.md §M10).
  */
 export function datasetFingerprint(d: Dataset): string {
   const cached = fingerprints.get(d);

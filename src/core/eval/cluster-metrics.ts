@@ -39,7 +39,7 @@ const DENSE_CELLS = 1 << 22;
 /**
  * Builds the contingency table, keeping only non-zero cells. Small id ranges
  * (the usual C ≤ 1000 clusters × L ≤ 100 labels) count into a dense table:
- * a Map per image cost ~20 ms for 10k images, the dense pass well under 1 ms.
+ * a Map per image cost far more than the dense pass (docs/BENCHMARKS.md §M10).
  * Larger or sparse id ranges are remapped to dense slots in order of first
  * appearance and counted in a Map.
  */

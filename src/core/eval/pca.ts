@@ -8,14 +8,14 @@
  *   1. on the device: Gram matrix S = XᵀX (D×D, one matmul) and mean m (1×D);
  *      read back (D² + D numbers: 66 KB for D = 128).
  *   2. covariance Σ = S/N − mmᵀ. Centring X first would cost an N×D
- *      broadcast subtract (36 ms at 10k×128 on WASM, more than the matmul).
+ *      broadcast subtract (more than the matmul on WASM, docs/BENCHMARKS.md §M10).
  *   3. top-2 eigenvectors by orthogonal (subspace) iteration: Q ← orth(Σ·Q),
  *      Q D×2, Gram–Schmidt of the two columns; the error falls like
  *      (λ3/λ2)^t, and it stops early once Q stops moving. A warm start (the
  *      previous snapshot's axes) makes a few iterations enough while the
  *      bank drifts slowly. On the host because each iteration is ~10 tiny
- *      ops: 12 iterations as tfjs ops took 52 ms on WASM from per-op
- *      overhead, 60 float64 iterations in JS take ~1 ms.
+ *      ops: as tfjs ops on WASM the per-op overhead dominates, and float64
+ *      iterations in JS are far cheaper (docs/BENCHMARKS.md §M10).
  *   4. Rayleigh–Ritz: the 2×2 matrix QᵀΣQ is diagonalised exactly, which
  *      turns any basis of the converged plane into the eigenvectors, λ1 ≥ λ2.
  *   5. fixed signs: each axis is flipped so that its largest-magnitude

@@ -27,8 +27,8 @@ export function infoNCE(q: tf.Tensor2D, k: tf.Tensor2D, queue: tf.Tensor2D, temp
  * so q·queueᵀ and its exponentials are computed once for all J keys.
  *
  * Hand-written gradient, for speed on WASM: the tape's gradient of a
- * log-sum-exp goes through max's broadcast Equal mask (50 ms for 64×2049 on
- * WASM) and that of q·queueᵀ through transposed-operand matMuls
+ * log-sum-exp goes through max's broadcast Equal mask (slow on WASM,
+ * docs/BENCHMARKS.md §M7) and that of q·queueᵀ through transposed-operand matMuls
  * (ops/matmul.ts). With Z_j = e^(s_j − m) + E and upstream dy (J×B):
  *   dq = Σ_j dy_j/T · (e^(s_j − m)/Z_j − 1)·k_j + [e^(n − m) ⊙ Σ_j dy_j/(T·Z_j)]·queue.
  * Keys and queue get no gradient: they come from the key encoder (MoCo).

@@ -3,7 +3,8 @@
  *
  * Why (METHOD §8): the tfjs WASM backend has no `Conv2DBackpropFilter` kernel, so
  * a convnet cannot train on it as shipped, and its `Conv2DBackpropInput`
- * (conv2dTranspose) was ~10× slower than a forward conv of the same layer.
+ * (conv2dTranspose) was far slower than a forward conv of the same layer
+ * (docs/BENCHMARKS.md §M5).
  * Both gradients can be written as forward `conv2d` calls, which every backend
  * runs with its fastest kernel (XNNPACK on WASM):
  *
@@ -65,8 +66,8 @@ export function dilateToGrid(dy: tf.Tensor4D, s: number, off: number): tf.Tensor
  * k×k×Ci×Co → the same filter turned 180° in its spatial plane. Reversing
  * both spatial axes of a row-major k×k grid reverses its k² flat index, so
  * this is the k²×k² anti-identity times the k²×(Ci·Co) filter. Why a matMul:
- * tfjs-wasm's Reverse is a slow generic kernel (3×3×64×64: 1.9 ms against
- * 0.15 ms for the product, which is exact: one 1·w term per output).
+ * tfjs-wasm's Reverse is a slow generic kernel (docs/BENCHMARKS.md §M5), and
+ * the product is exact: one 1·w term per output.
  */
 export function rot180(filter: tf.Tensor4D): tf.Tensor4D {
   return tf.tidy(() => {
@@ -136,7 +137,7 @@ function convInputGradPhases(dy: tf.Tensor4D, filter: tf.Tensor4D, h: number, st
       [dMax, -dMin],
       [0, 0],
     ];
-    // depthToSpace by hand: tfjs-wasm's DepthToSpace took 17 ms on 64×8×8×64, this 4-D transpose 0.3 ms.
+    // depthToSpace by hand: tfjs-wasm's DepthToSpace is far slower than this 4-D transpose (docs/BENCHMARKS.md §M5).
     const phases = tf.reshape(tf.conv2d(dy, f, 1, pad), [b * ho, wo, s, s * ci]); // (b, t) × t′ × p × (q, ci)
     return tf.reshape(tf.transpose(phases, [0, 2, 1, 3]), [b, ho * s, wo * s, ci]) as tf.Tensor4D;
   });
@@ -176,9 +177,9 @@ export function convInputGrad(
  * dilated by s in height and s·Ci in width: output column b·Ci + ci then
  * reads input columns (b + j·s)·Ci + ci, so the result is already
  * kh×kw×Ci×Co. Why this layout: it replaces a 4-D [3,1,2,0] transpose of the
- * input and one of the result (tfjs-wasm's generic 4-D transpose: 3.0 ms for
- * 64×18×18×16, against 1.9 ms as a 2-D one); 8–20% per filter gradient on
- * WASM, the same sums in the same order.
+ * input and one of the result (tfjs-wasm's generic 4-D transpose is slower
+ * than a 2-D one; the saving per filter gradient on WASM is in
+ * docs/BENCHMARKS.md §M5), the same sums in the same order.
  */
 export function convFilterGrad(x: tf.Tensor4D, dy: tf.Tensor4D, k: number, stride: number): tf.Tensor4D {
   return tf.tidy(() => {
@@ -219,7 +220,7 @@ function forwardGradSupported(x: tf.Tensor4D, filter: tf.Tensor4D, stride: numbe
  * 'same' conv2d, NHWC. x: B×H×W×Ci, filter: k×k×Ci×Co → B×⌈H/s⌉×⌈W/s⌉×Co.
  * Gradients per `setConvGradMode`. `inputGrad: false` (the first layer, whose
  * input is the image) returns zeros for dx instead of running the input-
- * gradient conv: 11 ms per step at 32 px on WASM that nothing would read.
+ * gradient conv: time every step on WASM (docs/BENCHMARKS.md §M5) for a result nothing would read.
  */
 export function conv2dSame(
   x: tf.Tensor4D,

@@ -3,9 +3,9 @@
  * backward pass.
  *
  * Why not tfjs autodiff: on WASM the encoder's step is dominated by
- * element-wise work over the activations (METHOD §8, docs/BENCHMARKS.md: one
- * GroupNorm gradient over 64×32×32×16 took 192 ms, ~25 full-size kernels from
- * the tape of moments → sub → mul → rsqrt → mul → add). Written out per group
+ * element-wise work over the activations (METHOD §8, docs/BENCHMARKS.md §M6:
+ * the tape of moments → sub → mul → rsqrt → mul → add runs some 25 full-size
+ * kernels per GroupNorm gradient). Written out per group
  * g of sample b, with n = H·W·C/G values, x_c = x − μ, rstd = 1/√(σ² + ε):
  *
  *   forward   y = x_c·a + β,  a = rstd·γ (per b, c)
@@ -36,8 +36,8 @@ const EPS = 1e-5;
  *
  * Why avgPool on WASM/cpu: tfjs-wasm reduces a non-inner axis by transposing
  * the whole tensor first, while a global average pool is one XNNPACK pass
- * (64×16×16×16: Sum over H, W 0.75 ms, avgPool 0.15 ms; GroupNorm's four
- * such reductions were ~9% of a default step). GPU backends keep their mean.
+ * (several times faster, and GroupNorm's four such reductions were a visible
+ * share of a default step: docs/BENCHMARKS.md §M6). GPU backends keep their mean.
  */
 function channelMeans(x: tf.Tensor4D): tf.Tensor2D {
   const [b, h, w, c] = x.shape;
@@ -71,7 +71,7 @@ function groupAverager(c: number, g: number): tf.Tensor2D {
  * sample and group, biased variance, ε = 1e-5 (as torch.nn.GroupNorm).
  * Per-(b, c) values are B×C (spread over each group's channels), broadcast
  * over H×W as B×1×1×C: an inner axis of C keeps tfjs-wasm's binary kernels
- * on their fast path (a B×1×G×1 operand took 2–3× longer).
+ * on their fast path (a B×1×G×1 operand took longer, docs/BENCHMARKS.md §M6).
  */
 export function groupNorm(x: tf.Tensor4D, gamma: tf.Tensor, beta: tf.Tensor, groups: number): tf.Tensor4D {
   const [b, h, w, c] = x.shape;

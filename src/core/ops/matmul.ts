@@ -2,10 +2,9 @@
  * Matrix products that avoid tfjs' transposed-operand path on WASM.
  *
  * Why: on the WASM backend (tfjs 4.22) `matMul(a, b, false, true)` and
- * `matMul(a, b, true, false)` are 5–15× slower than the same product with the
- * transpose done first by a `Transpose` kernel (measured: q·queueᵀ for
- * 64×128 · 2048×128 took 47 ms, against 3.5 ms pre-transposed; the 64×60k
- * bank similarity 1,249 ms against 110 ms). The tape's gradients of an
+ * `matMul(a, b, true, false)` are many times slower than the same product with
+ * the transpose done first by a `Transpose` kernel (measured for q·queueᵀ and
+ * the bank similarity: docs/BENCHMARKS.md §M3). The tape's gradients of an
  * ordinary `matMul` use exactly those transposed forms, so the dense layers
  * and InfoNCE need their own gradients too (`matMulFastGrad`).
  * On the other backends the flags are free (GPU kernels index either way),

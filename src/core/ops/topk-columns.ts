@@ -5,8 +5,8 @@
  * Why: on WASM the similarity block comes out of XNNPACK as N×B (bank rows
  * × queries: the bank as the product's row operand is the fast order, see
  * ops/matmul.ts), and TopK works along rows. Turning a 60,000×64 block
- * around cost a Transpose of 12–20 ms and the stock TopK another 20 ms per
- * CLIM step. This kernel reads the block in memory order and keeps a sorted
+ * around cost a Transpose and then the stock TopK every CLIM step
+ * (docs/BENCHMARKS.md §M2). This kernel reads the block in memory order and keeps a sorted
  * k-list per column, which a value enters only if it beats that column's
  * current k-th: one pass, no copy. From 4,096 rows, XNNPACK's max pool first
  * takes each column's maximum over blocks of 16 rows, and the JS pass reads
@@ -159,8 +159,8 @@ export function topKColumnsBlockedInto(
 
 /**
  * tf.topk's contract along the rows of src (rows × n) → values and indices
- * rows × k: each row is one column of the k-list pass above (64×60,000,
- * k = 11: the stock WASM TopK 14–20 ms, this 13–17 ms).
+ * rows × k: each row is one column of the k-list pass above (a little faster
+ * than the stock WASM TopK, docs/BENCHMARKS.md §M2).
  */
 export function topKRowsInto(src: Float32Array, n: number, k: number, values: Float32Array, indices: Int32Array): void {
   if (k === 0) return;

@@ -7,7 +7,7 @@
  * backends implement it by sharing the input's data (a reference count), as
  * WASM's own Reshape does. WASM's Identity copies the whole buffer instead,
  * so every activation saved for the backward pass was copied once per step
- * (6.6 ms of kernels per default step, plus the memory). Tensors are never
+ * (docs/BENCHMARKS.md §M4: kernel time every step, plus the memory). Tensors are never
  * written in place, so sharing is safe, and it is what the other backends
  * already do.
  */

@@ -1,26 +1,32 @@
 /**
  * JavaScript kernels for the WASM backend where tfjs-wasm's C++ ones are slow.
  *
+ * Over 500 lines because it is one install path: each replaced kernel is a
+ * small loop (most as a pure `…Into` function) plus its kernel wrapper, all
+ * sharing the 4-byte view, stride and index helpers at the top and the one
+ * REPLACEMENTS table that `installFastWasmKernels` / `installStockWasmKernels`
+ * swap in and out for A/B runs; split up, that table would import from every
+ * piece.
+ *
  * Why (issue 3): tfjs-wasm 4.22's GatherV2, CropAndResize, PadV2 and TopK
  * address every element through generic stride loops. A plain loop over the
- * same heap memory beats them; per call on the 2-core CI machine, stock → JS
- * (`bench/wasm-kernels.ts`, alternating calls, results checked equal):
+ * same heap memory beats them per call on the 2-core CI machine
+ * (`bench/wasm-kernels.ts`, alternating calls, results checked equal; the
+ * figures per kernel are in docs/BENCHMARKS.md §M1):
  *
- * - GatherV2, 640 rows of a 2,400×128 bank (the selection's neighbours):
- *   6.4 → 0.6 ms;
- * - CropAndResize 64×34×34×3 → 32×32 (RandomResizedCrop, 8 per step):
- *   5.2 → 3.6 ms;
- * - PadV2 64×16×16×16 in H and W: 0.7 → 0.4 ms;
- * - TopK k = 11 over 64×60,000: 14–20 → 13–17 ms;
+ * - GatherV2 (the selection's neighbour rows of the bank);
+ * - CropAndResize (RandomResizedCrop, 8 per step);
+ * - PadV2 in H and W;
+ * - TopK over a batch of rows of a 60k bank;
  * - Slice (and SplitV, Unpack, which slice once per output): the stock
  *   kernel first copies the whole input out of the heap (`readSync`) for
- *   every slice; taking row blocks of a 60k bank in k-means cost ~1 s per
- *   10 Lloyd iterations at C = 100.
+ *   every slice, which made taking row blocks of a 60k bank in k-means
+ *   cost seconds at C = 100.
  *
  * UnsortedSegmentSum is added, not replaced: WASM has none (see k-means).
  *
  * Tried and left to the stock kernels because JS lost: Transpose (a tiled
- * JS transpose of 60,000×64 took 38 ms against 12–20 ms) and MirrorPad.
+ * JS transpose was slower than the stock one, §M1) and MirrorPad.
  * Arithmetic kernels (Conv2D, BatchMatMul, elementwise) stay XNNPACK's SIMD.
  *
  * Each kernel reads and writes the WASM heap directly, so the tensors stay
@@ -42,7 +48,8 @@ type Heap = Float32Array | Int32Array | Uint8Array;
  * The same 4-byte elements seen as int32. Data movement copies bits, so one
  * element type serves float32 and int32 alike, and keeping every loop on one
  * typed-array type keeps V8's element accesses monomorphic (mixing
- * Float32Array and Int32Array in one function made these loops 2–5× slower).
+ * Float32Array and Int32Array in one function made these loops several times
+ * slower, docs/BENCHMARKS.md §M1).
  */
 function bits(a: Heap): Int32Array {
   return a instanceof Int32Array ? a : new Int32Array(a.buffer, a.byteOffset, a.length);

@@ -32,8 +32,8 @@ export function mapChunks(x: tf.Tensor4D, chunk: number, fn: (part: tf.Tensor4D)
 /**
  * Training images idx (B int32) of `all` (N×S×S×3) as B×S×S×3; the caller
  * owns the result. On WASM and cpu they are copied from the host bytes:
- * tfjs' WASM GatherV2 took 12 ms for 64 images of 32×32×3 while the copy
- * takes well under 1 ms, and reading B indices back (`known` saves even
+ * tfjs' WASM GatherV2 took many times longer than the copy
+ * (docs/BENCHMARKS.md §M8), and reading B indices back (`known` saves even
  * that) costs nothing where the "device" is the CPU. On GPU backends a
  * gather keeps everything on the device (no readback mid-step).
  */

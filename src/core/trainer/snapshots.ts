@@ -235,12 +235,10 @@ export async function selectionSnapshot(
       const neighbours: NeighbourInfo[] = [];
       for (let j = 0; j < k; j++) {
         const o = a * k + j;
-        let why: RejectReason;
-        if (reason[o] >= 0) why = REASON_NAMES[reason[o]] ?? 'not-selected-by-mode';
-        // The cluster policy draws from the whole cluster, not from the kNN, so it
-        // gives no codes for these neighbours: label them by its rule (same cluster).
-        else if (c.selection === 'cluster') why = nbCluster[o] === ac[a] ? 'kept' : 'different-cluster';
-        else why = 'not-selected-by-mode';
+        const why: RejectReason =
+          reason[o] >= 0
+            ? (REASON_NAMES[reason[o]] ?? 'not-selected-by-mode')
+            : policy.judgeUnlisted(nbCluster[o] === ac[a]);
         neighbours.push({
           index: nb[o],
           similarity: sims[o],
@@ -316,7 +314,8 @@ export async function clusterSnapshot(v: BankState): Promise<ClusterSnapshot> {
   const C = cl.sizes.length;
   // The N×C similarities in row blocks (as in kmeans.ts: a 60k bank with 1000 clusters would be 240 MB at once).
   // Per block: each row's similarity to its own centre cos(z_i, μ_c(i)) (a one-hot mask, not a row gather:
-  // gathering 10k centre rows took 110–140 ms on WASM, the mask 1 ms), and the block's best row per centre.
+  // on WASM gathering the centre rows costs two orders of magnitude more than the mask, docs/BENCHMARKS.md §M9),
+  // and the block's best row per centre.
   const rows = Math.max(1, Math.floor(SNAPSHOT_BLOCK / Math.max(1, C)));
   const parts: Array<{ own: tf.Tensor1D; best: tf.Tensor1D; arg: tf.Tensor1D }> = [];
   for (let s = 0; s < n; s += rows) {

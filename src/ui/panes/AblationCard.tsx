@@ -5,7 +5,10 @@ import { fixed, percent } from '../format';
 
 const pct = (v: number | null) => percent(v);
 
-/** Steps per arm offered first: ~1.5 min per arm of the default config on a 2-core CPU, seconds on a GPU. */
+/**
+ * Steps per arm offered first: a minute or two per arm of the default config on a 2-core CPU, seconds on a GPU
+ * (docs/BENCHMARKS.md §M11).
+ */
 const DEFAULT_ABLATION_STEPS = 200;
 
 /**

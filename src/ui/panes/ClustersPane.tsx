@@ -181,7 +181,7 @@ function MapView({
   // Cluster of each point from the latest snapshot (a UMAP map keeps the points it was computed on).
   const clusterOf = useMemo(() => {
     const a = clusters.assignments;
-    // A plain loop: Int32Array.from with a callback took 12 ms for 20k points on mount.
+    // A plain loop: Int32Array.from with a callback was slow for 20k points on mount (docs/BENCHMARKS.md §M12).
     const out = new Int32Array(map.index.length);
     for (let k = 0; k < out.length; k++) {
       const i = map.index[k];
@@ -191,7 +191,7 @@ function MapView({
   }, [map, clusters]);
   const groups = colourBy === 'label' && map.label ? map.label : clusterOf;
   const counts = useMemo(() => {
-    // Dense counts (ids are small non-negative ints): a Map per point cost ~12 ms at 20k.
+    // Dense counts (ids are small non-negative ints): a Map per point was slow at 20k (docs/BENCHMARKS.md §M12).
     let max = -1;
     for (let k = 0; k < groups.length; k++) if (groups[k] > max) max = groups[k];
     const c = new Int32Array(max + 1);

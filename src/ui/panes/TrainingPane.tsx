@@ -13,8 +13,8 @@ import { downloadBlob, downloadText, svgToPng } from '../export';
  * rate, kNN top-1, selection coverage and precision, images per second.
  *
  * Why it stays under the 50 ms long-task budget: the charts are plain SVG
- * (LineChartSvg.tsx; recharts here measured 130–180 ms at first render and
- * 25–55 ms per redraw while training, e2e/responsiveness.spec.ts), they
+ * (LineChartSvg.tsx; recharts here went over the budget at first render and
+ * per redraw while training, docs/BENCHMARKS.md §M12), they
  * redraw at most once a second (`useThrottled`), each series is thinned to
  * ≤ 150 points (`downsample`), and each chart is memoised on its own data so
  * a new kNN value does not redraw the loss.
@@ -34,9 +34,9 @@ const REDRAW_MS = 1000;
 /**
  * `value` as of the last tick of a clock that ticks every `ms` at offset
  * `phase` (performance.now() ≡ phase mod ms). Charts use different phases so
- * each redraws in its own task: one recharts chart costs ~20–30 ms to
- * update here, five at once ~100–145 ms (bench/browser.ts), over the 50 ms
- * long-task budget.
+ * each redraws in its own task: one recharts chart fits in a task, five at
+ * once went over the 50 ms long-task budget (bench/browser.ts,
+ * docs/BENCHMARKS.md §M12).
  */
 export function useThrottled<T>(value: T, ms: number, phase = 0): T {
   const [shown, setShown] = useState(value);

@@ -80,7 +80,10 @@ export interface ImageCache {
   pixels: ReadonlyMap<number, Uint8Array>;
 }
 
-/** UMAP runs on at most this many bank rows (a seeded subset): 10k took ~45 s in plain JS on 2 cores, 2k about 11 s. */
+/**
+ * UMAP runs on at most this many bank rows (a seeded subset): in plain JS on 2 cores 10k rows took most of a minute
+ * (docs/BENCHMARKS.md §M13).
+ */
 export const UMAP_MAX_POINTS = 5000;
 /** Images kept in the cache; the oldest go first. */
 export const IMAGE_CACHE_MAX = 4096;
