@@ -1,3 +1,8 @@
+/**
+ * Over 500 lines: each case builds its own PNG, JPEG or archive byte by byte
+ * (a hand-made chunk, a truncated stream, an EXIF rotation), so the inputs
+ * are visible next to what the decoder must make of them.
+ */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';

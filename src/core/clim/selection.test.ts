@@ -1,3 +1,7 @@
+/**
+ * Over 500 lines: every selection mode against its naive loop from METHOD §3
+ * (hand-worked circle, clustered blobs, edge sizes) and on two backends.
+ */
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';

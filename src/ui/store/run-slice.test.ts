@@ -1,3 +1,8 @@
+/**
+ * Over 500 lines: the run slice is the store's largest (start, pause, step,
+ * reports, restore, starting weights, the page's default preset), and each
+ * describe drives it through the fake worker of store.test-util.ts.
+ */
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { RuleComparison } from '../rule-names';
 import { UmapClient } from '../../worker/umap-client';
