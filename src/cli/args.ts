@@ -19,6 +19,7 @@ import { ABLATION_DEFAULT_STEPS, ABLATION_IDS, ablationBaseConfig } from '../cor
 import { CALIBRATION_STEPS } from './time-budget';
 import { DATASETS as BUILTIN_DATASETS, type DatasetName } from '../worker/protocol';
 import { WEIGHTS_FILE_EXTENSION } from '../core/weights-file';
+import { RUN_FILE_EXTENSION } from '../core/checkpoint';
 
 export class UsageError extends Error {}
 
@@ -38,7 +39,8 @@ export const HELP = `Usage: npm run train -- [options]
   --fit crop|pad              folder/.zip: square the images by a centre crop (default) or black padding
   --holdout F                 folder/.zip: fraction of each label held out for kNN evaluation,
                               0 to 0.9 (default 0.1; unlabelled sets hold out nothing)
-  --steps N                   training steps (default 200; 0 evaluates the untrained encoder)
+  --steps N                   training steps (default 200; 0 evaluates the untrained encoder); also the
+                              cosine schedule's length (totalSteps) unless --config sets it
   --backend wasm|cpu          tfjs backend (default wasm)
   --seed N                    seed of every random draw (default 1)
   --out FILE                  write the JSON report here
@@ -56,6 +58,21 @@ export const HELP = `Usage: npm run train -- [options]
                               an encoder of another shape is refused with the reason
   --save-weights FILE         at the end, write the query encoder as a ${WEIGHTS_FILE_EXTENSION} file (with the final
                               kNN and linear top-1 it measured)
+  --save-run FILE             at the end, write the whole run (both encoders, optimiser, bank, queues,
+                              clusters, random streams, step, the history and evaluations) as a
+                              ${RUN_FILE_EXTENSION} file, the format of the app's "Export run": the page can import it
+  --save-every N              with --save-run: also write it every N steps (each write replaces the last)
+  --resume FILE               continue a ${RUN_FILE_EXTENSION} run (from the app or --save-run) with its own settings;
+                              training goes on exactly as if never stopped (same backend). --steps N
+                              counts from the run's start (a run at step 30 with --steps 40 trains 10
+                              more; at or below 30 it only evaluates) and sets totalSteps to N like a
+                              fresh run; without --steps it trains to the file's totalSteps. So that
+                              both parts follow one schedule, give the first part the whole length
+                              (--config with totalSteps). --dataset must be the run's data set (checked
+                              by its fingerprint; left out, the file's built-in set is used). The
+                              report's history and evaluations are the whole run's, the file's first;
+                              --minutes counts this part's training time only. Refused with it:
+                              --config, --selection, --threshold, --mix, --seed, --init-weights
   --quiet                     print only the summary
   --full-eval                 end with the full evaluation: linear-probe top-1, alignment/uniformity,
                               cluster NMI/ARI/purity (seconds more)
@@ -142,6 +159,9 @@ const OPTIONS = {
   'eval-minutes': { type: 'string' },
   'init-weights': { type: 'string' },
   'save-weights': { type: 'string' },
+  'save-run': { type: 'string' },
+  'save-every': { type: 'string' },
+  resume: { type: 'string' },
   fit: { type: 'string' },
   holdout: { type: 'string' },
   quiet: { type: 'boolean' },
@@ -209,6 +229,9 @@ export function parseCli(argv: string[]) {
         'eval-minutes',
         'init-weights',
         'save-weights',
+        'save-run',
+        'save-every',
+        'resume',
       ] as const
     ).find((f) => v[f] !== undefined);
     const why: Record<typeof fixed & string, string> = {
@@ -221,9 +244,31 @@ export function parseCli(argv: string[]) {
       'eval-minutes': 'each arm is evaluated once, at the end',
       'init-weights': 'every arm starts from its own random encoder',
       'save-weights': 'it trains several encoders',
+      'save-run': 'it trains several runs',
+      'save-every': 'it trains several runs',
+      resume: 'every arm starts a fresh run',
     };
     if (fixed) throw new UsageError(`--${fixed} cannot be used with --ablation: ${why[fixed]}`);
   }
+  const resume = v.resume;
+  if (resume !== undefined) {
+    if (resume === '') throw new UsageError('--resume needs a file name (got "")');
+    const fixed = (['config', 'selection', 'threshold', 'mix', 'seed', 'init-weights'] as const).find(
+      (f) => v[f] !== undefined,
+    );
+    const settings = 'the run goes on with the settings it was saved with';
+    const why: Record<typeof fixed & string, string> = {
+      config: settings,
+      selection: settings,
+      threshold: settings,
+      mix: settings,
+      seed: 'the run file carries its random streams, and its data set is made with its own seed',
+      'init-weights': 'the run file carries its own weights',
+    };
+    if (fixed) throw new UsageError(`--${fixed} cannot be used with --resume: ${why[fixed]}`);
+  }
+  if (v['save-every'] !== undefined && v['save-run'] === undefined)
+    throw new UsageError('--save-every applies with --save-run only (it says how often to write that file)');
   const ablationArms = v['ablation-arms']
     ?.split(',')
     .map((s) => s.trim())
@@ -262,7 +307,8 @@ export function parseCli(argv: string[]) {
   // With --minutes alone the time decides when training stops.
   const steps =
     intFlag('steps', v.steps, 0) ?? (ablation ? ABLATION_DEFAULT_STEPS : minutes !== undefined ? Infinity : 200);
-  if (v.steps !== undefined && !configSetsTotal) config.totalSteps = Math.max(1, steps);
+  // A resumed run's settings are the file's, so the defaults above are never used (nor --steps written into them).
+  if (v.steps !== undefined && !configSetsTotal && resume === undefined) config.totalSteps = Math.max(1, steps);
   const issues = validateConfig(config);
   if (issues.length) throw new UsageError(issues.map((i) => i.message).join(' '));
   const dataset = datasetFlag(v.dataset);
@@ -286,8 +332,15 @@ export function parseCli(argv: string[]) {
     evalMinutes,
     initWeights: v['init-weights'],
     saveWeights: v['save-weights'],
-    /** The schedule's length follows the time budget (--minutes without --steps or a config totalSteps). */
-    calibrate: minutes !== undefined && v.steps === undefined && !configSetsTotal,
+    saveRun: v['save-run'],
+    saveEvery: intFlag('save-every', v['save-every'], 1),
+    resume,
+    /** --steps was given: with --resume it sets the run's length, else the file's totalSteps does. */
+    stepsGiven: v.steps !== undefined,
+    /** --dataset was given: with --resume the file's built-in set is used without it. */
+    datasetGiven: v.dataset !== undefined,
+    /** The schedule's length follows the time budget (--minutes without --steps or a config totalSteps); a resumed run keeps its own. */
+    calibrate: minutes !== undefined && v.steps === undefined && !configSetsTotal && resume === undefined,
     quiet: v.quiet ?? false,
     exportDir: v.export,
     fullEval: (v['full-eval'] ?? false) || v.export !== undefined,

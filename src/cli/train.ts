@@ -13,12 +13,19 @@
  *   npm run train -- --ablation --dataset fashion-mnist --steps 600 --out r.json --csv r.csv --md r.md
  *
  * runs the ablation report instead (src/cli/ablation.ts, src/core/ablation.ts).
+ *
+ *   npm run train -- --config c.json --steps 300 --save-run a.climrun
+ *   npm run train -- --resume a.climrun --steps 600 --save-run b.climrun
+ *
+ * writes and continues the app's run files (save-run.ts).
  * Flags live in args.ts, the data sets in datasets.ts.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import type { ClimConfig } from '../core/config';
+import { CheckpointError, type Checkpoint } from '../core/checkpoint';
+import { chartsFromApp } from '../core/run-file-app';
 import { Trainer } from '../core/train';
 import type { Dataset } from '../core/data/dataset';
 import type { EvalResult, StepMetrics } from '../core/api';
@@ -33,6 +40,15 @@ import { CALIBRATION_STEPS, TimeBudget } from './time-budget';
 import { WeightsFileError, decodeWeights, encodeWeights, type WeightsFile } from '../core/weights-file';
 import { HELP, UsageError, parseCli, type CliOptions } from './args';
 import { NoImagesError, loadDataset, loadFolderDataset } from './datasets';
+import {
+  RunFileUseError,
+  assertResumeData,
+  datasetSourceOf,
+  encodeRunFile,
+  readResumeFile,
+  resumeBuiltin,
+} from './save-run';
+import type { DatasetChoice } from './args';
 
 export interface RunReport {
   version: 1;
@@ -41,6 +57,7 @@ export interface RunReport {
   dataset: { id: string; train: number; test: number; labelled: boolean };
   /** Present for a folder or .zip data set. */
   load?: LoadSummary;
+  /** Every step of the run; with --resume the file's history (as the app kept it) first, then this part's steps. */
   history: Array<
     Pick<
       StepMetrics,
@@ -61,7 +78,10 @@ export interface RunReport {
    * labels) and its mean size. Null before the first k-means.
    */
   ruleComparison: Array<Pick<RuleStats, 'rule' | 'precision' | 'keptPerAnchor' | 'coverage'>> | null;
-  /** Every evaluation of the run (start, every --eval-every steps or --eval-minutes, end) with its wall time. */
+  /**
+   * Every evaluation of the run (start, every --eval-every steps or --eval-minutes, end) with its training
+   * time; with --resume the file's first (their times summed from its history's step times).
+   */
   evals: Array<{ step: number; seconds: number; knnTop1: number | null; linearTop1: number | null }>;
   /** --export: the files written (model, Embedding Projector set, CSVs, config). */
   exported?: string[];
@@ -82,19 +102,30 @@ export async function run(
     return null;
   }
   checkOutputs(opts);
+  // The run file before its data set: a bad file fails fast, and its settings size the data.
+  const resumed = opts.resume !== undefined ? readResumeFile(opts.resume) : undefined;
+  const config: ClimConfig = resumed
+    ? { ...resumed.meta.config, resolutions: [...resumed.meta.config.resolutions] }
+    : opts.config;
   // Data before the backend: a folder with nothing usable fails fast, before any tfjs set-up.
   let data: Dataset;
   let load: LoadSummary | undefined;
+  let choice: DatasetChoice = opts.dataset;
   if ('path' in opts.dataset) {
-    const size = Math.max(...opts.config.resolutions);
+    const size = Math.max(...config.resolutions);
     ({ data, load } = await loadFolderDataset(
       opts.dataset.path,
-      { size, fit: opts.fit, holdout: opts.holdout, seed: opts.config.seed },
+      { size, fit: opts.fit, holdout: opts.holdout, seed: config.seed },
       warn,
     ));
+  } else if (resumed) {
+    const got = resumeBuiltin(opts.resume!, resumed, opts.datasetGiven ? opts.dataset.name : undefined);
+    data = got.data;
+    choice = { name: got.name };
   } else {
-    data = loadDataset(opts.dataset.name, opts.config.seed);
+    data = loadDataset(opts.dataset.name, config.seed);
   }
+  if (resumed) assertResumeData(opts.resume!, resumed, data, datasetLabel(choice, opts.datasetGiven));
   if (opts.ablation) {
     await runAblation(
       {
@@ -117,51 +148,61 @@ export async function run(
   await tf.setBackend(opts.backend);
   await tf.ready();
   const started = Date.now();
-  const trainer = await Trainer.create(opts.config, data, { init });
+  const trainer = resumed ? await restore(opts.resume!, resumed, data) : await Trainer.create(config, data, { init });
   try {
-    const initial = await trainer.evaluate();
+    const startStep = trainer.step;
+    // A resumed run stops at --steps counted from its start, else where its own schedule ends.
+    let steps = resumed && !opts.stepsGiven ? (opts.minutes !== undefined ? Infinity : config.totalSteps) : opts.steps;
+    if (resumed && opts.stepsGiven && steps > startStep && steps !== config.totalSteps) {
+      config.totalSteps = Math.max(1, steps);
+      trainer.updateLive({ totalSteps: config.totalSteps });
+    }
+    // The file's charts carry on: the whole run's history and evaluations, as the page shows them after an import.
+    const prior = resumed ? chartsFromApp(resumed.meta.app) : { history: [], evals: [] };
+    const priorSeconds = (step: number) =>
+      prior.history.reduce((a, h) => (h.step <= step && Number.isFinite(h.ms) ? a + h.ms : a), 0) / 1000;
+    /** Training time of the file's part (s): the start of this part's clock in the report's evals. */
+    const offsetSeconds = resumed ? priorSeconds(startStep) : 0;
+    const start = await trainer.evaluate();
     if (!opts.quiet)
       log(
-        `backend=${tf.getBackend()} dataset=${escapeControl(data.id)} train=${data.train.n} test=${data.test.n} kNN@0=${fmt(initial.knnTop1)}`,
+        `backend=${tf.getBackend()} dataset=${escapeControl(data.id)} train=${data.train.n} test=${data.test.n} ${resumed ? `resumed at step ${startStep} of ${escapeControl(opts.resume!)} ` : ''}kNN@${startStep}=${fmt(start.knnTop1)}`,
       );
-    const history: RunReport['history'] = [];
-    // Every step's full metrics and every evaluation, for --export's metrics.csv and evals.csv.
-    const metrics: StepMetrics[] = [];
-    const evals: EvalResult[] = [initial];
+    const history: RunReport['history'] = prior.history.map(reported);
+    // Every step's full metrics and every evaluation, for --export's metrics.csv and evals.csv and --save-run.
+    const metrics: StepMetrics[] = [...prior.history];
+    const evals: EvalResult[] = [...prior.evals];
+    const evalSeconds: number[] = prior.evals.map((e) => priorSeconds(e.step));
+    // A file whose last evaluation is of its last step (the runner's are) is not measured twice in the report.
+    if (!evals.some((e) => e.step === startStep)) {
+      evals.push(start);
+      evalSeconds.push(offsetSeconds);
+    }
     /** Training time so far (ms): steps only, evaluations not counted, so --minutes means the same with or without them. */
     let trainMs = 0;
-    const evalSeconds: number[] = [0];
     const budget = new TimeBudget(opts.minutes, opts.evalMinutes);
-    let steps = opts.steps;
     const evaluate = async (full: boolean) => {
       const e = await trainer.evaluate({ full });
       evals.push(e);
-      evalSeconds.push(trainMs / 1000);
+      evalSeconds.push(offsetSeconds + trainMs / 1000);
       return e;
     };
-    for (let s = 0; s < steps && !budget.spent(trainMs); s++) {
+    const source = datasetSourceOf(choice, data, config.seed, resumed);
+    const saveRunFile = async () =>
+      writeFileSync(opts.saveRun!, await encodeRunFile(trainer, { history: metrics, evals }, source));
+    while (trainer.step < steps && !budget.spent(trainMs)) {
       const m = await trainer.trainStep();
       if (!Number.isFinite(m.loss)) throw new Error(`loss became ${m.loss} at step ${m.step}`);
       trainMs += m.ms;
       metrics.push(m);
-      history.push({
-        step: m.step,
-        loss: m.loss,
-        lossAnchor: m.lossAnchor,
-        lossPositive: m.lossPositive,
-        lr: m.lr,
-        ms: m.ms,
-        imagesPerSecond: m.imagesPerSecond,
-        coverage: m.coverage,
-        precision: m.precision,
-      });
+      history.push(reported(m));
       if (opts.calibrate && m.step === CALIBRATION_STEPS) {
         const total = budget.scheduleSteps(
           metrics.map((x) => x.ms),
           m.step,
         );
         trainer.updateLive({ totalSteps: total });
-        opts.config.totalSteps = total;
+        config.totalSteps = total;
         steps = total;
         if (!opts.quiet)
           log(
@@ -175,6 +216,14 @@ export async function run(
         );
       }
       if (last) continue;
+      if (opts.saveEvery && m.step % opts.saveEvery === 0) {
+        // A failed write here costs only this copy: the run goes on, and the write at the end reports its own outcome.
+        try {
+          await saveRunFile();
+        } catch (e) {
+          warn(`warning: --save-run ${escapeControl(opts.saveRun!)} at step ${m.step}: ${escapeControl(ioMessage(e))}`);
+        }
+      }
       if (budget.evalDue(trainMs)) {
         const e = await evaluate(true);
         if (!opts.quiet)
@@ -186,8 +235,9 @@ export async function run(
         if (!opts.quiet) log(`step ${m.step} kNN top-1 ${fmt(e.knnTop1)}`);
       }
     }
-    const ran = trainer.step > 0;
-    const final = ran || opts.fullEval ? await evaluate(opts.fullEval || opts.evalMinutes !== undefined) : initial;
+    const ran = trainer.step > startStep;
+    const final = ran || opts.fullEval ? await evaluate(opts.fullEval || opts.evalMinutes !== undefined) : start;
+    const initial = evals.find((e) => e.step === 0) ?? null;
     const rules = await trainer.ruleComparison();
     // Each output on its own: one that fails (disk full, a path changed since
     // the checks) costs that file only, and the report says which.
@@ -201,6 +251,14 @@ export async function run(
         writeErrors.push(`--save-weights ${opts.saveWeights}: ${ioMessage(e)}`);
       }
     }
+    if (opts.saveRun !== undefined) {
+      try {
+        await saveRunFile();
+        if (!opts.quiet) log(`saved the run (step ${trainer.step}) to ${escapeControl(opts.saveRun)}`);
+      } catch (e) {
+        writeErrors.push(`--save-run ${opts.saveRun}: ${ioMessage(e)}`);
+      }
+    }
     let exported: string[] | undefined;
     if (opts.exportDir) {
       try {
@@ -212,7 +270,7 @@ export async function run(
     }
     const report: RunReport = {
       version: 1,
-      config: opts.config,
+      config,
       backend: tf.getBackend(),
       dataset: { id: data.id, train: data.train.n, test: data.test.n, labelled: data.train.labels !== null },
       ...(load ? { load } : {}),
@@ -220,7 +278,7 @@ export async function run(
       eval: {
         step: final.step,
         knnTop1: final.knnTop1,
-        initialKnnTop1: initial.knnTop1,
+        initialKnnTop1: initial?.knnTop1 ?? null,
         linearTop1: final.linearTop1,
         alignment: final.alignment,
         uniformity: final.uniformity,
@@ -255,19 +313,50 @@ export async function run(
         writeErrors.push(`--out ${opts.out}: ${ioMessage(e)}`);
       }
     }
-    const firstN = history.slice(0, 20);
-    const lastN = history.slice(-20);
+    // This part's steps: a resumed run's earlier ones ran elsewhere, maybe on another machine.
+    const part = history.slice(history.length - (trainer.step - startStep));
+    const firstN = part.slice(0, 20);
+    const lastN = part.slice(-20);
     const mean = (h: typeof history) => (h.length ? h.reduce((a, b) => a + b.loss, 0) / h.length : NaN);
-    const medianMs = history.length
-      ? [...history.map((h) => h.ms)].sort((a, b) => a - b)[Math.floor(history.length / 2)]
-      : NaN;
+    const medianMs = part.length ? [...part.map((h) => h.ms)].sort((a, b) => a - b)[Math.floor(part.length / 2)] : NaN;
     log(
-      `done: ${history.length} steps in ${report.wallSeconds.toFixed(1)} s, median ${medianMs.toFixed(0)} ms/step; loss first20 ${mean(firstN).toFixed(4)} last20 ${mean(lastN).toFixed(4)}; kNN top-1 ${fmt(initial.knnTop1)} → ${fmt(final.knnTop1)}${opts.fullEval ? `, linear top-1 ${fmt(final.linearTop1)}` : ''}${opts.out && !writeErrors.some((w) => w.startsWith('--out ')) ? `; report ${escapeControl(opts.out)}` : ''}`,
+      `done: ${part.length} steps${resumed ? ` (steps ${startStep + 1}–${trainer.step})` : ''} in ${report.wallSeconds.toFixed(1)} s, median ${medianMs.toFixed(0)} ms/step; loss first20 ${mean(firstN).toFixed(4)} last20 ${mean(lastN).toFixed(4)}; kNN top-1 ${fmt(start.knnTop1)} → ${fmt(final.knnTop1)}${opts.fullEval ? `, linear top-1 ${fmt(final.linearTop1)}` : ''}${opts.out && !writeErrors.some((w) => w.startsWith('--out ')) ? `; report ${escapeControl(opts.out)}` : ''}`,
     );
     if (writeErrors.length) throw new RunOutputError(writeErrors, report);
     return report;
   } finally {
     trainer.dispose();
+  }
+}
+
+/** The fields of a step the report keeps. */
+function reported(m: StepMetrics): RunReport['history'][number] {
+  return {
+    step: m.step,
+    loss: m.loss,
+    lossAnchor: m.lossAnchor,
+    lossPositive: m.lossPositive,
+    lr: m.lr,
+    ms: m.ms,
+    imagesPerSecond: m.imagesPerSecond,
+    coverage: m.coverage,
+    precision: m.precision,
+  };
+}
+
+/** How a mismatch message names the data set the user gave (or the one the file named). */
+function datasetLabel(choice: DatasetChoice, given: boolean): string {
+  const what = 'path' in choice ? choice.path : choice.name;
+  return given ? `--dataset ${what}` : `the file's own ${what}`;
+}
+
+/** The trainer in the file's state; a file whose tensors do not fit its settings is the file's fault, one line. */
+async function restore(path: string, ck: Checkpoint, data: Dataset): Promise<Trainer> {
+  try {
+    return await Trainer.restore(ck, data);
+  } catch (e) {
+    if (e instanceof CheckpointError) throw new RunFileUseError(`--resume ${path}: ${e.message}`);
+    throw e;
   }
 }
 
@@ -300,6 +389,7 @@ export class RunOutputError extends OutputWriteError {
 function checkOutputs(opts: CliOptions): void {
   if (opts.out !== undefined) checkOutputFile('--out', opts.out);
   if (opts.saveWeights !== undefined) checkOutputFile('--save-weights', opts.saveWeights);
+  if (opts.saveRun !== undefined) checkOutputFile('--save-run', opts.saveRun);
   if (opts.exportDir !== undefined) checkOutputDir('--export', opts.exportDir, EXPORT_FILE_PATHS);
   if (opts.csv !== undefined) checkOutputFile('--csv', opts.csv);
   if (opts.md !== undefined) checkOutputFile('--md', opts.md);
@@ -321,6 +411,7 @@ if (isMain) {
       e instanceof DatasetPathError ||
       e instanceof NoImagesError ||
       e instanceof WeightsFileError ||
+      e instanceof RunFileUseError ||
       e instanceof OutputPathError
     ) {
       console.error(`error: ${escapeControl(e.message)}`);

@@ -73,6 +73,15 @@ describe('run file format', () => {
     expect((bytes.length - 36) % 4).toBe(0);
   });
 
+  it('decodes the same from a Node Buffer (readFileSync), whose slice is a view, not a copy', () => {
+    const ck = sample();
+    const back = decodeCheckpoint(Buffer.from(encodeCheckpoint(ck)));
+    back.tensors.forEach((t, i) => {
+      expect(t.data.length).toBe(ck.tensors[i].data.length);
+      expect(Array.from(t.data)).toEqual(Array.from(ck.tensors[i].data));
+    });
+  });
+
   it('FNV-1a matches the published test vectors', () => {
     const enc = new TextEncoder();
     expect(fnv1a(new Uint8Array(0))).toBe(0x811c9dc5);

@@ -283,8 +283,9 @@ export function decodeCheckpoint(bytes: Uint8Array): Checkpoint {
           : `number ${i + 1}`;
       throw new CheckpointError('corrupt', `The run file is damaged: tensor entry ${what} is invalid.`);
     }
-    // A copy: the records outlive the file's buffer and must be 4-aligned.
-    const raw = payload.slice(e.offset, e.offset + n * 4).buffer;
+    // A copy: the records outlive the file's buffer and must be 4-aligned. Uint8Array's own slice, since
+    // a Node Buffer's slice is a view (readFileSync's bytes would give every tensor the file's whole buffer).
+    const raw = Uint8Array.prototype.slice.call(payload, e.offset, e.offset + n * 4).buffer;
     return {
       name: e.name,
       dtype: e.dtype,

@@ -361,6 +361,9 @@ export class Trainer {
    * reports an out-of-range one only at the next step, in its own words.
    */
   static async restore(ck: Checkpoint, data: Dataset): Promise<Trainer> {
+    // As create(): a process that only ever restores (the runner's --resume, a fresh page resuming a
+    // saved run) would otherwise step on the stock kernels, slower and not bit-equal to the saved run's.
+    installFastWasmKernels();
     const m = assertRunFile(ck).meta;
     assertSameDataset(m, data);
     const t = new Trainer(m.config, data);
