@@ -23,7 +23,9 @@ async function knnAfterOneStep(page: Page): Promise<number> {
   await expect(page.getByTestId('step')).toHaveText('1', { timeout: 60_000 });
   await expect(page.getByTestId('run-state')).toHaveText('paused');
   await page.getByTestId('evaluate-now').click();
-  await expect(page.getByTestId('eval-knn')).toHaveText(/^\d+\.\d%$/, { timeout: 60_000 });
+  // The status names the evaluated step: a run opened from weights already shows its step-0 evaluation.
+  await expect(page.getByTestId('knn')).toHaveText(/ @ 1$/, { timeout: 60_000 });
+  await expect(page.getByTestId('eval-knn')).toHaveText(/^\d+\.\d%$/);
   return parseFloat((await page.getByTestId('eval-knn').textContent()) ?? '') / 100;
 }
 
@@ -40,9 +42,11 @@ test('the trained encoder starts a run far above random init', async ({ page }, 
     /^Encoder: trained \(fashion-mnist-encoder, \d+ steps\)$/,
     { timeout: 30_000 },
   );
-  // A new run at step 0: the random run's evaluation is gone with it.
-  await expect(page.getByTestId('run-state')).toHaveText('idle');
-  await expect(page.getByTestId('eval-knn')).toHaveCount(0);
+  // A new run at step 0, built at once from the trained encoder (issue 18): the random run's evaluation is gone,
+  // the encoder's own, at step 0, is shown without a step.
+  await expect(page.getByTestId('run-state')).toHaveText('paused', { timeout: 60_000 });
+  await expect(page.getByTestId('knn')).toHaveText(/ @ 0$/);
+  await expect(page.getByTestId('opened-model-note')).toContainText('show this model as opened');
   await expect(page.locator('#encoder-trained-hint')).toContainText(
     /trained for \d+ steps on this set \(kNN top-1 \d+\.\d%\)/,
   );

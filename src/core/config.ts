@@ -361,3 +361,13 @@ export function assertValidConfig(c: ClimConfig): void {
   const issues = validateConfig(c);
   if (issues.length) throw new Error(`Invalid config: ${issues.map((i) => i.message).join(' ')}`);
 }
+
+/**
+ * The config as the files that carry it write it (the export zip's
+ * config.json, the page's Export config for PyTorch): pretty JSON, 2-space
+ * indent, trailing newline; `JSON.parse` gives it back, and the Python
+ * trainer's load_config reads it.
+ */
+export function configJson(config: Readonly<ClimConfig>): string {
+  return JSON.stringify(config, null, 2) + '\n';
+}

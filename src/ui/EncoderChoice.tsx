@@ -1,13 +1,15 @@
 import { useRef } from 'react';
 import { climStore, useClim, WEIGHTS_FILE_EXTENSION } from './store';
-import { encoderHint, encoderLabel } from './encoder-view';
+import { encoderHint, encoderLabel, openedModelNote } from './encoder-view';
 
 /**
  * The weights a fresh run starts from: random init (the default), the small
  * encoder the app ships trained on fashion-mnist (a checkbox, shown with that
  * set), or any weights file (`.climweights`) whose encoder matches the
- * settings. Either choice starts a new run at step 0; a file that does not
- * fit is refused by the worker, which says why in the error banner.
+ * settings. Either choice starts a new run at step 0, built at once so the
+ * Positives and Clusters views show the model before any training (the note
+ * under the line says so); a file that does not fit is refused by the
+ * worker, which says why in the error banner, and the current run stays.
  */
 export function EncoderChoice() {
   const dataset = useClim((s) => s.dataset);
@@ -15,9 +17,12 @@ export function EncoderChoice() {
   const pending = useClim((s) => s.initWeightsPending);
   const info = useClim((s) => s.trainedEncoderInfo);
   const runState = useClim((s) => s.runState);
+  const step = useClim((s) => s.step);
+  const shown = useClim((s) => s.selection !== null);
   const { startFromTrainedEncoder, openModel } = climStore.getState();
   const fileInput = useRef<HTMLInputElement>(null);
   const busy = runState === 'connecting' || pending;
+  const note = pending ? null : openedModelNote(initWeights, { runState, step, shown });
 
   const onOpen = async (files: FileList | null) => {
     const f = files?.[0];
@@ -54,7 +59,7 @@ export function EncoderChoice() {
           type="button"
           onClick={() => fileInput.current?.click()}
           disabled={busy}
-          title={`Start fresh runs from a weights file (${WEIGHTS_FILE_EXTENSION}) trained with this run's encoder settings`}
+          title={`Open a weights file (${WEIGHTS_FILE_EXTENSION}, from this page or the PyTorch trainer) trained with this run's encoder settings: the views show it at once, and Start trains on from it`}
           data-testid="open-model"
         >
           Open model…
@@ -80,6 +85,11 @@ export function EncoderChoice() {
           </button>
         )}
       </p>
+      {note && (
+        <p className="hint" data-testid="opened-model-note" aria-live="polite">
+          {note}
+        </p>
+      )}
     </section>
   );
 }

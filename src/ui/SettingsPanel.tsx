@@ -2,7 +2,8 @@ import { useState, type ReactNode } from 'react';
 import type { ClimConfig } from '../core/config';
 import { CONFIG_FIELDS, CONFIG_GROUPS, configField, splitChanges, type ConfigField } from '../core/config-fields';
 import { PRESETS, presetConfig } from '../core/presets';
-import { isFreshRun, pendingRestart, settingsLocked } from './settings-store';
+import { downloadText } from './export';
+import { isFreshRun, pendingRestart, pytorchConfigJson, settingsLocked } from './settings-store';
 import { useClim } from './store';
 
 // One formatter for the page: toLocaleString with options builds a new one per call, dozens of times each time the form
@@ -287,6 +288,37 @@ function PendingChanges({ keys }: { keys: (keyof ClimConfig)[] }) {
   );
 }
 
+/**
+ * The settings as the PyTorch trainer's `config.json` (the export zip's file):
+ * a run that outgrows the browser continues on a GPU with exactly these.
+ */
+function ExportConfig() {
+  const draft = useClim((s) => s.draft);
+  const draftIssues = useClim((s) => s.draftIssues);
+  // Serialised on click, not per store update (progress arrives many times a second).
+  const invalid = draftIssues.length > 0;
+  return (
+    <div className="setting export-config">
+      <button
+        type="button"
+        disabled={invalid}
+        title={invalid ? 'Fix the invalid settings first' : 'Download these settings as config.json'}
+        aria-describedby="export-config-help"
+        onClick={() => {
+          const json = pytorchConfigJson({ draft, draftIssues });
+          if (json !== null) downloadText('config.json', json, 'application/json');
+        }}
+        data-testid="export-config"
+      >
+        Export config for PyTorch
+      </button>
+      <p id="export-config-help" className="setting-help">
+        For <code>python -m clim_torch.train --config config.json</code> (README: When you outgrow the browser)
+      </p>
+    </div>
+  );
+}
+
 /** Every config field from CONFIG_FIELDS, grouped, editing the store's draft. */
 export function SettingsPanel() {
   const locked = useClim(settingsLocked);
@@ -324,6 +356,7 @@ export function SettingsPanel() {
           </details>
         );
       })}
+      <ExportConfig />
     </section>
   );
 }

@@ -1,10 +1,10 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { StoreApi } from 'zustand/vanilla';
-import { tinyConfig } from '../core/config';
+import { configJson, tinyConfig } from '../core/config';
 import { presetConfig } from '../core/presets';
 import { EngineClient } from '../worker/client';
 import type { RunState } from '../worker/protocol';
-import { isFreshRun, pendingRestart, startBlocker } from './settings-store';
+import { isFreshRun, pendingRestart, pytorchConfigJson, startBlocker } from './settings-store';
 import { createClimStore, type ClimState } from './store';
 import { FakeWorker } from './fake-worker.test-util';
 
@@ -175,5 +175,14 @@ describe('settings draft', () => {
       notices: ['x'],
       config: presetConfig('knn-only'),
     });
+  });
+
+  it("pytorchConfigJson: the form's settings as the export zip's config.json, none while one is invalid", () => {
+    st().editDraft({ knnK: 7, clusters: 12 });
+    const text = pytorchConfigJson(st());
+    expect(text).toBe(configJson(st().draft));
+    expect(JSON.parse(text!)).toMatchObject({ ...tinyConfig(), knnK: 7, clusters: 12 });
+    st().editDraft({ batchSize: 0 });
+    expect(pytorchConfigJson(st())).toBeNull();
   });
 });

@@ -6,7 +6,7 @@
  * a fresh run takes it whole, a paused run takes its live-safe fields without
  * losing its steps, and anything else waits for "Apply and restart".
  */
-import { validateConfig, type ClimConfig } from '../core/config';
+import { configJson, validateConfig, type ClimConfig } from '../core/config';
 import { splitChanges } from '../core/config-fields';
 import { presetConfig } from '../core/presets';
 import type { EngineClient } from '../worker/client';
@@ -41,6 +41,18 @@ export function startBlocker(
 }
 
 /** Changed fields of the draft that only a new run can take. */
+/**
+ * `config.json` for `python -m clim_torch.train --config config.json`: the
+ * settings as the form shows them (the draft, which on a fresh run is the
+ * run's config), serialised by the export zip's own configJson so the two
+ * files are the same and the Python trainer's load_config takes either.
+ * Null while the form holds an invalid value: a file the trainer would
+ * refuse is not offered.
+ */
+export function pytorchConfigJson(s: Pick<SettingsState, 'draft' | 'draftIssues'>): string | null {
+  return s.draftIssues.length ? null : configJson(s.draft);
+}
+
 export function pendingRestart(s: Pick<ClimState, 'config' | 'draft'>): (keyof ClimConfig)[] {
   return splitChanges(s.config, s.draft).restart;
 }

@@ -2,7 +2,8 @@
  * Requests that set up what the next run trains: the backend, the config,
  * the data set (built-in or uploaded), the weights fresh runs start from,
  * and the settings that may change mid-run. Each ends the current run where
- * it must (a new encoder or data set) and runs on the engine's queue.
+ * it must (a new encoder or data set) and runs on the engine's queue; with
+ * an opened model the new run is built at step 0 at once (showOpenedModel).
  */
 import { validateConfig } from '../core/config';
 import { isLiveKey } from '../core/config-fields';
@@ -39,7 +40,7 @@ export function onInit(eng: Engine, r: RequestOf<'init'>): void {
   }, false);
 }
 
-/** A new config: checked first (a bad one is reported and changes nothing), then the current run ends. */
+/** A new config: checked first (a bad one is reported and changes nothing), then the current run ends (an opened model that still fits is shown again). */
 export function onConfigure(eng: Engine, r: RequestOf<'configure'>): void {
   const issues = validateConfig(r.config);
   if (issues.length) {
@@ -52,37 +53,44 @@ export function onConfigure(eng: Engine, r: RequestOf<'configure'>): void {
     return;
   }
   eng.stopNow();
-  void eng.enqueue(() => {
+  const id = eng.runId;
+  void eng.enqueue(async () => {
     eng.disposeTrainer();
     const seedChanged = r.config.seed !== eng.config.seed && eng.datasetOpts.seed === undefined;
     eng.config = structuredClone(r.config);
     if (seedChanged) eng.dataset = null;
     dropInitWeightsIfUnfit(eng);
     eng.setState('idle');
+    // An opened model that still fits stays on view under the new settings (k, C, the bank's space…).
+    await showOpenedModel(eng, id);
   });
 }
 
-/** A built-in data set: preloaded on receipt, chosen inside the queue; the current run ends. */
+/** A built-in data set: preloaded on receipt, chosen inside the queue; the current run ends (an opened model is shown on the new set). */
 export function onSetDataset(eng: Engine, r: RequestOf<'setDataset'>): void {
   eng.stopNow();
   if (r.dataset !== 'upload') {
     eng.requestedDataset = r.dataset;
     if (eng.backendReady) eng.preload(r.dataset);
   }
-  void eng.enqueue(() => {
+  const id = eng.runId;
+  void eng.enqueue(async () => {
     eng.disposeTrainer();
     eng.datasetName = r.dataset;
     eng.datasetOpts = { seed: r.seed, nTrain: r.nTrain, nTest: r.nTest };
     eng.dataset = null;
     eng.pinned = [];
     eng.setState('idle');
+    // An opened model is shown on the new set: its bank re-embedded there.
+    await showOpenedModel(eng, id);
   });
 }
 
-/** An uploaded image set, split into train and held-out as the page asked; the current run ends. */
+/** An uploaded image set, split into train and held-out as the page asked; the current run ends (an opened model is shown on it). */
 export function onSetUpload(eng: Engine, r: RequestOf<'setUpload'>): void {
   eng.stopNow();
-  void eng.enqueue(() => {
+  const id = eng.runId;
+  void eng.enqueue(async () => {
     eng.disposeTrainer();
     const u = r.upload;
     eng.uploaded = assembleDataset({
@@ -98,6 +106,7 @@ export function onSetUpload(eng: Engine, r: RequestOf<'setUpload'>): void {
     eng.dataset = null;
     eng.pinned = [];
     eng.setState('idle');
+    await showOpenedModel(eng, id);
   });
 }
 
@@ -136,8 +145,39 @@ export function onSetInitWeights(eng: Engine, r: RequestOf<'setInitWeights'>): v
     eng.disposeTrainer();
     eng.initWeights = next;
     postInitWeights(eng);
+    // 'idle' at step 0 first: the page clears the old run's views, then fills them with the opened model's.
     eng.setState('idle', id);
+    await showOpenedModel(eng, id);
   });
+}
+
+/**
+ * Opening a model shows it at once (issue 18): the run is built at step 0
+ * from the stored weights (the bank of the page's data set embedded with
+ * them, k-means run), and the page is sent the selection, cluster and map
+ * snapshots, a held-out evaluation (kNN top-1, when the set has labels) and
+ * 'paused' at step 0. So a model trained elsewhere, at a scale the browser
+ * cannot reach, can be inspected in Positives and Clusters without a single
+ * step; Start then trains on from it as from any paused run. Without stored
+ * weights (random init) nothing is built: there is nothing to inspect until
+ * training starts. Inside the queue; a newer run id stops it between parts.
+ */
+export async function showOpenedModel(eng: Engine, id: number): Promise<void> {
+  if (!eng.initWeights || !eng.backendReady || id !== eng.runId || eng.trainer) return;
+  const t = await eng.ensureTrainer(id);
+  if (!t || id !== eng.runId) return;
+  await eng.sendSnapshots(t, id);
+  if (id !== eng.runId) return;
+  const ds = eng.dataset;
+  if (ds && ds.test.n > 0 && ds.test.labels) {
+    const r = await eng.longCall(() => t.evaluate());
+    if (id !== eng.runId) return;
+    eng.evals.push(r);
+    eng.post({ type: 'eval', runId: id, result: r });
+    await eng.postBaselineOnce(id, ds);
+    if (id !== eng.runId) return;
+  }
+  eng.setState('paused', id);
 }
 
 /** Settings that may change mid-run (config-fields.ts liveSafe); any other field is refused with the reason. */

@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import { Engine, type EngineDeps } from './engine';
 import { RunStore } from './run-store';
 import { tinyConfig } from '../core/config';
+import { architectureOf, encodeWeights } from '../core/weights-file';
 import type { WorkerEvent, WorkerRequest } from './protocol';
 
 /** Small enough for the cpu backend: a step is a few tens of milliseconds. */
@@ -333,6 +334,75 @@ describe('Engine (driven through its requests, fake post, tfjs cpu)', () => {
     expect(h.last('restored')).toMatchObject({ step: 1, source: 'saved' });
     expect(h.last('state')).toMatchObject({ state: 'paused', step: 1 });
     expect(h.engine.failedBackends).toEqual(['cpu']);
+  });
+
+  it('setInitWeights shows the opened model at step 0: snapshots and an evaluation, paused; Start trains on from it', async () => {
+    const h = make();
+    await h.boot();
+    h.send({ type: 'step' });
+    await h.settle();
+    const bytes = encodeWeights(await h.engine.trainer!.weightsFile());
+    const run = h.newRun();
+    const from = h.events.length;
+    h.send({ type: 'setInitWeights', source: { kind: 'file', bytes, fileName: 'trained.climweights' } });
+    await h.settle();
+    const after = h.events.slice(from).filter((e) => e.type !== 'heartbeat');
+    expect(after.every((e) => e.runId === run)).toBe(true);
+    expect(after.map((e) => (e.type === 'state' ? `state:${e.state}:${e.step}` : e.type))).toEqual([
+      'initWeights',
+      'state:idle:0',
+      'state:preparing:0',
+      'selection',
+      'clusters',
+      'projection',
+      'eval',
+      'baseline',
+      'state:paused:0',
+    ]);
+    expect(h.last('initWeights')).toMatchObject({ source: 'file', name: 'trained.climweights' });
+    expect(h.last('selection')!.snapshot.anchors.length).toBeGreaterThan(0);
+    expect(h.last('clusters')!.snapshot.assignments.length).toBe(48);
+    expect(h.last('eval')!.result).toMatchObject({ step: 0, knnTop1: expect.any(Number) });
+    expect(h.engine.trainer!.step).toBe(0);
+
+    // A file for another encoder is refused with the reason; the shown run stays, paused at step 0.
+    const shown = h.engine.trainer;
+    const other = encodeWeights({
+      architecture: { ...architectureOf(CONFIG), width: 4 },
+      info: { savedAt: new Date().toISOString() },
+      params: [{ name: 'stem.conv', shape: [1], data: Float32Array.from([0]) }],
+    });
+    h.send({
+      type: 'setInitWeights',
+      runId: h.newRun(),
+      source: { kind: 'file', bytes: other, fileName: 'w4.climweights' },
+    });
+    await h.settle();
+    expect(h.last('error')!.message).toMatch(/^Model file “w4\.climweights” not loaded: .*width 4 \(this run: 8\)/);
+    expect(h.engine.trainer).toBe(shown);
+    expect(h.last('state')).toMatchObject({ state: 'paused', step: 0 });
+
+    // New settings that leave the encoder alone: the opened model is shown again under them.
+    const again = h.newRun();
+    h.send({ type: 'configure', config: { ...CONFIG, knnK: 3 } });
+    await h.settle();
+    expect(h.last('selection')!.runId).toBe(again);
+    expect(h.last('state')).toMatchObject({ runId: again, state: 'paused', step: 0 });
+
+    // Start goes on from the opened model.
+    const shownAgain = h.engine.trainer;
+    h.send({ type: 'start' });
+    await h.until(() => (h.engine.trainer?.step ?? 0) >= 2, 'two steps');
+    h.send({ type: 'pause' });
+    await h.settle();
+    expect(h.engine.trainer).toBe(shownAgain);
+    expect(h.of('progress').at(-1)!.metrics.at(-1)!.step).toBe(h.engine.trainer!.step);
+
+    // Random init builds nothing: idle at step 0 until a step.
+    h.send({ type: 'setInitWeights', runId: h.newRun(), source: null });
+    await h.settle();
+    expect(h.engine.trainer).toBeNull();
+    expect(h.last('state')).toMatchObject({ state: 'idle', step: 0 });
   });
 
   it('refuses an invalid config and an unknown request with a recoverable error', async () => {

@@ -18,7 +18,6 @@
  * - projector_config.json: `{ embeddings: [{ tensorName, tensorShape,
  *   tensorPath, metadataPath, sprite: { imagePath, singleImageDim } }] }`.
  */
-import type { ClimConfig } from '../config';
 import type { EvalResult, StepMetrics } from '../api';
 import { csvCell, escapeControl } from '../text';
 
@@ -193,7 +192,5 @@ export function evalCsv(evals: readonly EvalResult[]): string {
   return csv(EVAL_COLUMNS, evals);
 }
 
-/** The run's config as pretty JSON (2-space indent, trailing newline); `JSON.parse` gives it back. */
-export function configJson(config: Readonly<ClimConfig>): string {
-  return JSON.stringify(config, null, 2) + '\n';
-}
+/** config.json of the export zip: the same file as the page's Export config for PyTorch. */
+export { configJson } from '../config';

@@ -517,6 +517,46 @@ describe('store: starting weights', () => {
     expect(st().initWeights).toEqual({ source: 'file', name: 'mine.climweights', steps: 90 });
   });
 
+  it('an opened model is shown at step 0: the old run is cleared, then its snapshots and evaluation fill the views, paused', async () => {
+    st().connect();
+    ready();
+    worker.emit({ type: 'progress', runId: worker.lastRunId, metrics: [metric(1), metric(2)] });
+    await st().openModel(new File([Uint8Array.from([5])], 'big.climweights'));
+    const id = worker.lastRunId;
+    // What engine-setup.ts showOpenedModel sends after the weights are taken.
+    worker.emit({ type: 'initWeights', runId: id, source: 'file', name: 'big.climweights', info: null });
+    worker.emit({ type: 'state', runId: id, state: 'idle', step: 0, datasetId: 'shapes:seed=1' });
+    expect(st().metrics).toEqual([]);
+    worker.emit({ type: 'state', runId: id, state: 'preparing', step: 0, datasetId: 'shapes:seed=1' });
+    worker.emit({
+      type: 'selection',
+      runId: id,
+      snapshot: { step: 0, mode: 'center-wise', anchors: [], rules: null },
+      thumbs: { size: 2, index: Int32Array.from([3]), pixels: new Uint8Array(12) },
+      classNames: ['a', 'b'],
+    });
+    worker.emit({ type: 'clusters', runId: id, snapshot: { ...clusterSnap(), step: 0 } });
+    const result = {
+      step: 0,
+      knnTop1: 0.7,
+      linearTop1: null,
+      confusion: null,
+      classes: 2,
+      alignment: null,
+      uniformity: null,
+      clusterPurity: null,
+      clusterNmi: null,
+      clusterAri: null,
+      ms: 12,
+    };
+    worker.emit({ type: 'eval', runId: id, result });
+    worker.emit({ type: 'state', runId: id, state: 'paused', step: 0, datasetId: 'shapes:seed=1' });
+    expect(st()).toMatchObject({ runState: 'paused', step: 0, evals: [result], initWeightsPending: false });
+    expect(st().selection?.step).toBe(0);
+    expect(st().clusters?.step).toBe(0);
+    expect(st().initWeights).toEqual({ source: 'file', name: 'big.climweights' });
+  });
+
   it('hears the worker drop the weights even when the report carries an older run id', () => {
     st().connect();
     ready();

@@ -91,8 +91,10 @@ export function runSlice(
   /**
    * A new run id without clearing the run: the worker keeps it (paused) if
    * it refuses the weights, and says 'idle' at step 0 (which clears it
-   * here) if it takes them. What the old id still had in flight is dropped,
-   * so nothing may wait for it: image requests and a UMAP job.
+   * here) if it takes them, then builds the run from them at once and sends
+   * its snapshots, an evaluation and 'paused' at step 0, which fill the views
+   * (engine-setup.ts showOpenedModel). What the old id still had in flight is
+   * dropped, so nothing may wait for it: image requests and a UMAP job.
    */
   const sendInitWeights = (c: EngineClient, source: Parameters<EngineClient['setInitWeights']>[0]) => {
     ctx.caches.dropInFlight();
