@@ -2,6 +2,7 @@ import type { EvalResult } from '../../core/api';
 import { climStore, useClim } from '../store';
 import { lastFull, rowShares } from '../eval-view';
 import { fixed, percent, seconds, whole } from '../format';
+import { heatCell } from '../palette';
 
 const pct = (v: number | null) => percent(v);
 const num = (v: number | null, d = 3) => fixed(v, d);
@@ -139,11 +140,7 @@ export function EvalTables({ full, classNames }: { full: EvalResult; classNames:
                 {Array.from({ length: k }, (_, j) => {
                   const v = shares[i * k + j];
                   return (
-                    <td
-                      key={j}
-                      style={{ background: `rgba(0, 114, 178, ${v.toFixed(3)})`, color: v > 0.5 ? '#fff' : '#111' }}
-                      title={`${full.confusion![i * k + j]} images`}
-                    >
+                    <td key={j} style={heatCell(v)} title={`${full.confusion![i * k + j]} images`}>
                       {Math.round(v * 100)}
                     </td>
                   );
