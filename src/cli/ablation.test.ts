@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { run } from './train';
+import { TINY } from './cli.test-util';
 import { parseCli } from './args';
 import { DEFAULT_CONFIG } from '../core/config';
 import { ABLATION_CSV_HEADER, ABLATION_DEFAULT_STEPS, ablationBaseConfig, rawPixelKnn } from '../core/ablation';
@@ -70,21 +71,7 @@ describe('train CLI --ablation', () => {
     const dir = mkdtempSync(join(tmpdir(), 'clim-ablation-'));
     try {
       // Tiny model at 16 px; CLIM warm-up of 1 step so 3 of the 4 steps select.
-      const cfg = {
-        width: 4,
-        stemStride: 1,
-        stages: 2,
-        groups: 4,
-        resolutions: [16],
-        projHidden: 16,
-        projDim: 8,
-        queueSize: 32,
-        batchSize: 16,
-        clusters: 8,
-        knnK: 5,
-        climWarmupSteps: 1,
-        kmeansEvery: 2,
-      };
+      const cfg = { ...TINY, queueSize: 32, batchSize: 16, clusters: 8, knnK: 5, climWarmupSteps: 1, kmeansEvery: 2 };
       writeFileSync(join(dir, 'c.json'), JSON.stringify(cfg));
       const [out, csv, md] = ['r.json', 't.csv', 't.md'].map((f) => join(dir, f));
       const lines: string[] = [];

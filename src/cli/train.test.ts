@@ -395,12 +395,7 @@ describe('train CLI --export', () => {
     const dir = mkdtempSync(join(tmpdir(), 'clim-run-export-'));
     try {
       const cfg = {
-        width: 4,
-        stemStride: 1,
-        stages: 2,
-        groups: 4,
-        resolutions: [16],
-        projHidden: 16,
+        ...TINY,
         projDim: 12,
         queueSize: 32,
         batchSize: 16,
