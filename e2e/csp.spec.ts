@@ -118,7 +118,8 @@ test('the policy is in force on the page and in the engine worker, and a WASM ru
   page.on('pageerror', (e) => errors.push(e.message));
   const workerViolations = recordWorkerViolations(page);
   await recordPageViolations(page);
-  const res = await page.goto('/?backend=wasm&config=tiny&n=128&ntest=32&autosave=0');
+  // A long schedule: at ~50 steps/s the tiny config's 50 steps would finish the run (issue 19) before Pause.
+  const res = await page.goto('/?backend=wasm&config=tiny&n=128&ntest=32&autosave=0#ts=1000');
 
   // The page's policy (<meta>): nothing inline, no eval, only its own origin.
   const meta = await page.locator('meta[http-equiv="Content-Security-Policy"]').getAttribute('content');
@@ -255,7 +256,7 @@ test('the threaded WASM build starts its blob: pthread workers under the policy 
   page.on('pageerror', (e) => errors.push(e.message));
   const workerViolations = recordWorkerViolations(page);
   await recordPageViolations(page);
-  await page.goto('/?backend=wasm&wasmthreads=2&config=tiny&n=128&ntest=32&autosave=0');
+  await page.goto('/?backend=wasm&wasmthreads=2&config=tiny&n=128&ntest=32&autosave=0#ts=1000');
   await expect(page.getByTestId('backend')).toHaveText('wasm', { timeout: 60_000 });
   await expect(page.getByTestId('adapter')).toHaveText(/threaded build.*2 threads/);
   await trainSteps(page, 3);

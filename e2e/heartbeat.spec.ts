@@ -13,7 +13,8 @@ test('a hung engine worker is noticed by the heartbeat watchdog, restarted, and 
 }) => {
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
-  await page.goto('/?backend=wasm&config=tiny&n=128&ntest=32&autosave=4&testhooks=1');
+  // A schedule longer than the 110+ steps below: the tiny config's 50 would finish the run first (issue 19).
+  await page.goto('/?backend=wasm&config=tiny&n=128&ntest=32&autosave=4&testhooks=1#ts=1000');
   await expect(page.getByTestId('run-state')).toHaveText('idle', { timeout: 60_000 });
   await page.getByRole('button', { name: 'Start', exact: true }).click();
   await expect(page.getByTestId('last-save')).toContainText('Saved step 8 ', { timeout: 120_000 });

@@ -127,7 +127,8 @@ test('data sets: a missing fashion-mnist file is reported, and the selector swit
 test('the worker reports selection and cluster snapshots every 25 steps and kNN accuracy every 100', async ({
   page,
 }) => {
-  await openAndWaitForBackend(page, '/?backend=wasm&config=tiny&n=128&ntest=64');
+  // A 200-step schedule: the tiny config's 50 steps would finish the run (issue 19) before the first evaluation.
+  await openAndWaitForBackend(page, '/?backend=wasm&config=tiny&n=128&ntest=64#ts=200');
   await page.getByRole('button', { name: 'Start', exact: true }).click();
   await waitForSteps(page, 100, 120_000);
   await page.getByRole('button', { name: 'Pause', exact: true }).click();

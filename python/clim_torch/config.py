@@ -139,6 +139,10 @@ def validate_config(c: Mapping) -> list:
             # Compared whenever both are numbers (even out of range), as validateConfig does.
             if _is_number(a) and _is_number(b) and a > b:
                 bad(field, _fill(rule["message"], field=field, other=rule["other"], value=a, otherValue=b))
+        elif rule["kind"] == "less":
+            a, b = c.get(field), c.get(rule["other"])
+            if _is_number(a) and _is_number(b) and a >= b:
+                bad(field, _fill(rule["message"], field=field, other=rule["other"], value=a, otherValue=b))
         elif rule["kind"] == "unique":
             v = c.get(field)
             if isinstance(v, (list, tuple)) and _length_ok(field, v):

@@ -166,6 +166,8 @@ def report(t: ClimTrainer, data: FolderSplit, history: list, evals: list, final:
             "initialKnnTop1": initial["knnTop1"],
             **{k: final[k] for k in ("linearTop1", "alignment", "uniformity", "clusterPurity", "clusterNmi", "clusterAri")},
         },
+        # The run reached config.totalSteps, the end of its learning-rate schedule: the app's finished run (issue 19).
+        "finished": t.step >= t.c["totalSteps"],
         "ruleComparison": None,
         "evals": evals,
         "wallSeconds": wall,

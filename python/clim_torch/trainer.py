@@ -176,7 +176,7 @@ class ClimTrainer:
         c, comm, dev = self.c, self.comm, self.comm.device
         g = self.batch * comm.world
         lo, hi = EpochSampler.local(comm, g)
-        lr = schedule.warmup_cosine(self.step, c["lr"], c["warmupSteps"], c["totalSteps"])
+        lr = schedule.segment_lr(self.step, c["lr"], c["warmupSteps"], c["scheduleStart"], c["totalSteps"])
         d = draw_step(c, g, schedule.clim_warm(self.step, c), self.sampler, self.gen)
         views = [{k: v.rows(lo, hi) for k, v in vs.items()} for vs in d.views]
         anchors = d.anchors[lo:hi].to(dev)

@@ -105,6 +105,14 @@ def test_data_rule_crop_order():
     assert messages({"cropScaleMin": 0.5, "cropScaleMax": 0.5}) == []
 
 
+def test_data_rule_schedule_segment_starts_before_the_end():
+    """scheduleStart < totalSteps (validateConfig; set by the app's "Train N more steps", §1.5)."""
+    assert messages({"scheduleStart": 30, "totalSteps": 30}) == [
+        "scheduleStart (30) must be less than totalSteps (30): the learning-rate segment it starts needs at least one step."
+    ]
+    assert messages({"scheduleStart": 30, "totalSteps": 50}) == [] and messages({}) == []
+
+
 def test_data_rule_resolutions_do_not_repeat():
     assert messages({"resolutions": [16, 16]}) == ["resolutions must not repeat."]
     assert messages({"resolutions": [16, 16.0]}) == ["resolutions must not repeat."]  # one number in JSON

@@ -16,6 +16,16 @@ def test_schedules():
     assert schedule.clim_warm(99, {"climWarmupSteps": 100}) and not schedule.clim_warm(100, {"climWarmupSteps": 100})
 
 
+def test_segment_lr_after_an_extension():
+    """A run finished at step 30 and extended by 20 (scheduleStart 30, totalSteps 50, warm-up 10), by hand (§1.5):
+    step 30 is the segment's first warm-up step, 39 its peak, 45 half-way down the 10-step cosine, 50 its end."""
+    lr = lambda s: schedule.segment_lr(s, 0.1, 10, 30, 50)  # noqa: E731
+    assert [lr(30), lr(39), lr(45), lr(50)] == pytest.approx([0.01, 0.1, 0.05, 0.0])
+    assert lr(42) == pytest.approx(0.05 * (1 + 0.8090169943749475))  # t = 0.2: cos(0.2π)
+    assert lr(20) == pytest.approx(schedule.warmup_cosine(20, 0.1, 10, 30)) == pytest.approx(0.05)
+    assert schedule.segment_lr(7, 0.1, 4, 0, 14) == schedule.warmup_cosine(7, 0.1, 4, 14)
+
+
 @pytest.mark.parametrize("kind", optim.OPTIMIZERS)
 def test_optimiser_step_decays_weights_only(kind):
     cfg = load_config({"width": 4, "stages": 1, "groups": 2, "projHidden": 4, "projDim": 4, "resolutions": [8], "optimizer": kind, "weightDecay": 0.1, "momentum": 0.9})

@@ -53,6 +53,7 @@ def test_outputs_exist_and_are_valid(monkeypatch, folder, tmp_path):
     assert all(rep["eval"][k] is not None for k in ("linearTop1", "alignment", "uniformity", "clusterPurity", "clusterNmi", "clusterAri"))
     assert [e["linearTop1"] is None for e in rep["evals"]] == [True, True, False]
     assert rep["evals"][-1]["linearTop1"] == rep["eval"]["linearTop1"] and rep["ruleComparison"] is None
+    assert rep["finished"] is False  # --steps 4 of a 20-step schedule
     assert rep["config"]["batchSize"] == 8 and rep["config"]["momentum"] == 0.9  # defaults filled
     assert ck["state"]["step"] == 4 and ck["state"]["kmeans"] is not None
     w = read_weights(tmp_path / "model.climweights")
@@ -69,6 +70,9 @@ def test_resume_continues_to_the_requested_step_and_equals_an_uninterrupted_run(
     run(monkeypatch, folder, tmp_path / "part", "--steps", "3")
     part_rep, part = run(monkeypatch, folder, tmp_path / "part", "--resume", str(tmp_path / "part" / "checkpoint.pt"), "--steps", "6")
     assert part["state"]["step"] == 6 and [h["step"] for h in part_rep["history"]] == list(range(1, 7))
+    # Finished means the run reached config.totalSteps (issue 19): the Node runner's and the app's meaning.
+    done_rep, _ = run(monkeypatch, folder, tmp_path / "part", "--resume", str(tmp_path / "part" / "checkpoint.pt"), "--steps", "20")
+    assert part_rep["finished"] is False and done_rep["finished"] is True and done_rep["history"][-1]["step"] == 20
     assert [h["loss"] for h in part_rep["history"]] == [h["loss"] for h in whole_rep["history"]]
     for name in ("query", "key"):
         assert all(torch.equal(v, part["state"][name][k]) for k, v in whole["state"][name].items())

@@ -80,6 +80,8 @@ export async function runAblation(opts: AblationRunOptions, log: (s: string) => 
     ...opts.config,
     resolutions: [...opts.config.resolutions],
     totalSteps: Math.max(1, opts.steps),
+    // Each arm is a fresh run: one warm-up and cosine over its budget (§1.5).
+    scheduleStart: 0,
   };
   // Before any set-up, so a bad arm id fails at once.
   const arms = ablationConfigs(base, opts.arms);

@@ -72,6 +72,8 @@ describe('train CLI', () => {
       // calibrated schedule's last step (when later steps ran faster than the first 50).
       if (trained >= 6000) expect(trained - r.history[r.history.length - 1].ms).toBeLessThan(6000);
       else expect(r.history.length).toBe(r.config.totalSteps);
+      // Finished: the run reached the end of its schedule (issue 19), however the budget cut it.
+      expect(r.finished).toBe(r.history.length >= r.config.totalSteps);
       expect(trained).toBeGreaterThan(3000);
       // The schedule was sized after 50 steps: totalSteps from the mean step time, reported in config.
       expect(r.history.length).toBeGreaterThan(50);
@@ -195,6 +197,8 @@ describe('train CLI', () => {
       lines.push(s),
     );
     expect(report?.history).toEqual([]);
+    // Step 0 of a 1-step schedule (--steps 0 sets totalSteps 1): not finished.
+    expect(report?.finished).toBe(false);
     expect(report?.eval.knnTop1).toBe(report?.eval.initialKnnTop1);
     expect(report?.eval.knnTop1).toBeGreaterThan(0);
     expect(report?.config.width).toBe(4);
@@ -424,6 +428,8 @@ describe('train CLI --export', () => {
         ],
         () => {},
       )) as RunReport;
+      // --steps 3 sets totalSteps 3 and the run reached it: finished, as the app says of such a run (issue 19).
+      expect(r.finished).toBe(true);
       const rel = r.exported!.map((p) => p.slice(exp.length + 1)).sort();
       expect(rel).toEqual([
         'config.json',

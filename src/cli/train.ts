@@ -83,6 +83,11 @@ export interface RunReport {
    * time; with --resume the file's first (their times summed from its history's step times).
    */
   evals: Array<{ step: number; seconds: number; knnTop1: number | null; linearTop1: number | null }>;
+  /**
+   * The run reached config.totalSteps, the end of its learning-rate schedule: what the app calls a finished run
+   * (issue 19). False when --minutes, or --steps short of totalSteps (a --config that sets it), stopped it earlier.
+   */
+  finished: boolean;
   /** --export: the files written (model, Embedding Projector set, CSVs, config). */
   exported?: string[];
   /** Outputs that failed to write at the end (one line each, as printed); absent when every write succeeded. */
@@ -286,6 +291,7 @@ export async function run(
         clusterNmi: final.clusterNmi,
         clusterAri: final.clusterAri,
       },
+      finished: trainer.step >= config.totalSteps,
       ruleComparison: rules
         ? rules.rules.map((r) => ({
             rule: r.rule,

@@ -61,6 +61,7 @@ describe('CONFIG_FIELDS', () => {
         'evalTemperature',
         'climWarmupSteps',
         'totalSteps',
+        'scheduleStart',
         'warmupSteps',
         'bankView',
         'bankRefreshEvery',
@@ -119,7 +120,9 @@ describe('declared ranges agree with validateConfig', () => {
     // An exclusive lower bound: the bound itself is the first rejected value.
     const lowest = f.minExclusive ? f.min + f.step : f.min;
     expect(issuesFor(f.key, lowest), `${f.key}=${lowest}`).toEqual([]);
-    expect(issuesFor(f.key, f.max), `${f.key}=${f.max}`).toEqual([]);
+    // scheduleStart must also stay below totalSteps: its top is checked against the longest schedule.
+    const top = f.key === 'scheduleStart' ? { ...defaultConfig(), totalSteps: 10_000_000 } : defaultConfig();
+    expect(issuesFor(f.key, f.max, top), `${f.key}=${f.max}`).toEqual([]);
     const below = f.minExclusive ? f.min : f.min - f.step;
     expect(issuesFor(f.key, below).join(' '), `${f.key}=${below}`).toMatch(new RegExp(`^${f.key} must`));
     expect(issuesFor(f.key, f.max + f.step).join(' '), `${f.key}=${f.max + f.step}`).toMatch(
@@ -136,6 +139,14 @@ describe('declared ranges agree with validateConfig', () => {
     const c = { ...defaultConfig(), cropScaleMin: 0.9, cropScaleMax: 0.5 };
     expect(fieldIssues(c).get('cropScaleMin')?.join(' ')).toMatch(/must not exceed cropScaleMax/);
     expect(fieldIssues(c).has('cropScaleMax')).toBe(false);
+  });
+
+  it('schedule segment: scheduleStart must be below totalSteps, reported on scheduleStart', () => {
+    const c = { ...defaultConfig(), scheduleStart: 30, totalSteps: 30 };
+    expect(fieldIssues(c).get('scheduleStart')?.join(' ')).toBe(
+      'scheduleStart (30) must be less than totalSteps (30): the learning-rate segment it starts needs at least one step.',
+    );
+    expect(fieldIssues({ ...c, totalSteps: 31 }).size).toBe(0);
   });
 
   it('resolutions: per-entry bounds, list length and divisibility', () => {

@@ -95,8 +95,9 @@ export type ConfigField =
   | { [K in BoolKey]: BoolField<K> }[BoolKey];
 
 // liveSafe rows (all others false) and why they may change mid-run:
-// - lr, momentum, weightDecay, warmupSteps, totalSteps: read by the optimiser
-//   step and the LR schedule at every step; no state depends on their values.
+// - lr, momentum, weightDecay, warmupSteps, totalSteps, scheduleStart: read by
+//   the optimiser step and the LR schedule at every step; no state depends on
+//   their values (an extension, engine extendRun, moves the last two together).
 // - temperature, keyMomentum: scalars of the loss and of the key-encoder update.
 // - mixProb, mixAlpha: drawn from afresh at every step (§4).
 // - climWarmupSteps, centerThreshold, knnK: the selection reads them per step
@@ -608,7 +609,19 @@ const ROWS = [
     step: 10,
     liveSafe: true,
     hash: 'ts',
-    help: 'Length of the cosine learning-rate schedule, which a run may be stopped before.',
+    help: 'Step at which the run finishes, where the cosine learning-rate schedule reaches zero.',
+  },
+  {
+    key: 'scheduleStart',
+    group: 'Optimiser',
+    label: 'Schedule segment start',
+    kind: 'int',
+    min: 0,
+    max: 9_999_999,
+    step: 1,
+    liveSafe: true,
+    hash: 'ss',
+    help: 'Step where the current warm-up and cosine segment of the learning rate starts, which “Train N more steps” sets to the step the run had finished at (§1.5).',
   },
 
   // --- Evaluation (§6) ---

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { configSchema, type SchemaField } from './config-schema';
+import { configSchema, type SchemaField, type SchemaRule } from './config-schema';
 import { defaultConfig, describeValue, validateConfig, type ClimConfig } from './config';
 
 const COMMITTED = join(__dirname, '..', '..', 'python', 'clim_torch', 'config_schema.json');
@@ -59,9 +59,13 @@ describe('config schema (python/clim_torch/config_schema.json)', () => {
 
   it('every data rule and manual rule is one validateConfig enforces, with its message', () => {
     const s = configSchema();
-    const crop = s.rules.find((r) => r.kind === 'lessOrEqual')!;
+    const crop = s.rules.find((r) => r.kind === 'lessOrEqual') as Extract<SchemaRule, { other: unknown }>;
     expect(messagesFor({ cropScaleMin: 0.9, cropScaleMax: 0.5 })).toEqual([
       fill(crop.message, { field: crop.field, other: crop.other, value: 0.9, otherValue: 0.5 }),
+    ]);
+    const seg = s.rules.find((r) => r.kind === 'less') as Extract<SchemaRule, { other: unknown }>;
+    expect(messagesFor({ scheduleStart: 40, totalSteps: 40 })).toEqual([
+      fill(seg.message, { field: seg.field, other: seg.other, value: 40, otherValue: 40 }),
     ]);
     const unique = s.rules.find((r) => r.kind === 'unique')!;
     expect(messagesFor({ resolutions: [16, 16] })).toEqual([fill(unique.message, { field: unique.field })]);

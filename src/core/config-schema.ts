@@ -33,7 +33,7 @@ export interface SchemaField {
 
 /** A cross-field rule a reader applies from the data; `message` is validateConfig's, with {field} placeholders. */
 export type SchemaRule =
-  | { kind: 'lessOrEqual'; field: keyof ClimConfig; other: keyof ClimConfig; message: string }
+  | { kind: 'lessOrEqual' | 'less'; field: keyof ClimConfig; other: keyof ClimConfig; message: string }
   | { kind: 'unique'; field: keyof ClimConfig; message: string };
 
 /** A rule a reader implements by hand (`id` for tests to name it). */
@@ -103,6 +103,13 @@ export function configSchema(): ConfigSchema {
         message: '{field} ({value}) must not exceed {other} ({otherValue}).',
       },
       { kind: 'unique', field: 'resolutions', message: '{field} must not repeat.' },
+      {
+        kind: 'less',
+        field: 'scheduleStart',
+        other: 'totalSteps',
+        message:
+          '{field} ({value}) must be less than {other} ({otherValue}): the learning-rate segment it starts needs at least one step.',
+      },
     ],
     manualRules: [
       {

@@ -97,8 +97,13 @@ export interface ClimConfig {
   momentum: number;
   weightDecay: number;
   warmupSteps: number;
-  /** Length of the cosine schedule; training may stop earlier. */
+  /** The step the run finishes at (§1.5): the end of the cosine schedule; the engine and the runners stop there. */
   totalSteps: number;
+  /**
+   * First step of the learning-rate segment that ends at totalSteps (§1.5): 0 for a run's own schedule; "Train N
+   * more steps" sets it to the step the run had finished at, so the extension gets its own warm-up and cosine.
+   */
+  scheduleStart: number;
 
   // --- Evaluation (§6) ---
   /** k of the weighted kNN monitor. */
@@ -151,6 +156,7 @@ export const DEFAULT_CONFIG: Readonly<ClimConfig> = Object.freeze({
   weightDecay: 5e-4, // small nets on small data regularise better than 1e-4
   warmupSteps: 10, // avoids early blow-ups of the freshly initialised queue
   totalSteps: 1000, // a few minutes on CPU
+  scheduleStart: 0, // one warm-up and cosine over the whole run; only an extension moves it
   evalK: 20, // §6: smaller k than 200 for small data
   evalTemperature: 0.1, // §6: Wu et al. 2018
 });
@@ -271,6 +277,12 @@ export function validateConfig(c: ClimConfig): ConfigIssue[] {
   num('weightDecay', 0, 1);
   int('warmupSteps', 0, 1_000_000);
   int('totalSteps', 1, 10_000_000);
+  int('scheduleStart', 0, 9_999_999);
+  if (typeof c.scheduleStart === 'number' && typeof c.totalSteps === 'number' && c.scheduleStart >= c.totalSteps)
+    bad(
+      'scheduleStart',
+      `scheduleStart (${c.scheduleStart}) must be less than totalSteps (${c.totalSteps}): the learning-rate segment it starts needs at least one step.`,
+    );
   int('evalK', 1, 10000);
   num('evalTemperature', 0, 10, true);
   return issues;
@@ -295,9 +307,14 @@ export function bankDim(c: Pick<ClimConfig, 'bankSpace' | 'projDim' | 'width' | 
 export const PRE_BANK_VIEW_FIELDS: Readonly<Pick<ClimConfig, 'bankView' | 'bankRefreshEvery' | 'bankSpace'>> =
   Object.freeze({ bankView: 'augmented', bankRefreshEvery: 0, bankSpace: 'projection' });
 
+/** Runs saved before `scheduleStart` existed had one schedule from step 0 (§1.5). */
+export const PRE_SCHEDULE_START_FIELDS: Readonly<Pick<ClimConfig, 'scheduleStart'>> = Object.freeze({
+  scheduleStart: 0,
+});
+
 /** A saved config with every later field filled in as the run that saved it behaved. */
 export function upgradeSavedConfig(saved: ClimConfig): ClimConfig {
-  return { ...PRE_BANK_VIEW_FIELDS, ...saved };
+  return { ...PRE_BANK_VIEW_FIELDS, ...PRE_SCHEDULE_START_FIELDS, ...saved };
 }
 
 /** Keys that reach JavaScript's object machinery; refused by name wherever a config arrives as data. */

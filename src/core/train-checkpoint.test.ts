@@ -92,6 +92,55 @@ describe('checkpoint round trip on wasm', () => {
     r.dispose();
   });
 
+  it('across "Train N more steps": extended at step 8, saved at 12, restored: the same losses and rates (issue 19)', async () => {
+    // A finished 8-step run extended by 10 (a new warm-up and cosine segment, §1.5), as the engine's extendRun does.
+    const t = await Trainer.create(tinyConfig({ seed: 27, totalSteps: 8, warmupSteps: 2, kmeansEvery: 3 }), data);
+    await steps(t, 8);
+    t.updateLive({ scheduleStart: 8, totalSteps: 18 });
+    await steps(t, 4);
+    const bytes = encodeCheckpoint(await t.checkpoint());
+    const lrs: number[] = [];
+    const uninterrupted: number[] = [];
+    for (let i = 0; i < 6; i++) {
+      const m = await t.trainStep();
+      uninterrupted.push(m.loss);
+      lrs.push(m.lr);
+    }
+    t.dispose();
+    const decoded = decodeCheckpoint(bytes);
+    expect(decoded.meta.config).toMatchObject({ scheduleStart: 8, totalSteps: 18 });
+    const r = await Trainer.restore(decoded, data);
+    expect(r.step).toBe(12);
+    const resumed: number[] = [];
+    const resumedLrs: number[] = [];
+    for (let i = 0; i < 6; i++) {
+      const m = await r.trainStep();
+      resumed.push(m.loss);
+      resumedLrs.push(m.lr);
+    }
+    r.dispose();
+    expect(resumed).toEqual(uninterrupted);
+    expect(resumedLrs).toEqual(lrs);
+    // Steps 12–17 (0-based) are the segment's 4–9: past the 2-step warm-up, down the 8-step cosine to near 0.
+    expect(lrs[0]).toBeCloseTo(0.5 * 0.06 * (1 + Math.cos((Math.PI * 2) / 8)), 12);
+  });
+
+  it('a run file saved before scheduleStart existed resumes on its one schedule from step 0', async () => {
+    const t = await Trainer.create(tinyConfig({ seed: 28, totalSteps: 20 }), data);
+    await steps(t, 4);
+    const ck = await t.checkpoint();
+    const old = { ...ck.meta.config } as Partial<ClimConfig>;
+    delete old.scheduleStart;
+    const bytes = encodeCheckpoint({ ...ck, meta: { ...ck.meta, config: old as ClimConfig } });
+    const uninterrupted = await steps(t, 4);
+    t.dispose();
+    const decoded = decodeCheckpoint(bytes);
+    expect(decoded.meta.config.scheduleStart).toBe(0);
+    const r = await Trainer.restore(decoded, data);
+    expect(await steps(r, 4)).toEqual(uninterrupted);
+    r.dispose();
+  });
+
   it('AdamW with two resolutions and mixup: the same 10 losses', async () => {
     const { uninterrupted, resumed } = await roundTrip(
       tinyConfig({

@@ -51,7 +51,7 @@ import type { WeightsFile, WeightsInfo } from './weights-file';
 import { encoderWeightsFile, loadEncoderWeights } from './trainer/weights-io';
 import { padForCrops } from './augment/augment';
 import { createOptimizer, type Optimizer } from './optim';
-import { bankRefreshDue, warmupCosine } from './schedule';
+import { bankRefreshDue, segmentLr } from './schedule';
 import { EpochSampler } from './trainer/sampler';
 import { batchImages, splitTensor } from './trainer/images';
 import { reclusterBank, refreshBankRows, seedQueues, writeCleanRows } from './trainer/bank-rows';
@@ -164,7 +164,8 @@ export class Trainer {
   }
 
   currentLearningRate(): number {
-    return warmupCosine(this.stepCount, this.cfg.lr, this.cfg.warmupSteps, this.cfg.totalSteps);
+    const c = this.cfg;
+    return segmentLr(this.stepCount, c.lr, c.warmupSteps, c.scheduleStart, c.totalSteps);
   }
 
   /** Both encoders from a weights file, before the bank is embedded: a run from trained weights selects and clusters on trained features from step 0. */

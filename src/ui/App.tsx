@@ -10,6 +10,7 @@ import { SettingsPanel } from './SettingsPanel';
 import { StatusBar } from './StatusBar';
 import { ResumeOffer, RunsPanel } from './RunsPanel';
 import { TrainingPane } from './panes/TrainingPane';
+import { FinishedCard } from './FinishedCard';
 import { useClim, type PaneId } from './store';
 import { faultView } from './fault-view';
 import { ErrorBoundary, installRenderFaultHook } from './ErrorBoundary';
@@ -174,6 +175,7 @@ function Layout() {
           <ResumeOffer />
           <FaultBanner />
           <ErrorBanner />
+          <FinishedCard />
         </ErrorBoundary>
         <Views />
       </main>

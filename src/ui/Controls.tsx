@@ -54,13 +54,17 @@ export function Controls() {
 
   const busy = runState === 'connecting' || runState === 'preparing';
   const running = runState === 'running';
+  // A finished run steps no further: "Train N more steps" (FinishedCard) extends it.
+  const finished = runState === 'finished';
+  const finishedTitle = 'The run has finished: train more steps to continue';
 
   return (
     <div className="controls" role="toolbar" aria-label="Training controls">
       <button
         type="button"
         onClick={start}
-        disabled={busy || running || blocked !== null}
+        disabled={busy || running || finished || blocked !== null}
+        title={finished ? finishedTitle : undefined}
         aria-describedby={blocked ? 'start-blocked' : undefined}
         data-testid="start"
       >
@@ -72,8 +76,8 @@ export function Controls() {
       <button
         type="button"
         onClick={stepOnce}
-        disabled={busy || running || blocked !== null}
-        title="Run one training step"
+        disabled={busy || running || finished || blocked !== null}
+        title={finished ? finishedTitle : 'Run one training step'}
         data-testid="step-once"
       >
         Step

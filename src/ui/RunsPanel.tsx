@@ -40,7 +40,7 @@ export function RunsPanel() {
   const { resumeSaved, discardSaved, saveNow, exportRun, importRunFile, takeDownload } = climStore.getState();
   const fileInput = useRef<HTMLInputElement>(null);
   const now = useNow();
-  const hasRun = step > 0 || runState === 'paused';
+  const hasRun = step > 0 || runState === 'paused' || runState === 'finished';
   const busy = runState === 'connecting' || runState === 'preparing' || restoring !== null;
 
   useEffect(() => {
@@ -72,7 +72,8 @@ export function RunsPanel() {
           {saved.map((r) => (
             <li key={r.key}>
               <span>
-                Step {r.step}/{r.totalSteps} on {r.datasetLabel}
+                Step {r.step}/{r.totalSteps}
+                {r.step >= r.totalSteps && <span data-testid="saved-finished"> · finished</span>} on {r.datasetLabel}
                 {r.loss !== null && <>, loss {fixed(r.loss, 3)}</>} · {ageOf(r.savedAt, now)} · {formatBytes(r.bytes)}
               </span>{' '}
               <button
@@ -157,8 +158,8 @@ export function ResumeOffer() {
   return (
     <div className="resume-offer" role="region" aria-label="Resume a saved run" data-testid="resume-offer">
       <span>
-        A run saved {ageOf(latest.savedAt, now)} was found: step {latest.step} of {latest.totalSteps} on{' '}
-        {latest.datasetLabel}.
+        A run saved {ageOf(latest.savedAt, now)} was found: step {latest.step} of {latest.totalSteps}
+        {latest.step >= latest.totalSteps ? ' (finished)' : ''} on {latest.datasetLabel}.
       </span>{' '}
       <button type="button" onClick={() => resumeSaved(latest.key)} data-testid="resume-offer-button">
         Resume it

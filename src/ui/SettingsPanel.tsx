@@ -328,6 +328,10 @@ export function SettingsPanel() {
   const pending = pendingKeys ? (pendingKeys.split(',') as (keyof ClimConfig)[]) : [];
   const showPending = !fresh && pending.length > 0;
   const withIssues = new Set(issueFields.split(','));
+  // Set by "Train N more steps" (FinishedCard), not chosen up front: shown only once it matters (or is wrong).
+  const segmentMoved = useClim((s) => s.draft.scheduleStart !== 0);
+  const shownField = (k: keyof ClimConfig) =>
+    k !== 'seed' && (k !== 'scheduleStart' || segmentMoved || withIssues.has(k));
   return (
     <section className="settings" aria-labelledby="settings-title">
       <h2 id="settings-title">Settings</h2>
@@ -341,7 +345,7 @@ export function SettingsPanel() {
       )}
       {showPending && <PendingChanges keys={pending} />}
       {CONFIG_GROUPS.map((g) => {
-        const fields = CONFIG_FIELDS.filter((f) => f.group === g && f.key !== 'seed');
+        const fields = CONFIG_FIELDS.filter((f) => f.group === g && shownField(f.key));
         if (!fields.length) return null;
         const bad = fields.filter((f) => withIssues.has(f.key)).length;
         return (

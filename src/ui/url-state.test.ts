@@ -78,6 +78,8 @@ function randomConfig(r: () => number): ClimConfig {
   const [lo, hi] = [c.cropScaleMin as number, c.cropScaleMax as number].sort((a, b) => a - b);
   c.cropScaleMin = lo;
   c.cropScaleMax = hi;
+  // The schedule segment starts before the run's end.
+  c.scheduleStart = Math.floor(r() * (c.totalSteps as number));
   const div = (c.stemStride as number) * 2 ** ((c.stages as number) - 1);
   const allowed: number[] = [];
   for (let v = 8; v <= 128; v++) if (v % div === 0) allowed.push(v);

@@ -136,6 +136,10 @@ export class EngineClient {
   reset(): void {
     this.send({ type: 'reset' });
   }
+  /** "Train N more steps" of a finished run; answered by an `extended` event and 'running'. */
+  extendRun(steps: number): void {
+    this.send({ type: 'extendRun', steps });
+  }
   /** Live-safe fields for the paused run; keeps the run (and its id). */
   setLive(patch: LivePatch): void {
     this.send({ type: 'setLive', patch });

@@ -59,8 +59,9 @@ export async function runAblationJob(
   }
   let arms: ReturnType<typeof ablationConfigs>;
   try {
-    // The cosine schedule ends with each arm's budget, as in the runner.
-    arms = ablationConfigs({ ...eng.config, resolutions: [...eng.config.resolutions], totalSteps: steps }, r.arms);
+    // The cosine schedule ends with each arm's budget, as in the runner; each arm is a fresh run with one segment.
+    const base = { ...eng.config, resolutions: [...eng.config.resolutions], totalSteps: steps, scheduleStart: 0 };
+    arms = ablationConfigs(base, r.arms);
   } catch (e) {
     report('failed', null, message(e));
     return;

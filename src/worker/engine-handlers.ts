@@ -6,7 +6,8 @@
  */
 import type { Engine } from './engine';
 import type { RequestOf, WorkerRequest } from './protocol';
-import { MAX_PINNED } from './protocol';
+import { MAX_EXTEND_STEPS, MAX_PINNED } from './protocol';
+import { validateConfig } from '../core/config';
 import {
   onCommitRestore,
   onDiscardSaved,
@@ -71,8 +72,10 @@ export function handlersFor(eng: Engine): Handlers {
       void eng.enqueue(async () => {
         const t = await eng.ensureTrainer(id);
         if (!t || id !== eng.runId || token !== eng.loop) return;
-        if (!eng.running) {
-          eng.setState('paused', id);
+        // A finished run steps no further (its rate is 0): extendRun gives it more steps.
+        if (!eng.running || eng.isFinished(t)) {
+          eng.running = false;
+          eng.setState(eng.restingState(), id);
           return;
         }
         eng.lastFlush = performance.now();
@@ -89,7 +92,8 @@ export function handlersFor(eng: Engine): Handlers {
       void eng.enqueue(async () => {
         if (id !== eng.runId) return;
         eng.flush(id);
-        if (eng.state !== 'paused') eng.setState(eng.trainer ? 'paused' : 'idle', id);
+        const rest = eng.restingState();
+        if (eng.state !== rest) eng.setState(rest, id);
         // A paused tab may be closed next: keep what was trained (unless the last save is this step).
         if (eng.trainer && eng.savedStep !== eng.trainer.step) await saveRun(eng, eng.trainer, id, 'pause');
       });
@@ -134,10 +138,19 @@ export function handlersFor(eng: Engine): Handlers {
       void eng.enqueue(async () => {
         const t = await eng.ensureTrainer(id);
         if (!t || id !== eng.runId) return;
+        if (eng.isFinished(t)) {
+          eng.setState('finished', id);
+          return;
+        }
         await eng.stepOnce(t, id);
+        // The step that reached totalSteps has said 'finished' (finishRun).
+        if (eng.isFinished(t) && eng.state === 'finished') return;
         eng.flush(id);
         eng.setState('paused', id);
       });
+    },
+    extendRun: (r) => {
+      onExtendRun(eng, r);
     },
     reset: () => {
       eng.stopNow();
@@ -168,4 +181,41 @@ export function handlersFor(eng: Engine): Handlers {
       });
     },
   };
+}
+
+/**
+ * "Train N more steps" (issue 19, docs/METHOD.md §1.5): a finished run gets a
+ * new learning-rate segment, a warm-up and cosine from the step it finished
+ * at (config.scheduleStart) to that step + N (config.totalSteps), and trains
+ * on to it, where it finishes again. From the step rather than the old
+ * totalSteps: runs saved before runs finished may stand past their end. Both
+ * fields are live-safe (the schedule reads them at every step), so the
+ * model, optimiser state, queues and bank carry on, and a checkpoint saved
+ * in the extension holds them, so a resume replays it exactly.
+ */
+export function onExtendRun(eng: Engine, r: RequestOf<'extendRun'>): void {
+  const id = eng.runId;
+  void eng.enqueue(() => {
+    const t = eng.trainer;
+    if (id !== eng.runId) return;
+    const refuse = (why: string) =>
+      eng.post({ type: 'error', runId: id, message: `Not extended: ${why}`, recoverable: true });
+    if (!t || eng.running || !eng.isFinished(t))
+      return refuse('only a finished run can train more steps, and this one has not reached its last step.');
+    if (!Number.isInteger(r.steps) || r.steps < 1 || r.steps > MAX_EXTEND_STEPS)
+      return refuse(
+        `the number of steps must be a whole number from 1 to ${MAX_EXTEND_STEPS} (got ${String(r.steps)}).`,
+      );
+    const patch = { scheduleStart: t.step, totalSteps: t.step + r.steps };
+    const problems = validateConfig({ ...eng.config, ...patch });
+    if (problems.length) return refuse(problems.map((i) => i.message).join(' '));
+    eng.config = { ...eng.config, ...patch };
+    t.updateLive(patch);
+    eng.post({ type: 'extended', runId: id, config: eng.config, from: t.step, to: patch.totalSteps });
+    eng.running = true;
+    const token = ++eng.loop;
+    eng.lastFlush = performance.now();
+    eng.setState('running', id);
+    eng.scheduleNext(id, token);
+  });
 }

@@ -21,7 +21,7 @@ import { runExportFiles, SPRITE_PATH } from '../core/export/bundle';
 import type { Sprite } from '../core/export/projector';
 import { strToU8, zipSync, type Zippable } from 'fflate';
 import { loadDataset } from './datasets';
-import type { DatasetName, RequestOf } from './protocol';
+import type { DatasetName, RequestOf, SaveTrigger } from './protocol';
 import type { Engine, Restored } from './engine';
 import { postInitWeights } from './engine-setup';
 import { message } from './engine-shared';
@@ -85,12 +85,7 @@ export async function encodeRun(eng: Engine, t: Trainer): Promise<Uint8Array> {
 }
 
 /** Checkpoints the current run to IndexedDB; reports the outcome (a failure keeps the previous save and says so). Inside the queue. */
-export async function saveRun(
-  eng: Engine,
-  t: Trainer,
-  id: number,
-  trigger: 'autosave' | 'pause' | 'manual',
-): Promise<void> {
+export async function saveRun(eng: Engine, t: Trainer, id: number, trigger: SaveTrigger): Promise<void> {
   if (eng.faultedAt !== null) {
     const kept = eng.savedStep === null ? 'There is no earlier save.' : `The save of step ${eng.savedStep} is kept.`;
     eng.post({
@@ -334,7 +329,8 @@ export function onCommitRestore(eng: Engine, r: RequestOf<'commitRestore'>): voi
       evals: eng.evals,
       source: p.source,
     });
-    eng.setState('paused', id);
+    // A run saved at (or, from before runs finished, past) its last step is restored finished (issue 19).
+    eng.setState(eng.restingState(), id);
     await eng.sendSnapshots(eng.trainer, id);
   });
 }

@@ -116,7 +116,7 @@ export async function recoverFromDevice(eng: Engine, e: unknown, wasRunning: boo
     eng.setState('running', id);
     eng.scheduleNext(id, token);
   } else {
-    eng.setState('paused', id);
+    eng.setState(eng.restingState(), id);
   }
 }
 

@@ -138,7 +138,7 @@ export function onSetInitWeights(eng: Engine, r: RequestOf<'setInitWeights'>): v
         const kept =
           eng.state === 'running' ? 'The current run is kept, paused at its step.' : 'The current run is unchanged.';
         eng.post({ type: 'error', runId: eng.runId, message: `${what}: ${why} ${kept}`, recoverable: true });
-        if (id === eng.runId) eng.setState(eng.trainer ? 'paused' : 'idle', id);
+        if (id === eng.runId) eng.setState(eng.restingState(), id);
         return;
       }
     }
@@ -200,7 +200,13 @@ export function onSetLive(eng: Engine, r: RequestOf<'setLive'>): void {
       return;
     }
     eng.config = next;
-    eng.trainer?.updateLive(r.patch);
+    const t = eng.trainer;
+    t?.updateLive(r.patch);
+    // A longer schedule takes a finished run back to paused; a shorter one than the step reached finishes it.
+    if (!t || eng.running || (eng.state !== 'paused' && eng.state !== 'finished')) return;
+    const rest = eng.restingState();
+    if (rest === 'finished' && eng.state === 'paused') return eng.finishRun(t, eng.runId, false);
+    if (rest !== eng.state) eng.setState(rest);
   });
 }
 

@@ -418,3 +418,123 @@ describe('Engine (driven through its requests, fake post, tfjs cpu)', () => {
     current = null;
   });
 });
+
+/** The engine's events from index `from` on, as `type` or `type:state` / `type:trigger`, for order checks. */
+function trail(events: WorkerEvent[], from = 0): string[] {
+  return events
+    .slice(from)
+    .filter((e) => !['heartbeat', 'progress', 'baseline', 'selection', 'clusters', 'projection'].includes(e.type))
+    .map((e) =>
+      e.type === 'state' ? `state:${e.state}` : e.type === 'checkpoint' ? `checkpoint:${e.trigger}` : e.type,
+    );
+}
+
+describe('A run ends at totalSteps (issue 19)', () => {
+  const FINISH = { ...CONFIG, totalSteps: 6, warmupSteps: 2 };
+  const stepsOf = (h: ReturnType<typeof harness>) => h.of('progress').flatMap((p) => p.metrics);
+
+  it('finishes at totalSteps: full evaluation, save, finished; Start and Step then do nothing', async () => {
+    const h = make();
+    await h.boot();
+    h.send({ type: 'configure', config: FINISH });
+    await h.settle();
+    const from = h.events.length;
+    h.send({ type: 'start' });
+    await h.until(() => h.last('state')?.state === 'finished', 'finished');
+    await h.settle();
+    expect(stepsOf(h).map((m) => m.step)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(h.engine.running).toBe(false);
+    expect(trail(h.events, from)).toEqual([
+      'state:preparing',
+      'state:running',
+      'eval',
+      'checkpoint:finished',
+      'saved',
+      'state:finished',
+    ]);
+    const ev = h.last('eval')!.result;
+    expect(ev.step).toBe(6);
+    expect(ev.knnTop1).not.toBeNull();
+    expect(ev.linearTop1).not.toBeNull();
+    expect(h.last('checkpoint')).toMatchObject({ ok: true, step: 6, trigger: 'finished' });
+    expect(h.last('saved')!.entries[0]).toMatchObject({ step: 6, totalSteps: 6 });
+    expect(h.last('state')).toMatchObject({ state: 'finished', step: 6 });
+    // Nothing steps on, and Start / Step only say 'finished' again.
+    await new Promise((r) => setTimeout(r, 100));
+    h.send({ type: 'start' });
+    h.send({ type: 'step' });
+    await h.settle();
+    expect(h.engine.trainer!.step).toBe(6);
+    expect(stepsOf(h)).toHaveLength(6);
+    expect(h.last('state')).toMatchObject({ state: 'finished', step: 6 });
+    expect(h.engine.running).toBe(false);
+  });
+
+  it('extendRun trains N more steps on a new warm-up and cosine segment and finishes again', async () => {
+    const h = make();
+    await h.boot();
+    h.send({ type: 'configure', config: FINISH });
+    // Single Steps reach the end as well.
+    for (let i = 0; i < 6; i++) h.send({ type: 'step' });
+    await h.settle();
+    expect(h.last('state')).toMatchObject({ state: 'finished', step: 6 });
+    // Refused: a step count out of range (nothing changes).
+    h.send({ type: 'extendRun', steps: 0 });
+    await h.settle();
+    expect(h.last('error')!.message).toMatch(/^Not extended: the number of steps must be a whole number from 1/);
+    const from = h.events.length;
+    h.send({ type: 'extendRun', steps: 4 });
+    await h.until(() => h.last('state')?.state === 'finished' && h.last('state')!.step === 10, 'finished at 10');
+    await h.settle();
+    expect(trail(h.events, from)).toEqual([
+      'extended',
+      'state:running',
+      'eval',
+      'checkpoint:finished',
+      'saved',
+      'state:finished',
+    ]);
+    expect(h.last('extended')).toMatchObject({ from: 6, to: 10, config: { scheduleStart: 6, totalSteps: 10 } });
+    expect(h.engine.config).toMatchObject({ scheduleStart: 6, totalSteps: 10 });
+    const after = stepsOf(h).filter((m) => m.step > 6);
+    expect(after.map((m) => m.step)).toEqual([7, 8, 9, 10]);
+    // By hand (warmupCosine over the 4-step segment, warm-up 2, base 0.06): 0-based steps 6..9 are the segment's
+    // 0..3: 0.06·1/2, 0.06·2/2, then the cosine over 2 steps: t = 0 → 0.06, t = 0.5 → 0.03.
+    const want = [0.03, 0.06, 0.06, 0.03];
+    after.forEach((m, i) => expect(m.lr).toBeCloseTo(want[i], 12));
+    expect(h.last('eval')!.result).toMatchObject({ step: 10 });
+    expect(h.last('eval')!.result.linearTop1).not.toBeNull();
+  });
+
+  it('a finished run restored from its save (or a file) is finished, and a longer schedule makes it paused', async () => {
+    const h = make();
+    await h.boot();
+    h.send({ type: 'configure', config: { ...FINISH, totalSteps: 3 } });
+    h.send({ type: 'start' });
+    await h.until(() => h.last('state')?.state === 'finished', 'finished');
+    h.send({ type: 'exportRun' });
+    await h.settle();
+    const key = h.last('saved')!.entries[0].key;
+    const file = h.last('runFile')!;
+    h.send({ type: 'reset', runId: h.newRun() });
+    h.send({ type: 'prepareRestore', token: 1, from: 'saved', key });
+    h.send({ type: 'commitRestore', token: 1, runId: h.newRun() });
+    await h.settle();
+    expect(h.last('restored')).toMatchObject({ step: 3, source: 'saved' });
+    expect(h.last('state')).toMatchObject({ state: 'finished', step: 3 });
+    h.send({ type: 'reset', runId: h.newRun() });
+    h.send({ type: 'prepareRestore', token: 2, from: 'file', bytes: file.bytes, fileName: file.fileName });
+    h.send({ type: 'commitRestore', token: 2, runId: h.newRun() });
+    await h.settle();
+    expect(h.last('state')).toMatchObject({ state: 'finished', step: 3 });
+    // Lengthening the schedule in the settings (setLive totalSteps) reopens it, paused.
+    h.send({ type: 'setLive', patch: { totalSteps: 5 } });
+    await h.settle();
+    expect(h.last('state')).toMatchObject({ state: 'paused', step: 3 });
+    // Only a finished run takes more steps.
+    h.send({ type: 'extendRun', steps: 2 });
+    await h.settle();
+    expect(h.last('error')!.message).toMatch(/^Not extended: only a finished run can train more steps/);
+    expect(h.engine.config.totalSteps).toBe(5);
+  });
+});

@@ -276,7 +276,7 @@ export class Engine {
         return;
       }
       this.post({ type: 'error', runId: this.runId, message: message(e), recoverable });
-      if (recoverable && this.state !== 'idle') this.setState(this.trainer ? 'paused' : 'idle');
+      if (recoverable && this.state !== 'idle') this.setState(this.restingState());
     });
     return this.queue;
   }
@@ -424,6 +424,44 @@ export class Engine {
     return true;
   }
 
+  /** Whether the run has reached the end of its schedule (config.totalSteps): it steps no further until extended. */
+  isFinished(t: Trainer | null = this.trainer): boolean {
+    return t !== null && t.step >= t.config.totalSteps;
+  }
+
+  /** The state of a run that is not stepping: finished at its last step, paused before it, idle without a model. */
+  restingState(): RunState {
+    if (!this.trainer) return 'idle';
+    return this.isFinished() ? 'finished' : 'paused';
+  }
+
+  /**
+   * The run reached config.totalSteps (issue 19): the loop stops, the final
+   * views are sent, the encoder is evaluated in full (kNN, linear probe,
+   * alignment/uniformity, cluster agreement: the numbers a finished run is
+   * judged by, docs/METHOD.md §6), the run is saved and the page told
+   * 'finished'. Past the end the cosine has brought the rate to 0 (§1.5),
+   * so a further step would spend a core and change nothing. Inside the queue.
+   */
+  async finishRun(t: Trainer, id: number, snapshotsSent: boolean): Promise<void> {
+    this.running = false;
+    this.flush(id);
+    if (!snapshotsSent) await this.sendSnapshots(t, id);
+    if (id !== this.runId) return;
+    const ds = this.dataset;
+    if (ds && ds.test.n > 0) {
+      const r = await this.longCall(() => t.evaluate({ full: true }));
+      if (id !== this.runId) return;
+      this.evals.push(r);
+      this.post({ type: 'eval', runId: id, result: r });
+      if (r.knnTop1 !== null) await this.postBaselineOnce(id, ds);
+      if (id !== this.runId) return;
+    }
+    await saveRun(this, t, id, 'finished');
+    if (id !== this.runId) return;
+    this.setState('finished', id);
+  }
+
   /** One step plus whatever reports fall due after it; `loopStep`: run by the Start loop (not a single Step). */
   async stepOnce(t: Trainer, id: number, loopStep = false): Promise<void> {
     // The step that will report keeps its mixed views for the Positives view.
@@ -435,6 +473,13 @@ export class Engine {
     this.pending.push(m);
     this.recordMetrics(m);
     if (performance.now() - this.lastFlush >= PROGRESS_EVERY_MS) this.flush(id);
+    // The last step of the schedule: its full evaluation and save replace the periodic ones.
+    if (this.isFinished(t)) {
+      const snap = m.step % SNAPSHOT_EVERY === 0;
+      if (snap) await this.sendSnapshots(t, id);
+      if (id === this.runId) await this.finishRun(t, id, snap);
+      return;
+    }
     if (m.step % SNAPSHOT_EVERY === 0) {
       if (!(await this.announcePauseBeforeReports(id, loopStep))) return;
       await this.sendSnapshots(t, id);

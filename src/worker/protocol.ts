@@ -42,6 +42,7 @@ export const REQUEST_TYPES = [
   'pause',
   'step',
   'reset',
+  'extendRun',
   'setLive',
   'pinAnchors',
   'requestImages',
@@ -155,6 +156,13 @@ export type WorkerRequest =
   | Req<'step'>
   | Req<'reset'>
   /**
+   * "Train N more steps" of a finished run (docs/METHOD.md §1.5): the schedule gets a new warm-up and cosine segment
+   * from the step the run finished at (config.scheduleStart) to that step + `steps` (config.totalSteps), announced by
+   * an `extended` event, and the run trains on to the new end, where it finishes again. Refused (a recoverable
+   * error, nothing changed) unless the run is finished and 1 ≤ steps ≤ MAX_EXTEND_STEPS.
+   */
+  | (Req<'extendRun'> & { steps: number })
+  /**
    * Live-safe fields (CONFIG_FIELDS' liveSafe) for the run in progress: not a
    * new run. The worker rejects other keys, and a merged config that
    * validateConfig rejects, with a recoverable error and changes nothing.
@@ -256,6 +264,9 @@ export const NEW_RUN_REQUESTS: ReadonlySet<RequestType> = new Set<RequestType>([
   'commitRestore',
 ]);
 
+/** Most steps one "Train N more steps" may add (the largest totalSteps validateConfig takes is 10,000,000). */
+export const MAX_EXTEND_STEPS = 1_000_000;
+
 /** Buffers of a request to move rather than copy (an upload's pixels can be tens of MB). */
 export function requestTransferables(r: WorkerRequest): Transferable[] {
   if (r.type === 'prepareRestore') return r.from === 'file' ? [r.bytes.buffer as ArrayBuffer] : [];
@@ -282,6 +293,7 @@ export const EVENT_TYPES = [
   'checkpoint',
   'restoreReady',
   'restored',
+  'extended',
   'runFile',
   'bundle',
   'fault',
@@ -293,8 +305,11 @@ export const EVENT_TYPES = [
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
-/** 'preparing' covers Trainer.create (model build, first bank pass, k-means). */
-export const RUN_STATES = ['idle', 'preparing', 'running', 'paused'] as const;
+/**
+ * 'preparing' covers Trainer.create (model build, first bank pass, k-means). 'finished': the run reached
+ * config.totalSteps, was evaluated in full and saved; it steps no further until extendRun gives it more steps.
+ */
+export const RUN_STATES = ['idle', 'preparing', 'running', 'paused', 'finished'] as const;
 export type RunState = (typeof RUN_STATES)[number];
 
 interface Ev<T extends EventType> {
@@ -363,7 +378,7 @@ export type WorkerEvent =
       bytes: number;
       ms: number;
       message: string | null;
-      trigger: 'autosave' | 'pause' | 'manual';
+      trigger: SaveTrigger;
     })
   /** A prepared restore passed every check; its token, step and data set. */
   | (Ev<'restoreReady'> & { token: number; step: number; datasetId: string; source: 'saved' | 'file' })
@@ -376,6 +391,8 @@ export type WorkerEvent =
       evals: EvalResult[];
       source: 'saved' | 'file';
     })
+  /** extendRun was taken: the run's config now (scheduleStart and totalSteps moved), from the finished step to `to`. */
+  | (Ev<'extended'> & { config: ClimConfig; from: number; to: number })
   /** The current run as a file (transferred). */
   | (Ev<'runFile'> & { bytes: Uint8Array; fileName: string })
   /** The export zip (transferred); `files`: the paths inside it. */
@@ -412,6 +429,9 @@ export type WorkerEvent =
    */
   | (Ev<'heartbeat'> & { busy: boolean })
   | (Ev<'error'> & { message: string; recoverable: boolean });
+
+/** What made a checkpoint: the autosave interval, a Pause, Save now, or the run reaching totalSteps. */
+export type SaveTrigger = 'autosave' | 'pause' | 'manual' | 'finished';
 
 /** How often the engine worker posts a heartbeat. */
 export const HEARTBEAT_EVERY_MS = 1000;

@@ -194,6 +194,34 @@ describe('store', () => {
     expect(st().workerMemory).toEqual({ numBytes: 1000, numTensors: 900 });
   });
 
+  it('a finished run: the clock stops, no rate; Train N more steps sends extendRun and takes the new schedule', () => {
+    st().connect();
+    ready();
+    const config = tinyConfig({ totalSteps: 30 });
+    st().configure(config);
+    st().start();
+    const id = worker.lastRunId;
+    clock = 1000;
+    worker.emit({ type: 'state', runId: id, state: 'running', step: 0, datasetId: 'shapes' });
+    clock = 4000;
+    worker.emit({ type: 'progress', runId: id, metrics: [metric(29, 5, 100), metric(30, 5, 100)] });
+    clock = 4100;
+    worker.emit({ type: 'state', runId: id, state: 'finished', step: 30, datasetId: 'shapes' });
+    expect(st()).toMatchObject({ runState: 'finished', step: 30, rateSamples: [] });
+    expect(st().clock.since).toBeNull();
+    expect(st().clock.elapsedMs).toBe(3100);
+    st().extendRun(20);
+    expect(worker.last).toMatchObject({ type: 'extendRun', steps: 20, runId: id });
+    const extended = { ...config, scheduleStart: 30, totalSteps: 50 };
+    worker.emit({ type: 'extended', runId: id, config: extended, from: 30, to: 50 });
+    expect(st().config).toEqual(extended);
+    // The form follows, so no setting is left waiting to be applied.
+    expect(st().draft).toEqual(extended);
+    expect(st().draftIssues).toEqual([]);
+    worker.emit({ type: 'state', runId: id, state: 'running', step: 30, datasetId: 'shapes' });
+    expect(st().runState).toBe('running');
+  });
+
   it('accumulates progress: history, step, first losses, steps per second', () => {
     st().connect();
     ready();

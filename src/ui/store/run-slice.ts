@@ -27,6 +27,7 @@ export type RunActions =
   | 'start'
   | 'pause'
   | 'stepOnce'
+  | 'extendRun'
   | 'reset'
   | 'configure'
   | 'setDataset'
@@ -158,6 +159,12 @@ export function runSlice(
       set({ selection: e.snapshot, ruleHistory, thumbs: e.thumbs, classNames: e.classNames });
     }),
     c.on('eval', (e) => set({ evals: [...get().evals, e.result], evaluating: false })),
+    // "Train N more steps" was taken: the applied settings (and the form's) carry the new schedule segment.
+    c.on('extended', (e) => {
+      const { scheduleStart, totalSteps } = e.config;
+      const draft = { ...get().draft, scheduleStart, totalSteps };
+      set({ config: e.config, draft, draftIssues: validateConfig(draft) });
+    }),
     c.on('baseline', (e) => set({ rawBaseline: { knnTop1: e.knnTop1, k: e.k, tau: e.tau } })),
     c.on('initWeights', (e) => {
       const initWeights = e.source && e.name !== null ? { source: e.source, name: e.name, ...(e.info ?? {}) } : null;
@@ -221,6 +228,10 @@ export function runSlice(
     stepOnce() {
       set({ error: null });
       ctx.client?.step();
+    },
+    extendRun(steps) {
+      set({ error: null, rateSamples: [] });
+      ctx.client?.extendRun(steps);
     },
     reset() {
       const s = get();

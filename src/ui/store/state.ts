@@ -23,6 +23,7 @@ import type {
   DatasetName,
   EventOf,
   RunState,
+  SaveTrigger,
   TensorMemory,
   Thumbnails,
   UploadData,
@@ -136,7 +137,7 @@ export interface LastSave {
   bytes: number;
   ms: number;
   message: string | null;
-  trigger: 'autosave' | 'pause' | 'manual';
+  trigger: SaveTrigger;
 }
 
 /**
@@ -227,6 +228,11 @@ export interface ClimState extends SettingsState {
   /** One training step while paused (named apart from the `step` count). */
   stepOnce(): void;
   reset(): void;
+  /**
+   * "Train N more steps" of a finished run: a new warm-up and cosine segment of the learning rate over the N steps,
+   * from the base rate (docs/METHOD.md §1.5); the run trains on and finishes again at its new totalSteps.
+   */
+  extendRun(steps: number): void;
   configure(config: ClimConfig): void;
   /** Switches to a built-in data set (a new run); sizes from the page options carry over. */
   setDataset(name: DatasetChoice): void;
