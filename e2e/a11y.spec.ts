@@ -47,7 +47,7 @@ interface Found {
 interface Audit {
   pane: string;
   /** idle after load; training while the run goes on; evaluated: paused after "Evaluate now" (the confusion matrix). */
-  state: 'idle' | 'training' | 'evaluated';
+  state: 'idle' | 'training' | 'evaluated' | 'finished';
   width: number;
   violations: Found[];
 }
@@ -98,10 +98,10 @@ async function auditPanes(
   }
 }
 
-test('axe finds no serious or critical violation on any pane, idle and training, at 1280 and 768 px', async ({
+test('axe finds no serious or critical violation on any pane, idle, training and finished, at 1280 and 768 px', async ({
   page,
 }) => {
-  test.slow(); // one short training run, an evaluation and 18 audits
+  test.slow(); // one short training run, an evaluation, the finished run and 26 audits
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
   const config = { ...presetConfig('fast-demo-cpu'), climWarmupSteps: 0 };
@@ -142,6 +142,14 @@ test('axe finds no serious or critical violation on any pane, idle and training,
   await page.getByTestId('evaluate-now').click();
   await expect(page.getByTestId('confusion')).toBeVisible({ timeout: 60_000 });
   await auditPanes(page, 'evaluated', audits, ['training']);
+
+  // Finished (issue 19): the schedule cut to the current step ends the run, and the Run finished card shows.
+  const now = (await page.getByTestId('step').textContent()) ?? '';
+  await page.getByTestId('field-totalSteps').fill(now);
+  await page.getByTestId('field-totalSteps').press('Tab');
+  await expect(page.getByTestId('run-state')).toHaveText('finished', { timeout: 60_000 });
+  await expect(page.getByTestId('finished-card')).toBeVisible();
+  await auditPanes(page, 'finished', audits);
 
   const report = process.env.A11Y_REPORT;
   if (report) {

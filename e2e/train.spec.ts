@@ -73,7 +73,8 @@ test('auto backend: Start trains at least 5 steps with a finite loss', async ({ 
 });
 
 test('controls: Step, Pause and Reset are keyboard operable and Reset replays the same run', async ({ page }) => {
-  await openAndWaitForBackend(page, '/?backend=wasm&config=tiny&n=128');
+  // A long schedule: the tiny config's 50 steps could finish the run (issue 19) before Pause.
+  await openAndWaitForBackend(page, '/?backend=wasm&config=tiny&n=128#ts=1000');
   const step = page.getByRole('button', { name: 'Step', exact: true });
   await step.focus();
   await page.keyboard.press('Enter');

@@ -56,7 +56,8 @@ function makeFolder(): { root: string; files: Record<string, Buffer> } {
 async function open(page: Page): Promise<void> {
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
-  await page.goto('/?backend=wasm&config=tiny');
+  // A long schedule: the tiny config's 50 steps could finish the run (issue 19) before Pause.
+  await page.goto('/?backend=wasm&config=tiny#ts=1000');
   await expect(page.getByTestId('run-state')).toHaveText('idle', { timeout: 60_000 });
   expect(errors).toEqual([]);
 }
