@@ -66,7 +66,9 @@ export const HELP = `Usage: npm run train -- [options]
                               training goes on exactly as if never stopped (same backend). --steps N
                               counts from the run's start (a run at step 30 with --steps 40 trains 10
                               more; at or below 30 it only evaluates) and sets totalSteps to N like a
-                              fresh run; without --steps it trains to the file's totalSteps. So that
+                              fresh run (a finished run gets a new warm-up and cosine segment, as the
+                              page's Train N more steps); without --steps it trains to the file's
+                              totalSteps. So that
                               both parts follow one schedule, give the first part the whole length
                               (--config with totalSteps). --dataset must be the run's data set (checked
                               by its fingerprint; left out, the file's built-in set is used). The

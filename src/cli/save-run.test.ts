@@ -22,6 +22,7 @@ import { makeShapesDataset } from '../core/data/shapes';
 import { encodeCheckpoint } from '../core/checkpoint';
 import { Trainer } from '../core/train';
 import { defaultConfig } from '../core/config';
+import { segmentLr } from '../core/schedule';
 import type { StepMetrics } from '../core/api';
 
 /**
@@ -34,6 +35,8 @@ const RUN = { ...TINY, warmupSteps: 2, climWarmupSteps: 3, kmeansEvery: 4 };
 let dir: string;
 const at = (name: string) => join(dir, name);
 const quiet = () => {};
+/** TINY leaves the learning rate at its default. */
+const DEFAULT_LR = defaultConfig().lr;
 /** The file as readFileSync gives it (a Node Buffer, which decodeCheckpoint must read like any Uint8Array). */
 const fileBytes = (path: string) => readFileSync(path);
 const read = (name: string) => JSON.parse(readFileSync(at(name), 'utf8')) as RunReport;
@@ -105,6 +108,20 @@ describe('--save-run then --resume', () => {
     expect(r.eval.step).toBe(10);
     expect(r.eval.knnTop1).toBe(whole.eval.knnTop1);
     expect(r.config.totalSteps).toBe(10);
+  });
+
+  it("--steps past a finished run trains a new schedule segment, as the page's Train N more steps", async () => {
+    const r = (await run(
+      ['--resume', at('b.climrun'), '--steps', '14', '--backend', 'wasm', '--quiet'],
+      quiet,
+    )) as RunReport;
+    expect(whole.finished).toBe(true);
+    expect([r.config.scheduleStart, r.config.totalSteps, r.finished]).toEqual([10, 14, true]);
+    expect(r.history.slice(0, 10).map((h) => h.loss)).toEqual(whole.history.map((h) => h.loss));
+    // Steps 11–14 (0-based 10–13) warm up again and decay to 0 at 14, not on the old schedule's rate of 0.
+    const want = [10, 11, 12, 13].map((s) => segmentLr(s, DEFAULT_LR, RUN.warmupSteps, 10, 14));
+    expect(r.history.slice(10).map((h) => h.lr)).toEqual(want);
+    expect(want[0]).toBeGreaterThan(0);
   });
 
   it("without --steps trains to the file's totalSteps, on the data set the file names", async () => {

@@ -159,8 +159,11 @@ export async function run(
     // A resumed run stops at --steps counted from its start, else where its own schedule ends.
     let steps = resumed && !opts.stepsGiven ? (opts.minutes !== undefined ? Infinity : config.totalSteps) : opts.steps;
     if (resumed && opts.stepsGiven && steps > startStep && steps !== config.totalSteps) {
+      // A finished run goes on as the page's "Train N more steps" does: a new warm-up and cosine segment
+      // from its last step (docs/METHOD.md §1.5); an unfinished one has its schedule stretched to --steps.
+      if (startStep >= config.totalSteps) config.scheduleStart = startStep;
       config.totalSteps = Math.max(1, steps);
-      trainer.updateLive({ totalSteps: config.totalSteps });
+      trainer.updateLive({ totalSteps: config.totalSteps, scheduleStart: config.scheduleStart });
     }
     // The file's charts carry on: the whole run's history and evaluations, as the page shows them after an import.
     const prior = resumed ? chartsFromApp(resumed.meta.app) : { history: [], evals: [] };
