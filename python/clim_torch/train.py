@@ -240,6 +240,10 @@ def train(args: argparse.Namespace, comm: Comm) -> Optional[dict]:
         t.start()
         history, evals = [], [row(evaluate()) if comm.is_main else None]
     steps = c["totalSteps"] if args.steps is None else args.steps
+    if ck is not None and t.step >= c["totalSteps"] and steps > t.step:
+        # A finished run goes on as the page's "Train N more steps" does (§1.5): a new warm-up and
+        # cosine segment from its last step to ``--steps``, not the rate 0 its schedule ended on.
+        c["scheduleStart"], c["totalSteps"] = t.step, steps
     log = comm.is_main and not args.quiet
     if log:
         print(f"clim_torch: {comm.world} process(es) on {comm.device} ({comm.backend or 'single'}), train={t.n} test={data.test_x.shape[0]}, global batch {t.batch * comm.world}, step {t.step} → {steps}", flush=True)

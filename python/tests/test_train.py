@@ -81,6 +81,16 @@ def test_resume_continues_to_the_requested_step_and_equals_an_uninterrupted_run(
         assert torch.equal(a["keys"], b["keys"]) and torch.equal(a["ids"], b["ids"]) and a["ptr"] == b["ptr"]
 
 
+def test_resume_past_a_finished_run_trains_a_new_schedule_segment(monkeypatch, folder, tmp_path):
+    from clim_torch.schedule import segment_lr
+    run(monkeypatch, folder, tmp_path, "--steps", "20")
+    rep, _ = run(monkeypatch, folder, tmp_path, "--resume", str(tmp_path / "checkpoint.pt"), "--steps", "23")
+    assert (rep["config"]["scheduleStart"], rep["config"]["totalSteps"], rep["finished"]) == (20, 23, True)
+    # Steps 21-23 (0-based 20-22) warm up again and decay towards 0 at 23, as the page's Train N more steps.
+    want = [segment_lr(s, rep["config"]["lr"], CONFIG["warmupSteps"], 20, 23) for s in (20, 21, 22)]
+    assert [h["lr"] for h in rep["history"][20:]] == pytest.approx(want, rel=1e-12) and want[0] > 0
+
+
 def test_resume_refuses_another_config(monkeypatch, folder, tmp_path):
     run(monkeypatch, folder, tmp_path, "--steps", "1")
     with pytest.raises(ValueError, match="seed"):
