@@ -6,8 +6,7 @@
  */
 import type { Engine } from './engine';
 import type { RequestOf, WorkerRequest } from './protocol';
-import { MAX_EXTEND_STEPS, MAX_PINNED } from './protocol';
-import { validateConfig } from '../core/config';
+import { MAX_PINNED } from './protocol';
 import {
   onCommitRestore,
   onDiscardSaved,
@@ -22,6 +21,7 @@ import { onRunAblation, onStopAblation } from './engine-ablation';
 import { onTestFault } from './engine-recovery';
 import { onConfigure, onInit, onSetDataset, onSetInitWeights, onSetLive, onSetUpload } from './engine-setup';
 import { imagesOf } from './thumbnails';
+import { onExtendRun } from './engine-finish';
 export type Handlers = { [K in WorkerRequest['type']]: (r: RequestOf<K>) => void };
 
 export function handlersFor(eng: Engine): Handlers {
@@ -181,41 +181,4 @@ export function handlersFor(eng: Engine): Handlers {
       });
     },
   };
-}
-
-/**
- * "Train N more steps" (issue 19, docs/METHOD.md §1.5): a finished run gets a
- * new learning-rate segment, a warm-up and cosine from the step it finished
- * at (config.scheduleStart) to that step + N (config.totalSteps), and trains
- * on to it, where it finishes again. From the step rather than the old
- * totalSteps: runs saved before runs finished may stand past their end. Both
- * fields are live-safe (the schedule reads them at every step), so the
- * model, optimiser state, queues and bank carry on, and a checkpoint saved
- * in the extension holds them, so a resume replays it exactly.
- */
-export function onExtendRun(eng: Engine, r: RequestOf<'extendRun'>): void {
-  const id = eng.runId;
-  void eng.enqueue(() => {
-    const t = eng.trainer;
-    if (id !== eng.runId) return;
-    const refuse = (why: string) =>
-      eng.post({ type: 'error', runId: id, message: `Not extended: ${why}`, recoverable: true });
-    if (!t || eng.running || !eng.isFinished(t))
-      return refuse('only a finished run can train more steps, and this one has not reached its last step.');
-    if (!Number.isInteger(r.steps) || r.steps < 1 || r.steps > MAX_EXTEND_STEPS)
-      return refuse(
-        `the number of steps must be a whole number from 1 to ${MAX_EXTEND_STEPS} (got ${String(r.steps)}).`,
-      );
-    const patch = { scheduleStart: t.step, totalSteps: t.step + r.steps };
-    const problems = validateConfig({ ...eng.config, ...patch });
-    if (problems.length) return refuse(problems.map((i) => i.message).join(' '));
-    eng.config = { ...eng.config, ...patch };
-    t.updateLive(patch);
-    eng.post({ type: 'extended', runId: id, config: eng.config, from: t.step, to: patch.totalSteps });
-    eng.running = true;
-    const token = ++eng.loop;
-    eng.lastFlush = performance.now();
-    eng.setState('running', id);
-    eng.scheduleNext(id, token);
-  });
 }

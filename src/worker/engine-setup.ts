@@ -205,7 +205,7 @@ export function onSetLive(eng: Engine, r: RequestOf<'setLive'>): void {
     // A longer schedule takes a finished run back to paused; a shorter one than the step reached finishes it.
     if (!t || eng.running || (eng.state !== 'paused' && eng.state !== 'finished')) return;
     const rest = eng.restingState();
-    if (rest === 'finished' && eng.state === 'paused') return eng.finishRun(t, eng.runId, false);
+    if (rest === 'finished' && eng.state === 'paused') return eng.finish(t, eng.runId, false);
     if (rest !== eng.state) eng.setState(rest);
   });
 }

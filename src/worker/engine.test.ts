@@ -1,5 +1,7 @@
 /// <reference types="vite/client" />
 // engine.ts reaches datasets.ts and models.ts (import.meta.env) and backend.ts (?url imports): Vite types, as the app has.
+// Over 500 lines: one case per request sequence the page relies on (run, pause, save, restore, open model, finish,
+// extend, faults), each checking the exact events the Engine posts through the fake globals.
 import 'fake-indexeddb/auto';
 import { afterEach, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';

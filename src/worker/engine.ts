@@ -22,6 +22,7 @@ import type { BackendChoice } from './backend';
 import { PROGRESS_EVERY_MS, message } from './engine-shared';
 import { saveRun } from './engine-persistence';
 import { handlersFor, type Handlers } from './engine-handlers';
+import { finishRun } from './engine-finish';
 import { initWeightsLabel, postInitWeights } from './engine-setup';
 import { thumbnailsFor } from './thumbnails';
 import { recoverFromDevice, stopOnLossFault, takeTestDeviceLoss } from './engine-recovery';
@@ -435,31 +436,9 @@ export class Engine {
     return this.isFinished() ? 'finished' : 'paused';
   }
 
-  /**
-   * The run reached config.totalSteps (issue 19): the loop stops, the final
-   * views are sent, the encoder is evaluated in full (kNN, linear probe,
-   * alignment/uniformity, cluster agreement: the numbers a finished run is
-   * judged by, docs/METHOD.md §6), the run is saved and the page told
-   * 'finished'. Past the end the cosine has brought the rate to 0 (§1.5),
-   * so a further step would spend a core and change nothing. Inside the queue.
-   */
-  async finishRun(t: Trainer, id: number, snapshotsSent: boolean): Promise<void> {
-    this.running = false;
-    this.flush(id);
-    if (!snapshotsSent) await this.sendSnapshots(t, id);
-    if (id !== this.runId) return;
-    const ds = this.dataset;
-    if (ds && ds.test.n > 0) {
-      const r = await this.longCall(() => t.evaluate({ full: true }));
-      if (id !== this.runId) return;
-      this.evals.push(r);
-      this.post({ type: 'eval', runId: id, result: r });
-      if (r.knnTop1 !== null) await this.postBaselineOnce(id, ds);
-      if (id !== this.runId) return;
-    }
-    await saveRun(this, t, id, 'finished');
-    if (id !== this.runId) return;
-    this.setState('finished', id);
+  /** The run reached config.totalSteps: evaluated in full, saved, 'finished' (engine-finish.ts). Inside the queue. */
+  finish(t: Trainer, id: number, snapshotsSent: boolean): Promise<void> {
+    return finishRun(this, t, id, snapshotsSent);
   }
 
   /** One step plus whatever reports fall due after it; `loopStep`: run by the Start loop (not a single Step). */
@@ -477,7 +456,7 @@ export class Engine {
     if (this.isFinished(t)) {
       const snap = m.step % SNAPSHOT_EVERY === 0;
       if (snap) await this.sendSnapshots(t, id);
-      if (id === this.runId) await this.finishRun(t, id, snap);
+      if (id === this.runId) await this.finish(t, id, snap);
       return;
     }
     if (m.step % SNAPSHOT_EVERY === 0) {
