@@ -13,7 +13,7 @@ import { createClimStore, MAX_HISTORY, MAX_RULE_HISTORY, stepsPerSecond, type Cl
 import { parseParams } from '../params';
 import type { StoreApi } from 'zustand/vanilla';
 import { FakeWorker } from '../fake-worker.test-util';
-import { metric, clusterSnap, FakeUmapWorker, makeStore, emitReady } from './store.test-util';
+import { metric, clusterSnap, FakeUmapWorker, makeStore, emitReady, knnEval } from './store.test-util';
 
 let umapWorker: FakeUmapWorker;
 let worker: FakeWorker;
@@ -298,19 +298,7 @@ describe('store', () => {
       thumbs: { size: 2, index: Int32Array.from([3]), pixels: new Uint8Array(12) },
       classNames: ['a', 'b'],
     });
-    const result = {
-      step: 100,
-      knnTop1: 0.5,
-      linearTop1: null,
-      confusion: null,
-      classes: 2,
-      alignment: null,
-      uniformity: null,
-      clusterPurity: null,
-      clusterNmi: null,
-      clusterAri: null,
-      ms: 12,
-    };
+    const result = knnEval(100, 0.5);
     worker.emit({ type: 'eval', runId: id, result });
     expect(st().clusters?.sizes).toEqual(new Int32Array([1, 2]));
     expect(st().selection?.mode).toBe('center-wise');
@@ -564,19 +552,7 @@ describe('store: starting weights', () => {
       classNames: ['a', 'b'],
     });
     worker.emit({ type: 'clusters', runId: id, snapshot: { ...clusterSnap(), step: 0 } });
-    const result = {
-      step: 0,
-      knnTop1: 0.7,
-      linearTop1: null,
-      confusion: null,
-      classes: 2,
-      alignment: null,
-      uniformity: null,
-      clusterPurity: null,
-      clusterNmi: null,
-      clusterAri: null,
-      ms: 12,
-    };
+    const result = knnEval(0, 0.7);
     worker.emit({ type: 'eval', runId: id, result });
     worker.emit({ type: 'state', runId: id, state: 'paused', step: 0, datasetId: 'shapes:seed=1' });
     expect(st()).toMatchObject({ runState: 'paused', step: 0, evals: [result], initWeightsPending: false });

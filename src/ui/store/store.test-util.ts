@@ -1,5 +1,5 @@
 /** Fixtures of the store's tests (store/*-slice.test.ts, store.test.ts). */
-import type { ClusterSnapshot, ProjectionSnapshot, StepMetrics } from '../../core/api';
+import type { ClusterSnapshot, EvalResult, ProjectionSnapshot, StepMetrics } from '../../core/api';
 import type { UmapWorkerLike } from '../../worker/umap-client';
 import type { UmapEvent, UmapRequest } from '../../worker/umap-protocol';
 import type { StoreApi } from 'zustand/vanilla';
@@ -25,6 +25,21 @@ export const metric = (step: number, loss = 5 - step * 0.01, ms = 100): StepMetr
 });
 
 /** A cluster snapshot of 3 images in 2 clusters, galleries of 2. */
+/** A kNN-only evaluation (what the worker sends between full ones) at `step`. */
+export const knnEval = (step: number, knnTop1: number): EvalResult => ({
+  step,
+  knnTop1,
+  linearTop1: null,
+  confusion: null,
+  classes: 2,
+  alignment: null,
+  uniformity: null,
+  clusterPurity: null,
+  clusterNmi: null,
+  clusterAri: null,
+  ms: 12,
+});
+
 export const clusterSnap = (): ClusterSnapshot => ({
   step: 25,
   assignments: new Int32Array([0, 1, 1]),
