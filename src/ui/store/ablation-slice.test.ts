@@ -1,20 +1,8 @@
-import { beforeEach, describe, expect, it } from 'vitest';
-import { type ClimState } from '../store';
-import type { StoreApi } from 'zustand/vanilla';
-import { FakeWorker } from '../fake-worker.test-util';
-import { makeStore, emitReady } from './store.test-util';
+import { describe, expect, it } from 'vitest';
+import { storeHarness } from './store.test-util';
 
-let worker: FakeWorker;
-let clock: number;
-let store: StoreApi<ClimState>;
-const st = () => store.getState();
-
-beforeEach(() => {
-  clock = 0;
-  ({ worker, store } = makeStore(() => clock));
-});
-
-const ready = (runId?: number) => emitReady(worker, runId);
+const h = storeHarness();
+const { st, ready } = h;
 
 describe('store: ablation', () => {
   it('asks the worker for the arms, shows its reports, blocks Start meanwhile and downloads the rows as CSV', async () => {
@@ -23,13 +11,13 @@ describe('store: ablation', () => {
     st().connect();
     ready();
     st().runAblation(['knn', 'center-wise'], 30);
-    expect(worker.last).toMatchObject({ type: 'runAblation', arms: ['knn', 'center-wise'], steps: 30 });
+    expect(h.worker.last).toMatchObject({ type: 'runAblation', arms: ['knn', 'center-wise'], steps: 30 });
     expect(st().ablation?.status).toBe('running');
     expect(startBlocker(st())).toMatch(/ablation is training/);
     // A second request while one runs is not sent.
-    const n = worker.sent.length;
+    const n = h.worker.sent.length;
     st().runAblation(['knn'], 30);
-    expect(worker.sent).toHaveLength(n);
+    expect(h.worker.sent).toHaveLength(n);
     const row = {
       id: 'knn',
       label: 'kNN positives',
@@ -51,7 +39,7 @@ describe('store: ablation', () => {
       { id: 'center-wise', label: 'center-wise positives' },
     ];
     // Ablation events are heard even from an older run id (a Reset during it).
-    worker.emit({
+    h.worker.emit({
       type: 'ablation',
       runId: 0,
       status: 'running',
@@ -64,8 +52,8 @@ describe('store: ablation', () => {
     });
     expect(st().ablation).toMatchObject({ status: 'running', rows: [row], current: { index: 1, step: 7 } });
     st().stopAblation();
-    expect(worker.last.type).toBe('stopAblation');
-    worker.emit({
+    expect(h.worker.last.type).toBe('stopAblation');
+    h.worker.emit({
       type: 'ablation',
       runId: 0,
       status: 'stopped',

@@ -1,29 +1,19 @@
-import { beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { defaultConfig, tinyConfig } from '../../core/config';
 import { EngineClient } from '../../worker/client';
-import { createClimStore, type ClimState } from '../store';
-import type { StoreApi } from 'zustand/vanilla';
+import { createClimStore } from '../store';
 import { FakeWorker } from '../fake-worker.test-util';
-import { metric, makeStore, emitReady } from './store.test-util';
+import { metric, storeHarness } from './store.test-util';
 
-let worker: FakeWorker;
-let clock: number;
-let store: StoreApi<ClimState>;
-const st = () => store.getState();
-
-beforeEach(() => {
-  clock = 0;
-  ({ worker, store } = makeStore(() => clock));
-});
-
-const ready = (runId?: number) => emitReady(worker, runId);
+const h = storeHarness();
+const { st, ready } = h;
 
 describe('store: faults', () => {
   it('shows a NaN fault; recovering restores its checkpoint with the safer rate', () => {
     st().connect({ config: tinyConfig() });
     ready();
-    const id = worker.lastRunId;
-    worker.emit({ type: 'progress', runId: id, metrics: [metric(1), metric(2)] });
+    const id = h.worker.lastRunId;
+    h.worker.emit({ type: 'progress', runId: id, metrics: [metric(1), metric(2)] });
     const fault = {
       kind: 'loss',
       step: 3,
@@ -33,20 +23,20 @@ describe('store: faults', () => {
       saferLr: 0.03,
       checkpoint: { key: 'run-7', step: 2 },
     } as const;
-    worker.emit({ type: 'fault', runId: id, fault });
+    h.worker.emit({ type: 'fault', runId: id, fault });
     expect(st().fault).toEqual(fault);
     st().recoverFromFault();
     expect(st().fault).toBeNull();
-    expect(worker.last).toMatchObject({ type: 'prepareRestore', from: 'saved', key: 'run-7', live: { lr: 0.03 } });
-    const token = (worker.last as { token: number }).token;
+    expect(h.worker.last).toMatchObject({ type: 'prepareRestore', from: 'saved', key: 'run-7', live: { lr: 0.03 } });
+    const token = (h.worker.last as { token: number }).token;
     expect(st().restoring).toMatchObject({ token, source: 'saved' });
     // The worker checks it, the store commits, and the restored run clears the banner state.
-    worker.emit({ type: 'restoreReady', runId: id, token, step: 2, datasetId: 'shapes:seed=1', source: 'saved' });
-    expect(worker.last).toMatchObject({ type: 'commitRestore', token });
+    h.worker.emit({ type: 'restoreReady', runId: id, token, step: 2, datasetId: 'shapes:seed=1', source: 'saved' });
+    expect(h.worker.last).toMatchObject({ type: 'commitRestore', token });
     const cfg = { ...tinyConfig(), lr: 0.03 };
-    worker.emit({
+    h.worker.emit({
       type: 'restored',
-      runId: worker.lastRunId,
+      runId: h.worker.lastRunId,
       step: 2,
       config: cfg,
       dataset: 'shapes',
@@ -61,21 +51,21 @@ describe('store: faults', () => {
   it('with no checkpoint, recovering starts the run over at the safer rate', () => {
     st().connect({ config: tinyConfig() });
     ready();
-    worker.emit({
+    h.worker.emit({
       type: 'fault',
-      runId: worker.lastRunId,
+      runId: h.worker.lastRunId,
       fault: { kind: 'loss', step: 3, term: 'total', value: 'Infinity', lr: 0.2, saferLr: 0.1, checkpoint: null },
     });
     st().recoverFromFault();
-    expect(worker.last).toMatchObject({ type: 'configure', config: { ...tinyConfig(), lr: 0.1 } });
+    expect(h.worker.last).toMatchObject({ type: 'configure', config: { ...tinyConfig(), lr: 0.1 } });
     expect(st()).toMatchObject({ fault: null, step: 0 });
   });
 
   it('a device fault is shown after the restored run, and dismissed', () => {
     st().connect();
     ready();
-    const id = worker.lastRunId;
-    worker.emit({
+    const id = h.worker.lastRunId;
+    h.worker.emit({
       type: 'restored',
       runId: id,
       step: 100,
@@ -85,7 +75,7 @@ describe('store: faults', () => {
       evals: [],
       source: 'saved',
     });
-    worker.emit({
+    h.worker.emit({
       type: 'ready',
       runId: id,
       backend: 'cpu',
@@ -93,7 +83,7 @@ describe('store: faults', () => {
       isFallbackAdapter: false,
       failed: [],
     });
-    worker.emit({
+    h.worker.emit({
       type: 'fault',
       runId: id,
       fault: {

@@ -1,66 +1,50 @@
-import { beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { tinyConfig } from '../../core/config';
-import { IMAGE_CACHE_MAX, UMAP_MAX_POINTS, type ClimState } from '../store';
-import type { StoreApi } from 'zustand/vanilla';
-import { FakeWorker } from '../fake-worker.test-util';
-import { projection, FakeUmapWorker, makeStore, emitReady } from './store.test-util';
+import { IMAGE_CACHE_MAX, UMAP_MAX_POINTS } from '../store';
+import { projection, FakeUmapWorker, storeHarness } from './store.test-util';
 
-let umapWorker: FakeUmapWorker;
-let worker: FakeWorker;
-let clock: number;
-let store: StoreApi<ClimState>;
-const st = () => store.getState();
-
-beforeEach(() => {
-  clock = 0;
-  umapWorker = new FakeUmapWorker();
-  ({ worker, store } = makeStore(
-    () => clock,
-    () => umapWorker,
-  ));
-});
-
-const ready = (runId?: number) => emitReady(worker, runId);
+const h = storeHarness();
+const { st, ready } = h;
 
 describe('store', () => {
   it('keeps the PCA map of the current run; a reset clears it', () => {
     st().connect();
     ready();
-    worker.emit({ type: 'projection', runId: worker.lastRunId, projection: projection() });
+    h.worker.emit({ type: 'projection', runId: h.worker.lastRunId, projection: projection() });
     expect(st().projection?.explained).toEqual([0.6, 0.3]);
     st().reset();
     expect(st().projection).toBeNull();
-    worker.emit({ type: 'projection', runId: worker.lastRunId - 1, projection: projection(50) });
+    h.worker.emit({ type: 'projection', runId: h.worker.lastRunId - 1, projection: projection(50) });
     expect(st().projection).toBeNull();
   });
 
   it('requests only images it lacks, in chunks the engine answers, caches them, and caps the cache', () => {
     st().connect();
     ready();
-    const id = worker.lastRunId;
+    const id = h.worker.lastRunId;
     st().requestImages([3, 3, 5, -1]);
     expect(
-      worker.sent.filter((m) => m.type === 'requestImages').map((m) => (m as { indices: number[] }).indices),
+      h.worker.sent.filter((m) => m.type === 'requestImages').map((m) => (m as { indices: number[] }).indices),
     ).toEqual([[3, 5]]);
     // In flight: asking again sends nothing.
     st().requestImages([5]);
-    expect(worker.sent.filter((m) => m.type === 'requestImages')).toHaveLength(1);
-    worker.emit({
+    expect(h.worker.sent.filter((m) => m.type === 'requestImages')).toHaveLength(1);
+    h.worker.emit({
       type: 'images',
       runId: id,
       thumbs: { size: 1, index: Int32Array.from([3, 5]), pixels: Uint8Array.from([1, 2, 3, 4, 5, 6]) },
     });
     expect(Array.from(st().images.pixels.get(5) ?? [])).toEqual([4, 5, 6]);
     st().requestImages([3, 5]);
-    expect(worker.sent.filter((m) => m.type === 'requestImages')).toHaveLength(1);
+    expect(h.worker.sent.filter((m) => m.type === 'requestImages')).toHaveLength(1);
     // A long list goes in requests of at most 512.
     st().requestImages(Array.from({ length: 1200 }, (_, i) => 100 + i));
-    const sizes = worker.sent
+    const sizes = h.worker.sent
       .filter((m) => m.type === 'requestImages')
       .map((m) => (m as { indices: number[] }).indices.length);
     expect(sizes).toEqual([2, 512, 512, 176]);
     const many = Int32Array.from({ length: IMAGE_CACHE_MAX + 10 }, (_, i) => 10_000 + i);
-    worker.emit({
+    h.worker.emit({
       type: 'images',
       runId: id,
       thumbs: { size: 1, index: many, pixels: new Uint8Array(many.length * 3) },
@@ -74,14 +58,14 @@ describe('store', () => {
   it('runs UMAP on demand: asks for the bank rows, feeds the UMAP worker, shows progress, and the result becomes the map', () => {
     st().connect({ config: tinyConfig({ seed: 9 }) });
     ready();
-    const id = worker.lastRunId;
+    const id = h.worker.lastRunId;
     st().setMapMethod('umap');
     expect(st().mapMethod).toBe('pca'); // nothing to show yet
     st().computeUmap();
     expect(st().umap.status).toBe('fetching');
-    expect(worker.sent[worker.sent.length - 1]).toMatchObject({ type: 'requestEmbeddings', max: UMAP_MAX_POINTS });
+    expect(h.worker.sent[h.worker.sent.length - 1]).toMatchObject({ type: 'requestEmbeddings', max: UMAP_MAX_POINTS });
     const vectors = Float32Array.from([1, 0, 0, 1, 0.6, 0.8]);
-    worker.emit({
+    h.worker.emit({
       type: 'embeddings',
       runId: id,
       dump: {
@@ -94,12 +78,12 @@ describe('store', () => {
       },
     });
     expect(st().umap).toMatchObject({ status: 'neighbours', points: 3 });
-    const run = umapWorker.sent[0];
+    const run = h.umapWorker.sent[0];
     expect(run).toMatchObject({ type: 'run', n: 3, dim: 2, seed: 9 });
     const job = (run as { jobId: number }).jobId;
-    umapWorker.emit({ type: 'progress', jobId: job, phase: 'layout', epoch: 10, epochs: 500 });
+    h.umapWorker.emit({ type: 'progress', jobId: job, phase: 'layout', epoch: 10, epochs: 500 });
     expect(st().umap).toMatchObject({ status: 'layout', epoch: 10, epochs: 500 });
-    umapWorker.emit({ type: 'done', jobId: job, xy: new Float32Array(6), ms: 1234 });
+    h.umapWorker.emit({ type: 'done', jobId: job, xy: new Float32Array(6), ms: 1234 });
     expect(st().umap).toMatchObject({ status: 'done', ms: 1234 });
     expect(st().mapMethod).toBe('umap');
     expect(st().umapMap).toMatchObject({ method: 'umap', step: 30, explained: null });
@@ -120,21 +104,21 @@ describe('store', () => {
       label: null,
     });
     st().computeUmap();
-    worker.emit({ type: 'embeddings', runId: worker.lastRunId, dump: dump() });
+    h.worker.emit({ type: 'embeddings', runId: h.worker.lastRunId, dump: dump() });
     st().cancelUmap();
     expect(st().umap.status).toBe('idle');
     // Cancelled in the neighbour phase: the worker is stopped outright.
-    expect(umapWorker.terminated).toBe(true);
-    umapWorker = new FakeUmapWorker();
+    expect(h.umapWorker.terminated).toBe(true);
+    h.umapWorker = new FakeUmapWorker();
     st().computeUmap();
-    worker.emit({ type: 'embeddings', runId: worker.lastRunId, dump: dump() });
-    const job = (umapWorker.sent[0] as { jobId: number }).jobId;
+    h.worker.emit({ type: 'embeddings', runId: h.worker.lastRunId, dump: dump() });
+    const job = (h.umapWorker.sent[0] as { jobId: number }).jobId;
     st().reset();
-    umapWorker.emit({ type: 'done', jobId: job, xy: new Float32Array(4), ms: 1 });
+    h.umapWorker.emit({ type: 'done', jobId: job, xy: new Float32Array(4), ms: 1 });
     expect(st().umapMap).toBeNull();
     expect(st().umap.status).toBe('idle');
     // An embeddings event nobody asked for starts nothing.
-    worker.emit({ type: 'embeddings', runId: worker.lastRunId, dump: dump() });
+    h.worker.emit({ type: 'embeddings', runId: h.worker.lastRunId, dump: dump() });
     expect(st().umap.status).toBe('idle');
   });
 });

@@ -3,71 +3,60 @@
  * reports, restore, starting weights, the page's default preset), and each
  * describe drives it through the fake worker of store.test-util.ts.
  */
-import { beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { RuleComparison } from '../rule-names';
 import { UmapClient } from '../../worker/umap-client';
 import { defaultConfig, tinyConfig } from '../../core/config';
 import { presetConfig } from '../../core/presets';
 import { EngineClient } from '../../worker/client';
-import { createClimStore, MAX_HISTORY, MAX_RULE_HISTORY, stepsPerSecond, type ClimState } from '../store';
+import { createClimStore, MAX_HISTORY, MAX_RULE_HISTORY, stepsPerSecond } from '../store';
 import { parseParams } from '../params';
-import type { StoreApi } from 'zustand/vanilla';
 import { FakeWorker } from '../fake-worker.test-util';
-import { metric, clusterSnap, FakeUmapWorker, makeStore, emitReady, knnEval } from './store.test-util';
+import { metric, clusterSnap, knnEval, storeHarness } from './store.test-util';
 
-let umapWorker: FakeUmapWorker;
-let worker: FakeWorker;
-let clock: number;
-let store: StoreApi<ClimState>;
-const st = () => store.getState();
-
-beforeEach(() => {
-  clock = 0;
-  ({ worker, umapWorker, store } = makeStore(() => clock));
-});
-
-const ready = (runId?: number) => emitReady(worker, runId);
+const h = storeHarness();
+const { st, ready } = h;
 
 describe('store', () => {
   it('starts disconnected and connects once', () => {
     expect(st().runState).toBe('connecting');
     st().connect({ backend: 'webgpu', config: tinyConfig() });
     st().connect({ backend: 'cpu' });
-    expect(worker.sent.map((m) => m.type)).toEqual(['init', 'configure']);
-    expect(worker.sent[0]).toMatchObject({ type: 'init', backend: 'webgpu' });
+    expect(h.worker.sent.map((m) => m.type)).toEqual(['init', 'configure']);
+    expect(h.worker.sent[0]).toMatchObject({ type: 'init', backend: 'webgpu' });
     // Each new-run request gets a larger run id.
-    expect(worker.sent[1].runId).toBeGreaterThan(worker.sent[0].runId);
+    expect(h.worker.sent[1].runId).toBeGreaterThan(h.worker.sent[0].runId);
     expect(st().config.batchSize).toBe(tinyConfig().batchSize);
   });
 
   it('uses fashion-mnist by default and switches data set as a new run, keeping the page sizes', () => {
     expect(st().dataset).toBe('fashion-mnist');
     st().connect({ dataset: { seed: 1, nTrain: 64, nTest: 32 } });
-    expect(worker.sent[worker.sent.length - 1]).toMatchObject({
+    expect(h.worker.sent[h.worker.sent.length - 1]).toMatchObject({
       type: 'setDataset',
       dataset: 'fashion-mnist',
       nTrain: 64,
       nTest: 32,
     });
     ready();
-    const id = worker.lastRunId;
-    worker.emit({ type: 'progress', runId: id, metrics: [metric(1)] });
+    const id = h.worker.lastRunId;
+    h.worker.emit({ type: 'progress', runId: id, metrics: [metric(1)] });
     expect(st().step).toBe(1);
     st().setDataset('shapes');
-    const req = worker.sent[worker.sent.length - 1];
+    const req = h.worker.sent[h.worker.sent.length - 1];
     expect(req).toMatchObject({ type: 'setDataset', dataset: 'shapes', seed: 1, nTrain: 64, nTest: 32 });
     expect(req.runId).toBeGreaterThan(id);
     expect(st()).toMatchObject({ dataset: 'shapes', step: 0, metrics: [], datasetId: null });
     // Choosing the data set in use sends nothing.
-    const n = worker.sent.length;
+    const n = h.worker.sent.length;
     st().setDataset('shapes');
-    expect(worker.sent).toHaveLength(n);
+    expect(h.worker.sent).toHaveLength(n);
   });
 
   it('an upload becomes the data set as a new run, its pixels transferred; switching back to it sends no pixels', () => {
     st().connect({});
     ready();
-    const id = worker.lastRunId;
+    const id = h.worker.lastRunId;
     const images = new Uint8Array(2 * 4 * 4 * 3);
     const labels = Int32Array.from([0, 1]);
     const report = {
@@ -92,21 +81,21 @@ describe('store', () => {
       notes: [],
     };
     st().loadUpload({ name: 'pets', size: 4, images, labels, classNames: ['a', 'b'], fraction: 0.1, seed: 1 }, report);
-    const req = worker.sent[worker.sent.length - 1];
+    const req = h.worker.sent[h.worker.sent.length - 1];
     expect(req).toMatchObject({ type: 'setUpload', upload: { name: 'pets', size: 4, classNames: ['a', 'b'] } });
     expect(req.runId).toBeGreaterThan(id);
-    expect(worker.transfers[worker.transfers.length - 1]).toEqual([images.buffer, labels.buffer]);
+    expect(h.worker.transfers[h.worker.transfers.length - 1]).toEqual([images.buffer, labels.buffer]);
     expect(st()).toMatchObject({ dataset: 'upload', upload: { name: 'pets', size: 4 }, step: 0 });
     st().setDataset('shapes');
     st().setDataset('upload');
-    expect(worker.sent[worker.sent.length - 1]).toMatchObject({ type: 'setDataset', dataset: 'upload' });
-    expect(worker.transfers[worker.transfers.length - 1]).toBeUndefined();
+    expect(h.worker.sent[h.worker.sent.length - 1]).toMatchObject({ type: 'setDataset', dataset: 'upload' });
+    expect(h.worker.transfers[h.worker.transfers.length - 1]).toBeUndefined();
   });
 
   it('connects with ?dataset=shapes and no sizes', () => {
     st().connect(parseParams('?dataset=shapes'));
-    expect(worker.sent.map((m) => m.type)).toEqual(['init', 'configure', 'setDataset']);
-    expect(worker.sent[2]).toMatchObject({ type: 'setDataset', dataset: 'shapes' });
+    expect(h.worker.sent.map((m) => m.type)).toEqual(['init', 'configure', 'setDataset']);
+    expect(h.worker.sent[2]).toMatchObject({ type: 'setDataset', dataset: 'shapes' });
     expect(st().dataset).toBe('shapes');
   });
 
@@ -118,7 +107,7 @@ describe('store', () => {
 
   it('keeps a ready event from before a reconfigure (the backend is worker-wide)', () => {
     st().connect({ config: tinyConfig() });
-    worker.emit({
+    h.worker.emit({
       type: 'ready',
       runId: 1,
       backend: 'webgpu',
@@ -134,13 +123,13 @@ describe('store', () => {
     st().connect();
     ready();
     st().start();
-    const id = worker.lastRunId;
-    clock = 500;
-    worker.emit({ type: 'state', runId: id, state: 'preparing', step: 0, datasetId: null });
+    const id = h.worker.lastRunId;
+    h.clock = 500;
+    h.worker.emit({ type: 'state', runId: id, state: 'preparing', step: 0, datasetId: null });
     expect(st().trainSize).toBeNull();
-    clock = 4000;
+    h.clock = 4000;
     const mem = { numBytes: 130_562_704, numTensors: 875 };
-    worker.emit({
+    h.worker.emit({
       type: 'state',
       runId: id,
       state: 'running',
@@ -152,20 +141,20 @@ describe('store', () => {
     });
     expect([st().trainSize, st().testSize]).toEqual([10_000, 2000]);
     expect(st().workerMemory).toEqual(mem);
-    clock = 4600;
-    worker.emit({
+    h.clock = 4600;
+    h.worker.emit({
       type: 'progress',
       runId: id,
       metrics: [metric(1, 5, 600)],
       memory: { numBytes: 1000, numTensors: 900 },
     });
     expect(st().workerMemory).toEqual({ numBytes: 1000, numTensors: 900 });
-    clock = 5200;
-    worker.emit({ type: 'progress', runId: id, metrics: [metric(2, 5, 600)] });
+    h.clock = 5200;
+    h.worker.emit({ type: 'progress', runId: id, metrics: [metric(2, 5, 600)] });
     // Preparation (0.5–4 s) not counted; two steps of 600 ms are.
     expect(st().clock.elapsedMs).toBe(1200);
-    clock = 5210;
-    worker.emit({
+    h.clock = 5210;
+    h.worker.emit({
       type: 'state',
       runId: id,
       state: 'paused',
@@ -175,8 +164,8 @@ describe('store', () => {
       testSize: 2000,
     });
     // A minute's pause, then one more step.
-    clock = 65_210;
-    worker.emit({
+    h.clock = 65_210;
+    h.worker.emit({
       type: 'state',
       runId: id,
       state: 'running',
@@ -185,8 +174,8 @@ describe('store', () => {
       trainSize: 10_000,
       testSize: 2000,
     });
-    clock = 65_810;
-    worker.emit({ type: 'progress', runId: id, metrics: [metric(3, 5, 600)] });
+    h.clock = 65_810;
+    h.worker.emit({ type: 'progress', runId: id, metrics: [metric(3, 5, 600)] });
     expect(st().clock.elapsedMs).toBe(1810);
     // Reset: a new run's clock; the worker's memory is kept until it reports again.
     st().reset();
@@ -200,25 +189,25 @@ describe('store', () => {
     const config = tinyConfig({ totalSteps: 30 });
     st().configure(config);
     st().start();
-    const id = worker.lastRunId;
-    clock = 1000;
-    worker.emit({ type: 'state', runId: id, state: 'running', step: 0, datasetId: 'shapes' });
-    clock = 4000;
-    worker.emit({ type: 'progress', runId: id, metrics: [metric(29, 5, 100), metric(30, 5, 100)] });
-    clock = 4100;
-    worker.emit({ type: 'state', runId: id, state: 'finished', step: 30, datasetId: 'shapes' });
+    const id = h.worker.lastRunId;
+    h.clock = 1000;
+    h.worker.emit({ type: 'state', runId: id, state: 'running', step: 0, datasetId: 'shapes' });
+    h.clock = 4000;
+    h.worker.emit({ type: 'progress', runId: id, metrics: [metric(29, 5, 100), metric(30, 5, 100)] });
+    h.clock = 4100;
+    h.worker.emit({ type: 'state', runId: id, state: 'finished', step: 30, datasetId: 'shapes' });
     expect(st()).toMatchObject({ runState: 'finished', step: 30, rateSamples: [] });
     expect(st().clock.since).toBeNull();
     expect(st().clock.elapsedMs).toBe(3100);
     st().extendRun(20);
-    expect(worker.last).toMatchObject({ type: 'extendRun', steps: 20, runId: id });
+    expect(h.worker.last).toMatchObject({ type: 'extendRun', steps: 20, runId: id });
     const extended = { ...config, scheduleStart: 30, totalSteps: 50 };
-    worker.emit({ type: 'extended', runId: id, config: extended, from: 30, to: 50 });
+    h.worker.emit({ type: 'extended', runId: id, config: extended, from: 30, to: 50 });
     expect(st().config).toEqual(extended);
     // The form follows, so no setting is left waiting to be applied.
     expect(st().draft).toEqual(extended);
     expect(st().draftIssues).toEqual([]);
-    worker.emit({ type: 'state', runId: id, state: 'running', step: 30, datasetId: 'shapes' });
+    h.worker.emit({ type: 'state', runId: id, state: 'running', step: 30, datasetId: 'shapes' });
     expect(st().runState).toBe('running');
   });
 
@@ -226,20 +215,20 @@ describe('store', () => {
     st().connect();
     ready();
     st().start();
-    expect(worker.sent[worker.sent.length - 1].type).toBe('start');
-    const id = worker.lastRunId;
-    worker.emit({ type: 'state', runId: id, state: 'running', step: 0, datasetId: null });
-    clock = 1000;
-    worker.emit({ type: 'progress', runId: id, metrics: [1, 2, 3].map((s) => metric(s)) });
+    expect(h.worker.sent[h.worker.sent.length - 1].type).toBe('start');
+    const id = h.worker.lastRunId;
+    h.worker.emit({ type: 'state', runId: id, state: 'running', step: 0, datasetId: null });
+    h.clock = 1000;
+    h.worker.emit({ type: 'progress', runId: id, metrics: [1, 2, 3].map((s) => metric(s)) });
     // One batch: the rate comes from the step's own time (100 ms).
     expect(st().stepsPerSecond).toBeCloseTo(10);
-    clock = 2000;
-    worker.emit({ type: 'progress', runId: id, metrics: [4, 5, 6, 7, 8].map((s) => metric(s)) });
+    h.clock = 2000;
+    h.worker.emit({ type: 'progress', runId: id, metrics: [4, 5, 6, 7, 8].map((s) => metric(s)) });
     expect(st().step).toBe(8);
     expect(st().metrics.map((m) => m.step)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
     // Five steps in one second of wall time.
     expect(st().stepsPerSecond).toBeCloseTo(5);
-    worker.emit({ type: 'progress', runId: id, metrics: Array.from({ length: 30 }, (_, i) => metric(9 + i)) });
+    h.worker.emit({ type: 'progress', runId: id, metrics: Array.from({ length: 30 }, (_, i) => metric(9 + i)) });
     expect(st().firstLosses).toHaveLength(20);
     expect(st().firstLosses[0]).toBeCloseTo(4.99);
   });
@@ -248,50 +237,50 @@ describe('store', () => {
     st().connect();
     ready();
     st().start();
-    const old = worker.lastRunId;
-    worker.emit({ type: 'progress', runId: old, metrics: [metric(1), metric(2)] });
+    const old = h.worker.lastRunId;
+    h.worker.emit({ type: 'progress', runId: old, metrics: [metric(1), metric(2)] });
     expect(st().step).toBe(2);
     st().reset();
     expect(st().metrics).toEqual([]);
     expect(st().step).toBe(0);
-    expect(worker.lastRunId).toBeGreaterThan(old);
+    expect(h.worker.lastRunId).toBeGreaterThan(old);
     // The step that was in flight at Reset reports late: ignored.
-    worker.emit({ type: 'progress', runId: old, metrics: [metric(3)] });
-    worker.emit({ type: 'state', runId: old, state: 'paused', step: 3, datasetId: null });
-    worker.emit({ type: 'error', runId: old, message: 'late', recoverable: true });
+    h.worker.emit({ type: 'progress', runId: old, metrics: [metric(3)] });
+    h.worker.emit({ type: 'state', runId: old, state: 'paused', step: 3, datasetId: null });
+    h.worker.emit({ type: 'error', runId: old, message: 'late', recoverable: true });
     expect(st().metrics).toEqual([]);
     expect(st().runState).not.toBe('paused');
     expect(st().error).toBeNull();
     // The new run's events are accepted.
-    worker.emit({ type: 'state', runId: worker.lastRunId, state: 'idle', step: 0, datasetId: null });
-    worker.emit({ type: 'progress', runId: worker.lastRunId, metrics: [metric(1, 4.2)] });
+    h.worker.emit({ type: 'state', runId: h.worker.lastRunId, state: 'idle', step: 0, datasetId: null });
+    h.worker.emit({ type: 'progress', runId: h.worker.lastRunId, metrics: [metric(1, 4.2)] });
     expect(st().metrics.map((m) => m.loss)).toEqual([4.2]);
   });
 
   it('shows errors, including fatal ones from an old run id', () => {
     st().connect();
     ready();
-    worker.emit({ type: 'error', runId: 0, message: 'no backend', recoverable: false });
+    h.worker.emit({ type: 'error', runId: 0, message: 'no backend', recoverable: false });
     expect(st().error).toEqual({ message: 'no backend', recoverable: false });
     st().dismissError();
     expect(st().error).toBeNull();
-    worker.emit({ type: 'error', runId: worker.lastRunId, message: 'NaN loss', recoverable: true });
+    h.worker.emit({ type: 'error', runId: h.worker.lastRunId, message: 'NaN loss', recoverable: true });
     expect(st().error?.message).toBe('NaN loss');
   });
 
   it('reports a worker that fails to load', () => {
     st().connect();
-    worker.onerror?.({ message: 'SyntaxError', preventDefault() {} } as ErrorEvent);
+    h.worker.onerror?.({ message: 'SyntaxError', preventDefault() {} } as ErrorEvent);
     expect(st().error).toEqual({ message: 'Engine worker failed: SyntaxError', recoverable: false });
   });
 
   it('keeps snapshots and eval results of the current run', () => {
     st().connect();
     ready();
-    const id = worker.lastRunId;
+    const id = h.worker.lastRunId;
     const snap = clusterSnap();
-    worker.emit({ type: 'clusters', runId: id, snapshot: snap });
-    worker.emit({
+    h.worker.emit({ type: 'clusters', runId: id, snapshot: snap });
+    h.worker.emit({
       type: 'selection',
       runId: id,
       snapshot: { step: 25, mode: 'center-wise', anchors: [], rules: null },
@@ -299,7 +288,7 @@ describe('store', () => {
       classNames: ['a', 'b'],
     });
     const result = knnEval(100, 0.5);
-    worker.emit({ type: 'eval', runId: id, result });
+    h.worker.emit({ type: 'eval', runId: id, result });
     expect(st().clusters?.sizes).toEqual(new Int32Array([1, 2]));
     expect(st().selection?.mode).toBe('center-wise');
     expect(Array.from(st().thumbs!.index)).toEqual([3]);
@@ -307,7 +296,7 @@ describe('store', () => {
     expect(st().evals).toEqual([result]);
     // The raw-pixel level arrives after the first evaluation and goes with the run.
     expect(st().rawBaseline).toBeNull();
-    worker.emit({ type: 'baseline', runId: id, knnTop1: 0.806, k: 20, tau: 0.1 });
+    h.worker.emit({ type: 'baseline', runId: id, knnTop1: 0.806, k: 20, tau: 0.1 });
     expect(st().rawBaseline).toEqual({ knnTop1: 0.806, k: 20, tau: 0.1 });
     st().reset();
     expect(st().rawBaseline).toBeNull();
@@ -324,14 +313,14 @@ describe('store', () => {
       rules: [{ rule: 'knn', precision: p, keptPerAnchor: 10, coverage: 1 }],
     });
     const select = (runId: number, step: number, r: RuleComparison | null) =>
-      worker.emit({
+      h.worker.emit({
         type: 'selection',
         runId,
         snapshot: { step, mode: 'center-wise', anchors: [], rules: r },
         thumbs: { size: 2, index: Int32Array.from([]), pixels: new Uint8Array(0) },
         classNames: [],
       });
-    const id = worker.lastRunId;
+    const id = h.worker.lastRunId;
     select(id, 25, null);
     expect(st().ruleHistory).toEqual([]);
     select(id, 25, rules(25, 0.5));
@@ -354,7 +343,7 @@ describe('store', () => {
     expect(st().ruleHistory).toEqual([]);
     select(id, 100, rules(100, 0.7));
     expect(st().ruleHistory).toEqual([]);
-    select(worker.lastRunId, 25, rules(25, 0.4));
+    select(h.worker.lastRunId, 25, rules(25, 0.4));
     expect(st().ruleHistory.map((r) => r.step)).toEqual([25]);
   });
 
@@ -370,9 +359,12 @@ describe('store', () => {
     for (let i = 0; i < 14; i++) st().pinAnchor(i);
     st().pinAnchor(5);
     expect(st().pinned).toEqual([5, 13, 12, 11, 10, 9, 8, 7, 6, 4, 3, 2]);
-    expect(worker.sent.at(-1)).toMatchObject({ type: 'pinAnchors', indices: [5, 13, 12, 11, 10, 9, 8, 7, 6, 4, 3, 2] });
+    expect(h.worker.sent.at(-1)).toMatchObject({
+      type: 'pinAnchors',
+      indices: [5, 13, 12, 11, 10, 9, 8, 7, 6, 4, 3, 2],
+    });
     st().unpinAnchor(13);
-    expect(worker.sent.at(-1)).toMatchObject({ type: 'pinAnchors', indices: [5, 12, 11, 10, 9, 8, 7, 6, 4, 3, 2] });
+    expect(h.worker.sent.at(-1)).toMatchObject({ type: 'pinAnchors', indices: [5, 12, 11, 10, 9, 8, 7, 6, 4, 3, 2] });
     st().setDataset('shapes');
     expect(st().pinned).toEqual([]);
   });
@@ -380,9 +372,9 @@ describe('store', () => {
   it('thins a long history instead of growing without bound', () => {
     st().connect();
     ready();
-    const id = worker.lastRunId;
+    const id = h.worker.lastRunId;
     for (let b = 0; b < 30; b++) {
-      worker.emit({
+      h.worker.emit({
         type: 'progress',
         runId: id,
         metrics: Array.from({ length: 500 }, (_, i) => metric(b * 500 + i + 1)),
@@ -398,12 +390,12 @@ describe('store', () => {
   it('pauses do not count as slow steps', () => {
     st().connect();
     ready();
-    const id = worker.lastRunId;
-    clock = 0;
-    worker.emit({ type: 'progress', runId: id, metrics: [metric(1)] });
-    worker.emit({ type: 'state', runId: id, state: 'paused', step: 1, datasetId: null });
-    clock = 60_000;
-    worker.emit({ type: 'progress', runId: id, metrics: [metric(2, 1, 50)] });
+    const id = h.worker.lastRunId;
+    h.clock = 0;
+    h.worker.emit({ type: 'progress', runId: id, metrics: [metric(1)] });
+    h.worker.emit({ type: 'state', runId: id, state: 'paused', step: 1, datasetId: null });
+    h.clock = 60_000;
+    h.worker.emit({ type: 'progress', runId: id, metrics: [metric(2, 1, 50)] });
     expect(st().stepsPerSecond).toBeCloseTo(20);
   });
 
@@ -411,7 +403,7 @@ describe('store', () => {
     st().connect();
     ready();
     st().disconnect();
-    expect(worker.sent[worker.sent.length - 1].type).toBe('dispose');
+    expect(h.worker.sent[h.worker.sent.length - 1].type).toBe('dispose');
     expect(st().backend).toBeNull();
     expect(st().runState).toBe('connecting');
   });
@@ -427,15 +419,15 @@ describe('store: a machine that slept', () => {
   it('drops the rate samples across the gap, so the rate (and time left) is the current one', () => {
     st().connect();
     ready();
-    const id = worker.lastRunId;
-    worker.emit({ type: 'state', runId: id, state: 'running', step: 0, datasetId: 'x' });
-    clock = 1000;
-    worker.emit({ type: 'progress', runId: id, metrics: [metric(1, 5, 500), metric(2, 5, 500)] });
-    clock = 2000;
-    worker.emit({ type: 'progress', runId: id, metrics: [metric(3, 5, 500), metric(4, 5, 500)] });
+    const id = h.worker.lastRunId;
+    h.worker.emit({ type: 'state', runId: id, state: 'running', step: 0, datasetId: 'x' });
+    h.clock = 1000;
+    h.worker.emit({ type: 'progress', runId: id, metrics: [metric(1, 5, 500), metric(2, 5, 500)] });
+    h.clock = 2000;
+    h.worker.emit({ type: 'progress', runId: id, metrics: [metric(3, 5, 500), metric(4, 5, 500)] });
     expect(st().stepsPerSecond).toBeCloseTo(2, 6);
-    clock = 602_000; // asleep for ten minutes
-    worker.emit({ type: 'progress', runId: id, metrics: [metric(5, 5, 500), metric(6, 5, 500)] });
+    h.clock = 602_000; // asleep for ten minutes
+    h.worker.emit({ type: 'progress', runId: id, metrics: [metric(5, 5, 500), metric(6, 5, 500)] });
     // Only the new sample: the rate is the step's own time, not 2 steps over 600 s.
     expect(st().rateSamples.length).toBe(1);
     expect(st().stepsPerSecond).toBeCloseTo(2, 6);
@@ -453,25 +445,25 @@ describe('store: starting weights', () => {
   it('the trained encoder: sends the built-in choice as a new run, shows what the worker took, and keeps it across new runs', () => {
     st().connect();
     ready();
-    const id0 = worker.lastRunId;
-    worker.emit({ type: 'progress', runId: id0, metrics: [metric(1), metric(2)] });
+    const id0 = h.worker.lastRunId;
+    h.worker.emit({ type: 'progress', runId: id0, metrics: [metric(1), metric(2)] });
     st().startFromTrainedEncoder(true);
-    const req = worker.last;
+    const req = h.worker.last;
     expect(req).toMatchObject({ type: 'setInitWeights', source: { kind: 'builtin', name: 'fashion-mnist' } });
     expect(req.runId).toBeGreaterThan(id0);
-    expect(worker.transfers[worker.transfers.length - 1]).toBeUndefined();
+    expect(h.worker.transfers[h.worker.transfers.length - 1]).toBeUndefined();
     expect(st().initWeightsPending).toBe(true);
     // Nothing cleared until the worker answers: it may refuse and keep the run.
     expect(st().metrics).toHaveLength(2);
     expect(st().initWeights).toBeNull();
-    worker.emit({
+    h.worker.emit({
       type: 'initWeights',
       runId: req.runId,
       source: 'builtin',
       name: 'fashion-mnist-encoder',
       info: trainedInfo,
     });
-    worker.emit({ type: 'state', runId: req.runId, state: 'idle', step: 0, datasetId: 'fashion-mnist:512+128' });
+    h.worker.emit({ type: 'state', runId: req.runId, state: 'idle', step: 0, datasetId: 'fashion-mnist:512+128' });
     expect(st().initWeights).toEqual({ source: 'builtin', name: 'fashion-mnist-encoder', ...trainedInfo });
     expect(st().trainedEncoderInfo).toEqual(trainedInfo);
     expect(st().initWeightsPending).toBe(false);
@@ -480,12 +472,12 @@ describe('store: starting weights', () => {
     st().reset();
     st().configure({ ...defaultConfig(), seed: 9 });
     st().setDataset('shapes');
-    worker.emit({ type: 'state', runId: worker.lastRunId, state: 'idle', step: 0, datasetId: null });
+    h.worker.emit({ type: 'state', runId: h.worker.lastRunId, state: 'idle', step: 0, datasetId: null });
     expect(st().initWeights?.source).toBe('builtin');
     // Back to random init.
     st().startFromTrainedEncoder(false);
-    expect(worker.last).toMatchObject({ type: 'setInitWeights', source: null });
-    worker.emit({ type: 'initWeights', runId: worker.lastRunId, source: null, name: null, info: null });
+    expect(h.worker.last).toMatchObject({ type: 'setInitWeights', source: null });
+    h.worker.emit({ type: 'initWeights', runId: h.worker.lastRunId, source: null, name: null, info: null });
     expect(st().initWeights).toBeNull();
     // The hint still knows what the trained encoder is.
     expect(st().trainedEncoderInfo?.steps).toBe(400);
@@ -494,38 +486,38 @@ describe('store: starting weights', () => {
   it('a weights file: its buffer moves to the worker; a refusal says why and keeps the run and the choice', async () => {
     st().connect();
     ready();
-    worker.emit({
+    h.worker.emit({
       type: 'initWeights',
-      runId: worker.lastRunId,
+      runId: h.worker.lastRunId,
       source: 'builtin',
       name: 'fashion-mnist-encoder',
       info: trainedInfo,
     });
-    worker.emit({ type: 'progress', runId: worker.lastRunId, metrics: [metric(1)] });
+    h.worker.emit({ type: 'progress', runId: h.worker.lastRunId, metrics: [metric(1)] });
     const file = new File([Uint8Array.from([1, 2, 3, 4])], 'other.climweights');
     await st().openModel(file);
-    const req = worker.last;
+    const req = h.worker.last;
     expect(req).toMatchObject({ type: 'setInitWeights', source: { kind: 'file', fileName: 'other.climweights' } });
     const bytes = (req as { source: { bytes: Uint8Array } }).source.bytes;
     expect(Array.from(bytes)).toEqual([1, 2, 3, 4]);
-    expect(worker.transfers[worker.transfers.length - 1]).toEqual([bytes.buffer]);
-    worker.emit({
+    expect(h.worker.transfers[h.worker.transfers.length - 1]).toEqual([bytes.buffer]);
+    h.worker.emit({
       type: 'error',
       runId: req.runId,
       message:
         'Model file “other.climweights” not loaded: The weights are for another encoder: width 8 (this run: 16). The current run is unchanged.',
       recoverable: true,
     });
-    worker.emit({ type: 'state', runId: req.runId, state: 'paused', step: 1, datasetId: 'fashion-mnist:512+128' });
+    h.worker.emit({ type: 'state', runId: req.runId, state: 'paused', step: 1, datasetId: 'fashion-mnist:512+128' });
     expect(st().error?.message).toContain('another encoder');
     expect(st().initWeightsPending).toBe(false);
     expect(st().initWeights?.source).toBe('builtin');
     expect(st().metrics).toHaveLength(1);
     // Taken: the file's name is the choice.
     await st().openModel(new File([Uint8Array.from([5])], 'mine.climweights'));
-    worker.emit({
+    h.worker.emit({
       type: 'initWeights',
-      runId: worker.lastRunId,
+      runId: h.worker.lastRunId,
       source: 'file',
       name: 'mine.climweights',
       info: { steps: 90 },
@@ -536,25 +528,25 @@ describe('store: starting weights', () => {
   it('an opened model is shown at step 0: the old run is cleared, then its snapshots and evaluation fill the views, paused', async () => {
     st().connect();
     ready();
-    worker.emit({ type: 'progress', runId: worker.lastRunId, metrics: [metric(1), metric(2)] });
+    h.worker.emit({ type: 'progress', runId: h.worker.lastRunId, metrics: [metric(1), metric(2)] });
     await st().openModel(new File([Uint8Array.from([5])], 'big.climweights'));
-    const id = worker.lastRunId;
+    const id = h.worker.lastRunId;
     // What engine-setup.ts showOpenedModel sends after the weights are taken.
-    worker.emit({ type: 'initWeights', runId: id, source: 'file', name: 'big.climweights', info: null });
-    worker.emit({ type: 'state', runId: id, state: 'idle', step: 0, datasetId: 'shapes:seed=1' });
+    h.worker.emit({ type: 'initWeights', runId: id, source: 'file', name: 'big.climweights', info: null });
+    h.worker.emit({ type: 'state', runId: id, state: 'idle', step: 0, datasetId: 'shapes:seed=1' });
     expect(st().metrics).toEqual([]);
-    worker.emit({ type: 'state', runId: id, state: 'preparing', step: 0, datasetId: 'shapes:seed=1' });
-    worker.emit({
+    h.worker.emit({ type: 'state', runId: id, state: 'preparing', step: 0, datasetId: 'shapes:seed=1' });
+    h.worker.emit({
       type: 'selection',
       runId: id,
       snapshot: { step: 0, mode: 'center-wise', anchors: [], rules: null },
       thumbs: { size: 2, index: Int32Array.from([3]), pixels: new Uint8Array(12) },
       classNames: ['a', 'b'],
     });
-    worker.emit({ type: 'clusters', runId: id, snapshot: { ...clusterSnap(), step: 0 } });
+    h.worker.emit({ type: 'clusters', runId: id, snapshot: { ...clusterSnap(), step: 0 } });
     const result = knnEval(0, 0.7);
-    worker.emit({ type: 'eval', runId: id, result });
-    worker.emit({ type: 'state', runId: id, state: 'paused', step: 0, datasetId: 'shapes:seed=1' });
+    h.worker.emit({ type: 'eval', runId: id, result });
+    h.worker.emit({ type: 'state', runId: id, state: 'paused', step: 0, datasetId: 'shapes:seed=1' });
     expect(st()).toMatchObject({ runState: 'paused', step: 0, evals: [result], initWeightsPending: false });
     expect(st().selection?.step).toBe(0);
     expect(st().clusters?.step).toBe(0);
@@ -564,18 +556,18 @@ describe('store: starting weights', () => {
   it('hears the worker drop the weights even when the report carries an older run id', () => {
     st().connect();
     ready();
-    worker.emit({
+    h.worker.emit({
       type: 'initWeights',
-      runId: worker.lastRunId,
+      runId: h.worker.lastRunId,
       source: 'builtin',
       name: 'fashion-mnist-encoder',
       info: trainedInfo,
     });
-    const old = worker.lastRunId;
+    const old = h.worker.lastRunId;
     st().reset();
     st().reset();
     // e.g. a configure that changed the encoder's width, answered after two Resets were sent.
-    worker.emit({ type: 'initWeights', runId: old, source: null, name: null, info: null });
+    h.worker.emit({ type: 'initWeights', runId: old, source: null, name: null, info: null });
     expect(st().initWeights).toBeNull();
   });
 
@@ -618,14 +610,16 @@ describe('store: starting weights', () => {
 
 describe('the page default preset (autoPreset)', () => {
   const readyOn = (backend: 'wasm' | 'webgpu' | 'webgl', isFallbackAdapter = false) =>
-    worker.emit({ type: 'ready', runId: worker.lastRunId, backend, adapter: 'x', isFallbackAdapter, failed: [] });
+    h.worker.emit({ type: 'ready', runId: h.worker.lastRunId, backend, adapter: 'x', isFallbackAdapter, failed: [] });
 
   it('swaps in the CPU-sized CLIM when the backend is WASM, once, with a notice', () => {
     st().connect({ config: presetConfig('clim-paper'), preset: 'clim-paper', autoPreset: true });
     readyOn('wasm');
     expect(st().preset).toBe('clim-cpu');
     expect(st().config).toEqual(presetConfig('clim-cpu'));
-    expect(worker.sent.filter((m) => m.type === 'configure').pop()).toMatchObject({ config: presetConfig('clim-cpu') });
+    expect(h.worker.sent.filter((m) => m.type === 'configure').pop()).toMatchObject({
+      config: presetConfig('clim-cpu'),
+    });
     expect(st().presetNote).toMatch(/^Chosen for this machine: training runs on the CPU here \(WASM\)/);
     expect(st().notices).toEqual([]);
     // A later ready (a restarted engine) does not apply it again over the user's choice.
@@ -640,14 +634,14 @@ describe('the page default preset (autoPreset)', () => {
     readyOn('webgpu');
     expect([st().preset, st().config]).toEqual(['clim-paper', presetConfig('clim-paper')]);
     const other = createClimStore({
-      makeClient: () => new EngineClient(worker),
-      makeUmapClient: (on) => new UmapClient(on, () => umapWorker),
-      now: () => clock,
+      makeClient: () => new EngineClient(h.worker),
+      makeUmapClient: (on) => new UmapClient(on, () => h.umapWorker),
+      now: () => h.clock,
     });
     other.getState().connect({ config: presetConfig('clim-paper'), preset: 'clim-paper', autoPreset: true });
-    worker.emit({
+    h.worker.emit({
       type: 'ready',
-      runId: worker.lastRunId,
+      runId: h.worker.lastRunId,
       backend: 'webgpu',
       adapter: 'google swiftshader',
       isFallbackAdapter: true,
@@ -661,16 +655,16 @@ describe('the page default preset (autoPreset)', () => {
     readyOn('wasm');
     expect(st().preset).toBe('clim-paper');
     const changed = createClimStore({
-      makeClient: () => new EngineClient(worker),
-      makeUmapClient: (on) => new UmapClient(on, () => umapWorker),
-      now: () => clock,
+      makeClient: () => new EngineClient(h.worker),
+      makeUmapClient: (on) => new UmapClient(on, () => h.umapWorker),
+      now: () => h.clock,
     });
     changed
       .getState()
       .connect({ config: { ...presetConfig('clim-paper'), seed: 7 }, preset: 'clim-paper', autoPreset: true });
-    worker.emit({
+    h.worker.emit({
       type: 'ready',
-      runId: worker.lastRunId,
+      runId: h.worker.lastRunId,
       backend: 'wasm',
       adapter: 'x',
       isFallbackAdapter: false,

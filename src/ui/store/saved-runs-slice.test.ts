@@ -1,21 +1,9 @@
-import { beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { tinyConfig } from '../../core/config';
-import { type ClimState } from '../store';
-import type { StoreApi } from 'zustand/vanilla';
-import { FakeWorker } from '../fake-worker.test-util';
-import { metric, makeStore, emitReady } from './store.test-util';
+import { metric, storeHarness } from './store.test-util';
 
-let worker: FakeWorker;
-let clock: number;
-let store: StoreApi<ClimState>;
-const st = () => store.getState();
-
-beforeEach(() => {
-  clock = 0;
-  ({ worker, store } = makeStore(() => clock));
-});
-
-const ready = (runId?: number) => emitReady(worker, runId);
+const h = storeHarness();
+const { st, ready } = h;
 
 describe('store: saved runs, resume and import', () => {
   const saved = (key: string, step: number) => ({
@@ -32,8 +20,8 @@ describe('store: saved runs, resume and import', () => {
   it('asks for the saved runs once ready and offers the latest until a run starts', () => {
     st().connect();
     ready();
-    expect(worker.types()).toContain('listSaved');
-    worker.emit({ type: 'saved', runId: worker.lastRunId, entries: [saved('b', 300), saved('a', 100)] });
+    expect(h.worker.types()).toContain('listSaved');
+    h.worker.emit({ type: 'saved', runId: h.worker.lastRunId, entries: [saved('b', 300), saved('a', 100)] });
     expect(st().savedRuns.map((r) => r.key)).toEqual(['b', 'a']);
     expect(st().resumeOffered).toBe(true);
     st().start();
@@ -43,37 +31,37 @@ describe('store: saved runs, resume and import', () => {
   it('resume: prepare aside, commit on the matching token only, then take the run’s settings and history', () => {
     st().connect();
     ready();
-    worker.emit({ type: 'saved', runId: worker.lastRunId, entries: [saved('b', 300)] });
-    worker.emit({ type: 'progress', runId: worker.lastRunId, metrics: [metric(1), metric(2)] });
+    h.worker.emit({ type: 'saved', runId: h.worker.lastRunId, entries: [saved('b', 300)] });
+    h.worker.emit({ type: 'progress', runId: h.worker.lastRunId, metrics: [metric(1), metric(2)] });
     st().resumeSaved('b');
-    const prep = worker.last;
+    const prep = h.worker.last;
     expect(prep).toMatchObject({ type: 'prepareRestore', from: 'saved', key: 'b' });
     const token = (prep as { token: number }).token;
     expect(st().restoring?.label).toBe('step 300 on shapes');
     // The current run goes on until the worker says the saved one checks out.
     expect(st().metrics.length).toBe(2);
-    worker.emit({
+    h.worker.emit({
       type: 'restoreReady',
-      runId: worker.lastRunId,
+      runId: h.worker.lastRunId,
       token: token + 1,
       step: 300,
       datasetId: 'shapes:1',
       source: 'saved',
     });
-    expect(worker.types()).not.toContain('commitRestore');
-    worker.emit({
+    expect(h.worker.types()).not.toContain('commitRestore');
+    h.worker.emit({
       type: 'restoreReady',
-      runId: worker.lastRunId,
+      runId: h.worker.lastRunId,
       token,
       step: 300,
       datasetId: 'shapes:1',
       source: 'saved',
     });
-    expect(worker.last).toMatchObject({ type: 'commitRestore', token });
-    const id = worker.lastRunId;
+    expect(h.worker.last).toMatchObject({ type: 'commitRestore', token });
+    const id = h.worker.lastRunId;
     const cfg = { ...tinyConfig(), seed: 77 };
     const history = [metric(299, 3.1), metric(300, 3.0)];
-    worker.emit({
+    h.worker.emit({
       type: 'restored',
       runId: id,
       step: 300,
@@ -96,15 +84,15 @@ describe('store: saved runs, resume and import', () => {
   it('import: the file’s buffer moves to the worker; a refusal clears the check and keeps the run', () => {
     st().connect();
     ready();
-    worker.emit({ type: 'progress', runId: worker.lastRunId, metrics: [metric(1)] });
+    h.worker.emit({ type: 'progress', runId: h.worker.lastRunId, metrics: [metric(1)] });
     const bytes = Uint8Array.from([1, 2, 3]);
     st().importRunFile(bytes, 'x.climrun');
-    expect(worker.last).toMatchObject({ type: 'prepareRestore', from: 'file', fileName: 'x.climrun' });
-    expect(worker.transfers[worker.transfers.length - 1]).toEqual([bytes.buffer]);
+    expect(h.worker.last).toMatchObject({ type: 'prepareRestore', from: 'file', fileName: 'x.climrun' });
+    expect(h.worker.transfers[h.worker.transfers.length - 1]).toEqual([bytes.buffer]);
     expect(st().restoring?.source).toBe('file');
-    worker.emit({
+    h.worker.emit({
       type: 'error',
-      runId: worker.lastRunId,
+      runId: h.worker.lastRunId,
       message:
         'Run file “x.climrun” not imported: This is not a CLIM Playground run file. The current run is unchanged.',
       recoverable: true,
@@ -117,8 +105,8 @@ describe('store: saved runs, resume and import', () => {
   it('a failed save raises its message; a good one is only recorded', () => {
     st().connect();
     ready();
-    const id = worker.lastRunId;
-    worker.emit({
+    const id = h.worker.lastRunId;
+    h.worker.emit({
       type: 'checkpoint',
       runId: id,
       step: 100,
@@ -130,7 +118,7 @@ describe('store: saved runs, resume and import', () => {
     });
     expect(st().lastSave).toMatchObject({ step: 100, ok: true });
     expect(st().error).toBeNull();
-    worker.emit({
+    h.worker.emit({
       type: 'checkpoint',
       runId: id,
       step: 200,

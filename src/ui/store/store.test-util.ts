@@ -1,4 +1,5 @@
 /** Fixtures of the store's tests (store/*-slice.test.ts, store.test.ts). */
+import { beforeEach } from 'vitest';
 import type { ClusterSnapshot, EvalResult, ProjectionSnapshot, StepMetrics } from '../../core/api';
 import type { UmapWorkerLike } from '../../worker/umap-client';
 import type { UmapEvent, UmapRequest } from '../../worker/umap-protocol';
@@ -110,4 +111,30 @@ export function emitReady(worker: FakeWorker, runId = worker.lastRunId): void {
     failed: [],
   });
   worker.emit({ type: 'state', runId, state: 'idle', step: 0, datasetId: 'shapes:seed=1' });
+}
+
+/**
+ * A fresh store for every test of the file that calls it (registers a
+ * beforeEach): `h.worker` and `h.umapWorker` are its fake workers (replace
+ * `h.umapWorker` to have the next UMAP run use another), `h.clock` the
+ * store's time in ms, `h.st()` its state, `h.ready()` the engine's `ready`.
+ */
+export function storeHarness() {
+  const h = {
+    clock: 0,
+    worker: undefined as unknown as FakeWorker,
+    umapWorker: undefined as unknown as FakeUmapWorker,
+    store: undefined as unknown as StoreApi<ClimState>,
+    st: (): ClimState => h.store.getState(),
+    ready: (runId?: number): void => emitReady(h.worker, runId),
+  };
+  beforeEach(() => {
+    h.clock = 0;
+    h.umapWorker = new FakeUmapWorker();
+    ({ worker: h.worker, store: h.store } = makeStore(
+      () => h.clock,
+      () => h.umapWorker,
+    ));
+  });
+  return h;
 }
