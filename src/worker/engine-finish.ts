@@ -24,11 +24,7 @@ export async function finishRun(eng: Engine, t: Trainer, id: number, snapshotsSe
   if (id !== eng.runId) return;
   const ds = eng.dataset;
   if (ds && ds.test.n > 0) {
-    const r = await eng.longCall(() => t.evaluate({ full: true }));
-    if (id !== eng.runId) return;
-    eng.evals.push(r);
-    eng.post({ type: 'eval', runId: id, result: r });
-    if (r.knnTop1 !== null) await eng.postBaselineOnce(id, ds);
+    await eng.evaluateAndPost(t, id, true, ds);
     if (id !== eng.runId) return;
   }
   await saveRun(eng, t, id, 'finished');

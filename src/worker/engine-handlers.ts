@@ -121,12 +121,7 @@ export function handlersFor(eng: Engine): Handlers {
       void eng.enqueue(async () => {
         if (!eng.trainer || id !== eng.runId)
           throw new Error('There is no encoder to evaluate yet: start or step the run first.');
-        const t = eng.trainer;
-        const res = await eng.longCall(() => t.evaluate({ full: r.full }));
-        if (id !== eng.runId) return;
-        eng.evals.push(res);
-        eng.post({ type: 'eval', runId: id, result: res });
-        if (res.knnTop1 !== null) await eng.postBaselineOnce(id, eng.trainer.data);
+        await eng.evaluateAndPost(eng.trainer, id, r.full, eng.trainer.data);
       });
     },
     exportRun: () => {

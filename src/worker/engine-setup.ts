@@ -170,11 +170,7 @@ export async function showOpenedModel(eng: Engine, id: number): Promise<void> {
   if (id !== eng.runId) return;
   const ds = eng.dataset;
   if (ds && ds.test.n > 0 && ds.test.labels) {
-    const r = await eng.longCall(() => t.evaluate());
-    if (id !== eng.runId) return;
-    eng.evals.push(r);
-    eng.post({ type: 'eval', runId: id, result: r });
-    await eng.postBaselineOnce(id, ds);
+    await eng.evaluateAndPost(t, id, false, ds);
     if (id !== eng.runId) return;
   }
   eng.setState('paused', id);

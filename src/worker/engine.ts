@@ -441,6 +441,19 @@ export class Engine {
     return finishRun(this, t, id, snapshotsSent);
   }
 
+  /**
+   * Evaluates `t` on the held-out split of `ds`, keeps the result for the
+   * run's checkpoints and posts it, then the raw-pixel level once per run
+   * (when there is a kNN top-1 to compare it with). Inside the queue.
+   */
+  async evaluateAndPost(t: Trainer, id: number, full: boolean, ds: Dataset): Promise<void> {
+    const r = await this.longCall(() => t.evaluate({ full }));
+    if (id !== this.runId) return;
+    this.evals.push(r);
+    this.post({ type: 'eval', runId: id, result: r });
+    if (r.knnTop1 !== null) await this.postBaselineOnce(id, ds);
+  }
+
   /** One step plus whatever reports fall due after it; `loopStep`: run by the Start loop (not a single Step). */
   async stepOnce(t: Trainer, id: number, loopStep = false): Promise<void> {
     // The step that will report keeps its mixed views for the Positives view.
@@ -466,11 +479,7 @@ export class Engine {
     const ds = this.dataset;
     if (m.step % EVAL_EVERY === 0 && ds && ds.test.n > 0 && ds.test.labels) {
       if (!(await this.announcePauseBeforeReports(id, loopStep))) return;
-      const r = await this.longCall(() => t.evaluate());
-      if (id !== this.runId) return;
-      this.evals.push(r);
-      this.post({ type: 'eval', runId: id, result: r });
-      await this.postBaselineOnce(id, ds);
+      await this.evaluateAndPost(t, id, false, ds);
     }
     if (this.autosaveEvery > 0 && m.step % this.autosaveEvery === 0) {
       if (!(await this.announcePauseBeforeReports(id, loopStep))) return;
